@@ -1,0 +1,20 @@
+/* cli — the ctload subcommands. Each takes the argv after the command name
+ * (argv[0] is the command), handles its own --help, and returns an exit code
+ * from enum ct_exit. Only main() exits. */
+#pragma once
+
+enum ct_exit {
+	CT_EXIT_OK = 0,     /* ran, and every [expect] held */
+	CT_EXIT_EXPECT = 1, /* an [expect] failed (lint: findings) */
+	CT_EXIT_USAGE = 2,  /* bad usage or bad scenario */
+	CT_EXIT_ENV = 3,    /* environment: not root, no netns, module missing */
+};
+
+struct ct_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+int ct_cmd_run(int argc, char **argv);
+int ct_cmd_lab(int argc, char **argv);

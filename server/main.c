@@ -1,0 +1,5 @@
+/* placeholder until the ctserver module lands */
+int main(void)
+{
+	return 0;
+}

@@ -1,0 +1,191 @@
+"""Shared helpers for ctload's integration tests (python3 stdlib only).
+
+Each test file is a TAP producer: it calls tap.ok(cond, "what a user checks")
+for every check and tap.done() at the end; meson reads the TAP stream.
+
+Network namespaces made here are named ctt-<pid>-<name>, carry no default
+route, and are deleted on exit (atexit, SIGTERM) so traffic never leaves
+them and nothing is left on the host. Processes are ended by their own PID.
+"""
+
+import atexit
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+CTLOAD = os.environ.get("CTLOAD", "build/ctload")
+CTSERVER = os.environ.get("CTSERVER", "build/ctserver")
+SRCDIR = os.environ.get("CT_SRCDIR", os.getcwd())
+
+
+class Tap:
+    """Minimal TAP 13 writer."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+        print("TAP version 13", flush=True)
+
+    def ok(self, cond, desc, detail=None):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print(("ok" if cond else "not ok") + " %d - %s" % (self.n, desc), flush=True)
+        if not cond and detail is not None:
+            for line in str(detail).splitlines()[:40]:
+                print("# " + line, flush=True)
+        return cond
+
+    def diag(self, msg):
+        for line in str(msg).splitlines():
+            print("# " + line, flush=True)
+
+    def skip_all(self, why):
+        print("1..0 # SKIP " + why, flush=True)
+        sys.exit(0)
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+tap = None
+
+
+def start(require_root=False):
+    """Begin a TAP test file; skip it all when root is needed and missing."""
+    global tap
+    tap = Tap()
+    if require_root and os.geteuid() != 0:
+        tap.skip_all("needs root (network namespaces)")
+    return tap
+
+
+# ---- processes ------------------------------------------------------------
+
+_procs = []
+
+
+def spawn(argv, netns=None, **kw):
+    """Start a process (optionally inside a netns); it is ended on exit."""
+    if netns:
+        argv = ["ip", "netns", "exec", netns] + list(argv)
+    kw.setdefault("stdout", subprocess.DEVNULL)
+    kw.setdefault("stderr", subprocess.PIPE)
+    p = subprocess.Popen(argv, **kw)
+    _procs.append(p)
+    return p
+
+
+def stop(p, timeout=5):
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def run(argv, netns=None, timeout=120, check=False, **kw):
+    """Run to completion; returns CompletedProcess with text output."""
+    if netns:
+        argv = ["ip", "netns", "exec", netns] + list(argv)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          check=check, **kw)
+
+
+def free_port(host="127.0.0.1"):
+    s = socket.socket()
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(host, port, netns=None, timeout=5.0):
+    """Wait until something accepts on host:port (inside netns if given)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if netns:
+            r = run(["ss", "-Hltn", "sport = :%d" % port], netns=netns)
+            if r.stdout.strip():
+                return True
+        else:
+            try:
+                with socket.create_connection((host, port), timeout=0.5):
+                    return True
+            except OSError:
+                pass
+        time.sleep(0.05)
+    return False
+
+
+# ---- network namespaces ---------------------------------------------------
+
+_netns = []
+
+
+def netns_add(name):
+    """Create netns ctt-<pid>-<name> with lo up; returns its full name."""
+    full = "ctt-%d-%s" % (os.getpid(), name)
+    subprocess.run(["ip", "netns", "add", full], check=True)
+    _netns.append(full)
+    subprocess.run(["ip", "-n", full, "link", "set", "lo", "up"], check=True)
+    return full
+
+
+def veth_pair(ns_a, addr_a, ns_b, addr_b, prefix=24):
+    """Join two netns with a veth pair and address both ends (no routes
+    beyond the connected subnet, so nothing can leave)."""
+    a = "v%da" % (len(_netns) * 10 + os.getpid() % 1000)
+    b = "v%db" % (len(_netns) * 10 + os.getpid() % 1000)
+    subprocess.run(["ip", "link", "add", a, "netns", ns_a, "type", "veth",
+                    "peer", "name", b, "netns", ns_b], check=True)
+    subprocess.run(["ip", "-n", ns_a, "addr", "add", "%s/%d" % (addr_a, prefix), "dev", a], check=True)
+    subprocess.run(["ip", "-n", ns_b, "addr", "add", "%s/%d" % (addr_b, prefix), "dev", b], check=True)
+    subprocess.run(["ip", "-n", ns_a, "link", "set", a, "up"], check=True)
+    subprocess.run(["ip", "-n", ns_b, "link", "set", b, "up"], check=True)
+    return a, b
+
+
+def sysctl_ns(ns, key, value):
+    subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", "%s=%s" % (key, value)], check=True)
+
+
+def sockstat(ns=None):
+    """/proc/net/sockstat TCP line as a dict (inside ns if given)."""
+    if ns:
+        text = run(["cat", "/proc/net/sockstat"], netns=ns).stdout
+    else:
+        with open("/proc/net/sockstat") as f:
+            text = f.read()
+    for line in text.splitlines():
+        if line.startswith("TCP:"):
+            parts = line.split()[1:]
+            return {parts[i]: int(parts[i + 1]) for i in range(0, len(parts), 2)}
+    return {}
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _cleanup():
+    for p in _procs:
+        try:
+            stop(p, timeout=2)
+        except Exception:
+            pass
+    for ns in reversed(_netns):
+        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+    _netns.clear()
+
+
+atexit.register(_cleanup)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
