@@ -28,3 +28,6 @@ int ct_parse_bool(const char *s, int *out, char *why, size_t why_len);
 const char *ct_fmt_duration(uint64_t ns, char *buf, size_t len);
 const char *ct_fmt_rate(double per_s, char *buf, size_t len);
 const char *ct_fmt_size(uint64_t bytes, char *buf, size_t len);
+/* Duration in the largest unit that divides it exactly ("250ms", "90s",
+ * "1500us"), so ct_parse_duration() reads back the same nanoseconds. */
+const char *ct_fmt_duration_exact(uint64_t ns, char *buf, size_t len);
