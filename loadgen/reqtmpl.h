@@ -1,0 +1,28 @@
+/* reqtmpl — a request template compiled once and rendered per connection.
+ *
+ * Placeholders: {seq} the connection's global sequence number, {thread} the
+ * engine thread, {rand:N} a pseudo-random integer in [0, N). Anything else,
+ * including a '{' that starts no placeholder, is literal. The text is taken
+ * as the scenario parser left it (escapes such as \r\n already decoded).
+ *
+ * Rendering is a pure function of (template, seq, thread, seed): the engine
+ * keeps no copy of a request and renders it again if a write was partial. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ct_reqtmpl;
+
+/* Compile `text` (length len; it may hold NUL bytes). NULL + errno on
+ * failure: EINVAL with `err` naming the bad placeholder ("{rand:0}"). */
+struct ct_reqtmpl *ct_reqtmpl_new(const char *text, size_t len, char *err, size_t errlen);
+void ct_reqtmpl_free(struct ct_reqtmpl *t);
+
+/* Write the request into buf (no NUL added). Returns its length, or
+ * -ENOBUFS when it does not fit. */
+int ct_reqtmpl_render(const struct ct_reqtmpl *t, uint64_t seq, unsigned thread, uint64_t seed,
+		      char *buf, size_t buflen);
+
+/* The longest rendering possible (to size buffers). */
+size_t ct_reqtmpl_max_len(const struct ct_reqtmpl *t);
