@@ -159,9 +159,22 @@ struct ct_scenario *ct_scenario_load(const char *path, char *const *sets, size_t
 
 /* Set one key ("load.rate", "server.close", "sysctl.host.net.netfilter.nf_conntrack_max")
  * to a value, validated as if it were in the file. Used by --set and by the
- * sweep. Returns 0, or -EINVAL with err filled. */
+ * sweep. Also accepted: a key that exists in one section only ("rate"), a
+ * bare sysctl name (global keys go to [sysctl.host], others to
+ * [sysctl.client]) and "expect.check" (appends a condition). Checks only this
+ * key; see ct_scenario_check for the rest. Returns 0, or -EINVAL with err
+ * filled. */
 int ct_scenario_set(struct ct_scenario *sc, const char *dotted_key, const char *value,
 		    struct ct_scenario_err *err);
+
+/* The checks that involve several keys (topology=host needs server.target,
+ * ports=bind needs a range, a rate is required ...). ct_scenario_load runs
+ * them after the overrides; run them after a series of ct_scenario_set
+ * calls. Returns 0, or -EINVAL with err filled. */
+int ct_scenario_check(const struct ct_scenario *sc, struct ct_scenario_err *err);
+
+/* True when two scenarios would run the same (path and line numbers aside). */
+bool ct_scenario_equal(const struct ct_scenario *a, const struct ct_scenario *b);
 
 /* Deep copy (each sweep point works on its own copy). NULL + errno on failure. */
 struct ct_scenario *ct_scenario_dup(const struct ct_scenario *sc);
