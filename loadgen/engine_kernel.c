@@ -108,6 +108,7 @@ struct kengine {
 	struct ct_schedule_params sp;
 	struct ct_reqtmpl *req;
 	const char *expect;
+	char *expect_buf; /* expect with escapes decoded */
 	size_t expect_len;
 	unsigned nthreads;
 	struct worker **w;
@@ -633,15 +634,32 @@ static struct ct_engine *kernel_new(const struct ct_engine_config *cfg)
 	}
 	ct_schedule_params_from(&e->sp, sc);
 	const char *req = sc->load.request ? sc->load.request : "";
-	e->req = ct_reqtmpl_new(req, strlen(req), err, sizeof(err));
+	char *raw = malloc(strlen(req) + 1);
+	long rlen = raw ? ct_reqtmpl_unescape(req, raw) : -ENOMEM;
+	if (rlen < 0) {
+		free(raw);
+		rc = (int)-rlen;
+		ct_error("[load] request: bad escape; use \\r \\n \\t \\\\ \\\" or \\xHH");
+		goto fail;
+	}
+	e->req = ct_reqtmpl_new(raw, (size_t)rlen, err, sizeof(err));
+	free(raw);
 	if (!e->req) {
 		rc = errno;
 		ct_error("[load] request: %s", err[0] ? err : strerror(rc));
 		goto fail;
 	}
 	if (sc->load.expect && sc->load.expect[0]) {
-		e->expect = sc->load.expect;
-		e->expect_len = strlen(sc->load.expect);
+		e->expect_buf = malloc(strlen(sc->load.expect) + 1);
+		long elen = e->expect_buf ? ct_reqtmpl_unescape(sc->load.expect, e->expect_buf)
+					  : -ENOMEM;
+		if (elen < 0) {
+			rc = (int)-elen;
+			ct_error("[load] expect: bad escape");
+			goto fail;
+		}
+		e->expect = e->expect_buf;
+		e->expect_len = (size_t)elen;
 		if (e->expect_len > CONN_TAIL) {
 			ct_error("[load] expect is %zu bytes; the kernel engine matches at most %d: "
 				 "use the reply's last %d bytes",
@@ -754,6 +772,7 @@ static void kernel_free(struct ct_engine *pub)
 		free(e->w);
 	}
 	ct_reqtmpl_free(e->req);
+	free(e->expect_buf);
 	free(e->src);
 	free(e);
 }

@@ -8,6 +8,7 @@
 
 static const struct ct_cmd commands[] = {
 	/* {name, fn, summary}: one line per subcommand, each with its own --help. */
+	{"run", ct_cmd_run, "run a scenario: open/close connections, write a run directory"},
 	{NULL, NULL, NULL},
 };
 

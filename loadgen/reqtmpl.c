@@ -2,6 +2,7 @@
  * ranges of the source text and placeholders. */
 #include "loadgen/reqtmpl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -77,6 +78,45 @@ static long placeholder(const char *p, size_t left, struct seg *s, char *err, si
 		return (long)(end - p) + 1;
 	}
 	return 0;
+}
+
+long ct_reqtmpl_unescape(const char *in, char *out)
+{
+	size_t o = 0;
+	for (const char *p = in; *p; p++) {
+		if (*p != '\\') {
+			out[o++] = *p;
+			continue;
+		}
+		switch (*++p) {
+		case 'r':
+			out[o++] = '\r';
+			break;
+		case 'n':
+			out[o++] = '\n';
+			break;
+		case 't':
+			out[o++] = '\t';
+			break;
+		case '\\':
+		case '"':
+			out[o++] = *p;
+			break;
+		case 'x': {
+			char hex[3] = {p[1], p[1] ? p[2] : 0, 0};
+			char *end;
+			if (!isxdigit((unsigned char)hex[0]) || !isxdigit((unsigned char)hex[1]))
+				return -EINVAL;
+			out[o++] = (char)strtoul(hex, &end, 16);
+			p += 2;
+			break;
+		}
+		default:
+			return -EINVAL;
+		}
+	}
+	out[o] = 0;
+	return (long)o;
 }
 
 static size_t digits(uint64_t v)

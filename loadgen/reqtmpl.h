@@ -3,7 +3,8 @@
  * Placeholders: {seq} the connection's global sequence number, {thread} the
  * engine thread, {rand:N} a pseudo-random integer in [0, N). Anything else,
  * including a '{' that starts no placeholder, is literal. The text is taken
- * as the scenario parser left it (escapes such as \r\n already decoded).
+ * as the scenario file has it: escapes \r \n \t \\ \" \xHH are decoded
+ * here (ct_reqtmpl_unescape, also used for [load] expect).
  *
  * Rendering is a pure function of (template, seq, thread, seed): the engine
  * keeps no copy of a request and renders it again if a write was partial. */
@@ -14,8 +15,14 @@
 
 struct ct_reqtmpl;
 
+/* Decode the escapes of `in` into `out` (at least strlen(in)+1 bytes; the
+ * result may hold NUL bytes from \x00). Returns the decoded length, or
+ * -EINVAL on a malformed escape (the scenario parser rejects those first). */
+long ct_reqtmpl_unescape(const char *in, char *out);
+
 /* Compile `text` (length len; it may hold NUL bytes). NULL + errno on
  * failure: EINVAL with `err` naming the bad placeholder ("{rand:0}"). */
+/* `text` is raw (escapes decoded by the caller). */
 struct ct_reqtmpl *ct_reqtmpl_new(const char *text, size_t len, char *err, size_t errlen);
 void ct_reqtmpl_free(struct ct_reqtmpl *t);
 
