@@ -1,0 +1,186 @@
+/* model — the arithmetic that predicts where short connections break.
+ *
+ * From a set of settings (live values, a scenario's sysctls, or a test's
+ * hand-worked case) compute, for every limit, the sustained connection rate
+ * it allows and name the binding one: the lowest limit past which
+ * connections fail. Every run records it and compares the measured threshold
+ * with it; `ctload model` and `ctload check` print it. The formulas and
+ * their reasons are in docs/MODEL.md.
+ *
+ * Pure: no I/O. ct_model_input_from_scenario() reads only its arguments.
+ * A limit is a capacity (ports, entries, sockets) held for a timer (s):
+ * predicted_cps = capacity / timer. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ct_scenario;
+struct ct_hostinfo;
+
+/* Who ends the connection, which decides who holds TIME_WAIT. */
+enum ct_model_closer {
+	CT_MCLOSE_CLIENT, /* client sends FIN first: TIME_WAIT on the client */
+	CT_MCLOSE_SERVER, /* server sends FIN first: TIME_WAIT on the server */
+	CT_MCLOSE_RST,    /* a RST ends it: no TIME_WAIT, conntrack entry -> CLOSE */
+};
+
+/* Where conntrack tracks the connections. */
+enum ct_model_ct_where {
+	CT_MCT_NONE,
+	CT_MCT_CLIENT,
+	CT_MCT_SERVER,
+	CT_MCT_ROUTER,
+};
+
+/* Conntrack TCP states whose timeout can hold a finished connection. */
+enum ct_model_ct_state {
+	CT_MST_SYN_SENT,
+	CT_MST_SYN_RECV,
+	CT_MST_ESTABLISHED,
+	CT_MST_FIN_WAIT,
+	CT_MST_CLOSE_WAIT,
+	CT_MST_LAST_ACK,
+	CT_MST_TIME_WAIT,
+	CT_MST_CLOSE,
+	CT_MST_N
+};
+
+/* Socket TIME_WAIT length: TCP_TIMEWAIT_LEN, a constant (no sysctl). */
+#define CT_MODEL_TIMEWAIT_S 60.0
+/* NAT source ports: 1024..65535, not ip_local_port_range. */
+#define CT_MODEL_NAT_PORT_LO 1024
+#define CT_MODEL_NAT_PORT_HI 65535
+
+/* Everything the arithmetic needs. ct_model_input_defaults() fills kernel
+ * defaults (KERNEL.md); callers override what they know. */
+struct ct_model_input {
+	/* client */
+	unsigned port_lo, port_hi; /* ip_local_port_range (or [load] ports = range) */
+	unsigned reserved_in_range; /* ip_local_reserved_ports inside the range */
+	int tw_reuse;              /* 0 off, 1 on, 2 loopback only */
+	bool loopback;             /* the target is 127.0.0.0/8 or ::1 */
+	unsigned reuse_delay_ms;   /* tcp_tw_reuse_delay; 1000 before 6.14 */
+	bool timestamps;           /* tcp_timestamps on both ends (reuse needs them) */
+	bool explicit_bind;        /* [load] ports = bind: bind() then connect() */
+	unsigned clients;          /* client source IPs, >= 1 */
+	/* server */
+	unsigned server_ips;   /* >= 1 */
+	unsigned server_ports; /* distinct destination ports, >= 1 */
+	int backlog;           /* listen() backlog asked for */
+	int somaxconn;         /* caps the backlog */
+	double accept_cps;     /* measured accept rate, 0 = not measured */
+	/* who closes */
+	enum ct_model_closer closer;
+	/* TIME_WAIT buckets per side (tcp_max_tw_buckets, per netns) */
+	uint64_t tw_buckets_client, tw_buckets_server;
+	/* conntrack */
+	enum ct_model_ct_where ct_where;
+	uint64_t ct_max;                   /* nf_conntrack_max */
+	uint64_t ct_buckets;               /* nf_conntrack_buckets (for advice) */
+	double ct_timeout_s[CT_MST_N];     /* nf_conntrack_tcp_timeout_* */
+	/* NAT on the path (masquerade/SNAT) */
+	bool nat;
+	unsigned nat_ips; /* >= 1 when nat */
+	/* offered rate, 0 = none: then each limit's load_pct and fill_s */
+	double rate;
+};
+
+enum ct_limit_id {
+	CT_LIMIT_CLIENT_PORTS,
+	CT_LIMIT_CONNTRACK,
+	CT_LIMIT_NAT_PORTS,
+	CT_LIMIT_TW_CLIENT,
+	CT_LIMIT_TW_SERVER,
+	CT_LIMIT_BACKLOG,
+	CT_LIMIT_CONNECT_CLIFF,
+	CT_LIMIT_N
+};
+
+struct ct_limit {
+	enum ct_limit_id id;
+	const char *name;     /* stable: "client_ports", "conntrack", ... (summary.json) */
+	const char *title;    /* for people: "client ports (TIME_WAIT)" */
+	bool applies;         /* false: cannot bind here; note says why */
+	bool hard;            /* past it connections fail; soft = degrade or change silently */
+	bool estimate;        /* a rule of thumb, not an exact count */
+	double predicted_cps; /* capacity / timer_s; 0 when !applies */
+	double capacity;      /* ports, entries or sockets */
+	double timer_s;       /* how long one connection holds one unit */
+	char formula[200];    /* the arithmetic with the numbers: "28232 ports / 60 s" */
+	char note[320];       /* why it applies or not, what happens past it */
+	/* with input.rate > 0 */
+	double load_pct; /* rate / predicted_cps x 100 */
+	double fill_s;   /* rate above the limit: seconds until capacity is used, else 0 */
+};
+
+struct ct_model_result {
+	struct ct_limit limits[CT_LIMIT_N];
+	int binding;      /* index of the lowest applicable hard limit, -1 if none */
+	double cliff_cps; /* estimate where connect() starts to slow, 0 if n/a */
+	/* distinct 4-tuples the client can use (bounds conntrack entries) */
+	double tuples;
+};
+
+/* Kernel defaults for a fresh network namespace (KERNEL.md). */
+void ct_model_input_defaults(struct ct_model_input *in);
+
+/* Fill `in` for a scenario: defaults, then the live host values (for a
+ * host-topology scenario every key; for a lab only the global keys, since a
+ * new netns starts from kernel defaults), then the scenario's own sysctls,
+ * topology, close modes and ports. hi may be NULL. `src` (may be NULL)
+ * receives one line per input naming where its value came from. */
+int ct_model_input_from_scenario(struct ct_model_input *in, const struct ct_scenario *sc,
+				 const struct ct_hostinfo *hi, char *src, size_t srclen);
+
+/* Compute every limit. Returns 0, or -EINVAL on a nonsensical input. */
+int ct_model_compute(const struct ct_model_input *in, struct ct_model_result *out);
+
+/* The binding limit, or NULL. */
+const struct ct_limit *ct_model_binding(const struct ct_model_result *r);
+
+/* (measured - predicted) / predicted x 100; NAN when predicted <= 0. */
+double ct_model_error_pct(double measured_cps, double predicted_cps);
+
+/* Time-to-failure inference: a trial offered `rate` (above the limit) and
+ * the resource filled (first failure) after t_fail_s. Before anything
+ * expires (t_fail < timer) the resource holds rate x t_fail units, so
+ * capacity = rate x t_fail and the sustained limit = capacity / timer.
+ * Returns 0, -EINVAL for non-positive inputs, -EDOM when t_fail >= timer
+ * (units were already expiring: the fill time says nothing about capacity). */
+int ct_model_infer(double rate, double t_fail_s, double timer_s, double *capacity,
+		   double *limit_cps);
+
+/* Sizing from RAM (bytes), for advice. */
+/* Kernel default nf_conntrack_buckets (= default max): RAM/16KiB/8 bytes a
+ * bucket; 65536 above 1 GiB, 262144 above 4 GiB (64-bit); at least 1024. */
+uint64_t ct_model_kernel_default_buckets(uint64_t ram_bytes);
+/* Seeds 003/004: max = RAM / 16384 / 2 ("RAM_SIZE / 16384 / (x / 32)" with
+ * x = 64 bits). round_pow2 rounds up to a power of two as seed 003 did. */
+uint64_t ct_model_advise_ct_max(uint64_t ram_bytes, bool round_pow2);
+/* Buckets for a max at `per_bucket` entries a bucket (seeds: 4; warn past 8). */
+uint64_t ct_model_advise_buckets(uint64_t ct_max, unsigned per_bucket);
+/* Memory of a table: entries x bytes_per_entry + buckets x 8. KERNEL.md
+ * measures ~256 B an entry, seed 000 says 400 (slabinfo). */
+#define CT_MODEL_ENTRY_BYTES_LOW 256
+#define CT_MODEL_ENTRY_BYTES_HIGH 400
+uint64_t ct_model_table_bytes(uint64_t ct_max, uint64_t buckets, unsigned bytes_per_entry);
+/* Average entries per bucket at a full table. */
+double ct_model_entries_per_bucket(uint64_t ct_max, uint64_t buckets);
+
+/* The result as JSON: {"binding": name|null, "cliff_cps", "tuples",
+ * "limits": [{name, title, applies, hard, estimate, predicted_cps, capacity,
+ * timer_s, formula, note, load_pct?, fill_s?}], "inputs": {...}}.
+ * NULL on allocation failure. */
+json_t *ct_model_to_json(const struct ct_model_input *in, const struct ct_model_result *r);
+
+/* How many ports of lo..hi a port list ("8080,9000-9010", as in
+ * ip_local_reserved_ports) covers; -EINVAL when malformed. */
+int ct_model_ports_in_list(const char *list, unsigned lo, unsigned hi);
+
+/* Names as written: "client", "server", "rst"; "none", "client", ... */
+const char *ct_model_closer_name(enum ct_model_closer c);
+const char *ct_model_ct_where_name(enum ct_model_ct_where w);
+const char *ct_model_ct_state_name(enum ct_model_ct_state s);
