@@ -1,0 +1,157 @@
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/ctime.h"
+#include "loadgen/engine.h"
+#include "loadgen/scenario.h"
+
+Test(engine, connection_state_fits_in_512_bytes)
+{
+	/* The receive buffer lives inside the struct: this is all a
+	 * connection in flight costs ctload (the kernel's socket aside). */
+	cr_expect_leq(ct_engine_kernel_conn_size(), 512, "struct conn is %zu bytes",
+		      ct_engine_kernel_conn_size());
+}
+
+/* A one-thread memcache-ish server: read a line, answer END, close. */
+struct srv {
+	int lfd;
+	int served;
+	volatile int stop;
+};
+
+static void *serve(void *arg)
+{
+	struct srv *s = arg;
+	while (!s->stop) {
+		struct pollfd p = {.fd = s->lfd, .events = POLLIN};
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		int fd = accept(s->lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		char buf[256];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n > 0 && write(fd, "END\r\n", 5) == 5)
+			s->served++;
+		close(fd);
+	}
+	return NULL;
+}
+
+static int listen_any(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t l = sizeof(a);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(fd, 512), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static struct ct_scenario *scenario(const char *body)
+{
+	char path[] = "/tmp/test_engine_XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	fputs(body, f);
+	fclose(f);
+	struct ct_scenario_err err;
+	struct ct_scenario *sc = ct_scenario_load(path, NULL, 0, &err);
+	unlink(path);
+	cr_assert_not_null(sc, "%s", err.msg);
+	return sc;
+}
+
+static void run_engine(struct ct_scenario *sc, uint16_t port, struct ct_engine_stats *st)
+{
+	struct ct_engine_config cfg = {.sc = sc, .dport_lo = port, .dport_hi = port,
+				       .netns_fd = -1, .threads = 2};
+	struct sockaddr_in *d = (struct sockaddr_in *)&cfg.dst;
+	d->sin_family = AF_INET;
+	d->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct ct_engine *e = ct_engine_new(&cfg);
+	cr_assert_not_null(e);
+	cr_assert_eq(ct_engine_start(e), 0);
+	uint64_t end = ct_now_ns() + 20 * CT_NS_PER_SEC;
+	do {
+		usleep(20000);
+		ct_engine_snapshot(e, st);
+	} while (st->running && ct_now_ns() < end);
+	cr_assert_eq(st->running, 0, "the engine stops by itself");
+	ct_engine_free(e);
+}
+
+Test(engine, every_scheduled_connection_completes_against_a_loopback_server)
+{
+	static struct srv s;
+	static struct ct_engine_stats st;
+	uint16_t port;
+	pthread_t th;
+	s.lfd = listen_any(&port);
+	pthread_create(&th, NULL, serve, &s);
+	struct ct_scenario *sc = scenario("[scenario]\nname = t\ntopology = host\n[server]\n"
+					  "target = 127.0.0.1:1\n[load]\nrate = 500/s\n"
+					  "duration = 1s\n");
+	run_engine(sc, port, &st);
+	s.stop = 1;
+	pthread_join(th, NULL);
+	close(s.lfd);
+	cr_expect_eq(st.attempted, 500);
+	cr_expect_eq(st.established, 500);
+	cr_expect_eq(st.completed, 500, "completed %llu, failures timeout %llu protocol %llu",
+		     (unsigned long long)st.completed,
+		     (unsigned long long)st.failures[CT_FAIL_TIMEOUT],
+		     (unsigned long long)st.failures[CT_FAIL_PROTOCOL]);
+	cr_expect_eq(s.served, 500, "the server counted the same");
+	cr_expect_eq(st.connect.n, 500);
+	cr_expect_eq(st.total.n, 500);
+	cr_expect_eq(st.connect_call.n, 500);
+	cr_expect_eq(st.inflight, 0);
+	ct_scenario_free(sc);
+}
+
+Test(engine, a_closed_port_counts_as_refused)
+{
+	static struct ct_engine_stats st;
+	uint16_t port;
+	int fd = listen_any(&port);
+	close(fd); /* now nothing listens there */
+	struct ct_scenario *sc = scenario("[scenario]\nname = t\ntopology = host\n[server]\n"
+					  "target = 127.0.0.1:1\n[load]\nrate = 200/s\n"
+					  "duration = 500ms\n");
+	run_engine(sc, port, &st);
+	cr_expect_eq(st.attempted, 100);
+	cr_expect_eq(st.failures[CT_FAIL_REFUSED], 100);
+	cr_expect_eq(st.completed, 0);
+	ct_scenario_free(sc);
+}
+
+Test(engine, a_wrong_reply_counts_as_protocol)
+{
+	static struct srv s;
+	static struct ct_engine_stats st;
+	uint16_t port;
+	pthread_t th;
+	s.lfd = listen_any(&port);
+	pthread_create(&th, NULL, serve, &s);
+	struct ct_scenario *sc = scenario("[scenario]\nname = t\ntopology = host\n[server]\n"
+					  "target = 127.0.0.1:1\n[load]\nrate = 200/s\n"
+					  "duration = 250ms\nexpect = \"VALUE\"\n");
+	run_engine(sc, port, &st);
+	s.stop = 1;
+	pthread_join(th, NULL);
+	close(s.lfd);
+	cr_expect_eq(st.failures[CT_FAIL_PROTOCOL], 50);
+	ct_scenario_free(sc);
+}
