@@ -487,6 +487,10 @@ const char *ct_fmt_duration(uint64_t ns, char *buf, size_t len)
 
 	if (!buf || len == 0)
 		return buf;
+	if (ns == 0) {
+		snprintf(buf, len, "0s");
+		return buf;
+	}
 	if (ns >= 60 * S) {
 		/* Round to the millisecond; people read "2m30s", not nanoseconds. */
 		uint64_t ms = (ns + 500000) / 1000000;

@@ -214,36 +214,40 @@ static int fail(struct ct_scenario_err *err, const struct where *w, const char *
 
 /* ---------------------------------------------------------------- helpers */
 
+/* Optimal string alignment distance: like Levenshtein, and a swap of two
+ * neighbours ("laod") counts as one edit. */
 static size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), res;
-	size_t *row;
+	size_t *d;
 
 	if (la > 200 || lb > 200)
 		return (size_t)-1;
-	row = calloc(lb + 1, sizeof(*row));
-	if (!row)
+	d = calloc((la + 1) * (lb + 1), sizeof(*d));
+	if (!d)
 		return (size_t)-1;
+#define D(i, j) d[(i) * (lb + 1) + (j)]
+	for (size_t i = 0; i <= la; i++)
+		D(i, 0) = i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		D(0, j) = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t v = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+			size_t v = D(i - 1, j - 1) + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
 
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
+			if (D(i - 1, j) + 1 < v)
+				v = D(i - 1, j) + 1;
+			if (D(i, j - 1) + 1 < v)
+				v = D(i, j - 1) + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    D(i - 2, j - 2) + 1 < v)
+				v = D(i - 2, j - 2) + 1;
+			D(i, j) = v;
 		}
 	}
-	res = row[lb];
-	free(row);
+	res = D(la, lb);
+#undef D
+	free(d);
 	return res;
 }
 

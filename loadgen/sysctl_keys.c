@@ -199,37 +199,41 @@ const struct ct_sysctl_removed *ct_sysctl_key_removed(const char *name)
 	return NULL;
 }
 
+/* Optimal string alignment distance: like Levenshtein, and a swap of two
+ * neighbours ("laod") counts as one edit. */
 static size_t edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), best;
-	size_t *row;
+	size_t la = strlen(a), lb = strlen(b), res;
+	size_t *d;
 
 	if (la > 200 || lb > 200)
 		return (size_t)-1;
-	row = calloc(lb + 1, sizeof(*row));
-	if (!row)
+	d = calloc((la + 1) * (lb + 1), sizeof(*d));
+	if (!d)
 		return (size_t)-1;
+#define D(i, j) d[(i) * (lb + 1) + (j)]
+	for (size_t i = 0; i <= la; i++)
+		D(i, 0) = i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		D(0, j) = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t v = diag + (a[i - 1] != b[j - 1]);
+			size_t v = D(i - 1, j - 1) + (a[i - 1] != b[j - 1]);
 
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
+			if (D(i - 1, j) + 1 < v)
+				v = D(i - 1, j) + 1;
+			if (D(i, j - 1) + 1 < v)
+				v = D(i, j - 1) + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    D(i - 2, j - 2) + 1 < v)
+				v = D(i - 2, j - 2) + 1;
+			D(i, j) = v;
 		}
 	}
-	best = row[lb];
-	free(row);
-	return best;
+	res = D(la, lb);
+#undef D
+	free(d);
+	return res;
 }
 
 static const char *last_component(const char *s)
@@ -410,7 +414,12 @@ int ct_sysctl_key_check_value(const struct ct_sysctl_key *k, const char *value, 
 		return 0;
 	case CT_SKIND_INT:
 	case CT_SKIND_BOOL:
-		if ((rc = parse_ll(value, &p, &a)) < 0 || (p = p + strspn(p, " \t"), *p != '\0')) {
+		if ((rc = parse_ll(value, &p, &a)) == -ERANGE) {
+			why_set(why, why_len, "'%s' is out of range for %s: %lld..%lld", value, k->name,
+				k->min, k->max);
+			return -ERANGE;
+		}
+		if (rc < 0 || (p = p + strspn(p, " \t"), *p != '\0')) {
 			why_set(why, why_len, "'%s' is not %s for %s (sysctl values are written as the kernel "
 				"takes them, without units)",
 				value, k->kind == CT_SKIND_BOOL ? "0 or 1" : "an integer", k->name);
