@@ -17,4 +17,7 @@ struct ct_cmd {
 };
 
 int ct_cmd_run(int argc, char **argv);
+int ct_cmd_model(int argc, char **argv);
+int ct_cmd_check(int argc, char **argv);
+int ct_cmd_lint(int argc, char **argv);
 int ct_cmd_lab(int argc, char **argv);

@@ -9,6 +9,7 @@
 static const struct ct_cmd commands[] = {
 	/* {name, fn, summary}: one line per subcommand, each with its own --help. */
 	{"run", ct_cmd_run, "run a scenario: open/close connections, write a run directory"},
+	{"model", ct_cmd_model, "predicted threshold of each limit for a scenario, no traffic"},
 	{NULL, NULL, NULL},
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/units.h"
 #include "loadgen/hostinfo.h"
 #include "loadgen/scenario.h"
 
@@ -357,7 +358,7 @@ static void backlog(const struct ct_model_input *in, struct ct_limit *l)
 static void cliff(const struct ct_model_input *in, const struct ct_limit *ports,
 		  struct ct_limit *l, double *cliff_cps)
 {
-	limit_init(l, CT_LIMIT_CONNECT_CLIFF, "connect_cliff", "connect() port search (CPU cliff)",
+	limit_init(l, CT_LIMIT_CONNECT_CLIFF, "connect_cliff", "connect() port search cliff",
 		   false);
 	l->estimate = true;
 	*cliff_cps = 0;
@@ -407,7 +408,7 @@ int ct_model_compute(const struct ct_model_input *in, struct ct_model_result *ou
 			continue;
 		if (in->rate > 0 && l->predicted_cps > 0) {
 			l->load_pct = in->rate / l->predicted_cps * 100.0;
-			if (in->rate > l->predicted_cps)
+			if (in->rate > l->predicted_cps && !l->estimate)
 				l->fill_s = i == CT_LIMIT_BACKLOG
 						    ? l->capacity / (in->rate - l->predicted_cps)
 						    : l->capacity / in->rate;
@@ -445,6 +446,87 @@ int ct_model_infer(double rate, double t_fail_s, double timer_s, double *capacit
 	if (limit_cps)
 		*limit_cps = rate * t_fail_s / timer_s;
 	return 0;
+}
+
+size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_result *r,
+			char *buf, size_t len)
+{
+	struct {
+		char *s;
+		size_t len, used;
+	} b = {buf, len, 0};
+	const struct ct_limit *l = ct_model_binding(r);
+	char tmp[640];
+
+#define ADD(...)                                                                          \
+	do {                                                                              \
+		if (b.used + 1 < b.len) {                                                 \
+			int n_ = snprintf(b.s + b.used, b.len - b.used, __VA_ARGS__);     \
+			if (n_ > 0)                                                       \
+				b.used = b.used + (size_t)n_ < b.len ? b.used + (size_t)n_ \
+								      : b.len - 1;         \
+		}                                                                         \
+	} while (0)
+
+	if (!buf || len == 0)
+		return 0;
+	buf[0] = '\0';
+	if (!l) {
+		ADD("No modeled limit stops this scenario: none of the modeled limits applies as a "
+		    "hard limit, so failures, if any, come from elsewhere (CPU, the server).\n");
+	} else {
+		switch (l->id) {
+		case CT_LIMIT_CLIENT_PORTS:
+			snprintf(tmp, sizeof(tmp),
+				 "Each client IP has %u ports for each of the %.0f destination(s); after "
+				 "the client closes, a port stays %s, so the clients can open at most "
+				 "%.0f / %g = %.1f connections per second before connect() fails with "
+				 "EADDRNOTAVAIL.",
+				 range_ports(in), l->capacity / ((double)range_ports(in) * in->clients),
+				 l->timer_s < CT_MODEL_TIMEWAIT_S
+					 ? "unusable only until tcp_tw_reuse_delay has passed"
+					 : "60 s in TIME_WAIT",
+				 l->capacity, l->timer_s, l->predicted_cps);
+			break;
+		case CT_LIMIT_CONNTRACK:
+			snprintf(tmp, sizeof(tmp),
+				 "Every finished connection keeps a conntrack entry %g s (%s); the table "
+				 "holds %.0f entries, so it fills above %.0f / %g = %.1f connections per "
+				 "second, then the kernel drops SYNs (\"table full\").",
+				 l->timer_s, state_names[end_state(in)], l->capacity, l->capacity,
+				 l->timer_s, l->predicted_cps);
+			break;
+		case CT_LIMIT_NAT_PORTS:
+			snprintf(tmp, sizeof(tmp),
+				 "NAT maps every connection to one of %.0f source ports per (NAT IP, "
+				 "destination), held as long as the conntrack entry (%g s): at most "
+				 "%.0f / %g = %.1f connections per second.",
+				 l->capacity, l->timer_s, l->capacity, l->timer_s, l->predicted_cps);
+			break;
+		default:
+			snprintf(tmp, sizeof(tmp), "%s: %s = %.1f connections per second.", l->title,
+				 l->formula, l->predicted_cps);
+			break;
+		}
+		ADD("Binding limit: %s at %.1f/s. %s\n", l->title, l->predicted_cps, tmp);
+	}
+	if (r->cliff_cps > 0)
+		ADD("Before that wall, connect() slows as the range fills with TIME_WAIT: expect "
+		    "latency and client CPU to climb from about %.0f/s (estimate: %.0f-%.0f%% of the "
+		    "wall).\n",
+		    r->cliff_cps, CLIFF_LOW * 100, CLIFF_HIGH * 100);
+	if (in->rate > 0 && l) {
+		if (in->rate > l->predicted_cps)
+			ADD("At the scenario's rate of %.0f/s (%.0f%% of the limit) it fills in "
+			    "%.1f s: %.0f / %.0f/s.\n",
+			    in->rate, l->load_pct, l->fill_s, l->capacity, in->rate);
+		else
+			ADD("At the scenario's rate of %.0f/s it runs at %.0f%% of the limit and "
+			    "should not fail.\n",
+			    in->rate, l->load_pct);
+	}
+#undef ADD
+	return b.used;
 }
 
 /* ---- sizing ------------------------------------------------------------- */
@@ -645,6 +727,13 @@ int ct_model_input_from_scenario(struct ct_model_input *in, const struct ct_scen
 	in->server_ports = sc->server.port_hi >= sc->server.port_lo
 				   ? (unsigned)(sc->server.port_hi - sc->server.port_lo + 1)
 				   : 1;
+	if (host && sc->server.target) {
+		const char *colon = strrchr(sc->server.target, ':');
+		uint16_t lo, hi2;
+
+		if (colon && ct_parse_port_range(colon + 1, &lo, &hi2, NULL, 0) == 0)
+			in->server_ports = (unsigned)(hi2 - lo + 1);
+	}
 	in->backlog = sc->server.backlog;
 	if (sc->load.close == CT_CCLOSE_RST || sc->server.close == CT_SCLOSE_RST)
 		in->closer = CT_MCLOSE_RST;

@@ -176,6 +176,12 @@ double ct_model_entries_per_bucket(uint64_t ct_max, uint64_t buckets);
  * NULL on allocation failure. */
 json_t *ct_model_to_json(const struct ct_model_input *in, const struct ct_model_result *r);
 
+/* The arithmetic of the binding limit (and the cliff, and the offered rate
+ * against it) in words, one sentence a line, for `ctload model` and the
+ * report. Returns the length written (truncated to len). */
+size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_result *r,
+			char *buf, size_t len);
+
 /* How many ports of lo..hi a port list ("8080,9000-9010", as in
  * ip_local_reserved_ports) covers; -EINVAL when malformed. */
 int ct_model_ports_in_list(const char *list, unsigned lo, unsigned hi);
