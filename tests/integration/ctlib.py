@@ -189,3 +189,46 @@ def _cleanup():
 
 atexit.register(_cleanup)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+
+# ---- ctload run helpers (engine tests) ------------------------------------
+
+def write_scenario(path, text):
+    """Write a scenario file (dedented) and return its path."""
+    import textwrap
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(text).lstrip())
+    return path
+
+
+def ctload_run(scenario, out, sets=(), netns=None, timeout=120):
+    """`ctload run SCENARIO --out OUT [--set ...] --quiet`; returns
+    (CompletedProcess, summary dict or None)."""
+    argv = [CTLOAD, "run", scenario, "--out", out, "--quiet"]
+    for s in sets:
+        argv += ["--set", s]
+    r = run(argv, netns=netns, timeout=timeout)
+    summary = None
+    try:
+        with open(os.path.join(out, "summary.json")) as f:
+            summary = json.load(f)
+    except (OSError, ValueError):
+        pass
+    return r, summary
+
+
+def memcached_stat(host, port, name, timeout=3.0):
+    """One counter from memcached's `stats` (also ctserver's, if it has it)."""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(b"stats\r\n")
+        buf = b""
+        while not buf.endswith(b"END\r\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    for line in buf.decode(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "STAT" and parts[1] == name:
+            return int(parts[2])
+    return None
