@@ -347,6 +347,11 @@ int ct_labstate_add_proc(struct ct_labstate *st, const char *what, pid_t pid,
 				    netns ? json_string(netns) : json_null()));
 }
 
+int ct_labstate_add_file(struct ct_labstate *st, const char *path)
+{
+	return append(st, json_pack("{s:s, s:s}", "type", "file", "path", path));
+}
+
 int ct_labstate_drop_proc(struct ct_labstate *st, pid_t pid)
 {
 	json_t *j = ct_labstate_journal(st), *e;
@@ -501,6 +506,10 @@ int ct_labstate_rollback(struct ct_labstate *st, bool verbose, const char *why)
 			ret = end_proc(e, verbose, why);
 		} else if (!strcmp(type, "sysctl")) {
 			ret = restore_sysctl(st, e, verbose, why);
+		} else if (!strcmp(type, "file")) {
+			const char *path = json_string_value(json_object_get(e, "path"));
+			if (path && unlink(path) < 0 && errno != ENOENT)
+				ret = -errno;
 		} else if (!strcmp(type, "netns")) {
 			const char *name = json_string_value(json_object_get(e, "name"));
 			if (name && !st->sysroot && ct_netns_exists(name)) {

@@ -12,6 +12,7 @@
  *   sysctl  scope, netns, key, old, new    -> undo: write old back
  *   proc    what, pid, start time, netns   -> undo: SIGTERM, then SIGKILL,
  *           only if the PID still has that start time
+ *   file    a path                         -> undo: unlink
  * Undo runs the journal in reverse. A sysctl is recorded once per (netns,
  * key): the first old value is the one restored, later writes only update
  * "new". A sysctl inside a netns that the journal also created is not
@@ -67,6 +68,9 @@ int ct_labstate_add_sysctl(struct ct_labstate *st, const char *scope, const char
 			   const char *key, const char *old, const char *new_value);
 int ct_labstate_add_proc(struct ct_labstate *st, const char *what, pid_t pid,
 			 unsigned long long start, const char *netns);
+/* A file we made that goes away with the lab (logs of a lab without a run
+ * directory). */
+int ct_labstate_add_file(struct ct_labstate *st, const char *path);
 /* Forget a process ended on purpose (e.g. restarted for a fresh netns). */
 int ct_labstate_drop_proc(struct ct_labstate *st, pid_t pid);
 /* Mark persistent (survives its owner) and store free-form `info` about the

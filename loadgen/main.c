@@ -10,6 +10,8 @@ static const struct ct_cmd commands[] = {
 	/* {name, fn, summary}: one line per subcommand, each with its own --help. */
 	{"run", ct_cmd_run, "run a scenario: open/close connections, write a run directory"},
 	{"model", ct_cmd_model, "predicted threshold of each limit for a scenario, no traffic"},
+	{"check", ct_cmd_check, "this host: limits, load and headroom, sysctl advice"},
+	{"lab", ct_cmd_lab, "build a lab (netns, settings, ctserver) and leave it up: up|status|down"},
 	{NULL, NULL, NULL},
 };
 

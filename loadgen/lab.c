@@ -1,0 +1,1107 @@
+#include "loadgen/lab.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/ctime.h"
+#include "common/log.h"
+#include "common/units.h"
+#include "loadgen/cli.h"
+#include "loadgen/kmsg.h"
+#include "loadgen/labstate.h"
+#include "loadgen/netns.h"
+#include "loadgen/sampler.h"
+#include "loadgen/sysctl.h"
+
+static const char *const role_name[CT_LAB_NROLES] = {"client", "server", "router"};
+static const char *const role_suffix[CT_LAB_NROLES] = {"cli", "srv", "rtr"};
+
+/* The lab's IPv4 plan, from [lab] addresses split in halves. Host order. */
+struct addr_plan {
+	uint32_t net, mask;       /* the whole range */
+	unsigned prefix;          /* of the whole range */
+	uint32_t cli_net, srv_net; /* each half */
+	unsigned half_prefix;
+	uint32_t router_cli, router_srv, server;
+};
+
+struct ct_lab {
+	char id[16];
+	char prefix[32];
+	char ns[CT_LAB_NROLES][32]; /* "" when the role does not exist */
+	int nsfd[CT_LAB_NROLES];
+	struct ct_labstate *st;
+	struct ct_scenario *sc; /* the last applied settings */
+	struct addr_plan ap;
+	struct sockaddr_storage *client_addrs;
+	size_t n_clients;
+	struct sockaddr_storage server_addr;
+	char server_log[512], events_log[512];
+	FILE *events;
+	pid_t server_pid;
+	struct ct_sampler *samplers[CT_LAB_NROLES];
+	struct ct_kmsg *kmsg;
+	struct ct_sample_source sources[CT_LAB_NROLES + 1];
+	size_t n_sources;
+	struct ct_sample_source hooks[1];
+	json_t *info;
+	json_t *pending_events; /* kernel lines seen since the last sample */
+};
+
+static void lab_err(struct ct_lab_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void lab_err(struct ct_lab_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	err->exit_code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+static const char *ip4(uint32_t host_order, char *buf)
+{
+	struct in_addr a = {.s_addr = htonl(host_order)};
+
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* ---- events.log ---------------------------------------------------------------- */
+
+static void event_line(struct ct_lab *lab, double wall, const char *source, const char *text)
+{
+	char stamp[64];
+	time_t secs = (time_t)wall;
+	struct tm tm;
+
+	if (!lab->events)
+		return;
+	gmtime_r(&secs, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(lab->events, "%s.%03dZ %s: %s\n", stamp, (int)((wall - (double)secs) * 1000),
+		source, text);
+	fflush(lab->events);
+}
+
+void ct_lab_event(struct ct_lab *lab, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ct_debug("lab: %s", text);
+	event_line(lab, ct_wall_s(), "lab", text);
+}
+
+/* ---- address plan ---------------------------------------------------------- */
+
+static int plan_addresses(const struct ct_scenario *sc, struct addr_plan *ap,
+			  struct ct_lab_err *err)
+{
+	const char *cidr = sc->lab.addresses ? sc->lab.addresses : "198.18.0.0/15";
+	char host[64];
+	const char *slash = strchr(cidr, '/');
+	struct in_addr a;
+	unsigned prefix;
+	uint32_t half_size;
+
+	if (!slash || (size_t)(slash - cidr) >= sizeof(host) ||
+	    sscanf(slash + 1, "%u", &prefix) != 1 || prefix < 8 || prefix > 28) {
+		lab_err(err, CT_EXIT_USAGE,
+			"[lab] addresses = %s: expected an IPv4 range like 198.18.0.0/15 "
+			"(prefix 8..28)",
+			cidr);
+		return -EINVAL;
+	}
+	memcpy(host, cidr, (size_t)(slash - cidr));
+	host[slash - cidr] = '\0';
+	if (inet_pton(AF_INET, host, &a) != 1) {
+		lab_err(err, CT_EXIT_USAGE, "[lab] addresses = %s: '%s' is not an IPv4 address",
+			cidr, host);
+		return -EINVAL;
+	}
+	ap->prefix = prefix;
+	ap->mask = prefix ? ~0u << (32 - prefix) : 0;
+	ap->net = ntohl(a.s_addr) & ap->mask;
+	ap->half_prefix = prefix + 1;
+	half_size = 1u << (32 - ap->half_prefix);
+	ap->cli_net = ap->net;
+	ap->srv_net = ap->net + half_size;
+	ap->router_cli = ap->cli_net + half_size - 2;
+	ap->router_srv = ap->srv_net + half_size - 2;
+	ap->server = ap->srv_net + 1;
+	/* Client i is cli_net + 1 + i; the router takes half_size - 2. */
+	if (sc->lab.clients < 1 || sc->lab.clients > half_size - 3) {
+		lab_err(err, CT_EXIT_USAGE,
+			"[lab] clients = %u: the range %s holds at most %u client addresses; "
+			"use a wider [lab] addresses or fewer clients",
+			sc->lab.clients, cidr, half_size - 3);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- building -------------------------------------------------------------- */
+
+static bool has_role(const struct ct_scenario *sc, enum ct_lab_role r)
+{
+	return r != CT_LAB_ROUTER || sc->lab.path != CT_PATH_DIRECT;
+}
+
+static int check_scenario(const struct ct_scenario *sc, struct ct_lab_err *err)
+{
+	if (sc->scenario.topology != CT_TOPO_LAB) {
+		lab_err(err, CT_EXIT_USAGE, "%s: topology = %s: the lab is built only for "
+			"topology = lab", sc->path ? sc->path : "scenario",
+			ct_topology_name(sc->scenario.topology));
+		return -EINVAL;
+	}
+	if (sc->lab.path == CT_PATH_DIRECT && sc->lab.conntrack_on == CT_CTON_ROUTER) {
+		lab_err(err, CT_EXIT_USAGE, "%s: [lab] conntrack_on = router needs path = router "
+			"or nat (path = direct has no router)", sc->path ? sc->path : "scenario");
+		return -EINVAL;
+	}
+	if (sc->lab.path == CT_PATH_DIRECT && sc->sysctl[CT_SYSCTL_ROUTER].n) {
+		lab_err(err, CT_EXIT_USAGE, "%s:%d: [sysctl.router] is set but path = direct has "
+			"no router; use path = router or nat", sc->path ? sc->path : "scenario",
+			sc->sysctl[CT_SYSCTL_ROUTER].v[0].line);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* nf_conntrack must be there when anything tracks or a netfilter key is set. */
+static bool needs_conntrack(const struct ct_scenario *sc)
+{
+	if (sc->lab.conntrack_on != CT_CTON_NONE || sc->lab.path == CT_PATH_NAT)
+		return true;
+	for (int s = 0; s < CT_SYSCTL_NSCOPES; s++)
+		for (size_t i = 0; i < sc->sysctl[s].n; i++)
+			if (!strncmp(sc->sysctl[s].v[i].key, "net.netfilter.", 14))
+				return true;
+	return false;
+}
+
+static int ensure_conntrack(const struct ct_scenario *sc, struct ct_lab_err *err)
+{
+	const char *argv[] = {"modprobe", "nf_conntrack", NULL};
+	char why[512] = "";
+
+	if (access("/proc/sys/net/netfilter/nf_conntrack_max", F_OK) == 0)
+		return 0;
+	if (!needs_conntrack(sc))
+		return 0;
+	if (ct_exec(-1, argv, NULL, why, sizeof(why)) == 0 &&
+	    access("/proc/sys/net/netfilter/nf_conntrack_max", F_OK) == 0) {
+		ct_note("loaded the nf_conntrack module (it stays loaded)");
+		return 0;
+	}
+	lab_err(err, CT_EXIT_ENV,
+		"conntrack is not available: /proc/sys/net/netfilter/nf_conntrack_max is "
+		"missing and 'modprobe nf_conntrack' failed (%s); this kernel needs "
+		"CONFIG_NF_CONNTRACK, or set [lab] conntrack_on = none",
+		why[0] ? why : "no message");
+	return -ENOENT;
+}
+
+static int new_id(struct ct_lab *lab, const char *state_dir, struct ct_lab_err *err)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		uint16_t r;
+		bool clash = false;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (uint16_t)(getpid() ^ (unsigned)time(NULL) ^ (unsigned)tries);
+		snprintf(lab->id, sizeof(lab->id), "%04x", r);
+		snprintf(lab->prefix, sizeof(lab->prefix), "ctl-%s-", lab->id);
+		for (int i = 0; i < CT_LAB_NROLES; i++) {
+			char name[64];
+			snprintf(name, sizeof(name), "%s%s", lab->prefix, role_suffix[i]);
+			if (ct_netns_exists(name))
+				clash = true;
+		}
+		if (clash)
+			continue;
+		lab->st = ct_labstate_create(state_dir, lab->id);
+		if (lab->st)
+			return 0;
+		if (errno != EEXIST) {
+			lab_err(err, CT_EXIT_ENV,
+				"cannot create the lab state file in %s: %s (ctload lab needs "
+				"root)",
+				state_dir ? state_dir : CT_LABSTATE_DIR, strerror(errno));
+			return -errno;
+		}
+	}
+	lab_err(err, CT_EXIT_ENV, "no free lab id after 16 tries; run 'ctload lab down --all'");
+	return -EEXIST;
+}
+
+static int make_netns(struct ct_lab *lab, enum ct_lab_role r, struct ct_lab_err *err)
+{
+	char why[512];
+	int ret;
+
+	snprintf(lab->ns[r], sizeof(lab->ns[r]), "%s%s", lab->prefix, role_suffix[r]);
+	ret = ct_labstate_add_netns(lab->st, lab->ns[r]);
+	if (ret < 0) {
+		lab_err(err, CT_EXIT_ENV, "recording netns %s: %s", lab->ns[r], strerror(-ret));
+		return ret;
+	}
+	ret = ct_netns_add(lab->ns[r], why, sizeof(why));
+	if (ret < 0) {
+		lab_err(err, CT_EXIT_ENV, "creating netns %s: %s", lab->ns[r], why);
+		return ret;
+	}
+	lab->nsfd[r] = ct_netns_open(lab->ns[r]);
+	if (lab->nsfd[r] < 0) {
+		ret = lab->nsfd[r];
+		lab_err(err, CT_EXIT_ENV, "opening netns %s: %s", lab->ns[r], strerror(-ret));
+		return ret;
+	}
+	ct_lab_event(lab, "created netns %s (%s)", lab->ns[r], role_name[r]);
+	return 0;
+}
+
+/* Create a veth pair a<->b with one end in each netns. */
+static int veth(struct ct_lab *lab, enum ct_lab_role ra, const char *a, enum ct_lab_role rb,
+		const char *b, struct ct_lab_err *err)
+{
+	const char *argv[] = {"ip",   "-n",   lab->ns[ra], "link", "add",       a,    "type",
+			      "veth", "peer", "name",      b,      "netns",     lab->ns[rb], NULL};
+	char why[512];
+	int ret = ct_exec(-1, argv, NULL, why, sizeof(why));
+
+	if (ret < 0)
+		lab_err(err, CT_EXIT_ENV, "creating veth %s/%s between %s and %s: %s", a, b,
+			lab->ns[ra], lab->ns[rb], why);
+	return ret;
+}
+
+static int batch(struct ct_lab *lab, enum ct_lab_role r, const char *script,
+		 struct ct_lab_err *err)
+{
+	char why[512];
+	int ret = ct_ip_batch(lab->ns[r], script, why, sizeof(why));
+
+	if (ret < 0)
+		lab_err(err, CT_EXIT_ENV, "configuring netns %s: %s", lab->ns[r], why);
+	return ret;
+}
+
+static int build_links(struct ct_lab *lab, struct ct_lab_err *err)
+{
+	const struct ct_scenario *sc = lab->sc;
+	const struct addr_plan *ap = &lab->ap;
+	size_t cap = 128 + lab->n_clients * 64;
+	char *script = malloc(cap), a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	unsigned cli_prefix = sc->lab.path == CT_PATH_DIRECT ? ap->prefix : ap->half_prefix;
+	size_t len = 0;
+	int ret;
+
+	if (!script)
+		return -ENOMEM;
+	if (sc->lab.path == CT_PATH_DIRECT) {
+		ret = veth(lab, CT_LAB_CLIENT, "veth0", CT_LAB_SERVER, "veth0", err);
+	} else {
+		ret = veth(lab, CT_LAB_CLIENT, "veth0", CT_LAB_ROUTER, "vcli", err);
+		if (ret == 0)
+			ret = veth(lab, CT_LAB_SERVER, "veth0", CT_LAB_ROUTER, "vsrv", err);
+	}
+	if (ret < 0)
+		goto out;
+
+	/* Client: one address per [lab] clients, the route to the server half. */
+	for (size_t i = 0; i < lab->n_clients; i++)
+		len += (size_t)snprintf(script + len, cap - len, "addr add %s/%u dev veth0\n",
+					ip4(ap->cli_net + 1 + (uint32_t)i, a), cli_prefix);
+	len += (size_t)snprintf(script + len, cap - len, "link set veth0 up\n");
+	if (sc->lab.path != CT_PATH_DIRECT)
+		len += (size_t)snprintf(script + len, cap - len, "route add %s/%u via %s\n",
+					ip4(ap->srv_net, a), ap->half_prefix,
+					ip4(ap->router_cli, b));
+	ret = batch(lab, CT_LAB_CLIENT, script, err);
+	if (ret < 0)
+		goto out;
+
+	len = (size_t)snprintf(script, cap, "addr add %s/%u dev veth0\nlink set veth0 up\n",
+			       ip4(ap->server, a), cli_prefix);
+	/* Under NAT the server sees only the router's address: no route back. */
+	if (sc->lab.path == CT_PATH_ROUTER)
+		snprintf(script + len, cap - len, "route add %s/%u via %s\n", ip4(ap->cli_net, a),
+			 ap->half_prefix, ip4(ap->router_srv, b));
+	ret = batch(lab, CT_LAB_SERVER, script, err);
+	if (ret < 0 || sc->lab.path == CT_PATH_DIRECT)
+		goto out;
+
+	len = (size_t)snprintf(script, cap, "addr add %s/%u dev vcli\n", ip4(ap->router_cli, a),
+			       ap->half_prefix);
+	snprintf(script + len, cap - len,
+		 "addr add %s/%u dev vsrv\nlink set vcli up\nlink set vsrv up\n",
+		 ip4(ap->router_srv, a), ap->half_prefix);
+	ret = batch(lab, CT_LAB_ROUTER, script, err);
+out:
+	free(script);
+	return ret;
+}
+
+static int build_rules(struct ct_lab *lab, struct ct_lab_err *err)
+{
+	const struct ct_scenario *sc = lab->sc;
+	char rules[1024], why[512], a[INET_ADDRSTRLEN];
+	int ret;
+
+	if (sc->lab.path != CT_PATH_DIRECT) {
+		ret = ct_sysctl_apply(lab->st, "router", lab->nsfd[CT_LAB_ROUTER],
+				      lab->ns[CT_LAB_ROUTER], "net.ipv4.ip_forward", "1", why,
+				      sizeof(why));
+		if (ret < 0) {
+			lab_err(err, CT_EXIT_ENV, "%s", why);
+			return ret;
+		}
+	}
+	if (sc->lab.conntrack_on != CT_CTON_NONE) {
+		enum ct_lab_role r =
+			sc->lab.conntrack_on == CT_CTON_SERVER ? CT_LAB_SERVER : CT_LAB_ROUTER;
+		const char *hook = r == CT_LAB_SERVER ? "input" : "forward";
+
+		/* A stateful rule is what makes conntrack track in a netns; the
+		 * same effect as iptables -m state --state ESTABLISHED,RELATED. */
+		snprintf(rules, sizeof(rules),
+			 "table inet ctload {\n"
+			 "  chain %s {\n"
+			 "    type filter hook %s priority filter; policy accept;\n"
+			 "    ct state established,related accept\n"
+			 "  }\n"
+			 "}\n",
+			 hook, hook);
+		ret = ct_nft_apply(lab->nsfd[r], rules, why, sizeof(why));
+		if (ret < 0) {
+			lab_err(err, CT_EXIT_ENV, "nft rules in %s: %s", lab->ns[r], why);
+			return ret;
+		}
+		ct_lab_event(lab, "conntrack on in %s (nft ct state rule on %s)", lab->ns[r], hook);
+	}
+	if (sc->lab.path == CT_PATH_NAT) {
+		snprintf(rules, sizeof(rules),
+			 "table ip ctload_nat {\n"
+			 "  chain postrouting {\n"
+			 "    type nat hook postrouting priority srcnat; policy accept;\n"
+			 "    oifname \"vsrv\" ip saddr %s/%u masquerade\n"
+			 "  }\n"
+			 "}\n",
+			 ip4(lab->ap.cli_net, a), lab->ap.half_prefix);
+		ret = ct_nft_apply(lab->nsfd[CT_LAB_ROUTER], rules, why, sizeof(why));
+		if (ret < 0) {
+			lab_err(err, CT_EXIT_ENV, "nft masquerade in %s: %s", lab->ns[CT_LAB_ROUTER],
+				why);
+			return ret;
+		}
+		ct_lab_event(lab, "masquerade of %s/%u on %s", a, lab->ap.half_prefix,
+			     lab->ns[CT_LAB_ROUTER]);
+	}
+	return 0;
+}
+
+static int apply_list(struct ct_lab *lab, enum ct_sysctl_scope scope,
+		      const struct ct_sysctl_list *list, struct ct_lab_err *err)
+{
+	enum ct_lab_role r = scope == CT_SYSCTL_CLIENT   ? CT_LAB_CLIENT
+			     : scope == CT_SYSCTL_SERVER ? CT_LAB_SERVER
+							 : CT_LAB_ROUTER;
+	int nsfd = scope == CT_SYSCTL_HOST ? -1 : lab->nsfd[r];
+	const char *ns = scope == CT_SYSCTL_HOST ? NULL : lab->ns[r];
+	char why[768];
+
+	if (scope != CT_SYSCTL_HOST && !ns[0])
+		return 0;
+	/* Buckets first: a max set in the same section is then checked against
+	 * the new table, not the old one. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < list->n; i++) {
+			const struct ct_sysctl *s = &list->v[i];
+			bool buckets = strstr(s->key, "nf_conntrack_buckets") != NULL;
+			int ret;
+
+			if ((pass == 0) != buckets)
+				continue;
+			ret = ct_sysctl_apply(lab->st, ct_sysctl_scope_name(scope), nsfd, ns,
+					      s->key, s->value, why, sizeof(why));
+			if (ret < 0) {
+				if (s->line > 0 && lab->sc->path)
+					lab_err(err, CT_EXIT_ENV, "%s:%d: [sysctl.%s] %s",
+						lab->sc->path, s->line,
+						ct_sysctl_scope_name(scope), why);
+				else
+					lab_err(err, CT_EXIT_ENV, "[sysctl.%s] %s",
+						ct_sysctl_scope_name(scope), why);
+				return ret;
+			}
+			ct_lab_event(lab, "sysctl %s = %s [%s]", s->key, s->value,
+				     ct_sysctl_scope_name(scope));
+		}
+	}
+	return 0;
+}
+
+static int apply_netns_sysctls(struct ct_lab *lab, const struct ct_scenario *sc,
+			       struct ct_lab_err *err)
+{
+	for (int s = CT_SYSCTL_CLIENT; s <= CT_SYSCTL_ROUTER; s++) {
+		int ret = apply_list(lab, (enum ct_sysctl_scope)s, &sc->sysctl[s], err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- ctserver ---------------------------------------------------------------- */
+
+static int ctserver_path(char *out, size_t len)
+{
+	char self[PATH_MAX - 16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n < 0)
+		return -errno;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	snprintf(out, len, "%s/ctserver", self);
+	return access(out, X_OK) == 0 ? 0 : -errno;
+}
+
+/* Is something listening on `port` in the server netns? /proc/net/tcp rows
+ * "sl local rem st ...": local "0100A8C6:2BCB", st 0A = LISTEN. */
+static bool listening(int tcp_fd, uint16_t port)
+{
+	static char buf[1 << 16];
+	char want[32];
+	ssize_t n = pread(tcp_fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), ":%04X 00000000:0000 0A", port);
+	return strstr(buf, want) != NULL;
+}
+
+static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
+{
+	const struct ct_scenario *sc = lab->sc;
+	char exe[PATH_MAX], bind_addr[INET_ADDRSTRLEN], ports[32], workers[16], backlog[16];
+	char delay[32];
+	const char *argv[24];
+	unsigned long long start = 0;
+	int n = 0, log_fd, tcp_fd, ret;
+	pid_t pid;
+
+	ret = ctserver_path(exe, sizeof(exe));
+	if (ret < 0) {
+		lab_err(err, CT_EXIT_ENV, "ctserver not found next to ctload (%s): %s; build it "
+			"with ninja", exe, strerror(-ret));
+		return ret;
+	}
+	ip4(lab->ap.server, bind_addr);
+	if (sc->server.port_hi > sc->server.port_lo)
+		snprintf(ports, sizeof(ports), "%u-%u", sc->server.port_lo, sc->server.port_hi);
+	else
+		snprintf(ports, sizeof(ports), "%u", sc->server.port_lo);
+	argv[n++] = exe;
+	argv[n++] = "--mode";
+	argv[n++] = ct_srv_mode_name(sc->server.mode);
+	argv[n++] = "--bind";
+	argv[n++] = bind_addr;
+	argv[n++] = "--port";
+	argv[n++] = ports;
+	argv[n++] = "--close";
+	argv[n++] = ct_srv_close_name(sc->server.close);
+	if (sc->server.workers) {
+		snprintf(workers, sizeof(workers), "%u", sc->server.workers);
+		argv[n++] = "--workers";
+		argv[n++] = workers;
+	}
+	if (sc->server.backlog > 0) {
+		snprintf(backlog, sizeof(backlog), "%d", sc->server.backlog);
+		argv[n++] = "--backlog";
+		argv[n++] = backlog;
+	}
+	if (sc->server.close_delay_ns) {
+		argv[n++] = "--close-delay";
+		argv[n++] = ct_fmt_duration_exact(sc->server.close_delay_ns, delay, sizeof(delay));
+	}
+	argv[n] = NULL;
+
+	log_fd = open(lab->server_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (log_fd < 0) {
+		lab_err(err, CT_EXIT_ENV, "opening %s: %s", lab->server_log, strerror(errno));
+		return -errno;
+	}
+	tcp_fd = ct_netns_open_file(lab->nsfd[CT_LAB_SERVER], "/proc/net/tcp", O_RDONLY);
+	pid = ct_netns_spawn(lab->nsfd[CT_LAB_SERVER], argv, log_fd);
+	close(log_fd);
+	if (pid < 0) {
+		if (tcp_fd >= 0)
+			close(tcp_fd);
+		lab_err(err, CT_EXIT_ENV, "starting ctserver: %s", strerror(-pid));
+		return pid;
+	}
+	/* Recorded right away: a crash from here on still ends it. The start
+	 * time is read after exec may not have happened yet, but fork already
+	 * fixed it. */
+	ct_proc_start_time(pid, &start);
+	lab->server_pid = pid;
+	ret = ct_labstate_add_proc(lab->st, "ctserver", pid, start, lab->ns[CT_LAB_SERVER]);
+	if (ret < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		lab->server_pid = 0;
+		if (tcp_fd >= 0)
+			close(tcp_fd);
+		lab_err(err, CT_EXIT_ENV, "recording ctserver: %s", strerror(-ret));
+		return ret;
+	}
+	for (int i = 0; i < 500; i++) {
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			lab->server_pid = 0;
+			ct_labstate_drop_proc(lab->st, pid);
+			if (tcp_fd >= 0)
+				close(tcp_fd);
+			lab_err(err, CT_EXIT_ENV,
+				"ctserver exited (status %d) before it listened on %s:%s; see %s",
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+				bind_addr, ports, lab->server_log);
+			return -ECHILD;
+		}
+		if (tcp_fd < 0 || (listening(tcp_fd, sc->server.port_lo) &&
+				   listening(tcp_fd, sc->server.port_hi)))
+			break;
+		usleep(10000);
+		if (i == 499) {
+			close(tcp_fd);
+			lab_err(err, CT_EXIT_ENV, "ctserver did not listen on %s:%s within 5 s; see %s",
+				bind_addr, ports, lab->server_log);
+			return -ETIMEDOUT;
+		}
+	}
+	if (tcp_fd >= 0)
+		close(tcp_fd);
+	ct_lab_event(lab, "ctserver pid %d listening on %s:%s in %s (%s, close=%s)", (int)pid,
+		     bind_addr, ports, lab->ns[CT_LAB_SERVER], ct_srv_mode_name(sc->server.mode),
+		     ct_srv_close_name(sc->server.close));
+	return 0;
+}
+
+static void stop_server(struct ct_lab *lab)
+{
+	unsigned long long start;
+
+	if (lab->server_pid <= 0)
+		return;
+	if (ct_proc_start_time(lab->server_pid, &start) == 0) {
+		kill(lab->server_pid, SIGTERM);
+		for (int i = 0; i < 300; i++) {
+			if (waitpid(lab->server_pid, NULL, WNOHANG) == lab->server_pid)
+				break;
+			usleep(10000);
+			if (i == 299) {
+				kill(lab->server_pid, SIGKILL);
+				waitpid(lab->server_pid, NULL, 0);
+			}
+		}
+	}
+	ct_labstate_drop_proc(lab->st, lab->server_pid);
+	ct_lab_event(lab, "ctserver pid %d ended", (int)lab->server_pid);
+	lab->server_pid = 0;
+}
+
+/* ---- samplers ---------------------------------------------------------------- */
+
+static void on_kernel_line(void *ctx, uint64_t ts_us, const char *text)
+{
+	struct ct_lab *lab = ctx;
+	struct timespec mono;
+	double wall = ct_wall_s();
+
+	/* Kernel stamps count from boot on the monotonic clock. */
+	if (clock_gettime(CLOCK_MONOTONIC, &mono) == 0) {
+		double now_us = (double)mono.tv_sec * 1e6 + (double)mono.tv_nsec / 1e3;
+		wall -= (now_us - (double)ts_us) / 1e6;
+	}
+	event_line(lab, wall, "kernel", text);
+	if (lab->pending_events)
+		json_array_append_new(lab->pending_events, json_string(text));
+}
+
+static int fill_kmsg(void *ctx, json_t *sample)
+{
+	struct ct_lab *lab = ctx;
+	int ret;
+
+	if (!lab->kmsg)
+		return 0;
+	ret = ct_kmsg_poll(lab->kmsg, on_kernel_line, lab);
+	if (ret < 0)
+		return ret;
+	if (json_array_size(lab->pending_events)) {
+		json_object_set(sample, "events", lab->pending_events);
+		json_decref(lab->pending_events);
+		lab->pending_events = json_array();
+	}
+	return 0;
+}
+
+static int fill_step(void *ctx, json_t *step)
+{
+	struct ct_lab *lab = ctx;
+	struct ct_sampler_step ss[CT_LAB_NROLES] = {{0}};
+	uint64_t peak = 0, limit = 0, drop = 0, early = 0, failed = 0;
+
+	for (int r = 0; r < CT_LAB_NROLES; r++) {
+		if (!lab->samplers[r])
+			continue;
+		ct_sampler_step(lab->samplers[r], &ss[r]);
+		if (ss[r].ct_peak > peak)
+			peak = ss[r].ct_peak;
+		if (ss[r].ct_limit)
+			limit = ss[r].ct_limit;
+		drop += ss[r].ct_drop;
+		early += ss[r].ct_early_drop;
+		failed += ss[r].ct_insert_failed;
+	}
+	json_object_set_new(step, "ct",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "peak", (json_int_t)peak,
+				      "limit", (json_int_t)limit, "drop", (json_int_t)drop,
+				      "early_drop", (json_int_t)early, "insert_failed",
+				      (json_int_t)failed));
+	json_object_set_new(step, "tw",
+			    json_pack("{s:I, s:I}", "client_peak",
+				      (json_int_t)ss[CT_LAB_CLIENT].tw_peak, "server_peak",
+				      (json_int_t)ss[CT_LAB_SERVER].tw_peak));
+	json_object_set_new(step, "tuples",
+			    json_pack("{s:I}", "space", (json_int_t)ct_lab_tuple_space(lab)));
+	return 0;
+}
+
+static void close_samplers(struct ct_lab *lab)
+{
+	for (int r = 0; r < CT_LAB_NROLES; r++) {
+		ct_sampler_free(lab->samplers[r]);
+		lab->samplers[r] = NULL;
+	}
+	lab->n_sources = 0;
+}
+
+static int open_samplers(struct ct_lab *lab, struct ct_lab_err *err)
+{
+	lab->n_sources = 0;
+	for (int r = 0; r < CT_LAB_NROLES; r++) {
+		if (!lab->ns[r][0])
+			continue;
+		lab->samplers[r] = ct_sampler_new(role_name[r], lab->nsfd[r]);
+		if (!lab->samplers[r]) {
+			lab_err(err, CT_EXIT_ENV, "opening the counters of netns %s: %s", lab->ns[r],
+				strerror(errno));
+			return -errno;
+		}
+		lab->sources[lab->n_sources++] = (struct ct_sample_source){
+			.name = role_name[r], .fill = ct_sampler_fill, .ctx = lab->samplers[r]};
+	}
+	lab->sources[lab->n_sources++] =
+		(struct ct_sample_source){.name = "kmsg", .fill = fill_kmsg, .ctx = lab};
+	return 0;
+}
+
+/* ---- up / down ---------------------------------------------------------------- */
+
+static void close_netns_fds(struct ct_lab *lab)
+{
+	for (int r = 0; r < CT_LAB_NROLES; r++) {
+		if (lab->nsfd[r] >= 0)
+			close(lab->nsfd[r]);
+		lab->nsfd[r] = -1;
+	}
+}
+
+static int build_netns(struct ct_lab *lab, struct ct_lab_err *err)
+{
+	int ret;
+
+	for (int r = 0; r < CT_LAB_NROLES; r++) {
+		if (!has_role(lab->sc, (enum ct_lab_role)r))
+			continue;
+		ret = make_netns(lab, (enum ct_lab_role)r, err);
+		if (ret < 0)
+			return ret;
+	}
+	ret = build_links(lab, err);
+	if (ret == 0)
+		ret = build_rules(lab, err);
+	if (ret == 0)
+		ret = apply_netns_sysctls(lab, lab->sc, err);
+	if (ret == 0)
+		ret = open_samplers(lab, err);
+	if (ret == 0)
+		ret = start_server(lab, err);
+	return ret;
+}
+
+static int set_info(struct ct_lab *lab)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], clients[64], server[64];
+	const struct ct_scenario *sc = lab->sc;
+
+	ip4(lab->ap.cli_net + 1, a);
+	ip4(lab->ap.cli_net + (uint32_t)lab->n_clients, b);
+	if (lab->n_clients > 1)
+		snprintf(clients, sizeof(clients), "%s-%s", a, b);
+	else
+		snprintf(clients, sizeof(clients), "%s", a);
+	ip4(lab->ap.server, a);
+	if (sc->server.port_hi > sc->server.port_lo)
+		snprintf(server, sizeof(server), "%s:%u-%u", a, sc->server.port_lo,
+			 sc->server.port_hi);
+	else
+		snprintf(server, sizeof(server), "%s:%u", a, sc->server.port_lo);
+	json_decref(lab->info);
+	lab->info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", lab->id,
+			      "scenario", sc->path ? sc->path : "", "path",
+			      ct_lab_path_name(sc->lab.path), "conntrack_on",
+			      ct_ct_on_name(sc->lab.conntrack_on), "clients", clients, "server",
+			      server, "server_mode", ct_srv_mode_name(sc->server.mode),
+			      "server_pid", (int)lab->server_pid, "server_log", lab->server_log,
+			      "events_log", lab->events_log);
+	if (!lab->info)
+		return -ENOMEM;
+	{
+		json_t *ns = json_object();
+		for (int r = 0; r < CT_LAB_NROLES; r++)
+			if (lab->ns[r][0])
+				json_object_set_new(ns, role_name[r], json_string(lab->ns[r]));
+		json_object_set_new(lab->info, "netns", ns);
+	}
+	return ct_labstate_set_info(lab->st, lab->info);
+}
+
+static int open_logs(struct ct_lab *lab, const char *run_dir, struct ct_lab_err *err)
+{
+	int ret;
+
+	if (run_dir) {
+		snprintf(lab->server_log, sizeof(lab->server_log), "%s/server.log", run_dir);
+		snprintf(lab->events_log, sizeof(lab->events_log), "%s/events.log", run_dir);
+	} else {
+		snprintf(lab->server_log, sizeof(lab->server_log), "%s/%s.server.log",
+			 CT_LABSTATE_DIR, lab->id);
+		snprintf(lab->events_log, sizeof(lab->events_log), "%s/%s.events.log",
+			 CT_LABSTATE_DIR, lab->id);
+		if ((ret = ct_labstate_add_file(lab->st, lab->server_log)) < 0 ||
+		    (ret = ct_labstate_add_file(lab->st, lab->events_log)) < 0) {
+			lab_err(err, CT_EXIT_ENV, "recording lab logs: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	lab->events = fopen(lab->events_log, "ae");
+	if (!lab->events) {
+		lab_err(err, CT_EXIT_ENV, "opening %s: %s", lab->events_log, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir,
+			 struct ct_lab_err *err)
+{
+	struct ct_lab *lab;
+	int ret;
+
+	if (err) {
+		err->msg[0] = '\0';
+		err->exit_code = CT_EXIT_ENV;
+	}
+	if (check_scenario(sc, err) < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	lab = calloc(1, sizeof(*lab));
+	if (!lab) {
+		lab_err(err, CT_EXIT_ENV, "out of memory");
+		return NULL;
+	}
+	for (int r = 0; r < CT_LAB_NROLES; r++)
+		lab->nsfd[r] = -1;
+	lab->pending_events = json_array();
+	lab->sc = ct_scenario_dup(sc);
+	if (!lab->sc || !lab->pending_events) {
+		lab_err(err, CT_EXIT_ENV, "out of memory");
+		goto fail_free;
+	}
+	if (plan_addresses(sc, &lab->ap, err) < 0)
+		goto fail_free;
+	ret = ct_labstate_recover_stale();
+	if (ret < 0)
+		ct_warn("recovering labs left by crashed runs: %s", strerror(-ret));
+	if (ensure_conntrack(sc, err) < 0)
+		goto fail_free;
+	if (new_id(lab, NULL, err) < 0)
+		goto fail_free;
+	if (open_logs(lab, run_dir, err) < 0)
+		goto fail;
+	ct_lab_event(lab, "lab %s up for %s (path=%s, conntrack_on=%s, clients=%u)", lab->id,
+		     sc->path ? sc->path : "scenario", ct_lab_path_name(sc->lab.path),
+		     ct_ct_on_name(sc->lab.conntrack_on), sc->lab.clients);
+
+	lab->n_clients = sc->lab.clients;
+	lab->client_addrs = calloc(lab->n_clients, sizeof(*lab->client_addrs));
+	if (!lab->client_addrs)
+		goto fail;
+	for (size_t i = 0; i < lab->n_clients; i++) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&lab->client_addrs[i];
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(lab->ap.cli_net + 1 + (uint32_t)i);
+	}
+	{
+		struct sockaddr_in *sin = (struct sockaddr_in *)&lab->server_addr;
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(lab->ap.server);
+		sin->sin_port = htons(sc->server.port_lo);
+	}
+	if (lab->n_clients > 500)
+		ct_note("%zu client addresses: the kernel's neighbour table is global "
+			"(net.ipv4.neigh.default.gc_thresh3, default 1024); raise it in "
+			"[sysctl.host] if 'neighbour table overflow' shows in events.log",
+			lab->n_clients);
+
+	/* Host settings first: they are the ones a crash must not leave behind,
+	 * and the journal has them before anything else can fail. */
+	if (apply_list(lab, CT_SYSCTL_HOST, &sc->sysctl[CT_SYSCTL_HOST], err) < 0)
+		goto fail;
+	if (build_netns(lab, err) < 0)
+		goto fail;
+	lab->kmsg = ct_kmsg_open();
+	if (!lab->kmsg)
+		ct_info("no kernel log events: /dev/kmsg: %s", strerror(errno));
+	lab->hooks[0] = (struct ct_sample_source){.name = "lab", .fill = fill_step, .ctx = lab};
+	if (set_info(lab) < 0) {
+		lab_err(err, CT_EXIT_ENV, "writing the lab state: out of memory");
+		goto fail;
+	}
+	ct_lab_step_begin(lab);
+	return lab;
+fail:
+	if (!err || !err->msg[0])
+		lab_err(err, CT_EXIT_ENV, "building the lab failed: %s", strerror(errno));
+	ct_lab_down(lab);
+	errno = EIO;
+	return NULL;
+fail_free:
+	json_decref(lab->pending_events);
+	ct_scenario_free(lab->sc);
+	free(lab);
+	errno = EINVAL;
+	return NULL;
+}
+
+static void lab_free(struct ct_lab *lab)
+{
+	close_samplers(lab);
+	close_netns_fds(lab);
+	ct_kmsg_free(lab->kmsg);
+	if (lab->events)
+		fclose(lab->events);
+	ct_labstate_free(lab->st);
+	ct_scenario_free(lab->sc);
+	json_decref(lab->info);
+	json_decref(lab->pending_events);
+	free(lab->client_addrs);
+	free(lab);
+}
+
+int ct_lab_down(struct ct_lab *lab)
+{
+	int ret = 0;
+
+	if (!lab)
+		return 0;
+	close_samplers(lab);
+	close_netns_fds(lab);
+	if (lab->st) {
+		ct_lab_event(lab, "lab %s down", lab->id);
+		if (lab->events) {
+			fclose(lab->events);
+			lab->events = NULL;
+		}
+		ret = ct_labstate_rollback(lab->st, false, NULL);
+	}
+	lab_free(lab);
+	return ret;
+}
+
+int ct_lab_detach(struct ct_lab *lab)
+{
+	int ret = ct_labstate_set_persistent(lab->st, true);
+
+	if (ret < 0)
+		return ret;
+	lab_free(lab);
+	return 0;
+}
+
+/* ---- accessors ---------------------------------------------------------------- */
+
+const char *ct_lab_id(const struct ct_lab *lab)
+{
+	return lab->id;
+}
+
+const char *ct_lab_netns(const struct ct_lab *lab, enum ct_lab_role role)
+{
+	return lab->ns[role][0] ? lab->ns[role] : NULL;
+}
+
+int ct_lab_client_netns_fd(const struct ct_lab *lab)
+{
+	return lab->nsfd[CT_LAB_CLIENT];
+}
+
+const struct sockaddr_storage *ct_lab_client_addrs(const struct ct_lab *lab, size_t *n)
+{
+	*n = lab->n_clients;
+	return lab->client_addrs;
+}
+
+void ct_lab_server_addr(const struct ct_lab *lab, struct sockaddr_storage *out, uint16_t *port_lo,
+			uint16_t *port_hi)
+{
+	*out = lab->server_addr;
+	*port_lo = lab->sc->server.port_lo;
+	*port_hi = lab->sc->server.port_hi ? lab->sc->server.port_hi : lab->sc->server.port_lo;
+}
+
+void ct_lab_target(const struct ct_lab *lab, struct ct_trial_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	ct_lab_server_addr(lab, &t->dst, &t->port_lo, &t->port_hi);
+	t->src = lab->client_addrs;
+	t->n_src = lab->n_clients;
+	t->netns_fd = lab->nsfd[CT_LAB_CLIENT];
+}
+
+uint64_t ct_lab_tuple_space(const struct ct_lab *lab)
+{
+	char range[64];
+	unsigned lo = 32768, hi = 60999;
+	uint16_t plo, phi;
+	struct sockaddr_storage ss;
+
+	if (lab->nsfd[CT_LAB_CLIENT] >= 0 &&
+	    ct_sysctl_read(lab->nsfd[CT_LAB_CLIENT], "net.ipv4.ip_local_port_range", range,
+			   sizeof(range)) == 0)
+		sscanf(range, "%u %u", &lo, &hi);
+	ct_lab_server_addr(lab, &ss, &plo, &phi);
+	return (uint64_t)lab->n_clients * (uint64_t)(phi - plo + 1) *
+	       (uint64_t)(hi >= lo ? hi - lo + 1 : 0);
+}
+
+json_t *ct_lab_info(const struct ct_lab *lab)
+{
+	return lab->info;
+}
+
+const struct ct_sample_source *ct_lab_sources(struct ct_lab *lab, size_t *n)
+{
+	*n = lab->n_sources;
+	return lab->sources;
+}
+
+const struct ct_sample_source *ct_lab_step_hooks(struct ct_lab *lab, size_t *n)
+{
+	*n = 1;
+	return lab->hooks;
+}
+
+int ct_lab_step_begin(struct ct_lab *lab)
+{
+	for (int r = 0; r < CT_LAB_NROLES; r++) {
+		if (lab->samplers[r]) {
+			int ret = ct_sampler_step_begin(lab->samplers[r]);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+int ct_lab_apply_sysctls(struct ct_lab *lab, const struct ct_scenario *sc, struct ct_lab_err *err)
+{
+	struct ct_scenario *copy;
+	int ret;
+
+	if (err) {
+		err->msg[0] = '\0';
+		err->exit_code = CT_EXIT_ENV;
+	}
+	ret = apply_list(lab, CT_SYSCTL_HOST, &sc->sysctl[CT_SYSCTL_HOST], err);
+	if (ret == 0)
+		ret = apply_netns_sysctls(lab, sc, err);
+	if (ret < 0)
+		return ret;
+	/* Remember them for a fresh netns. */
+	copy = ct_scenario_dup(sc);
+	if (!copy)
+		return -ENOMEM;
+	ct_scenario_free(lab->sc);
+	lab->sc = copy;
+	return 0;
+}
+
+int ct_lab_fresh(struct ct_lab *lab, struct ct_lab_err *err)
+{
+	int ret;
+
+	if (err) {
+		err->msg[0] = '\0';
+		err->exit_code = CT_EXIT_ENV;
+	}
+	stop_server(lab);
+	close_samplers(lab);
+	close_netns_fds(lab);
+	for (int r = CT_LAB_NROLES - 1; r >= 0; r--) {
+		if (!lab->ns[r][0])
+			continue;
+		ret = ct_netns_del(lab->ns[r]);
+		if (ret < 0) {
+			lab_err(err, CT_EXIT_ENV, "deleting netns %s for a fresh start: %s",
+				lab->ns[r], strerror(-ret));
+			return ret;
+		}
+	}
+	ct_lab_event(lab, "fresh netns: rebuilding the lab");
+	ret = build_netns(lab, err);
+	if (ret < 0)
+		return ret;
+	set_info(lab);
+	return ct_lab_step_begin(lab);
+}

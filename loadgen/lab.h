@@ -1,0 +1,112 @@
+/* lab — the network namespaces ctload builds for topology = lab, the
+ * settings applied in them (always restored), the ctserver inside, and the
+ * samplers that watch them. The only module that changes the host; every
+ * change goes to the lab state journal (labstate.h) before it is made.
+ *
+ * Topology (names carry a per-lab id so two runs never collide):
+ *   direct   ctl-ID-cli [veth0] ------------------------ [veth0] ctl-ID-srv
+ *   router   ctl-ID-cli [veth0] -- [vcli] ctl-ID-rtr [vsrv] -- [veth0] ctl-ID-srv
+ *   nat      as router, with masquerade of the client addresses on vsrv
+ *            (as Docker does); the server has no route back to the clients.
+ * Addresses come from [lab] addresses (default 198.18.0.0/15, RFC 2544's
+ * benchmarking range), split in halves: the clients take the first half
+ * (198.18.0.1, .2, ... one per [lab] clients), the server the first address
+ * of the second half (198.19.0.1); the router takes the last usable address
+ * of each half (198.18.255.254, 198.19.255.254). direct puts both halves on
+ * one link. No lab netns has a default route, and the engine runs in the
+ * client netns, so lab traffic cannot leave the lab.
+ *
+ * conntrack_on = server|router adds `ct state established,related accept`
+ * (nft, table inet ctload) on that netns' input|forward hook, so conntrack
+ * tracks there; none leaves it idle (nat still tracks on the router).
+ *
+ * Settings: [sysctl.host] is written in ctload's own (init) netns, the
+ * others in their netns. Per-netns values go away with the netns; host
+ * values are restored by ct_lab_down(), by `ctload lab down`, or by the
+ * next ctload after a crash (ct_labstate_recover_stale()).
+ *
+ * The nf_conntrack module is loaded with modprobe when it is needed and
+ * missing, and left loaded (unloading would drop the host's own table). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "loadgen/scenario.h"
+#include "loadgen/trial.h"
+
+struct ct_lab;
+
+struct ct_lab_err {
+	char msg[1024];
+	int exit_code; /* enum ct_exit: CT_EXIT_USAGE (scenario) or CT_EXIT_ENV */
+};
+
+enum ct_lab_role { CT_LAB_CLIENT = 0, CT_LAB_SERVER, CT_LAB_ROUTER, CT_LAB_NROLES };
+
+/* Build the lab for `sc` (topology = lab), apply every [sysctl.*], start
+ * ctserver in the server netns and wait until it listens. `run_dir` (may be
+ * NULL) receives server.log and events.log; without it they go next to the
+ * state file and are removed by the teardown. Rolls back everything it did
+ * and returns NULL with `err` filled on failure. Recovers stale labs first. */
+struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir,
+			 struct ct_lab_err *err);
+
+/* Undo everything (end ctserver, restore sysctls, delete the netns) and
+ * free. 0 or the first -errno (reported). NULL is a no-op. */
+int ct_lab_down(struct ct_lab *lab);
+
+/* Keep the lab after this process exits (`ctload lab up`): mark the state
+ * persistent and free the memory without undoing anything. */
+int ct_lab_detach(struct ct_lab *lab);
+
+const char *ct_lab_id(const struct ct_lab *lab);
+/* Name of a role's netns ("ctl-3f2a-cli"), NULL if this lab has none. */
+const char *ct_lab_netns(const struct ct_lab *lab, enum ct_lab_role role);
+/* The client netns, for the engine's threads to setns() into; owned by the
+ * lab and replaced by ct_lab_fresh(). */
+int ct_lab_client_netns_fd(const struct ct_lab *lab);
+/* The client source addresses (owned by the lab). */
+const struct sockaddr_storage *ct_lab_client_addrs(const struct ct_lab *lab, size_t *n);
+/* The server address and its port range. */
+void ct_lab_server_addr(const struct ct_lab *lab, struct sockaddr_storage *out, uint16_t *port_lo,
+			uint16_t *port_hi);
+/* All of the above as the engine's target. */
+void ct_lab_target(const struct ct_lab *lab, struct ct_trial_target *t);
+/* Distinct (client IP, server port, client port) tuples the lab offers:
+ * clients x server ports x the client netns' ip_local_port_range. Conntrack
+ * holds at most about this many entries however high the rate. */
+uint64_t ct_lab_tuple_space(const struct ct_lab *lab);
+
+/* Apply the [sysctl.*] of `sc` (a sweep point's copy), journaled. Values the
+ * kernel refuses are an error naming key and answer (err). */
+int ct_lab_apply_sysctls(struct ct_lab *lab, const struct ct_scenario *sc, struct ct_lab_err *err);
+
+/* cooldown = fresh-netns: delete and rebuild every lab netns (no TIME_WAIT
+ * or conntrack entry survives), re-apply the per-netns sysctls last applied,
+ * restart ctserver. The client netns fd changes. */
+int ct_lab_fresh(struct ct_lab *lab, struct ct_lab_err *err);
+
+/* Mark the start of a step: the step hooks report peaks and counter growth
+ * from here. */
+int ct_lab_step_begin(struct ct_lab *lab);
+
+/* Sample sources for ct_trial_opts.sources: one per netns sampler (adds
+ * sample.ns.<role>) and one for kernel log events (written to events.log,
+ * and listed in sample.events). Owned by the lab, valid until the next
+ * ct_lab_fresh() or ct_lab_down(). */
+const struct ct_sample_source *ct_lab_sources(struct ct_lab *lab, size_t *n);
+/* Step hooks for ct_trial_opts.step_hooks: add to the step result
+ *   ct{peak,limit,drop,early_drop,insert_failed}   over the netns that track
+ *   tw{client_peak,server_peak}   tuples{space}. */
+const struct ct_sample_source *ct_lab_step_hooks(struct ct_lab *lab, size_t *n);
+
+/* One line in events.log: wall time, "lab", the text. */
+void ct_lab_event(struct ct_lab *lab, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* What `ctload lab status` shows (borrowed). */
+json_t *ct_lab_info(const struct ct_lab *lab);
