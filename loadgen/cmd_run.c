@@ -103,14 +103,45 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 	return false;
 }
 
+/* The inode of init_net since Linux 6.x fixed it (PROC_NET_INIT_INO). */
+#define NET_INIT_INO 0xEFFFFFF9UL
+
+static int ppid_of(int pid)
+{
+	char path[64], line[256];
+	int ppid = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "PPid: %d", &ppid) == 1)
+			break;
+	fclose(f);
+	return ppid;
+}
+
 /* 1 in the init netns, 0 in another, and 1 (the safe answer) when we
- * cannot tell. */
+ * cannot tell. /proc/1/ns/net may be unreadable even to root (a sandbox
+ * protecting pid 1): then the fixed init inode decides, and on kernels
+ * without it an ancestor in another netns (the shell before `ip netns
+ * exec`) shows that we were moved. */
 static int in_init_netns(void)
 {
-	struct stat self, init;
-	if (stat("/proc/self/ns/net", &self) < 0 || stat("/proc/1/ns/net", &init) < 0)
+	struct stat self, other;
+	if (stat("/proc/self/ns/net", &self) < 0)
 		return 1;
-	return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+	if (stat("/proc/1/ns/net", &other) == 0)
+		return self.st_ino == other.st_ino && self.st_dev == other.st_dev;
+	if (self.st_ino == NET_INIT_INO)
+		return 1;
+	for (int pid = getppid(), hops = 0; pid > 1 && hops < 64; pid = ppid_of(pid), hops++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+		if (stat(path, &other) == 0 && other.st_ino != self.st_ino)
+			return 0;
+	}
+	return 1;
 }
 
 /* A usable 0/0 route in this netns (IPv4 or IPv6); true when unreadable. */
