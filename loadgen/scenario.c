@@ -54,8 +54,11 @@ static const char *name_of(const char *const *names, size_t n, unsigned v)
 NAME_FN(ct_topology_name, enum ct_topology, topo_names)
 NAME_FN(ct_lab_path_name, enum ct_lab_path, path_names)
 NAME_FN(ct_ct_on_name, enum ct_ct_on, cton_names)
-NAME_FN(ct_srv_mode_name, enum ct_srv_mode, mode_names)
-NAME_FN(ct_srv_close_name, enum ct_srv_close, sclose_names)
+/* server/config.c defines the same two names for ctserver, with the same
+ * values and strings; weak here so that both can sit in the core library
+ * until one owner remains. */
+__attribute__((weak)) NAME_FN(ct_srv_mode_name, enum ct_srv_mode, mode_names)
+__attribute__((weak)) NAME_FN(ct_srv_close_name, enum ct_srv_close, sclose_names)
 NAME_FN(ct_engine_kind_name, enum ct_engine_kind, engine_names)
 NAME_FN(ct_profile_name, enum ct_profile, profile_names)
 NAME_FN(ct_port_strategy_name, enum ct_port_strategy, ports_names)
@@ -822,7 +825,7 @@ static int set_sysctl_err(struct ct_scenario *sc, const struct where *w, struct 
 	str_fmt(nv[l->n].value, sizeof(nv[l->n].value), "%s", norm);
 	nv[l->n].line = w->line;
 	l->n++;
-	if (scope == CT_SYSCTL_HOST && k->scope == CT_SKEY_NETNS)
+	if (scope == CT_SYSCTL_HOST && k->scope == CT_SKEY_NETNS && w->line > 0)
 		ct_note("%s:%d: [sysctl.host] %s is per-netns: this changes the host's own value "
 			"(the lab restores it afterwards)",
 			w->file, w->line, k->name);
@@ -1094,6 +1097,7 @@ static char *on_read_line(char *str, int num, void *stream)
 {
 	struct ctx *c = stream;
 	char *line = NULL, *p;
+	bool too_long = false;
 	size_t cap = 0;
 	ssize_t n;
 
@@ -1127,13 +1131,14 @@ static char *on_read_line(char *str, int num, void *stream)
 		   *p != ';' && *p != '#' && !(strncmp(p, "check", 5) == 0 &&
 						 (p[5 + strspn(p + 5, " \t")] == '=' ||
 						  p[5 + strspn(p + 5, " \t")] == ':'))) {
-		if ((int)(strlen(p) + 8) < num) {
+		if ((int)(strlen(p) + 8) < num - 2) {
 			str_fmt(str, (size_t)num, "check = %s", p);
 			free(line);
 			return str;
 		}
+		too_long = true; /* with "check = " it would not fit */
 	}
-	if ((int)strlen(p) + 1 >= num - 2) {
+	if (too_long || (int)strlen(p) + 1 >= num - 2) {
 		if (!c->failed) {
 			fail(c->err, &(struct where){c->path, c->lineno}, NULL, NULL,
 			     "line longer than %d characters; shorten it", num - 3);
