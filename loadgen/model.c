@@ -229,6 +229,9 @@ static double distinct_tuples(const struct ct_model_input *in, double dests)
 {
 	double pool = range_ports(in);
 
+	if (in->many_peers)
+		return INFINITY;
+
 	/* With reuse, connect() finds a reusable port in its preferred parity
 	 * and stays there: measured, the count sat at 14,116 = the even half
 	 * of 32768-60999. */
@@ -293,7 +296,7 @@ static void nat_ports(const struct ct_model_input *in, struct ct_limit *l, doubl
 		setf(l->note, sizeof(l->note), "the conntrack %s timeout is 0", state_names[st]);
 		return;
 	}
-	if (tuples <= cap) {
+	if (tuples <= cap && isfinite(tuples)) {
 		setf(l->note, sizeof(l->note),
 		     "only %.0f distinct client 4-tuples for %.0f NAT ones: NAT keeps the source port "
 		     "while the tuple stays unique, so it never runs out",
@@ -879,6 +882,7 @@ json_t *ct_model_to_json(const struct ct_model_input *in, const struct ct_model_
 		bad |= jset(to, state_names[s], jnum(in->ct_timeout_s[s]));
 	bad |= json_object_set_new(inp, "ct_timeout_s", to);
 	to = NULL;
+	bad |= jset(inp, "many_peers", json_boolean(in->many_peers));
 	bad |= jset(inp, "nat", json_boolean(in->nat));
 	bad |= jset(inp, "nat_ips", json_integer(in->nat_ips));
 	bad |= jset(inp, "rate", jnum(in->rate));

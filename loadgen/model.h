@@ -84,6 +84,9 @@ struct ct_model_input {
 	/* NAT on the path (masquerade/SNAT) */
 	bool nat;
 	unsigned nat_ips; /* >= 1 when nat */
+	/* a host talking to many peers (ctload check): conntrack entries are not
+	 * bounded by one client's 4-tuples */
+	bool many_peers;
 	/* offered rate, 0 = none: then each limit's load_pct and fill_s */
 	double rate;
 };
