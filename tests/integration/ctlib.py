@@ -193,8 +193,8 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
 # ---- ctload run helpers (engine tests) ------------------------------------
 
-def write_scenario(path, text):
-    """Write a scenario file (dedented) and return its path."""
+def scenario_file(path, text):
+    """Write a scenario file at `path` (text dedented) and return the path."""
     import textwrap
     with open(path, "w") as f:
         f.write(textwrap.dedent(text).lstrip())

@@ -19,7 +19,7 @@ mc = ctlib.spawn(argv)
 t.ok(ctlib.wait_port("127.0.0.1", port), "memcached listens on 127.0.0.1:%d" % port)
 
 N, RATE = 3000, 1000
-sc = ctlib.write_scenario(os.path.join(tmp, "mc.ini"), """
+sc = ctlib.scenario_file(os.path.join(tmp, "mc.ini"), """
     [scenario]
     name = mc-host
     topology = host

@@ -52,7 +52,7 @@ def logged():
 
 
 N = 1500
-sc = ctlib.write_scenario(os.path.join(tmp, "http.ini"), """
+sc = ctlib.scenario_file(os.path.join(tmp, "http.ini"), """
     [scenario]
     name = nginx-host
     topology = host

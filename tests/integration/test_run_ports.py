@@ -24,7 +24,7 @@ mc = ctlib.spawn(["memcached", "-u", "nobody", "-l", "198.18.0.2", "-p", "11211"
                  netns=srv)
 t.ok(ctlib.wait_port("198.18.0.2", 11211, netns=srv), "memcached listens in the server netns")
 
-sc = ctlib.write_scenario(os.path.join(tmp, "ports.ini"), """
+sc = ctlib.scenario_file(os.path.join(tmp, "ports.ini"), """
     [scenario]
     name = ports
     topology = host

@@ -14,7 +14,7 @@ MSG = "is outside the lab"
 
 
 def scenario(target):
-    return ctlib.write_scenario(os.path.join(tmp, "s.ini"), """
+    return ctlib.scenario_file(os.path.join(tmp, "s.ini"), """
         [scenario]
         name = safety
         topology = host

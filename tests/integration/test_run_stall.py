@@ -88,7 +88,7 @@ if srv is None:
     py = StallServer()
     py.start()
     port = py.port
-sc = ctlib.write_scenario(os.path.join(tmp, "stall.ini"), """
+sc = ctlib.scenario_file(os.path.join(tmp, "stall.ini"), """
     [scenario]
     name = stall
     topology = host
