@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/units.h"
+#include "loadgen/expr.h"
 #include "loadgen/sysctl_keys.h"
 
 #define NS_PER_S 1000000000ULL
@@ -467,6 +468,19 @@ bad:
 
 /* ---------------------------------------------------------------- setting */
 
+/* A condition that does not parse is an error at load time, with its line,
+ * rather than after the run. */
+static int check_cond(const char *v)
+{
+	char e2[8];
+	struct ct_expr *e = ct_expr_parse(v, e2, sizeof(e2));
+
+	if (!e)
+		return -EINVAL;
+	ct_expr_free(e);
+	return 0;
+}
+
 static int set_special(struct ct_scenario *sc, const struct where *w, const char *section,
 		       const char *key, const char *v)
 {
@@ -555,7 +569,7 @@ static int set_special(struct ct_scenario *sc, const struct where *w, const char
 		return 0;
 	}
 	if (strcmp(key, "fail_when") == 0) {
-		if (!*v)
+		if (!*v || check_cond(v) < 0)
 			return -EINVAL;
 		if ((rc = set_str(&sc->search.fail_when.text, v)) < 0)
 			return rc;
@@ -572,7 +586,7 @@ static int set_special(struct ct_scenario *sc, const struct where *w, const char
 	if (strcmp(key, "check") == 0) {
 		struct ct_cond *nv;
 
-		if (!*v)
+		if (!*v || check_cond(v) < 0)
 			return -EINVAL;
 		nv = realloc(sc->expect, (sc->n_expect + 1) * sizeof(*nv));
 		if (!nv)
@@ -612,8 +626,21 @@ static void special_why(const char *key, const char *v, char *why, size_t len)
 	else if (strcmp(key, "precision") == 0)
 		str_fmt(why, len, "'%s' is not a precision; write a percentage (2%%) or a fraction (0.02), at most 50%%",
 			 v);
-	else if (strcmp(key, "fail_when") == 0 || strcmp(key, "check") == 0)
-		str_fmt(why, len, "empty condition");
+	else if (strcmp(key, "fail_when") == 0 || strcmp(key, "check") == 0) {
+		struct ct_expr *e;
+
+		if (!*v) {
+			str_fmt(why, len, "empty condition");
+			return;
+		}
+		e = ct_expr_parse(v, w2, sizeof(w2));
+		if (e) {
+			ct_expr_free(e);
+			str_fmt(why, len, "'%s' is not valid", v);
+		} else {
+			str_fmt(why, len, "'%s': %s", v, w2);
+		}
+	}
 	else
 		str_fmt(why, len, "'%s' is not valid", v);
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "loadgen/expr.h"
 #include "loadgen/scenario.h"
 
 #define GOOD(f) CT_TEST_DATA "/good/" f
@@ -73,6 +74,13 @@ Test(scenario, minimal_defaults)
 	cr_assert_float_eq(sc->search.precision, 0.02, 1e-12);
 	cr_assert_eq(sc->search.trial_ns, 5000000000ULL);
 	cr_assert_not_null(sc->search.fail_when.text);
+	{
+		char e[256];
+		struct ct_expr *x = ct_expr_parse(sc->search.fail_when.text, e, sizeof(e));
+
+		cr_assert_not_null(x, "default fail_when does not parse: %s", e);
+		ct_expr_free(x);
+	}
 	cr_assert_eq(sc->search.cooldown, CT_COOL_FRESH_NETNS);
 	cr_assert_eq(sc->report.sample_interval_ns, 100000000ULL);
 	cr_assert_null(sc->report.metrics_listen);
@@ -428,6 +436,8 @@ Test(scenario, misc_rules)
 		{"[scenario]\nname = x\n[load]\nrate = 1\n[sweep]\nload.rte = 1\n", "did you mean 'rate'"},
 		{"[scenario]\nname = x\n[load]\nrate = 1\n[sweep]\nload.ports = kernel,bind\n", "port range"},
 		{"[scenario]\nname = x\n[load]\nrate = 1\n[expect]\n\"\"\n", "empty condition"},
+		{"[scenario]\nname = x\n[load]\nrate = 1\n[expect]\nct.drop >> 0\n", "[expect] check: 'ct.drop >> 0'"},
+		{"[scenario]\nname = x\n[load]\nrate = 1\n[search]\nfail_when = p99 >\n", "[search] fail_when"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
