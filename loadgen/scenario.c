@@ -362,38 +362,33 @@ static int check_escapes(const char *s, char *why, size_t len)
 	return 0;
 }
 
+/* Placeholders are rendered by loadgen/reqtmpl.c, where any other brace is
+ * literal (a JSON body stays as written). A brace around one lowercase word
+ * is refused, though: "{sequence}" is a typo, not a request anyone means. */
 static int check_template(const char *s, char *why, size_t len)
 {
 	for (const char *p = s; *p; p++) {
-		const char *close;
 		char ph[64];
-		size_t n;
+		size_t n = 0;
+		const char *q = p + 1;
 
 		if (*p != '{')
 			continue;
-		close = strchr(p, '}');
-		if (!close) {
-			str_fmt(why, len, "'{' without '}'; placeholders are {seq}, {thread} and {rand:N}");
-			return -EINVAL;
-		}
-		n = (size_t)(close - p - 1);
-		if (n >= sizeof(ph))
-			n = sizeof(ph) - 1;
-		memcpy(ph, p + 1, n);
+		while (*q && (islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '_' ||
+			      *q == ':') && n + 1 < sizeof(ph))
+			ph[n++] = *q++;
 		ph[n] = '\0';
-		if (strcmp(ph, "seq") != 0 && strcmp(ph, "thread") != 0) {
-			uint64_t nn;
-			char w2[128];
-
-			if (strncmp(ph, "rand:", 5) != 0 || ct_parse_count(ph + 5, &nn, w2, sizeof(w2)) < 0 ||
-			    nn < 1 || nn > 1000000) {
-				str_fmt(why, len,
-					 "unknown placeholder '{%s}'; use {seq}, {thread} or {rand:N} (N digits, 1..1000000)",
-					 ph);
-				return -EINVAL;
-			}
-		}
-		p = close;
+		if (*q != '}' || n == 0 || !islower((unsigned char)ph[0]))
+			continue; /* literal brace */
+		if (strcmp(ph, "seq") == 0 || strcmp(ph, "thread") == 0)
+			continue;
+		if (strncmp(ph, "rand:", 5) == 0 && ph[5] && strspn(ph + 5, "0123456789") == strlen(ph + 5) &&
+		    strlen(ph + 5) <= 18 && strtoull(ph + 5, NULL, 10) >= 1)
+			continue;
+		str_fmt(why, len,
+			"unknown placeholder '{%s}'; use {seq}, {thread} or {rand:N} (a random number in [0, N), N >= 1)",
+			ph);
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -436,6 +436,8 @@ Test(scenario, misc_rules)
 		{"[scenario]\nname = x\n[load]\nrate = 1\n[sweep]\nload.rte = 1\n", "did you mean 'rate'"},
 		{"[scenario]\nname = x\n[load]\nrate = 1\n[sweep]\nload.ports = kernel,bind\n", "port range"},
 		{"[scenario]\nname = x\n[load]\nrate = 1\n[expect]\n\"\"\n", "empty condition"},
+		{"[scenario]\nname = x\n[load]\nrate = 1\nrequest = \"{rand:0}\"\n", "{rand:0}"},
+		{"[scenario]\nname = x\n[load]\nrate = 1\nrequest = \"{thred}\"\n", "{thred}"},
 		{"[scenario]\nname = x\n[load]\nrate = 1\n[expect]\nct.drop >> 0\n", "[expect] check: 'ct.drop >> 0'"},
 		{"[scenario]\nname = x\n[load]\nrate = 1\n[search]\nfail_when = p99 >\n", "[search] fail_when"},
 	};
@@ -468,6 +470,19 @@ Test(scenario, host_topology_and_sysctl_host_netns_key)
 	cr_assert_eq(sc->load.ports, CT_PORTS_BIND);
 	cr_assert_eq(sc->load.port_hi, 50999);
 	cr_assert_eq(sc->sysctl[CT_SYSCTL_HOST].n, 1, "a per-netns key may be set on the host");
+	ct_scenario_free(sc);
+}
+
+Test(scenario, request_templates)
+{
+	struct ct_scenario_err err;
+	char path[64];
+	struct ct_scenario *sc = load_text("[scenario]\nname = t\n[load]\nrate = 1\n"
+					   "request = \"POST /{seq} {\\\"a\\\": {rand:100000000}} {thread}\\r\\n\"\n",
+					   &err, path, sizeof(path));
+
+	cr_assert_not_null(sc, "JSON braces are literal: %s", err.msg);
+	cr_assert_str_eq(sc->load.request, "POST /{seq} {\\\"a\\\": {rand:100000000}} {thread}\\r\\n");
 	ct_scenario_free(sc);
 }
 
