@@ -239,6 +239,10 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	json_object_set_new(r, "cpu_per_conn_us",
 			    json_real(fin->attempted ? cpu_s * 1e6 / (double)fin->attempted : 0));
 	json_object_set_new(r, "syn_retrans", json_integer((json_int_t)fin->syn_retrans));
+	json_object_set_new(r, "engine",
+			    json_pack("{s:s, s:I}", "name",
+				      ct_engine_kind_name(sc->load.engine), "conn_bytes",
+				      (json_int_t)ct_engine_kernel_conn_size()));
 	json_object_set_new(r, "verdict", json_null());
 	json_object_set_new(r, "fail_reason", json_null());
 	if (interrupted)
