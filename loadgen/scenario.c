@@ -1093,6 +1093,8 @@ static void note_section(struct ctx *c)
 		c->seen_scenario = true;
 		c->line_scenario = c->lineno;
 	}
+	if (strcmp(s, "search") == 0)
+		c->sc->search.enabled = true; /* defaults are a complete search */
 	if (strcmp(s, "load") == 0 && !c->seen_load) {
 		c->seen_load = true;
 		c->line_load = c->lineno;

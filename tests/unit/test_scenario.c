@@ -486,6 +486,19 @@ Test(scenario, request_templates)
 	ct_scenario_free(sc);
 }
 
+Test(scenario, empty_search_section_enables_search)
+{
+	struct ct_scenario_err err;
+	char path[64];
+	struct ct_scenario *sc = load_text("[scenario]\nname = t\n[load]\nrate = 1\n[search]\n", &err,
+					   path, sizeof(path));
+
+	cr_assert_not_null(sc, "%s", err.msg);
+	cr_assert(sc->search.enabled);
+	cr_assert_str_eq(sc->search.find, "rate");
+	ct_scenario_free(sc);
+}
+
 Test(scenario, enum_names)
 {
 	cr_assert_str_eq(ct_cooldown_name(CT_COOL_FRESH_NETNS), "fresh-netns");
