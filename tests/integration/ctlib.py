@@ -232,3 +232,110 @@ def memcached_stat(host, port, name, timeout=3.0):
         if len(parts) == 3 and parts[0] == "STAT" and parts[1] == name:
             return int(parts[2])
     return None
+
+
+# ---- ctload labs (ctload lab up/down) ------------------------------------
+
+_labs = []
+_host_sysctls = {}
+
+
+def host_sysctl(key):
+    """A sysctl of the init netns (this process's), as text."""
+    with open("/proc/sys/" + key.replace(".", "/")) as f:
+        return " ".join(f.read().split())
+
+
+def remember_host_sysctl(key):
+    """Note a host value so that it is put back at exit even if a test (or
+    the code under test) fails to restore it."""
+    _host_sysctls.setdefault(key, host_sysctl(key))
+    return _host_sysctls[key]
+
+
+def netns_sysctl(ns, key):
+    return run(["sysctl", "-n", key], netns=ns).stdout.strip().replace("\t", " ")
+
+
+def write_scenario(text, name="lab"):
+    """Write an INI scenario to a temp file; returns its path."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix="ctlab-")
+    path = os.path.join(d, name + ".ini")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def lab_up(scenario, *args, timeout=60):
+    """`ctload lab up SCENARIO ARGS...` (left up). Returns (CompletedProcess,
+    lab id or None); the lab is taken down at exit if a test does not."""
+    r = run([CTLOAD, "lab", "up", scenario] + list(args), timeout=timeout)
+    lab_id = None
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == "lab" and parts[2] == "up:":
+            lab_id = parts[1]
+            _labs.append(lab_id)
+            break
+    return r, lab_id
+
+
+def lab_down(lab_id=None, *args, timeout=60):
+    argv = [CTLOAD, "lab", "down"] + ([lab_id] if lab_id else []) + list(args)
+    r = run(argv, timeout=timeout)
+    if lab_id in _labs and r.returncode == 0:
+        _labs.remove(lab_id)
+    return r
+
+
+def lab_netns(lab_id, role):
+    """Netns name of a lab role: 'cli', 'srv' or 'rtr'."""
+    return "ctl-%s-%s" % (lab_id, role)
+
+
+def netns_list(prefix="ctl-"):
+    r = run(["ip", "netns", "list"])
+    return [l.split()[0] for l in r.stdout.splitlines() if l.startswith(prefix)]
+
+
+def ns_connect_many(ns, host, ports, count, payload=b"hi\r\n", timeout=2.0, wait_close=False):
+    """Open and close `count` TCP connections from inside netns `ns` to
+    host:ports (in turn), each sending payload and reading a reply (with
+    wait_close, reading until the server closes first); bounded in count
+    and time. Returns how many completed."""
+    code = (
+        "import socket,sys\n"
+        "ok=0\n"
+        "ports=%r\n"
+        "for i in range(%d):\n"
+        "    try:\n"
+        "        s=socket.create_connection((%r,ports[i%%len(ports)]),timeout=%r)\n"
+        "        s.sendall(%r); d=s.recv(64)\n"
+        "        while %r and d: d=s.recv(64)\n"
+        "        s.close(); ok+=1\n"
+        "    except OSError as e:\n"
+        "        print(e, file=sys.stderr)\n"
+        "print(ok)\n" % (list(ports), count, host, timeout, payload, bool(wait_close)))
+    r = run([sys.executable, "-c", code], netns=ns, timeout=count * timeout + 30)
+    try:
+        return int(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return 0
+
+
+def _lab_cleanup():
+    for lab_id in list(_labs):
+        subprocess.run([CTLOAD, "lab", "down", lab_id], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    _labs.clear()
+    for key, value in _host_sysctls.items():
+        try:
+            if host_sysctl(key) != value:
+                with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+                    f.write(value)
+        except OSError:
+            pass
+
+
+atexit.register(_lab_cleanup)
