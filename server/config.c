@@ -1,0 +1,273 @@
+#include "server/config.h"
+
+#include "common/units.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void ct_srv_config_defaults(struct ct_srv_config *cfg)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = CT_SRV_MEMCACHE;
+	strcpy(cfg->bind, "0.0.0.0");
+	cfg->port_lo = cfg->port_hi = 11211;
+	cfg->workers = ncpu > 0 ? (unsigned)ncpu : 1;
+	cfg->backlog = 1024;
+	cfg->max_conns = 4096;
+	cfg->idle_timeout_ns = 60ULL * 1000000000ULL;
+	cfg->close = CT_SRV_CLOSE_CLIENT;
+	cfg->memory = 64ULL << 20;
+	cfg->item_max = 1ULL << 20;
+}
+
+const char *ct_srv_mode_name(enum ct_srv_mode m)
+{
+	return m == CT_SRV_ECHO ? "echo" : "memcache";
+}
+
+const char *ct_srv_close_name(enum ct_srv_close c)
+{
+	switch (c) {
+	case CT_SRV_CLOSE_SERVER:
+		return "server";
+	case CT_SRV_CLOSE_RST:
+		return "rst";
+	default:
+		return "client";
+	}
+}
+
+void ct_srv_usage(FILE *f)
+{
+	fputs("usage: ctserver [options]\n"
+	      "\n"
+	      "The server bundled with ctload: an echo or memcached-text-protocol server\n"
+	      "whose close policy decides which side keeps TIME_WAIT.\n"
+	      "\n"
+	      "  --mode echo|memcache     protocol (default memcache)\n"
+	      "  --bind ADDR              address to listen on (default 0.0.0.0; IPv6 allowed)\n"
+	      "  --port P | LO-HI         port or port range, every worker listens on each\n"
+	      "                           (default 11211); a range spreads load over tuples\n"
+	      "  --workers N              worker threads, one event loop each (default: CPUs)\n"
+	      "  --backlog N              listen backlog (default 1024)\n"
+	      "  --max-conns N            open connections at most; past it new ones are\n"
+	      "                           accepted and reset at once (default 4096)\n"
+	      "  --idle-timeout DUR       close a connection silent this long, 0 = never\n"
+	      "                           (default 60s)\n"
+	      "  --close client|server|rst  after a reply: wait for the client's FIN\n"
+	      "                           (TIME_WAIT on the client; default), close first\n"
+	      "                           (TIME_WAIT on the server), or reset (none)\n"
+	      "  --close-delay DUR        wait this long before the server's own close\n"
+	      "  --memory SIZE            bound of the memcache store (default 64MiB)\n"
+	      "  --item-max SIZE          largest item (default 1MiB, as memcached -I)\n"
+	      "  --stall DUR@AFTER        after AFTER of uptime stop reading for DUR\n"
+	      "                           (for coordinated-omission checks), e.g. 2s@5s\n"
+	      "  -v, --verbose            more messages (repeat for debug)\n"
+	      "  -V, --version            print the version\n"
+	      "  -h, --help               this text\n"
+	      "\n"
+	      "Units: durations 10s 250ms 2m, sizes 64MiB 1MB 512. See ctserver(1).\n",
+	      f);
+}
+
+enum {
+	OPT_MODE = 256,
+	OPT_BIND,
+	OPT_PORT,
+	OPT_WORKERS,
+	OPT_BACKLOG,
+	OPT_MAX_CONNS,
+	OPT_IDLE,
+	OPT_CLOSE,
+	OPT_CLOSE_DELAY,
+	OPT_MEMORY,
+	OPT_ITEM_MAX,
+	OPT_STALL,
+};
+
+static int parse_uint(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out,
+		      char *err, size_t err_len)
+{
+	char why[128];
+	int r = ct_parse_count(s, out, why, sizeof(why));
+
+	if (r < 0) {
+		snprintf(err, err_len, "%s '%s': %s", opt, s, why);
+		return -EINVAL;
+	}
+	if (*out < lo || *out > hi) {
+		snprintf(err, err_len, "%s '%s': must be between %llu and %llu", opt, s,
+			 (unsigned long long)lo, (unsigned long long)hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_dur(const char *opt, const char *s, uint64_t *out, char *err, size_t err_len)
+{
+	char why[128];
+
+	if (ct_parse_duration(s, out, why, sizeof(why)) < 0) {
+		snprintf(err, err_len, "%s '%s': %s", opt, s, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_stall(const char *s, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	const char *at = strchr(s, '@');
+	char dur[64];
+
+	if (!at || (size_t)(at - s) >= sizeof(dur)) {
+		snprintf(err, err_len, "--stall '%s': expected DURATION@AFTER, e.g. 2s@5s", s);
+		return -EINVAL;
+	}
+	memcpy(dur, s, (size_t)(at - s));
+	dur[at - s] = '\0';
+	if (parse_dur("--stall", dur, &cfg->stall_for_ns, err, err_len) < 0 ||
+	    parse_dur("--stall", at + 1, &cfg->stall_after_ns, err, err_len) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	static const struct option opts[] = {
+		{"mode", required_argument, NULL, OPT_MODE},
+		{"bind", required_argument, NULL, OPT_BIND},
+		{"port", required_argument, NULL, OPT_PORT},
+		{"workers", required_argument, NULL, OPT_WORKERS},
+		{"backlog", required_argument, NULL, OPT_BACKLOG},
+		{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+		{"idle-timeout", required_argument, NULL, OPT_IDLE},
+		{"close", required_argument, NULL, OPT_CLOSE},
+		{"close-delay", required_argument, NULL, OPT_CLOSE_DELAY},
+		{"memory", required_argument, NULL, OPT_MEMORY},
+		{"item-max", required_argument, NULL, OPT_ITEM_MAX},
+		{"stall", required_argument, NULL, OPT_STALL},
+		{"verbose", no_argument, NULL, 'v'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char why[128];
+	uint64_t v;
+	int c;
+
+	ct_srv_config_defaults(cfg);
+	optind = 0; /* a fresh scan, also when called more than once (tests) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":vVh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_MODE:
+			if (strcmp(optarg, "echo") == 0) {
+				cfg->mode = CT_SRV_ECHO;
+			} else if (strcmp(optarg, "memcache") == 0) {
+				cfg->mode = CT_SRV_MEMCACHE;
+			} else {
+				snprintf(err, err_len, "--mode '%s': use echo or memcache", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_BIND:
+			if (strlen(optarg) >= sizeof(cfg->bind)) {
+				snprintf(err, err_len, "--bind '%s': too long for an address", optarg);
+				return -EINVAL;
+			}
+			strcpy(cfg->bind, optarg);
+			break;
+		case OPT_PORT:
+			if (ct_parse_port_range(optarg, &cfg->port_lo, &cfg->port_hi, why,
+						sizeof(why)) < 0) {
+				snprintf(err, err_len, "--port '%s': %s", optarg, why);
+				return -EINVAL;
+			}
+			break;
+		case OPT_WORKERS:
+			if (parse_uint("--workers", optarg, 1, 256, &v, err, err_len) < 0)
+				return -EINVAL;
+			cfg->workers = (unsigned)v;
+			break;
+		case OPT_BACKLOG:
+			if (parse_uint("--backlog", optarg, 1, 1 << 20, &v, err, err_len) < 0)
+				return -EINVAL;
+			cfg->backlog = (int)v;
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_uint("--max-conns", optarg, 1, 1 << 24, &v, err, err_len) < 0)
+				return -EINVAL;
+			cfg->max_conns = (unsigned)v;
+			break;
+		case OPT_IDLE:
+			if (parse_dur("--idle-timeout", optarg, &cfg->idle_timeout_ns, err, err_len) < 0)
+				return -EINVAL;
+			break;
+		case OPT_CLOSE:
+			if (strcmp(optarg, "client") == 0) {
+				cfg->close = CT_SRV_CLOSE_CLIENT;
+			} else if (strcmp(optarg, "server") == 0) {
+				cfg->close = CT_SRV_CLOSE_SERVER;
+			} else if (strcmp(optarg, "rst") == 0) {
+				cfg->close = CT_SRV_CLOSE_RST;
+			} else {
+				snprintf(err, err_len, "--close '%s': use client, server or rst", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_CLOSE_DELAY:
+			if (parse_dur("--close-delay", optarg, &cfg->close_delay_ns, err, err_len) < 0)
+				return -EINVAL;
+			break;
+		case OPT_MEMORY:
+		case OPT_ITEM_MAX:
+			if (ct_parse_size(optarg, &v, why, sizeof(why)) < 0) {
+				snprintf(err, err_len, "%s '%s': %s",
+					 c == OPT_MEMORY ? "--memory" : "--item-max", optarg, why);
+				return -EINVAL;
+			}
+			if (v < 1024) {
+				snprintf(err, err_len, "%s '%s': at least 1KiB",
+					 c == OPT_MEMORY ? "--memory" : "--item-max", optarg);
+				return -EINVAL;
+			}
+			if (c == OPT_MEMORY)
+				cfg->memory = v;
+			else
+				cfg->item_max = v;
+			break;
+		case OPT_STALL:
+			if (parse_stall(optarg, cfg, err, err_len) < 0)
+				return -EINVAL;
+			break;
+		case 'v':
+			cfg->verbose++;
+			break;
+		case 'V':
+			return CT_SRV_CONFIG_VERSION;
+		case 'h':
+			return CT_SRV_CONFIG_HELP;
+		case ':':
+			snprintf(err, err_len, "%s needs a value; see ctserver --help", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			snprintf(err, err_len, "unknown option '%s'; see ctserver --help",
+				 argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, err_len, "unexpected argument '%s'; see ctserver --help", argv[optind]);
+		return -EINVAL;
+	}
+	if (cfg->item_max > cfg->memory) {
+		snprintf(err, err_len, "--item-max is larger than --memory; lower it or raise --memory");
+		return -EINVAL;
+	}
+	return 0;
+}

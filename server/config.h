@@ -1,0 +1,49 @@
+/* config — ctserver's settings, parsed from the command line into one
+ * struct that is passed to whoever needs it (no global settings).
+ *
+ * ct_srv_config_parse() is pure apart from reading argv: it fills *cfg or
+ * writes a user-facing reason into err. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum ct_srv_mode {
+	CT_SRV_MEMCACHE,
+	CT_SRV_ECHO,
+};
+
+/* Who closes first, hence where TIME_WAIT lands. */
+enum ct_srv_close {
+	CT_SRV_CLOSE_CLIENT, /* reply, wait for the client's FIN: TIME_WAIT on the client */
+	CT_SRV_CLOSE_SERVER, /* close after the reply: TIME_WAIT on the server */
+	CT_SRV_CLOSE_RST,    /* SO_LINGER 0 then close: RST, no TIME_WAIT anywhere */
+};
+
+struct ct_srv_config {
+	enum ct_srv_mode mode;
+	char bind[64];
+	uint16_t port_lo, port_hi;
+	unsigned workers;
+	int backlog;
+	unsigned max_conns;
+	uint64_t idle_timeout_ns; /* 0 = never */
+	enum ct_srv_close close;
+	uint64_t close_delay_ns;
+	uint64_t memory;   /* store bound, bytes */
+	uint64_t item_max; /* largest item, bytes (memcached -I) */
+	uint64_t stall_after_ns, stall_for_ns; /* --stall FOR@AFTER; for 0 = off */
+	int verbose;
+};
+
+/* Return codes of ct_srv_config_parse besides 0 and -EINVAL. */
+#define CT_SRV_CONFIG_HELP    1
+#define CT_SRV_CONFIG_VERSION 2
+
+void ct_srv_config_defaults(struct ct_srv_config *cfg);
+/* 0, CT_SRV_CONFIG_HELP, CT_SRV_CONFIG_VERSION, or -EINVAL with err set. */
+int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *err, size_t err_len);
+void ct_srv_usage(FILE *f);
+const char *ct_srv_mode_name(enum ct_srv_mode m);
+const char *ct_srv_close_name(enum ct_srv_close c);
