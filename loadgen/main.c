@@ -11,6 +11,7 @@ static const struct ct_cmd commands[] = {
 	{"run", ct_cmd_run, "run a scenario: open/close connections, write a run directory"},
 	{"model", ct_cmd_model, "predicted threshold of each limit for a scenario, no traffic"},
 	{"check", ct_cmd_check, "this host: limits, load and headroom, sysctl advice"},
+	{"lint", ct_cmd_lint, "sysctl.conf/sysctl.d: removed, legacy and misunderstood keys"},
 	{"lab", ct_cmd_lab, "build a lab (netns, settings, ctserver) and leave it up: up|status|down"},
 	{NULL, NULL, NULL},
 };
