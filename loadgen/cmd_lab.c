@@ -63,10 +63,10 @@ static bool is_root(void)
 }
 
 /* Hold a foreground lab, sampling it into DIR/timeseries.jsonl if asked. */
-static int hold(struct ct_lab *lab, const char *dir, uint64_t for_ns)
+static int hold(struct ct_lab *lab, const char *dir, uint64_t for_ns, uint64_t interval)
 {
 	uint64_t start = ct_now_ns(), next = start;
-	uint64_t interval = 100 * CT_NS_PER_MSEC;
+
 	FILE *ts = NULL;
 
 	if (dir) {
@@ -210,7 +210,9 @@ static int cmd_up(int argc, char **argv)
 			printf("holding the lab%s; Ctrl-C or SIGTERM takes it down\n",
 			       for_ns ? " for the given time" : "");
 		fflush(stdout);
-		hold(lab, dir, for_ns);
+		hold(lab, dir, for_ns,
+		     sc->report.sample_interval_ns ? sc->report.sample_interval_ns
+						   : 100 * CT_NS_PER_MSEC);
 		if (ct_lab_down(lab) < 0)
 			code = CT_EXIT_ENV;
 		else

@@ -25,6 +25,9 @@
  * values are restored by ct_lab_down(), by `ctload lab down`, or by the
  * next ctload after a crash (ct_labstate_recover_stale()).
  *
+ * ctserver is the one next to the running ctload (dirname of /proc/self/exe),
+ * or $CTSERVER when set (tests, installed layouts).
+ *
  * The nf_conntrack module is loaded with modprobe when it is needed and
  * missing, and left loaded (unloading would drop the host's own table). */
 #pragma once

@@ -107,7 +107,7 @@ int ct_sysctl_write_path(int nsfd, const char *path, const char *value, char *er
 			       "[sysctl.host], and need root)";
 		else if (ret == -ENOENT)
 			hint = " (no such key in this kernel)";
-		snprintf(err, errlen, "kernel refused '%s': %s%s", value, strerror(-ret), hint);
+		snprintf(err, errlen, "the kernel refused it: %s%s", strerror(-ret), hint);
 	}
 	return ret;
 }
@@ -128,8 +128,8 @@ int ct_sysctl_apply(struct ct_labstate *st, const char *scope, int nsfd, const c
 
 	ret = ct_sysctl_read(nsfd, key, old, sizeof(old));
 	if (ret < 0) {
-		snprintf(err, errlen, "sysctl %s [%s%s%s]: cannot read it: %s%s", key, scope,
-			 netns ? " netns " : "", netns ? netns : "", strerror(-ret),
+		snprintf(err, errlen, "%s%s%s%s: cannot read it: %s%s", key, netns ? " (netns " : "",
+			 netns ? netns : "", netns ? ")" : "", strerror(-ret),
 			 ret == -ENOENT ? " (no such key in this kernel, or its module is not "
 					  "loaded)"
 					: "");
@@ -147,8 +147,8 @@ int ct_sysctl_apply(struct ct_labstate *st, const char *scope, int nsfd, const c
 	}
 	ret = ct_sysctl_write(nsfd, key, want, why, sizeof(why));
 	if (ret < 0) {
-		snprintf(err, errlen, "sysctl %s = %s [%s%s%s]: %s", key, want, scope,
-			 netns ? " netns " : "", netns ? netns : "", why);
+		snprintf(err, errlen, "%s = %s%s%s%s: %s", key, want, netns ? " (netns " : "",
+			 netns ? netns : "", netns ? ")" : "", why);
 		return ret;
 	}
 	if (ct_sysctl_read(nsfd, key, now, sizeof(now)) == 0 && strcmp(now, want))

@@ -1,0 +1,215 @@
+/* The lab API as `ctload run` uses it: a target the engine can connect
+ * through from the client netns, samples and step figures that show the
+ * traffic, per-trial sysctls, a fresh netns with nothing left over, and a
+ * down that leaves nothing behind. Needs root (skipped otherwise). */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "loadgen/lab.h"
+#include "loadgen/netns.h"
+#include "loadgen/scenario.h"
+#include "loadgen/sysctl.h"
+
+static struct ct_scenario *load(const char *text)
+{
+	char path[] = "/tmp/ct-test-lab-XXXXXX";
+	struct ct_scenario_err err;
+	struct ct_scenario *sc;
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	sc = ct_scenario_load(path, NULL, 0, &err);
+	unlink(path);
+	cr_assert_not_null(sc, "scenario: %s", err.msg);
+	return sc;
+}
+
+static void use_sibling_ctserver(void)
+{
+	char self[PATH_MAX - 32], path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	cr_assert_gt(n, 0);
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	*slash = '\0';
+	/* The test binary lives in build/tests/, ctserver in build/. */
+	snprintf(path, sizeof(path), "%s/../ctserver", self);
+	if (!getenv("CTSERVER"))
+		setenv("CTSERVER", path, 1);
+}
+
+struct conn_job {
+	const struct ct_trial_target *t;
+	int done;
+};
+
+/* As an engine thread does: enter the client netns, then connect. */
+static void *connect_some(void *p)
+{
+	struct conn_job *job = p;
+
+	if (setns(job->t->netns_fd, CLONE_NEWNET) < 0)
+		return NULL;
+	for (int i = 0; i < 20; i++) {
+		struct sockaddr_in dst = *(const struct sockaddr_in *)&job->t->dst;
+		const struct sockaddr *src = (const struct sockaddr *)&job->t->src[i % job->t->n_src];
+		char buf[16];
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		dst.sin_port = htons((uint16_t)(job->t->port_lo + i % 2));
+		if (fd < 0)
+			continue;
+		if (bind(fd, src, sizeof(struct sockaddr_in)) == 0 &&
+		    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0 &&
+		    write(fd, "hi\r\n", 4) == 4 && read(fd, buf, sizeof(buf)) > 0)
+			job->done++;
+		close(fd);
+	}
+	return NULL;
+}
+
+static int connect_through(const struct ct_trial_target *t)
+{
+	struct conn_job job = {.t = t};
+	pthread_t th;
+
+	cr_assert_eq(pthread_create(&th, NULL, connect_some, &job), 0);
+	pthread_join(th, NULL);
+	return job.done;
+}
+
+static ino_t ns_inode(int fd)
+{
+	struct stat st;
+
+	cr_assert_eq(fstat(fd, &st), 0);
+	return st.st_ino;
+}
+
+Test(lab, up_target_samples_fresh_down, .timeout = 60)
+{
+	struct ct_scenario *sc, *pt;
+	struct ct_scenario_err serr;
+	struct ct_lab_err err;
+	struct ct_trial_target t;
+	struct ct_lab *lab;
+	char name_cli[64], v[64], ip[INET_ADDRSTRLEN];
+	const struct ct_sample_source *src, *hooks;
+	size_t n_src, n_hooks;
+	json_t *sample, *step;
+	ino_t before;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to build network namespaces");
+	use_sibling_ctserver();
+	sc = load("[scenario]\nname = t\n[lab]\nclients = 2\npath = direct\nconntrack_on = server\n"
+		  "[server]\nmode = echo\nport = 11700-11701\n[load]\nrate = 10/s\n");
+	lab = ct_lab_up(sc, NULL, &err);
+	cr_assert_not_null(lab, "lab up: %s", err.msg);
+	snprintf(name_cli, sizeof(name_cli), "%s", ct_lab_netns(lab, CT_LAB_CLIENT));
+	cr_expect(ct_netns_exists(name_cli));
+	cr_expect_null(ct_lab_netns(lab, CT_LAB_ROUTER), "direct has no router");
+
+	ct_lab_target(lab, &t);
+	cr_expect_geq(t.netns_fd, 0);
+	cr_expect_eq(t.n_src, 2);
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&t.src[1])->sin_addr, ip, sizeof(ip));
+	cr_expect_str_eq(ip, "198.18.0.2");
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&t.dst)->sin_addr, ip, sizeof(ip));
+	cr_expect_str_eq(ip, "198.19.0.1");
+	cr_expect_eq(t.port_lo, 11700);
+	cr_expect_eq(t.port_hi, 11701);
+	cr_expect_eq(ct_lab_tuple_space(lab), 2ull * 2 * (60999 - 32768 + 1));
+
+	cr_assert_eq(ct_lab_step_begin(lab), 0);
+	cr_expect_eq(connect_through(&t), 20, "20 connections from the client netns");
+
+	src = ct_lab_sources(lab, &n_src);
+	cr_expect_eq(n_src, 3, "client, server, kmsg");
+	sample = json_object();
+	for (size_t i = 0; i < n_src; i++)
+		cr_expect_eq(src[i].fill(src[i].ctx, sample), 0, "source %s", src[i].name);
+	cr_expect_geq(json_integer_value(json_object_get(
+			      json_object_get(json_object_get(sample, "ns"), "client"), "tw")),
+		      20, "the client closed first: its TIME_WAIT shows in the sample");
+	cr_expect_geq(json_integer_value(json_object_get(
+			      json_object_get(json_object_get(sample, "ns"), "server"), "ct.count")),
+		      20, "conntrack_on = server: entries in the server netns");
+	json_decref(sample);
+
+	hooks = ct_lab_step_hooks(lab, &n_hooks);
+	step = json_object();
+	for (size_t i = 0; i < n_hooks; i++)
+		cr_expect_eq(hooks[i].fill(hooks[i].ctx, step), 0);
+	cr_expect_geq(json_integer_value(json_object_get(json_object_get(step, "tw"), "client_peak")),
+		      20);
+	cr_expect_geq(json_integer_value(json_object_get(json_object_get(step, "ct"), "peak")), 20);
+	cr_expect_gt(json_integer_value(json_object_get(json_object_get(step, "ct"), "limit")), 0);
+	json_decref(step);
+
+	/* A sweep point's settings, applied per trial. */
+	pt = ct_scenario_dup(sc);
+	cr_assert_not_null(pt);
+	cr_assert_eq(ct_scenario_set(pt, "sysctl.client.net.ipv4.tcp_tw_reuse", "0", &serr), 0,
+		     "%s", serr.msg);
+	cr_assert_eq(ct_lab_apply_sysctls(lab, pt, &err), 0, "%s", err.msg);
+	cr_expect_eq(ct_sysctl_read(ct_lab_client_netns_fd(lab), "net.ipv4.tcp_tw_reuse", v,
+				    sizeof(v)),
+		     0);
+	cr_expect_str_eq(v, "0");
+
+	/* cooldown = fresh-netns: no TIME_WAIT left, settings kept, server back. */
+	before = ns_inode(ct_lab_client_netns_fd(lab));
+	cr_assert_eq(ct_lab_fresh(lab, &err), 0, "fresh: %s", err.msg);
+	cr_expect_neq(ns_inode(ct_lab_client_netns_fd(lab)), before, "a new client netns");
+	cr_expect_eq(ct_sysctl_read(ct_lab_client_netns_fd(lab), "net.ipv4.tcp_tw_reuse", v,
+				    sizeof(v)),
+		     0);
+	cr_expect_str_eq(v, "0", "per-trial settings re-applied in the fresh netns");
+	src = ct_lab_sources(lab, &n_src);
+	sample = json_object();
+	for (size_t i = 0; i < n_src; i++)
+		src[i].fill(src[i].ctx, sample);
+	cr_expect_eq(json_integer_value(json_object_get(
+			     json_object_get(json_object_get(sample, "ns"), "client"), "tw")),
+		     0, "no TIME_WAIT survives a fresh netns");
+	json_decref(sample);
+	ct_lab_target(lab, &t);
+	cr_expect_eq(connect_through(&t), 20, "ctserver restarted in the fresh server netns");
+
+	cr_expect_eq(ct_lab_down(lab), 0);
+	cr_expect_not(ct_netns_exists(name_cli), "down removed the netns");
+	ct_scenario_free(pt);
+	ct_scenario_free(sc);
+}
+
+Test(lab, conntrack_on_router_needs_a_router)
+{
+	struct ct_scenario *sc;
+	struct ct_lab_err err;
+
+	/* The scenario parser refuses this too; the lab must not rely on it. */
+	sc = load("[scenario]\nname = t\n[lab]\npath = router\nconntrack_on = router\n"
+		  "[load]\nrate = 10/s\n");
+	sc->lab.path = CT_PATH_DIRECT;
+	cr_expect_null(ct_lab_up(sc, NULL, &err));
+	cr_expect_eq(err.exit_code, 2);
+	cr_expect(strstr(err.msg, "conntrack_on = router") != NULL, "%s", err.msg);
+	ct_scenario_free(sc);
+}
