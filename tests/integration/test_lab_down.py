@@ -1,0 +1,99 @@
+"""`ctload lab down` with several labs: it asks which one, takes down the
+one named (by id or by a netns name), --all takes every lab and stray ctl-*
+netns; a lab in use by a running ctload is never taken from under it; and
+without root, up and down exit 3 with the reason while status still reads."""
+import os
+import signal
+import subprocess
+import time
+
+import ctlib
+
+t = ctlib.start(require_root=True)
+netns_before = set(ctlib.netns_list())
+if os.path.exists("/proc/sys/net/netfilter/nf_conntrack_max"):
+    ctlib.remember_host_sysctl("net.netfilter.nf_conntrack_max")
+
+sc = ctlib.write_scenario("""
+[scenario]
+name = lab-down
+[lab]
+path = direct
+conntrack_on = none
+[server]
+mode = echo
+port = 11800
+[load]
+rate = 10/s
+""")
+
+r1, a = ctlib.lab_up(sc)
+r2, b = ctlib.lab_up(sc)
+t.ok(a and b and a != b, "two labs of the same scenario get different ids", (a, b))
+t.ok(set(ctlib.netns_list()) >= {ctlib.lab_netns(a, "srv"), ctlib.lab_netns(b, "srv")},
+     "both labs' netns exist side by side", ctlib.netns_list())
+
+r = ctlib.run([ctlib.CTLOAD, "lab", "down"])
+t.ok(r.returncode == 2 and "name one" in r.stderr, "plain down with two labs asks which one",
+     r.stdout + r.stderr)
+t.ok(ctlib.lab_netns(a, "cli") in ctlib.netns_list(), "and takes nothing down")
+
+r = ctlib.lab_down(ctlib.lab_netns(a, "cli"))
+t.ok(r.returncode == 0, "down by a netns name of the lab", r.stdout + r.stderr)
+t.ok(ctlib.lab_netns(a, "cli") not in ctlib.netns_list()
+     and ctlib.lab_netns(b, "cli") in ctlib.netns_list(), "only that lab went down",
+     ctlib.netns_list())
+if a in ctlib._labs:
+    ctlib._labs.remove(a)
+
+r = ctlib.run([ctlib.CTLOAD, "lab", "down", "ffff-nosuch"])
+t.ok(r.returncode == 2, "down of an unknown lab exits 2", r.stdout + r.stderr)
+
+# A stray netns with the lab prefix and no state file (e.g. from a crash
+# before the journal existed) is removed by --all only.
+stray = "ctl-%04x-cli" % (os.getpid() & 0xffff)
+subprocess.run(["ip", "netns", "add", stray], check=True)
+st = ctlib.run([ctlib.CTLOAD, "lab", "status"])
+t.ok(stray in st.stdout, "status lists the stray netns", st.stdout)
+
+# A foreground lab belongs to its running ctload: --all leaves it alone.
+p = ctlib.spawn([ctlib.CTLOAD, "lab", "up", sc, "--foreground"], stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE)
+end = time.time() + 20
+fg = None
+while time.time() < end and fg is None:
+    for f in os.listdir("/run/ctload"):
+        if f.endswith(".json") and f[:-5] not in (a, b):
+            fg = f[:-5]
+    time.sleep(0.05)
+time.sleep(0.5)
+
+r = ctlib.run([ctlib.CTLOAD, "lab", "down", "--all"])
+t.ok(r.returncode == 0, "down --all exits 0", r.stdout + r.stderr)
+left = set(ctlib.netns_list()) - netns_before
+t.ok(stray not in left and ctlib.lab_netns(b, "cli") not in left,
+     "down --all removed the other lab and the stray netns", left)
+t.ok(fg and ctlib.lab_netns(fg, "cli") in left, "the running foreground lab was left alone",
+     (fg, left))
+if b in ctlib._labs:
+    ctlib._labs.remove(b)
+p.send_signal(signal.SIGINT)
+try:
+    p.communicate(timeout=30)
+except subprocess.TimeoutExpired:
+    p.kill()
+t.ok(p.returncode == 0, "the foreground lab took itself down", p.returncode)
+t.ok(not (set(ctlib.netns_list()) - netns_before), "no lab netns left", ctlib.netns_list())
+
+# Without root.
+os.chmod(os.path.dirname(sc), 0o755)  # readable, so that only root is missing
+nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]
+r = ctlib.run(nobody + [ctlib.CTLOAD, "lab", "up", sc])
+t.ok(r.returncode == 3 and "needs root" in r.stderr, "lab up without root exits 3 saying why",
+     r.stdout + r.stderr)
+r = ctlib.run(nobody + [ctlib.CTLOAD, "lab", "down"])
+t.ok(r.returncode == 3 and "needs root" in r.stderr, "lab down without root exits 3",
+     r.stdout + r.stderr)
+r = ctlib.run(nobody + [ctlib.CTLOAD, "lab", "status"])
+t.ok(r.returncode == 0, "lab status works without root", r.stdout + r.stderr)
+t.done()
