@@ -225,6 +225,15 @@ static void lint_line(struct ct_lint *l, const char *file, int line, char *p, st
 		modprobe_line(l, file, line, p);
 		return;
 	}
+	/* Other modprobe.d directives, when a modprobe.d file is linted too. */
+	{
+		static const char *const kw[] = {"blacklist", "install", "remove", "alias",
+						 "softdep", "include", NULL};
+
+		for (const char *const *w = kw; *w; w++)
+			if (strncmp(p, *w, strlen(*w)) == 0 && isspace((unsigned char)p[strlen(*w)]))
+				return;
+	}
 	if (*p == '-') {
 		ignore_errors = true;
 		p++;

@@ -184,6 +184,19 @@ Test(lint, sysctl_syntax_variants)
 	ct_lint_free(l);
 }
 
+Test(lint, modprobe_directives_are_not_syntax_errors)
+{
+	struct ct_lint *l = ct_lint_new(NULL);
+
+	lint_text(l, "blacklist nf_conntrack_ftp\ninstall foo /bin/true\nalias x y\n"
+		     "options nf_conntrack hashsize=1024\nnet.netfilter.nf_conntrack_max = 65536\n");
+	/* 65536 / 1024 = 64 entries a bucket */
+	cr_assert_eq(ct_lint_count(l), 1);
+	cr_expect_eq(ct_lint_at(l, 0)->code, CT_LINT_RATIO);
+	cr_expect_eq(ct_lint_at(l, 0)->line, 5);
+	ct_lint_free(l);
+}
+
 Test(lint, unreadable_file_is_an_error)
 {
 	struct ct_lint *l = ct_lint_new(NULL);
