@@ -421,6 +421,43 @@ static int build_rules(struct ct_lab *lab, struct ct_lab_err *err)
 	return 0;
 }
 
+/* Two labs changing the same host key would restore each other's values
+ * in the wrong order (the second records the first's value as "old"), so a
+ * host key belongs to one lab at a time. */
+static int host_key_owner(struct ct_lab *lab, const char *key, char *owner, size_t len)
+{
+	struct ct_labstate **list = ct_labstate_list(NULL);
+	int found = 0;
+
+	if (!list)
+		return 0;
+	for (struct ct_labstate **p = list; *p && !found; p++) {
+		json_t *e;
+		size_t i;
+
+		if (!strcmp(ct_labstate_run_id(*p), lab->id))
+			continue;
+		json_array_foreach(ct_labstate_journal(*p), i, e)
+		{
+			const char *type = json_string_value(json_object_get(e, "type"));
+			const char *k = json_string_value(json_object_get(e, "key"));
+			if (type && k && !strcmp(type, "sysctl") && !strcmp(k, key) &&
+			    json_is_null(json_object_get(e, "netns"))) {
+				if (ct_labstate_persistent(*p))
+					snprintf(owner, len, "lab %s", ct_labstate_run_id(*p));
+				else
+					snprintf(owner, len, "run %s (pid %d)",
+						 ct_labstate_run_id(*p),
+						 (int)ct_labstate_owner_pid(*p));
+				found = 1;
+				break;
+			}
+		}
+	}
+	ct_labstate_list_free(list);
+	return found;
+}
+
 static int apply_list(struct ct_lab *lab, enum ct_sysctl_scope scope,
 		      const struct ct_sysctl_list *list, struct ct_lab_err *err)
 {
@@ -443,6 +480,13 @@ static int apply_list(struct ct_lab *lab, enum ct_sysctl_scope scope,
 
 			if ((pass == 0) != buckets)
 				continue;
+			if (scope == CT_SYSCTL_HOST && host_key_owner(lab, s->key, why, sizeof(why))) {
+				lab_err(err, CT_EXIT_ENV,
+					"[sysctl.host] %s: already changed by %s, which restores it "
+					"when it ends; take that down first (ctload lab down)",
+					s->key, why);
+				return -EBUSY;
+			}
 			ret = ct_sysctl_apply(lab->st, ct_sysctl_scope_name(scope), nsfd, ns,
 					      s->key, s->value, why, sizeof(why));
 			if (ret < 0) {

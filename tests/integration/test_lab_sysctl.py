@@ -73,6 +73,12 @@ t.ok(out.returncode != 0, "the client netns cannot route to an outside address (
 n = ctlib.ns_connect_many(cli, "198.19.0.1", [11300, 11301], 10)
 t.ok(n == 10, "10 connections from the client netns to ctserver through the router", n)
 
+# A second lab may not take over a host key the first one will restore.
+r2, lab2 = ctlib.lab_up(sc)
+t.ok(r2.returncode == 3 and "already changed by lab %s" % lab in r2.stderr,
+     "a second lab changing the same host key is refused", r2.stdout + r2.stderr)
+t.ok(ctlib.host_sysctl(MAX_KEY) == new_max, "and the first lab's value stands")
+
 st = ctlib.run([ctlib.CTLOAD, "lab", "status"])
 t.ok(st.returncode == 0 and lab in st.stdout and MAX_KEY in st.stdout,
      "lab status lists the lab and its host change", st.stdout + st.stderr)
