@@ -325,6 +325,29 @@ def ns_connect_many(ns, host, ports, count, payload=b"hi\r\n", timeout=2.0, wait
 
 
 def _lab_cleanup():
+    # Foreground labs (lab up --foreground) take themselves down on SIGTERM;
+    # give them time, then undo whatever one that had to be killed left.
+    pids = set()
+    for p in _procs:
+        pids.add(p.pid)
+        try:
+            stop(p, timeout=15)
+        except Exception:
+            pass
+    try:
+        names = os.listdir("/run/ctload")
+    except OSError:
+        names = []
+    for name in names:
+        if not name.endswith(".json"):
+            continue
+        try:
+            with open(os.path.join("/run/ctload", name)) as f:
+                owner = json.load(f).get("owner", {}).get("pid")
+        except (OSError, ValueError):
+            continue
+        if owner in pids:
+            _labs.append(name[:-5])
     for lab_id in list(_labs):
         subprocess.run([CTLOAD, "lab", "down", lab_id], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)

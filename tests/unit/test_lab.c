@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "loadgen/lab.h"
+#include "loadgen/labstate.h"
 #include "loadgen/netns.h"
 #include "loadgen/scenario.h"
 #include "loadgen/sysctl.h"
@@ -101,6 +102,20 @@ static ino_t ns_inode(int fd)
 	cr_assert_eq(fstat(fd, &st), 0);
 	return st.st_ino;
 }
+
+/* A failed assertion ends the test before ct_lab_down(): undo what this
+ * worker's labs did, so a failing test leaves nothing on the host. */
+static void undo_own_labs(void)
+{
+	struct ct_labstate **list = ct_labstate_list(NULL);
+
+	for (struct ct_labstate **p = list; p && *p; p++)
+		if (ct_labstate_owner_pid(*p) == getpid())
+			ct_labstate_rollback(*p, true, "test cleanup");
+	ct_labstate_list_free(list);
+}
+
+TestSuite(lab, .fini = undo_own_labs);
 
 Test(lab, up_target_samples_fresh_down, .timeout = 60)
 {
