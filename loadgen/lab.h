@@ -29,7 +29,25 @@
  * or $CTSERVER when set (tests, installed layouts).
  *
  * The nf_conntrack module is loaded with modprobe when it is needed and
- * missing, and left loaded (unloading would drop the host's own table). */
+ * missing, and left loaded (unloading would drop the host's own table).
+ *
+ * How a run uses it (cmd_run, topology = lab):
+ *     lab = ct_lab_up(sc, ct_rundir_path(rd), &err);      // NULL: print err.msg,
+ *                                                          // exit err.exit_code
+ *     for each sweep point pt:
+ *         if (cooldown == fresh-netns && not the first) ct_lab_fresh(lab, &err);
+ *         ct_lab_apply_sysctls(lab, pt, &err);            // journaled
+ *         ct_lab_target(lab, &target);                    // after fresh: new fd
+ *         ct_lab_step_begin(lab);
+ *         o.sources = ct_lab_sources(lab, &o.n_sources);
+ *         o.step_hooks = ct_lab_step_hooks(lab, &o.n_step_hooks);
+ *         ct_trial_run(&o, &result);
+ *     ct_lab_down(lab);                                    // on every path
+ * ct_lab_up() already calls ct_labstate_recover_stale(); call it yourself
+ * before changing the host any other way. A SIGINT/SIGTERM only sets the
+ * stop flag (common/sig.h): leave the loop and call ct_lab_down(). A host
+ * sysctl already changed by another live lab is refused (exit 3), since
+ * two owners would restore each other's values in the wrong order. */
 #pragma once
 
 #include <stdbool.h>
