@@ -13,6 +13,7 @@ static const struct ct_cmd commands[] = {
 	{"check", ct_cmd_check, "this host: limits, load and headroom, sysctl advice"},
 	{"lint", ct_cmd_lint, "sysctl.conf/sysctl.d: removed, legacy and misunderstood keys"},
 	{"lab", ct_cmd_lab, "build a lab (netns, settings, ctserver) and leave it up: up|status|down"},
+	{"report", ct_cmd_report, "(re)build report.html and timeseries.csv of a run directory"},
 	{NULL, NULL, NULL},
 };
 
