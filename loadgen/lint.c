@@ -568,5 +568,6 @@ void ct_lint_finish(struct ct_lint *l)
 	check_ratio(l);
 	check_ports(l);
 	check_reuse(l);
-	qsort(l->v, l->n, sizeof(*l->v), cmp_finding);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_finding);
 }
