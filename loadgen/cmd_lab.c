@@ -31,30 +31,32 @@
 #include "loadgen/sampler.h"
 #include "loadgen/scenario.h"
 
-#define NEED_ROOT                                                                          \
-	"ctload lab needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) to create network namespaces; " \
+#define NEED_ROOT                                                                                  \
+	"ctload lab needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) to create network namespaces; "      \
 	"run with sudo"
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: ctload lab up FILE [--set K=V]... [--dir DIR] [--foreground | --for DUR]\n"
-		"       ctload lab status [--json]\n"
-		"       ctload lab down [ID] [--all]\n"
-		"Build the network namespaces of a scenario's lab (client, server, router), apply\n"
-		"its [sysctl.*] settings and start ctserver inside, and leave it up for you to\n"
-		"use: sudo ip netns exec ctl-ID-cli bash.\n\n"
-		"  up FILE          build the lab and leave it up (end it with 'ctload lab down')\n"
-		"  --set K=V        override a scenario key (repeatable)\n"
-		"  --dir DIR        write server.log, events.log (and timeseries.jsonl when held) there\n"
-		"  --foreground     hold the lab until Ctrl-C or SIGTERM, then take it down\n"
-		"  --for DUR        hold it for DUR (e.g. 30s), then take it down\n"
-		"  status           labs that are up, their netns, settings and live counters\n"
-		"  down [ID]        take down the lab made by 'lab up' (ID when there are several)\n"
-		"  --all            every lab and every stray ctl-* netns no running ctload owns\n\n"
-		"Every down restores the sysctls the lab changed; a lab left by a ctload that was\n"
-		"killed is rolled back by the next 'ctload lab down' or 'ctload run'.\n"
-		"Exit: 0 ok, 2 bad usage or scenario, 3 environment (not root, no netns).\n");
+	fprintf(
+	    out,
+	    "Usage: ctload lab up FILE [--set K=V]... [--dir DIR] [--foreground | --for DUR]\n"
+	    "       ctload lab status [--json]\n"
+	    "       ctload lab down [ID] [--all]\n"
+	    "Build the network namespaces of a scenario's lab (client, server, router), apply\n"
+	    "its [sysctl.*] settings and start ctserver inside, and leave it up for you to\n"
+	    "use: sudo ip netns exec ctl-ID-cli bash.\n\n"
+	    "  up FILE          build the lab and leave it up (end it with 'ctload lab down')\n"
+	    "  --set K=V        override a scenario key (repeatable)\n"
+	    "  --dir DIR        write server.log, events.log (and timeseries.jsonl when held) "
+	    "there\n"
+	    "  --foreground     hold the lab until Ctrl-C or SIGTERM, then take it down\n"
+	    "  --for DUR        hold it for DUR (e.g. 30s), then take it down\n"
+	    "  status           labs that are up, their netns, settings and live counters\n"
+	    "  down [ID]        take down the lab made by 'lab up' (ID when there are several)\n"
+	    "  --all            every lab and every stray ctl-* netns no running ctload owns\n\n"
+	    "Every down restores the sysctls the lab changed; a lab left by a ctload that was\n"
+	    "killed is rolled back by the next 'ctload lab down' or 'ctload run'.\n"
+	    "Exit: 0 ok, 2 bad usage or scenario, 3 environment (not root, no netns).\n");
 }
 
 static bool is_root(void)
@@ -122,9 +124,9 @@ static void print_up(struct ct_lab *lab)
 static int cmd_up(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"set", required_argument, NULL, 's'}, {"dir", required_argument, NULL, 'd'},
-		{"foreground", no_argument, NULL, 'f'}, {"for", required_argument, NULL, 'F'},
-		{"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+	    {"set", required_argument, NULL, 's'},  {"dir", required_argument, NULL, 'd'},
+	    {"foreground", no_argument, NULL, 'f'}, {"for", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	char **sets = NULL;
 	size_t n_set = 0;
@@ -157,7 +159,8 @@ static int cmd_up(int argc, char **argv)
 		case 'F': {
 			char why[128];
 			if (ct_parse_duration(optarg, &for_ns, why, sizeof(why)) < 0 || !for_ns) {
-				ct_error("lab up --for '%s': %s", optarg, for_ns ? why : "must be > 0");
+				ct_error("lab up --for '%s': %s", optarg,
+					 for_ns ? why : "must be > 0");
 				goto out;
 			}
 			foreground = true;
@@ -287,16 +290,16 @@ static int cmd_status(int argc, char **argv)
 
 		if (as_json) {
 			json_array_append_new(
-				all, json_pack("{s:s, s:b, s:i, s:b, s:O?, s:O}", "id",
-					       ct_labstate_run_id(st), "persistent",
-					       ct_labstate_persistent(st), "owner_pid",
-					       (int)ct_labstate_owner_pid(st), "owner_alive", alive,
-					       "info", info, "journal", journal));
+			    all, json_pack("{s:s, s:b, s:i, s:b, s:O?, s:O}", "id",
+					   ct_labstate_run_id(st), "persistent",
+					   ct_labstate_persistent(st), "owner_pid",
+					   (int)ct_labstate_owner_pid(st), "owner_alive", alive,
+					   "info", info, "journal", journal));
 			continue;
 		}
 		printf("lab %s: %s", ct_labstate_run_id(st),
 		       ct_labstate_persistent(st) ? "up (ctload lab up)"
-		       : alive ? "in use by a running ctload"
+		       : alive			  ? "in use by a running ctload"
 			       : "left by a ctload that died (ctload lab down restores it)");
 		if (!ct_labstate_persistent(st))
 			printf(", pid %d", (int)ct_labstate_owner_pid(st));
@@ -320,17 +323,18 @@ static int cmd_status(int argc, char **argv)
 				       json_string_value(json_object_get(e, "scope")),
 				       json_is_string(json_object_get(e, "netns")) ? " " : "",
 				       json_is_string(json_object_get(e, "netns"))
-					       ? json_string_value(json_object_get(e, "netns"))
-					       : "");
+					   ? json_string_value(json_object_get(e, "netns"))
+					   : "");
 			else if (!strcmp(type, "proc"))
-				printf("  process %s pid %d%s\n",
-				       json_string_value(json_object_get(e, "what")),
-				       (int)json_integer_value(json_object_get(e, "pid")),
-				       ct_proc_is((pid_t)json_integer_value(json_object_get(e, "pid")),
-						  (unsigned long long)json_integer_value(
-							  json_object_get(e, "start")))
-					       ? ""
-					       : " (not running)");
+				printf(
+				    "  process %s pid %d%s\n",
+				    json_string_value(json_object_get(e, "what")),
+				    (int)json_integer_value(json_object_get(e, "pid")),
+				    ct_proc_is((pid_t)json_integer_value(json_object_get(e, "pid")),
+					       (unsigned long long)json_integer_value(
+						   json_object_get(e, "start")))
+					? ""
+					: " (not running)");
 		}
 		if (is_root() && info) {
 			json_t *ns = json_object_get(info, "netns");
@@ -364,7 +368,8 @@ static int cmd_status(int argc, char **argv)
 				if (access(path, F_OK) == 0)
 					continue;
 				if (!shown++)
-					printf("stray lab netns (ctload lab down --all removes them):\n");
+					printf("stray lab netns (ctload lab down --all removes "
+					       "them):\n");
 				printf("  %s\n", *p);
 			}
 		}

@@ -30,8 +30,8 @@ static const char *const role_suffix[CT_LAB_NROLES] = {"cli", "srv", "rtr"};
 
 /* The lab's IPv4 plan, from [lab] addresses split in halves. Host order. */
 struct addr_plan {
-	uint32_t net, mask;       /* the whole range */
-	unsigned prefix;          /* of the whole range */
+	uint32_t net, mask;	   /* the whole range */
+	unsigned prefix;	   /* of the whole range */
 	uint32_t cli_net, srv_net; /* each half */
 	unsigned half_prefix;
 	uint32_t router_cli, router_srv, server;
@@ -61,7 +61,7 @@ struct ct_lab {
 };
 
 static void lab_err(struct ct_lab_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void lab_err(struct ct_lab_err *err, int code, const char *fmt, ...)
 {
@@ -169,20 +169,24 @@ static bool has_role(const struct ct_scenario *sc, enum ct_lab_role r)
 static int check_scenario(const struct ct_scenario *sc, struct ct_lab_err *err)
 {
 	if (sc->scenario.topology != CT_TOPO_LAB) {
-		lab_err(err, CT_EXIT_USAGE, "%s: topology = %s: the lab is built only for "
-			"topology = lab", sc->path ? sc->path : "scenario",
-			ct_topology_name(sc->scenario.topology));
+		lab_err(err, CT_EXIT_USAGE,
+			"%s: topology = %s: the lab is built only for "
+			"topology = lab",
+			sc->path ? sc->path : "scenario", ct_topology_name(sc->scenario.topology));
 		return -EINVAL;
 	}
 	if (sc->lab.path == CT_PATH_DIRECT && sc->lab.conntrack_on == CT_CTON_ROUTER) {
-		lab_err(err, CT_EXIT_USAGE, "%s: [lab] conntrack_on = router needs path = router "
-			"or nat (path = direct has no router)", sc->path ? sc->path : "scenario");
+		lab_err(err, CT_EXIT_USAGE,
+			"%s: [lab] conntrack_on = router needs path = router "
+			"or nat (path = direct has no router)",
+			sc->path ? sc->path : "scenario");
 		return -EINVAL;
 	}
 	if (sc->lab.path == CT_PATH_DIRECT && sc->sysctl[CT_SYSCTL_ROUTER].n) {
-		lab_err(err, CT_EXIT_USAGE, "%s:%d: [sysctl.router] is set but path = direct has "
-			"no router; use path = router or nat", sc->path ? sc->path : "scenario",
-			sc->sysctl[CT_SYSCTL_ROUTER].v[0].line);
+		lab_err(err, CT_EXIT_USAGE,
+			"%s:%d: [sysctl.router] is set but path = direct has "
+			"no router; use path = router or nat",
+			sc->path ? sc->path : "scenario", sc->sysctl[CT_SYSCTL_ROUTER].v[0].line);
 		return -EINVAL;
 	}
 	return 0;
@@ -285,8 +289,8 @@ static int make_netns(struct ct_lab *lab, enum ct_lab_role r, struct ct_lab_err 
 static int veth(struct ct_lab *lab, enum ct_lab_role ra, const char *a, enum ct_lab_role rb,
 		const char *b, struct ct_lab_err *err)
 {
-	const char *argv[] = {"ip",   "-n",   lab->ns[ra], "link", "add",       a,    "type",
-			      "veth", "peer", "name",      b,      "netns",     lab->ns[rb], NULL};
+	const char *argv[] = {"ip",   "-n",   lab->ns[ra], "link", "add",   a,		 "type",
+			      "veth", "peer", "name",	   b,	   "netns", lab->ns[rb], NULL};
 	char why[512];
 	int ret = ct_exec(-1, argv, NULL, why, sizeof(why));
 
@@ -296,8 +300,7 @@ static int veth(struct ct_lab *lab, enum ct_lab_role ra, const char *a, enum ct_
 	return ret;
 }
 
-static int batch(struct ct_lab *lab, enum ct_lab_role r, const char *script,
-		 struct ct_lab_err *err)
+static int batch(struct ct_lab *lab, enum ct_lab_role r, const char *script, struct ct_lab_err *err)
 {
 	char why[512];
 	int ret = ct_ip_batch(lab->ns[r], script, why, sizeof(why));
@@ -335,9 +338,9 @@ static int build_links(struct ct_lab *lab, struct ct_lab_err *err)
 					ip4(ap->cli_net + 1 + (uint32_t)i, a), cli_prefix);
 	len += (size_t)snprintf(script + len, cap - len, "link set veth0 up\n");
 	if (sc->lab.path != CT_PATH_DIRECT)
-		len += (size_t)snprintf(script + len, cap - len, "route add %s/%u via %s\n",
-					ip4(ap->srv_net, a), ap->half_prefix,
-					ip4(ap->router_cli, b));
+		len +=
+		    (size_t)snprintf(script + len, cap - len, "route add %s/%u via %s\n",
+				     ip4(ap->srv_net, a), ap->half_prefix, ip4(ap->router_cli, b));
 	ret = batch(lab, CT_LAB_CLIENT, script, err);
 	if (ret < 0)
 		goto out;
@@ -380,7 +383,7 @@ static int build_rules(struct ct_lab *lab, struct ct_lab_err *err)
 	}
 	if (sc->lab.conntrack_on != CT_CTON_NONE) {
 		enum ct_lab_role r =
-			sc->lab.conntrack_on == CT_CTON_SERVER ? CT_LAB_SERVER : CT_LAB_ROUTER;
+		    sc->lab.conntrack_on == CT_CTON_SERVER ? CT_LAB_SERVER : CT_LAB_ROUTER;
 		const char *hook = r == CT_LAB_SERVER ? "input" : "forward";
 
 		/* A stateful rule is what makes conntrack track in a netns; the
@@ -411,8 +414,8 @@ static int build_rules(struct ct_lab *lab, struct ct_lab_err *err)
 			 ip4(lab->ap.cli_net, a), lab->ap.half_prefix);
 		ret = ct_nft_apply(lab->nsfd[CT_LAB_ROUTER], rules, why, sizeof(why));
 		if (ret < 0) {
-			lab_err(err, CT_EXIT_ENV, "nft masquerade in %s: %s", lab->ns[CT_LAB_ROUTER],
-				why);
+			lab_err(err, CT_EXIT_ENV, "nft masquerade in %s: %s",
+				lab->ns[CT_LAB_ROUTER], why);
 			return ret;
 		}
 		ct_lab_event(lab, "masquerade of %s/%u on %s", a, lab->ap.half_prefix,
@@ -461,7 +464,7 @@ static int host_key_owner(struct ct_lab *lab, const char *key, char *owner, size
 static int apply_list(struct ct_lab *lab, enum ct_sysctl_scope scope,
 		      const struct ct_sysctl_list *list, struct ct_lab_err *err)
 {
-	enum ct_lab_role r = scope == CT_SYSCTL_CLIENT   ? CT_LAB_CLIENT
+	enum ct_lab_role r = scope == CT_SYSCTL_CLIENT	 ? CT_LAB_CLIENT
 			     : scope == CT_SYSCTL_SERVER ? CT_LAB_SERVER
 							 : CT_LAB_ROUTER;
 	int nsfd = scope == CT_SYSCTL_HOST ? -1 : lab->nsfd[r];
@@ -480,11 +483,13 @@ static int apply_list(struct ct_lab *lab, enum ct_sysctl_scope scope,
 
 			if ((pass == 0) != buckets)
 				continue;
-			if (scope == CT_SYSCTL_HOST && host_key_owner(lab, s->key, why, sizeof(why))) {
-				lab_err(err, CT_EXIT_ENV,
-					"[sysctl.host] %s: already changed by %s, which restores it "
-					"when it ends; take that down first (ctload lab down)",
-					s->key, why);
+			if (scope == CT_SYSCTL_HOST &&
+			    host_key_owner(lab, s->key, why, sizeof(why))) {
+				lab_err(
+				    err, CT_EXIT_ENV,
+				    "[sysctl.host] %s: already changed by %s, which restores it "
+				    "when it ends; take that down first (ctload lab down)",
+				    s->key, why);
 				return -EBUSY;
 			}
 			ret = ct_sysctl_apply(lab->st, ct_sysctl_scope_name(scope), nsfd, ns,
@@ -492,8 +497,8 @@ static int apply_list(struct ct_lab *lab, enum ct_sysctl_scope scope,
 			if (ret < 0) {
 				if (s->line > 0 && lab->sc->path)
 					lab_err(err, CT_EXIT_ENV, "%s:%d: [sysctl.%s] %s",
-						lab->sc->path, s->line,
-						ct_sysctl_scope_name(scope), why);
+						lab->sc->path, s->line, ct_sysctl_scope_name(scope),
+						why);
 				else
 					lab_err(err, CT_EXIT_ENV, "[sysctl.%s] %s",
 						ct_sysctl_scope_name(scope), why);
@@ -569,8 +574,10 @@ static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
 
 	ret = ctserver_path(exe, sizeof(exe));
 	if (ret < 0) {
-		lab_err(err, CT_EXIT_ENV, "ctserver not found next to ctload (%s): %s; build it "
-			"with ninja", exe, strerror(-ret));
+		lab_err(err, CT_EXIT_ENV,
+			"ctserver not found next to ctload (%s): %s; build it "
+			"with ninja",
+			exe, strerror(-ret));
 		return ret;
 	}
 	ip4(lab->ap.server, bind_addr);
@@ -651,8 +658,9 @@ static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
 		usleep(10000);
 		if (i == 499) {
 			close(tcp_fd);
-			lab_err(err, CT_EXIT_ENV, "ctserver did not listen on %s:%s within 5 s; see %s",
-				bind_addr, ports, lab->server_log);
+			lab_err(err, CT_EXIT_ENV,
+				"ctserver did not listen on %s:%s within 5 s; see %s", bind_addr,
+				ports, lab->server_log);
 			return -ETIMEDOUT;
 		}
 	}
@@ -772,15 +780,15 @@ static int open_samplers(struct ct_lab *lab, struct ct_lab_err *err)
 			continue;
 		lab->samplers[r] = ct_sampler_new(role_name[r], lab->nsfd[r]);
 		if (!lab->samplers[r]) {
-			lab_err(err, CT_EXIT_ENV, "opening the counters of netns %s: %s", lab->ns[r],
-				strerror(errno));
+			lab_err(err, CT_EXIT_ENV, "opening the counters of netns %s: %s",
+				lab->ns[r], strerror(errno));
 			return -errno;
 		}
 		lab->sources[lab->n_sources++] = (struct ct_sample_source){
-			.name = role_name[r], .fill = ct_sampler_fill, .ctx = lab->samplers[r]};
+		    .name = role_name[r], .fill = ct_sampler_fill, .ctx = lab->samplers[r]};
 	}
 	lab->sources[lab->n_sources++] =
-		(struct ct_sample_source){.name = "kmsg", .fill = fill_kmsg, .ctx = lab};
+	    (struct ct_sample_source){.name = "kmsg", .fill = fill_kmsg, .ctx = lab};
 	return 0;
 }
 
@@ -836,13 +844,12 @@ static int set_info(struct ct_lab *lab)
 	else
 		snprintf(server, sizeof(server), "%s:%u", a, sc->server.port_lo);
 	json_decref(lab->info);
-	lab->info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", lab->id,
-			      "scenario", sc->path ? sc->path : "", "path",
-			      ct_lab_path_name(sc->lab.path), "conntrack_on",
-			      ct_ct_on_name(sc->lab.conntrack_on), "clients", clients, "server",
-			      server, "server_mode", ct_srv_mode_name(sc->server.mode),
-			      "server_pid", (int)lab->server_pid, "server_log", lab->server_log,
-			      "events_log", lab->events_log);
+	lab->info = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", lab->id, "scenario",
+	    sc->path ? sc->path : "", "path", ct_lab_path_name(sc->lab.path), "conntrack_on",
+	    ct_ct_on_name(sc->lab.conntrack_on), "clients", clients, "server", server,
+	    "server_mode", ct_srv_mode_name(sc->server.mode), "server_pid", (int)lab->server_pid,
+	    "server_log", lab->server_log, "events_log", lab->events_log);
 	if (!lab->info)
 		return -ENOMEM;
 	{
@@ -881,8 +888,7 @@ static int open_logs(struct ct_lab *lab, const char *run_dir, struct ct_lab_err 
 	return 0;
 }
 
-struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir,
-			 struct ct_lab_err *err)
+struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir, struct ct_lab_err *err)
 {
 	struct ct_lab *lab;
 	int ret;

@@ -74,8 +74,7 @@ enum ct_lab_role { CT_LAB_CLIENT = 0, CT_LAB_SERVER, CT_LAB_ROUTER, CT_LAB_NROLE
  * NULL) receives server.log and events.log; without it they go next to the
  * state file and are removed by the teardown. Rolls back everything it did
  * and returns NULL with `err` filled on failure. Recovers stale labs first. */
-struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir,
-			 struct ct_lab_err *err);
+struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir, struct ct_lab_err *err);
 
 /* Undo everything (end ctserver, restore sysctls, delete the netns) and
  * free. 0 or the first -errno (reported). NULL is a no-op. */

@@ -261,7 +261,7 @@ const char *ct_labstate_path(const struct ct_labstate *st)
 pid_t ct_labstate_owner_pid(const struct ct_labstate *st)
 {
 	return (pid_t)json_integer_value(
-		json_object_get(json_object_get(st->root, "owner"), "pid"));
+	    json_object_get(json_object_get(st->root, "owner"), "pid"));
 }
 
 bool ct_labstate_owner_alive(const struct ct_labstate *st)
@@ -335,8 +335,8 @@ int ct_labstate_add_sysctl(struct ct_labstate *st, const char *scope, const char
 		}
 	}
 	return append(st, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s}", "type", "sysctl", "scope",
-				    scope, "netns", netns ? json_string(netns) : json_null(),
-				    "key", key, "old", old, "new", new_value));
+				    scope, "netns", netns ? json_string(netns) : json_null(), "key",
+				    key, "old", old, "new", new_value));
 }
 
 int ct_labstate_add_proc(struct ct_labstate *st, const char *what, pid_t pid,
@@ -383,7 +383,7 @@ int ct_labstate_set_info(struct ct_labstate *st, json_t *info)
 }
 
 static void say(bool verbose, const char *why, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void say(bool verbose, const char *why, const char *fmt, ...)
 {
@@ -404,7 +404,7 @@ static int end_proc(json_t *e, bool verbose, const char *why)
 {
 	pid_t pid = (pid_t)json_integer_value(json_object_get(e, "pid"));
 	unsigned long long start =
-		(unsigned long long)json_integer_value(json_object_get(e, "start"));
+	    (unsigned long long)json_integer_value(json_object_get(e, "start"));
 	const char *what = json_string_value(json_object_get(e, "what"));
 
 	if (!ct_proc_is(pid, start))

@@ -20,7 +20,7 @@
 #define NETNS_RUN_DIR "/run/netns"
 
 static void err_set(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void err_set(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -13,50 +13,50 @@
 #include "loadgen/netns.h"
 
 const char *const ct_ctstat_header[CT_CTSTAT_N] = {
-	[CT_CTSTAT_FOUND] = "found",
-	[CT_CTSTAT_INVALID] = "invalid",
-	[CT_CTSTAT_INSERT] = "insert",
-	[CT_CTSTAT_INSERT_FAILED] = "insert_failed",
-	[CT_CTSTAT_DROP] = "drop",
-	[CT_CTSTAT_EARLY_DROP] = "early_drop",
-	[CT_CTSTAT_CLASH_RESOLVE] = "clashres",
-	[CT_CTSTAT_SEARCH_RESTART] = "search_restart",
-	[CT_CTSTAT_CHAINTOOLONG] = "chainlength",
+    [CT_CTSTAT_FOUND] = "found",
+    [CT_CTSTAT_INVALID] = "invalid",
+    [CT_CTSTAT_INSERT] = "insert",
+    [CT_CTSTAT_INSERT_FAILED] = "insert_failed",
+    [CT_CTSTAT_DROP] = "drop",
+    [CT_CTSTAT_EARLY_DROP] = "early_drop",
+    [CT_CTSTAT_CLASH_RESOLVE] = "clashres",
+    [CT_CTSTAT_SEARCH_RESTART] = "search_restart",
+    [CT_CTSTAT_CHAINTOOLONG] = "chainlength",
 };
 
 /* The JSON names, as the summary and fail_when spell them. */
 static const char *const ctstat_json[CT_CTSTAT_N] = {
-	[CT_CTSTAT_FOUND] = "ct.found",
-	[CT_CTSTAT_INVALID] = "ct.invalid",
-	[CT_CTSTAT_INSERT] = "ct.insert",
-	[CT_CTSTAT_INSERT_FAILED] = "ct.insert_failed",
-	[CT_CTSTAT_DROP] = "ct.drop",
-	[CT_CTSTAT_EARLY_DROP] = "ct.early_drop",
-	[CT_CTSTAT_CLASH_RESOLVE] = "ct.clash_resolve",
-	[CT_CTSTAT_SEARCH_RESTART] = "ct.search_restart",
-	[CT_CTSTAT_CHAINTOOLONG] = "ct.chaintoolong",
+    [CT_CTSTAT_FOUND] = "ct.found",
+    [CT_CTSTAT_INVALID] = "ct.invalid",
+    [CT_CTSTAT_INSERT] = "ct.insert",
+    [CT_CTSTAT_INSERT_FAILED] = "ct.insert_failed",
+    [CT_CTSTAT_DROP] = "ct.drop",
+    [CT_CTSTAT_EARLY_DROP] = "ct.early_drop",
+    [CT_CTSTAT_CLASH_RESOLVE] = "ct.clash_resolve",
+    [CT_CTSTAT_SEARCH_RESTART] = "ct.search_restart",
+    [CT_CTSTAT_CHAINTOOLONG] = "ct.chaintoolong",
 };
 
 const char *const ct_tcpext_name[CT_TCPEXT_N] = {
-	[CT_TCPEXT_TW] = "TW",
-	[CT_TCPEXT_TW_RECYCLED] = "TWRecycled",
-	[CT_TCPEXT_TW_KILLED] = "TWKilled",
-	[CT_TCPEXT_TW_OVERFLOW] = "TCPTimeWaitOverflow",
-	[CT_TCPEXT_LISTEN_OVERFLOWS] = "ListenOverflows",
-	[CT_TCPEXT_LISTEN_DROPS] = "ListenDrops",
-	[CT_TCPEXT_SYN_RETRANS] = "TCPSynRetrans",
+    [CT_TCPEXT_TW] = "TW",
+    [CT_TCPEXT_TW_RECYCLED] = "TWRecycled",
+    [CT_TCPEXT_TW_KILLED] = "TWKilled",
+    [CT_TCPEXT_TW_OVERFLOW] = "TCPTimeWaitOverflow",
+    [CT_TCPEXT_LISTEN_OVERFLOWS] = "ListenOverflows",
+    [CT_TCPEXT_LISTEN_DROPS] = "ListenDrops",
+    [CT_TCPEXT_SYN_RETRANS] = "TCPSynRetrans",
 };
 
 const char *const ct_tcpsnmp_name[CT_TCP_N] = {
-	[CT_TCP_ACTIVE_OPENS] = "ActiveOpens",
-	[CT_TCP_PASSIVE_OPENS] = "PassiveOpens",
-	[CT_TCP_ATTEMPT_FAILS] = "AttemptFails",
-	[CT_TCP_ESTAB_RESETS] = "EstabResets",
+    [CT_TCP_ACTIVE_OPENS] = "ActiveOpens",
+    [CT_TCP_PASSIVE_OPENS] = "PassiveOpens",
+    [CT_TCP_ATTEMPT_FAILS] = "AttemptFails",
+    [CT_TCP_ESTAB_RESETS] = "EstabResets",
 };
 
 const char *const ct_tcp_ct_state_name[CT_TCP_CT_NSTATES] = {
-	"NONE",      "SYN_SENT",  "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
-	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",      "SYN_SENT2",
+    "NONE",	  "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
+    "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",	  "SYN_SENT2",
 };
 
 /* ---- pure parsers ---------------------------------------------------------- */
@@ -106,8 +106,8 @@ int ct_parse_sockstat(const char *text, uint64_t *inuse, uint64_t *orphan, uint6
 	return -EINVAL;
 }
 
-int ct_parse_netstat(const char *text, const char *section, const char *const names[],
-		     size_t n, uint64_t *out)
+int ct_parse_netstat(const char *text, const char *section, const char *const names[], size_t n,
+		     uint64_t *out)
 {
 	size_t slen = strlen(section);
 	const char *p = text;
@@ -205,12 +205,12 @@ int ct_parse_ctstat(const char *text, const char *const names[], size_t n, uint6
 enum sampler_file { F_SOCKSTAT, F_NETSTAT, F_SNMP, F_CTSTAT, F_CTCOUNT, F_CTMAX, F_N };
 
 static const char *const file_path[F_N] = {
-	[F_SOCKSTAT] = "/proc/net/sockstat",
-	[F_NETSTAT] = "/proc/net/netstat",
-	[F_SNMP] = "/proc/net/snmp",
-	[F_CTSTAT] = "/proc/net/stat/nf_conntrack",
-	[F_CTCOUNT] = "/proc/sys/net/netfilter/nf_conntrack_count",
-	[F_CTMAX] = "/proc/sys/net/netfilter/nf_conntrack_max",
+    [F_SOCKSTAT] = "/proc/net/sockstat",
+    [F_NETSTAT] = "/proc/net/netstat",
+    [F_SNMP] = "/proc/net/snmp",
+    [F_CTSTAT] = "/proc/net/stat/nf_conntrack",
+    [F_CTCOUNT] = "/proc/sys/net/netfilter/nf_conntrack_count",
+    [F_CTMAX] = "/proc/sys/net/netfilter/nf_conntrack_max",
 };
 
 #define STATES_EVERY_NS CT_NS_PER_SEC
@@ -307,8 +307,7 @@ int ct_sampler_read(struct ct_sampler *s, bool with_states, struct ct_ns_counter
 	ret = read_fd(s, F_SOCKSTAT);
 	if (ret < 0)
 		return ret;
-	ct_parse_sockstat(s->buf, &out->tcp_inuse, &out->tcp_orphan, &out->tcp_tw,
-			  &out->tcp_alloc);
+	ct_parse_sockstat(s->buf, &out->tcp_inuse, &out->tcp_orphan, &out->tcp_tw, &out->tcp_alloc);
 	if (read_fd(s, F_NETSTAT) == 0)
 		ct_parse_netstat(s->buf, "TcpExt", ct_tcpext_name, CT_TCPEXT_N, out->tcpext);
 	if (read_fd(s, F_SNMP) == 0)
@@ -395,9 +394,9 @@ void ct_sampler_step(const struct ct_sampler *s, struct ct_sampler_step *out)
 	out->tw_peak = s->tw_peak;
 	out->ct_drop = grew(s->cur.ctstat[CT_CTSTAT_DROP], s->base.ctstat[CT_CTSTAT_DROP]);
 	out->ct_early_drop =
-		grew(s->cur.ctstat[CT_CTSTAT_EARLY_DROP], s->base.ctstat[CT_CTSTAT_EARLY_DROP]);
-	out->ct_insert_failed = grew(s->cur.ctstat[CT_CTSTAT_INSERT_FAILED],
-				     s->base.ctstat[CT_CTSTAT_INSERT_FAILED]);
+	    grew(s->cur.ctstat[CT_CTSTAT_EARLY_DROP], s->base.ctstat[CT_CTSTAT_EARLY_DROP]);
+	out->ct_insert_failed =
+	    grew(s->cur.ctstat[CT_CTSTAT_INSERT_FAILED], s->base.ctstat[CT_CTSTAT_INSERT_FAILED]);
 }
 
 static int set_u64(json_t *obj, const char *key, uint64_t v)

@@ -13,6 +13,10 @@
  * by their header rows, so columns a kernel lacks or adds do not shift
  * anything: a missing column reads as 0 and is reported absent.
  *
+ * Scope: sockstat "inuse" and "tw" are per netns; "orphan" (like alloc and
+ * mem) is the kernel's global count, the same in every netns. ct.max is the
+ * global nf_conntrack_max; ct.count is per netns.
+ *
  * JSON (ct_sampler_fill): under sample["ns"][role] an object with gauges
  * ct.count ct.max tw inuse orphan (client: ports_in_use = inuse + tw, the
  * sockets holding a local port) and, as deltas since the previous fill,
@@ -71,15 +75,15 @@ extern const char *const ct_tcpsnmp_name[CT_TCP_N];
 extern const char *const ct_tcp_ct_state_name[CT_TCP_CT_NSTATES];
 
 struct ct_ns_counters {
-	bool has_ct;        /* nf_conntrack files exist in this netns */
-	uint64_t ct_count;  /* nf_conntrack_count */
-	uint64_t ct_max;    /* nf_conntrack_max (global) */
+	bool has_ct;	   /* nf_conntrack files exist in this netns */
+	uint64_t ct_count; /* nf_conntrack_count */
+	uint64_t ct_max;   /* nf_conntrack_max (global) */
 	uint64_t ctstat[CT_CTSTAT_N];
 	unsigned ctstat_present; /* bit i: column i exists in this kernel */
 	uint64_t tcp_inuse, tcp_orphan, tcp_tw, tcp_alloc;
 	uint64_t tcpext[CT_TCPEXT_N];
 	uint64_t tcp[CT_TCP_N];
-	bool has_states;    /* ct_states filled (ctnetlink dump done) */
+	bool has_states; /* ct_states filled (ctnetlink dump done) */
 	uint64_t ct_states[CT_TCP_CT_NSTATES];
 };
 
@@ -92,8 +96,8 @@ int ct_parse_sockstat(const char *text, uint64_t *inuse, uint64_t *orphan, uint6
  * prefix is `section` ("TcpExt", "Tcp"), the value of each of `names`.
  * Missing names read 0 and leave their bit clear in the return value (a
  * bitmask of names found), or -EINVAL if the section is not there. */
-int ct_parse_netstat(const char *text, const char *section, const char *const names[],
-		     size_t n, uint64_t *out);
+int ct_parse_netstat(const char *text, const char *section, const char *const names[], size_t n,
+		     uint64_t *out);
 /* /proc/net/stat/nf_conntrack: the header row names the columns, then one
  * row of hex numbers per CPU; each of `names` summed over the rows. Returns
  * the bitmask of names found, or -EINVAL if there is no header. */

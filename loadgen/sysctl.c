@@ -128,8 +128,9 @@ int ct_sysctl_apply(struct ct_labstate *st, const char *scope, int nsfd, const c
 
 	ret = ct_sysctl_read(nsfd, key, old, sizeof(old));
 	if (ret < 0) {
-		snprintf(err, errlen, "%s%s%s%s: cannot read it: %s%s", key, netns ? " (netns " : "",
-			 netns ? netns : "", netns ? ")" : "", strerror(-ret),
+		snprintf(err, errlen, "%s%s%s%s: cannot read it: %s%s", key,
+			 netns ? " (netns " : "", netns ? netns : "", netns ? ")" : "",
+			 strerror(-ret),
 			 ret == -ENOENT ? " (no such key in this kernel, or its module is not "
 					  "loaded)"
 					: "");

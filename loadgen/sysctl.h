@@ -23,8 +23,7 @@ int ct_sysctl_read_path(int nsfd, const char *path, char *buf, size_t len);
 /* Write `value`; on failure `err` says what the kernel answered
  * ("the kernel refused it: Invalid argument (...)"). */
 int ct_sysctl_write(int nsfd, const char *key, const char *value, char *err, size_t errlen);
-int ct_sysctl_write_path(int nsfd, const char *path, const char *value, char *err,
-			 size_t errlen);
+int ct_sysctl_write_path(int nsfd, const char *path, const char *value, char *err, size_t errlen);
 
 /* Record the current value in `st` (fsync'd), then write `value`, then read
  * it back (a note is logged when the kernel stored something else, e.g. a

@@ -112,10 +112,8 @@ Test(labstate, first_old_value_is_restored)
 	cr_assert_not_null(back, "the file on disk has both changes (fsync'd before the write)");
 	j = ct_labstate_journal(back);
 	cr_expect_eq(json_array_size(j), 1);
-	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "old")),
-			 "262144");
-	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "new")),
-			 "4000");
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "old")), "262144");
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "new")), "4000");
 	ct_labstate_free(back);
 
 	cr_expect_eq(ct_labstate_rollback(st, false, NULL), 0);
