@@ -16,6 +16,8 @@
 #include <jansson.h>
 
 #include "common/log.h"
+#include "loadgen/plan.h"
+#include "loadgen/scenario.h"
 #include "loadgen/svg.h"
 
 /* ---- what the report is built from -------------------------------------------- */
@@ -79,6 +81,7 @@ struct rep {
 	bool summary_missing, ts_missing, interrupted;
 	char *sc_name, *sc_desc, *sc_topology;
 	char sweep_keys[8][128];
+	json_t *plan; /* settings of every sweep point, from scenario.ini; may be NULL */
 	size_t n_sweep;
 	struct step *steps;
 	size_t n_steps;
@@ -288,6 +291,22 @@ static void read_scenario(struct rep *r)
 		note(r, "scenario.ini is missing: the scenario's name and description are unknown");
 	else if (rc > 0)
 		note(r, "scenario.ini line %d could not be read; the rest was used", rc);
+	/* The sweep points in run order name the settings of a step that never
+	 * reached summary.json. */
+	struct ct_scenario_err serr;
+	struct ct_scenario *sc = rc == 0 ? ct_scenario_load(p, NULL, 0, &serr) : NULL;
+	if (sc) {
+		r->plan = json_array();
+		for (size_t i = 0, n = ct_plan_points(sc); r->plan && i < n && i < 10000; i++) {
+			json_t *set = json_object();
+			for (size_t a = 0; set && a < sc->n_sweep; a++) {
+				const char *v = ct_plan_value(sc, i, a);
+				json_object_set_new(set, sc->sweep[a].key, json_string(v ? v : ""));
+			}
+			json_array_append_new(r->plan, set);
+		}
+		ct_scenario_free(sc);
+	}
 	free(p);
 }
 
@@ -349,12 +368,12 @@ static void read_timeseries(struct rep *r)
 	}
 	if (bad == 1 && last_bad > last_good) {
 		note(r,
-		     "the last line of timeseries.jsonl (line %zu) is incomplete: the run was cut "
+		     "The last line of timeseries.jsonl (line %zu) is incomplete: the run was cut "
 		     "short while writing it; it is left out",
 		     last_bad);
 		r->interrupted = true;
 	} else if (bad) {
-		note(r, "%zu lines of timeseries.jsonl could not be read and are left out (the "
+		note(r, "Lines of timeseries.jsonl could not be read and are left out (%zu, the "
 			"last: line %zu)",
 		     bad, last_bad);
 	}
@@ -632,12 +651,17 @@ static int build_steps(struct rep *r)
 		} else {
 			s->partial = !r->summary_missing;
 			step_from_samples(r, s);
+			const json_t *set = json_array_get(r->plan, k);
+			if (set) {
+				settings_text(set, true, s->label, sizeof(s->label));
+				settings_text(set, false, s->settings, sizeof(s->settings));
+			}
 		}
 		s->diag = diagnose(s);
 	}
 	if (n > n_sum && r->summary) {
 		r->interrupted = true;
-		note(r, "step %zu has samples but no result in summary.json: the run ended during "
+		note(r, "Step %zu has samples but no result in summary.json: the run ended during "
 			"it; its numbers come from the last sample",
 		     n);
 	}
@@ -653,7 +677,7 @@ static const char css[] =
 	"main{max-width:1120px;margin:0 auto;padding:28px 32px 48px;background:#fff}"
 	"header{border-bottom:3px solid #1d2733;padding-bottom:14px;margin-bottom:18px}"
 	".kicker{font-size:13px;letter-spacing:.08em;text-transform:uppercase;color:#5b6877}"
-	"h1{font-size:30px;line-height:1.25;margin:6px 0 10px}"
+	"h1{font-size:26px;line-height:1.3;margin:6px 0 10px}"
 	"h1.ok{color:#1b6e3a}h1.bad{color:#a3261b}"
 	"h2{font-size:20px;margin:34px 0 6px;border-bottom:1px solid #d8dee6;padding-bottom:4px}"
 	"h3{font-size:16px;margin:14px 0 4px}"
@@ -679,7 +703,7 @@ static const char css[] =
 	".band0{fill:#f7f9fb}.band1{fill:#eef2f6}"
 	".bandlbl{font-size:10px;fill:#7b8794}"
 	"polyline{fill:none;stroke-width:1.8;stroke-linejoin:round}"
-	".s-target{stroke:#7b8794;stroke-dasharray:5 4}"
+	".s-target{stroke:#7b8794;stroke-dasharray:5 4}.a-completed{fill:#1b9e55;opacity:.18}"
 	".s-attempted{stroke:#2f6fd6}.s-completed{stroke:#1b9e55}"
 	".s-limit{stroke:#c0392b;stroke-dasharray:7 4;stroke-width:2}"
 	".s-client{stroke:#2f6fd6}.s-server{stroke:#0e9a8a}.s-router{stroke:#8e44ad}"
@@ -695,7 +719,8 @@ static const char css[] =
 	".bar-target{fill:#dfe5ec}.bar-achieved{fill:#1b9e55}.bar-failed{fill:#c0392b}"
 	".bar-measured{fill:#2f6fd6}.bar-predicted{fill:#b8c4d1}"
 	".barlbl{text-anchor:middle}.barval{text-anchor:middle;fill:#1d2733;font-size:11px}"
-	"table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}"
+	"table{border-collapse:collapse;width:100%;font-size:12.5px;margin:6px 0}"
+	"#steps td{white-space:nowrap}#steps td.l{white-space:normal}"
 	"th,td{padding:4px 7px;border-bottom:1px solid #e3e8ee;text-align:right;"
 	"vertical-align:top}"
 	"th{background:#f0f3f7;font-weight:600}"
@@ -732,7 +757,7 @@ static void chart_open(struct rep *r, struct chart *c, FILE *f, const char *name
 	c->f = f;
 	c->height = 260;
 	c->yunit = yunit;
-	c->p = (struct ct_svg_plot){.x = 62, .y = 18, .w = W - 62 - 18, .h = c->height - 18 - 30,
+	c->p = (struct ct_svg_plot){.x = 62, .y = 18, .w = W - 62 - 30, .h = c->height - 18 - 30,
 				    .x0 = r->x0, .x1 = r->x1, .y0 = ymin, .y1 = ymax, .ylog = ylog};
 	fprintf(f, "<section class=\"chart\" id=\"chart-%s\"><h3>", name);
 	ct_svg_esc(f, title);
@@ -910,6 +935,9 @@ static void chart_rates(struct rep *r, FILE *f)
 		if (!stack[k])
 			goto out;
 	}
+	/* completed at the bottom, each cause of failure stacked on it */
+	for (size_t i = 0; i < r->n; i++)
+		stack[0][i] = nz(yc[i]);
 	for (size_t k = 0; k < N_FAIL; k++) {
 		if (!(fr[k] = fail_rate(r, fail_keys[k])))
 			goto out;
@@ -918,13 +946,17 @@ static void chart_rates(struct rep *r, FILE *f)
 			any_fail[k] |= fr[k][i] > 0;
 		}
 	}
+	double *zero = calloc(r->n ? r->n : 1, sizeof(double));
+	if (!zero)
+		goto out;
 	double ymax = maxof(yt, r->n);
 	ymax = fmax(ymax, maxof(ya, r->n));
 	ymax = fmax(ymax, maxof(yc, r->n));
 	ymax = fmax(ymax, maxof(stack[N_FAIL], r->n));
 	chart_open(r, &c, f, "rates", "Connections per second",
-		   "What ctload tried (attempted) against what finished (completed); failures "
-		   "are stacked from the bottom, by cause. Numbered bands are the steps.",
+		   "What ctload tried (attempted, blue line) against what finished (completed, "
+		   "green); what failed is stacked on top of it, by cause. The numbered bands "
+		   "are the steps; red marks at the top are kernel messages.",
 		   ct_svg_nice_ceil(ymax), false, 0, "/s");
 	const char *labels[3 + N_FAIL] = {"target", "attempted", "completed"};
 	const char *colors[3 + N_FAIL] = {"#7b8794", "#2f6fd6", "#1b9e55"};
@@ -936,6 +968,8 @@ static void chart_rates(struct rep *r, FILE *f)
 	}
 	legend(f, labels, colors, 3 + N_FAIL);
 	svg_open(r, &c, "rates", "connections per second over time");
+	ct_svg_band(f, &c.p, r->t, zero, stack[0], r->n, "a-completed", "completed-area");
+	free(zero);
 	for (size_t k = 0; k < N_FAIL; k++) {
 		if (!any_fail[k])
 			continue;
@@ -1092,8 +1126,8 @@ static void chart_latency(struct rep *r, FILE *f)
 	if (y1 < 10 * y0)
 		y1 = 10 * y0;
 	bool refs = hi >= 700;
-	if (refs && y1 < 10000)
-		y1 = 10000;
+	if (refs)
+		y1 = hi > 3500 ? ct_svg_nice_ceil(hi * 1.2) : 4000;
 	char cap_[256], hs[32];
 	fmt_ms(hi, hs, sizeof(hs));
 	if (refs)
@@ -1108,21 +1142,20 @@ static void chart_latency(struct rep *r, FILE *f)
 			 "%s).",
 			 hs);
 	chart_open(r, &c, f, "latency", "Connect latency", cap_, y1, true, y0, " ms");
+	c.height = 330;
+	c.p.h = c.height - 18 - 30;
 	const char *labels[4] = {"median", "90th percentile", "99th percentile", "slowest"};
 	const char *colors[4] = {"#1b9e55", "#2f6fd6", "#e67e22", "#a3261b"};
 	legend(f, labels, colors, 4);
 	svg_open(r, &c, "latency", "connect latency percentiles over time, log scale");
 	if (refs) {
 		fputs("<g class=\"ref\">", f);
-		for (int s = 1; s <= 5; s++) {
+		for (int s = 1; s <= 5 && s * 1000.0 <= y1 && s * 1000.0 <= fmax(hi * 1.1, 3000); s++) {
 			double yy = ct_svg_py(&c.p, s * 1000.0);
-			if (s * 1000.0 > y1)
-				break;
 			fprintf(f,
-				"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-				"<text x=\"%.1f\" y=\"%.1f\">%d s: %d SYN%s lost</text>",
-				c.p.x, c.p.x + c.p.w, yy, yy, c.p.x + 4, yy - 3, s, s,
-				s > 1 ? "s" : "");
+				"<line data-v=\"%d\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+				"y2=\"%.1f\"/><text x=\"%.1f\" y=\"%.1f\">%d s</text>",
+				s * 1000, c.p.x, c.p.x + c.p.w, yy, yy, c.p.x + c.p.w + 3, yy + 3, s);
 		}
 		fputs("</g>", f);
 	}
@@ -1585,8 +1618,8 @@ static void section_table(struct rep *r, FILE *f)
 	fputs("<h2>Every step</h2><table id=\"steps\"><thead><tr><th>#</th><th class=\"l\">"
 	      "settings</th><th>offered/s</th><th>completed/s</th><th>attempted</th>"
 	      "<th>completed</th><th>failed</th><th class=\"l\">failures by cause</th>"
-	      "<th>connect p50</th><th>p99</th><th>max</th><th>conntrack peak / limit</th>"
-	      "<th>ct drops</th><th>TIME_WAIT client / server</th><th class=\"l\">verdict</th>"
+	      "<th>connect p50</th><th>p99</th><th>max</th><th>conntrack<br>peak / limit</th>"
+	      "<th>ct drops</th><th>TIME_WAIT<br>client / server</th><th class=\"l\">verdict</th>"
 	      "</tr></thead><tbody>",
 	      f);
 	for (size_t k = 0; k < r->n_steps; k++) {
@@ -1617,7 +1650,7 @@ static void section_table(struct rep *r, FILE *f)
 			fputs("<span class=\"pill bad\">failed</span>", f);
 		else
 			fputs("<span class=\"pill ok\">held</span>", f);
-		if (s->verdict) {
+		if (s->verdict && strcmp(s->verdict, "pass") && strcmp(s->verdict, "fail")) {
 			fputs(" ", f);
 			ct_svg_esc(f, s->verdict);
 		}
@@ -1982,6 +2015,7 @@ static void rep_free(struct rep *r)
 {
 	json_decref(r->summary);
 	json_decref(r->samples);
+	json_decref(r->plan);
 	free(r->sc_name);
 	free(r->sc_desc);
 	free(r->sc_topology);

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Writes the hand-made run directories used by the report tests:
+  run-sweep/   a complete lab sweep (tcp_tw_reuse 0,1 x rate 300,600/s): the
+               client runs out of ports with reuse=0, the conntrack table
+               fills with reuse=1; thresholds[], events, origin_unix.
+  run-killed/  the same scenario killed during its third step: summary.json
+               has two steps, timeseries.jsonl a third step that never
+               finished and a truncated last line; a hostile description.
+The numbers follow the mechanisms (ports held 60 s in TIME_WAIT, conntrack
+entries 120 s, dropped SYNs retried after 1 s, 2 s) at a small scale, so
+the files stay small. Rerun after changing it: python3 run-make.py"""
+import json
+import os
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ORIGIN = 1795860000.0  # wall-clock time of t = 0
+DT = 0.25
+STEP_S = 4.0
+PORTS = 1400           # client ports (ip_local_port_range 40000 41399)
+CT_MAX = 1800
+FAILS = ["eaddrnotavail", "timeout", "refused", "reset", "protocol", "emfile", "other"]
+
+SCENARIO = """; resolved by ctload from scenarios/tw-reuse.ini
+[scenario]
+name = tw-reuse
+description = "%s"
+topology = lab
+seed = 1
+
+[lab]
+clients = 1
+path = direct
+conntrack_on = server
+
+[server]
+mode = memcache
+port = 11211
+close = client
+
+[load]
+rate = 300/s
+duration = 4s
+connect_timeout = 3s
+
+[sysctl.client]
+net.ipv4.ip_local_port_range = 40000 41399
+
+[sysctl.host]
+net.netfilter.nf_conntrack_max = %d
+
+[sweep]
+sysctl.client.net.ipv4.tcp_tw_reuse = 0,1
+load.rate = 300,600
+
+[report]
+sample_interval = 250ms
+""" 
+
+STEPS = [("0", 300), ("0", 600), ("1", 300), ("1", 600)]
+
+
+def iso(wall):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall)) + ".%03dZ" % int(wall % 1 * 1000)
+
+
+def simulate(step, reuse, rate, t0, n_samples):
+    """Samples of one step, and its summary entry."""
+    samples = []
+    cum = {k: 0 for k in FAILS}
+    attempted = completed = 0
+    tw_c = ct = ct_drop_total = ct_peak = tw_peak = 0
+    syn = 0
+    events = []
+    for i in range(n_samples):
+        t = round(t0 + (i + 1) * DT, 6)
+        ts = (i + 1) * DT
+        active = ts <= STEP_S
+        att = int(rate * DT) if active else 0
+        ok = att
+        fail_p = fail_t = 0
+        drop = 0
+        lat = {"p50": 0.11, "p90": 0.2, "p99": 0.6, "max": 1.4}
+        if reuse == "0" and tw_c + att > PORTS:
+            ok = max(0, PORTS - tw_c)
+            fail_p = att - ok
+        if reuse == "1" and ct + ok > CT_MAX:
+            room = max(0, CT_MAX - ct)
+            drop = ok - room
+            syn += drop
+            fail_t = drop // 4 if ts > 2.5 else 0
+            ok = room + (drop - fail_t) // 2
+            lat = {"p50": 0.14, "p90": 1003.0, "p99": 2011.0, "max": 3007.0}
+            if not events:
+                events = ["nf_conntrack: nf_conntrack: table full, dropping packet"]
+        attempted += att
+        completed += ok
+        cum["eaddrnotavail"] += fail_p
+        cum["timeout"] += fail_t
+        tw_c = min(PORTS, tw_c + ok) if reuse == "0" else tw_c + ok
+        ct = min(CT_MAX, ct + ok + drop // 2)
+        ct_peak = max(ct_peak, ct)
+        tw_peak = max(tw_peak, tw_c)
+        ct_drop_total += drop
+        s = {"t": t, "step": step, "rate_target": float(rate) if active else 0.0,
+             "scheduled": attempted, "attempted": attempted, "established": completed,
+             "completed": completed, "unsent": 0, "failures": dict(cum), "inflight": 2,
+             "rate": ok / DT, "attempt_rate": att / DT, "syn_retrans": syn,
+             "connect_ms": dict(lat),
+             "total_ms": {k: v + 0.05 for k, v in lat.items()},
+             "connect_call_us": {"p50": 21.0, "p99": 130.0, "max": 400.0},
+             "cpu": {"user": 0.004, "sys": 0.011},
+             "ns": {"client": {"tw": tw_c, "inuse": 2, "orphan": 0, "ports_in_use": tw_c + 2,
+                               "tcpext.TW": 0, "tcp.ActiveOpens": att},
+                    "server": {"ct.count": ct, "ct.max": CT_MAX, "ct.drop": drop,
+                               "ct.early_drop": 0, "ct.insert_failed": 0, "tw": 0,
+                               "inuse": 3, "orphan": 0, "tcp.PassiveOpens": ok}}}
+        if events and drop and len(events) == 1 and not any("events" in x for x in samples):
+            s["events"] = events
+        samples.append(s)
+    failed = sum(cum.values())
+    worst = {"p50": 0.12, "p90": 0.3, "p99": 0.9, "max": 1.4, "mean": 0.15}
+    if reuse == "1" and ct_drop_total:
+        worst = {"p50": 0.15, "p90": 1003.0, "p99": 2011.0, "max": 3007.0, "mean": 240.0}
+    summ = {"step": step,
+            "settings": {"sysctl.client.net.ipv4.tcp_tw_reuse": reuse, "load.rate": str(rate)},
+            "rate_target": float(rate), "rate_achieved": round(completed / STEP_S, 3),
+            "duration_s": STEP_S, "wall_s": STEP_S + 0.2, "threads": 2,
+            "scheduled": attempted, "attempted": attempted, "established": completed,
+            "completed": completed, "unsent": 0, "inflight_peak": 4,
+            "failures": dict(cum), "errors": round(failed / attempted, 6),
+            "connect_ms": worst, "total_ms": {k: v + 0.05 for k, v in worst.items()},
+            "connect_call_us": {"p50": 21.0, "p99": 130.0, "max": 400.0},
+            "cpu": {"user": 0.05, "sys": 0.12}, "cpu_per_conn_us": 120.0,
+            "syn_retrans": syn,
+            "engine": {"name": "kernel", "conn_bytes": 216},
+            "ct": {"peak": ct_peak, "limit": CT_MAX, "drop": ct_drop_total, "early_drop": 0,
+                   "insert_failed": 0},
+            "tw": {"client_peak": tw_peak, "server_peak": 0},
+            "tuples": {"space": PORTS},
+            "verdict": "fail" if failed or ct_drop_total else "pass",
+            "fail_reason": ("errors > 0.1%" if failed else "ct.drop > 0") if failed or ct_drop_total else None}
+    return samples, summ
+
+
+def build(name, n_steps_summary, cut_step=None, description="", thresholds=True, origin=True):
+    d = os.path.join(HERE, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "scenario.ini"), "w") as f:
+        f.write(SCENARIO % (description, CT_MAX))
+    samples, steps, ev = [], [], []
+    t0 = 0.0
+    ev.append((-1.8, "lab", "lab 3f2a up for tw-reuse (path=direct, conntrack_on=server, clients=1)"))
+    ev.append((-1.7, "lab", "sysctl nf_conntrack_max = %d [host]" % CT_MAX))
+    for i, (reuse, rate) in enumerate(STEPS):
+        n = int(STEP_S / DT) + 1
+        if cut_step is not None and i == cut_step:
+            n = 9
+        if i:
+            ev.append((t0 - 0.1, "lab", "fresh netns: rebuilding the lab"))
+        ev.append((t0, "lab", "sysctl net.ipv4.tcp_tw_reuse = %s [client]" % reuse))
+        s, summ = simulate(i, reuse, rate, t0, n)
+        for x in s:
+            for e in x.get("events", []):
+                ev.append((x["t"] - 0.1, "kernel", e))
+        samples += s
+        if i < n_steps_summary:
+            steps.append(summ)
+        t0 = s[-1]["t"] + 0.3
+        if cut_step is not None and i == cut_step:
+            break
+    summary = {"ctload_version": "0.1.0", "scenario": "tw-reuse", "topology": "lab",
+               "started": iso(ORIGIN - 2)[:19] + "Z", "steps": steps, "thresholds": [],
+               "expect": [], "finished": iso(ORIGIN + t0)[:19] + "Z"}
+    if origin:
+        summary["origin_unix"] = ORIGIN
+    if thresholds:
+        summary["thresholds"] = [
+            {"settings": {"sysctl.client.net.ipv4.tcp_tw_reuse": "0"}, "measured_cps": 470.0,
+             "predicted_cps": 500.0, "binding_limit": "client_ports", "error_pct": -6.0},
+            {"settings": {"sysctl.client.net.ipv4.tcp_tw_reuse": "1"}, "measured_cps": 450.0,
+             "predicted_cps": 530.0, "binding_limit": "conntrack"}]
+        summary["exit_code"] = 0
+    with open(os.path.join(d, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(d, "timeseries.jsonl"), "w") as f:
+        for x in samples:
+            f.write(json.dumps(x, separators=(",", ":")) + "\n")
+        if cut_step is not None:
+            line = json.dumps(samples[-1], separators=(",", ":"))
+            f.write(line[:len(line) // 2])  # killed while writing a line
+    with open(os.path.join(d, "events.log"), "w") as f:
+        for t, src, text in sorted(ev, key=lambda e: e[0]):
+            f.write("%s %s: %s\n" % (iso(ORIGIN + t), src, text))
+
+
+build("run-sweep", 4,
+      description="Does tcp_tw_reuse move the failure from the client's ports to the "
+                  "conntrack table? Two settings, two rates, a small port range.")
+build("run-killed", 2, cut_step=2, thresholds=False, origin=False,
+      description="Killed mid-run </p><script>alert('x')</script><img src=x onerror=alert(1)> "
+                  "& \\\"quoted\\\"")
