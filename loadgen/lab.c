@@ -758,8 +758,10 @@ static int fill_step(void *ctx, json_t *step)
 			    json_pack("{s:I, s:I}", "client_peak",
 				      (json_int_t)ss[CT_LAB_CLIENT].tw_peak, "server_peak",
 				      (json_int_t)ss[CT_LAB_SERVER].tw_peak));
+	/* Each client socket (open or in TIME_WAIT) holds one distinct 4-tuple. */
 	json_object_set_new(step, "tuples",
-			    json_pack("{s:I}", "space", (json_int_t)ct_lab_tuple_space(lab)));
+			    json_pack("{s:I, s:I}", "space", (json_int_t)ct_lab_tuple_space(lab),
+				      "in_use_peak", (json_int_t)ss[CT_LAB_CLIENT].sockets_peak));
 	return 0;
 }
 

@@ -122,7 +122,9 @@ int ct_lab_step_begin(struct ct_lab *lab);
 const struct ct_sample_source *ct_lab_sources(struct ct_lab *lab, size_t *n);
 /* Step hooks for ct_trial_opts.step_hooks: add to the step result
  *   ct{peak,limit,drop,early_drop,insert_failed}   over the netns that track
- *   tw{client_peak,server_peak}   tuples{space}. */
+ *   tw{client_peak,server_peak}
+ *   tuples{space, in_use_peak}: the 4-tuples the lab offers, and the most
+ *   the client held at once (its sockets open or in TIME_WAIT). */
 const struct ct_sample_source *ct_lab_step_hooks(struct ct_lab *lab, size_t *n);
 
 /* One line in events.log: wall time, "lab", the text. */

@@ -224,7 +224,7 @@ struct ct_sampler {
 	bool have_prev;
 	struct ct_ns_counters prev; /* at the previous fill, for deltas */
 	struct ct_ns_counters base; /* at step begin */
-	uint64_t ct_peak, tw_peak, ct_limit;
+	uint64_t ct_peak, tw_peak, ct_limit, sockets_peak;
 	uint64_t last_states_ns;
 	struct ct_ns_counters cur;
 };
@@ -359,6 +359,8 @@ static void track(struct ct_sampler *s, const struct ct_ns_counters *c)
 		s->ct_peak = c->ct_count;
 	if (c->tcp_tw > s->tw_peak)
 		s->tw_peak = c->tcp_tw;
+	if (c->tcp_inuse + c->tcp_tw > s->sockets_peak)
+		s->sockets_peak = c->tcp_inuse + c->tcp_tw;
 	if (c->ct_max)
 		s->ct_limit = c->ct_max;
 	s->cur = *c;
@@ -372,7 +374,7 @@ int ct_sampler_step_begin(struct ct_sampler *s)
 	if (ret < 0)
 		return ret;
 	s->base = c;
-	s->ct_peak = s->tw_peak = 0;
+	s->ct_peak = s->tw_peak = s->sockets_peak = 0;
 	track(s, &c);
 	if (!s->have_prev) {
 		s->prev = c;
@@ -392,6 +394,7 @@ void ct_sampler_step(const struct ct_sampler *s, struct ct_sampler_step *out)
 	out->ct_peak = s->ct_peak;
 	out->ct_limit = s->ct_limit;
 	out->tw_peak = s->tw_peak;
+	out->sockets_peak = s->sockets_peak;
 	out->ct_drop = grew(s->cur.ctstat[CT_CTSTAT_DROP], s->base.ctstat[CT_CTSTAT_DROP]);
 	out->ct_early_drop =
 	    grew(s->cur.ctstat[CT_CTSTAT_EARLY_DROP], s->base.ctstat[CT_CTSTAT_EARLY_DROP]);

@@ -125,6 +125,7 @@ int ct_sampler_step_begin(struct ct_sampler *s);
 struct ct_sampler_step {
 	uint64_t ct_peak, ct_limit, ct_drop, ct_early_drop, ct_insert_failed;
 	uint64_t tw_peak;
+	uint64_t sockets_peak; /* inuse + tw: in the client netns, the 4-tuples held */
 };
 void ct_sampler_step(const struct ct_sampler *s, struct ct_sampler_step *out);
 

@@ -184,6 +184,9 @@ Test(lab, up_target_samples_fresh_down, .timeout = 60)
 	    json_integer_value(json_object_get(json_object_get(step, "tw"), "client_peak")), 20);
 	cr_expect_geq(json_integer_value(json_object_get(json_object_get(step, "ct"), "peak")), 20);
 	cr_expect_gt(json_integer_value(json_object_get(json_object_get(step, "ct"), "limit")), 0);
+	cr_expect_geq(
+	    json_integer_value(json_object_get(json_object_get(step, "tuples"), "in_use_peak")), 20,
+	    "20 distinct tuples held (TIME_WAIT)");
 	json_decref(step);
 
 	/* A sweep point's settings, applied per trial. */
