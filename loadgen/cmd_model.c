@@ -92,7 +92,7 @@ int ct_cmd_model(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': {
 			char **n = realloc(sets, (nsets + 1) * sizeof(*n));

@@ -115,4 +115,29 @@ r = ctlib.run([ctlib.CTLOAD, "check", "--interval", "soon"], timeout=10)
 t.ok(r.returncode == 2 and "--interval" in r.stderr, "a bad --interval is usage error 2", r.stderr)
 r = ctlib.run([ctlib.CTLOAD, "check", "--help"], timeout=10)
 t.ok(r.returncode == 0 and "Usage: ctload check" in r.stdout, "check --help")
+
+# The other analysis commands, through the binary: exit codes users script on.
+data = os.path.join(ctlib.SRCDIR, "tests", "data")
+r = ctlib.run([ctlib.CTLOAD, "lint", "--no-live", os.path.join(data, "sysctl", "clean.conf")])
+t.ok(r.returncode == 0, "lint exits 0 on a clean file", r.stdout + r.stderr)
+r = ctlib.run([ctlib.CTLOAD, "lint", "--no-live", os.path.join(data, "sysctl", "seed002.conf")])
+t.ok(r.returncode == 1 and "seed002.conf:6: net.ipv4.tcp_tw_recycle" in r.stdout
+     and "fix:" in r.stdout, "lint exits 1 and names file:line and the fix", r.stdout)
+r = ctlib.run([ctlib.CTLOAD, "lint", "/nonexistent/99-net.conf"])
+t.ok(r.returncode == 2 and "/nonexistent/99-net.conf" in r.stderr,
+     "lint exits 2 on an unreadable file and names it", r.stderr)
+scen = os.path.join(data, "good", "minimal.ini")
+r = ctlib.run([ctlib.CTLOAD, "model", "--json", scen,
+               "--set", "sysctl.client.net.ipv4.tcp_tw_reuse=0",
+               "--set", "sysctl.client.net.ipv4.ip_local_port_range=50000 50999"])
+try:
+    m = json.loads(r.stdout)["model"]
+except (ValueError, KeyError):
+    m = {}
+t.ok(r.returncode == 0 and m.get("binding") == "client_ports"
+     and abs(m.get("binding_cps", 0) - 1000 / 60.0) < 0.01,
+     "model: 1,000 ports without reuse bind at 16.7/s", r.stdout[:1500] + r.stderr)
+r = ctlib.run([ctlib.CTLOAD, "model", os.path.join(data, "bad", "unknown_key.ini")])
+t.ok(r.returncode == 2 and "unknown_key.ini" in r.stderr, "model exits 2 on a bad scenario",
+     r.stderr)
 t.done()
