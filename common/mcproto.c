@@ -348,7 +348,8 @@ static enum ct_mc_status dispatch(const struct line *ln, struct ct_mc_cmd *cmd)
 
 static bool starts_get(const char *buf, size_t len)
 {
-	return (len >= 4 && memcmp(buf, "get ", 4) == 0) || (len >= 5 && memcmp(buf, "gets ", 5) == 0);
+	return (len >= 4 && memcmp(buf, "get ", 4) == 0) ||
+	       (len >= 5 && memcmp(buf, "gets ", 5) == 0);
 }
 
 enum ct_mc_status ct_mc_parse(const char *buf, size_t len, struct ct_mc_cmd *cmd)

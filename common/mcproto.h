@@ -28,7 +28,7 @@
 #define CT_MC_LINE_MAX 2048
 /* get/gets lines may be longer (multi-gets); memcached has no bound, we
  * stop at this. */
-#define CT_MC_GET_LINE_MAX (64 * 1024)
+#define CT_MC_GET_LINE_MAX   (64 * 1024)
 #define CT_MC_TOO_LONG_REPLY "CLIENT_ERROR line too long\r\n"
 
 enum ct_mc_status {
@@ -39,7 +39,7 @@ enum ct_mc_status {
 
 enum ct_mc_op {
 	CT_MC_OP_REPLY = 0, /* answer cmd.reply (an error), nothing else */
-	CT_MC_OP_CLOSE,     /* close silently (an HTTP request line) */
+	CT_MC_OP_CLOSE,	    /* close silently (an HTTP request line) */
 	CT_MC_OP_GET,
 	CT_MC_OP_GETS,
 	CT_MC_OP_SET,
@@ -62,22 +62,22 @@ enum ct_mc_op {
 
 struct ct_mc_cmd {
 	enum ct_mc_op op;
-	size_t consumed;     /* bytes of the line including its '\n' */
-	bool noreply;        /* suppress the answer (also an error answer) */
-	bool drop_queued;    /* memcached quirk: a get with a key over 250 bytes
-			      * also discards the answers queued before it in
-			      * the same batch (not yet sent); honour it */
-	const char *reply;   /* CT_MC_OP_REPLY: the line, without "\r\n" */
-	const char *key;     /* single-key commands; not NUL-terminated */
+	size_t consumed;   /* bytes of the line including its '\n' */
+	bool noreply;	   /* suppress the answer (also an error answer) */
+	bool drop_queued;  /* memcached quirk: a get with a key over 250 bytes
+			    * also discards the answers queued before it in
+			    * the same batch (not yet sent); honour it */
+	const char *reply; /* CT_MC_OP_REPLY: the line, without "\r\n" */
+	const char *key;   /* single-key commands; not NUL-terminated */
 	size_t nkey;
-	const char *keys;    /* get/gets: the keys, iterate with ct_mc_next_key */
+	const char *keys; /* get/gets: the keys, iterate with ct_mc_next_key */
 	size_t keys_len;
-	uint32_t flags;      /* storage */
-	int32_t exptime;     /* storage, touch, flush_all (0 when absent) */
-	int32_t vlen;        /* storage: data bytes that follow (>= 0) */
-	uint64_t cas;        /* cas */
-	uint64_t delta;      /* incr/decr */
-	uint32_t level;      /* verbosity */
+	uint32_t flags;	 /* storage */
+	int32_t exptime; /* storage, touch, flush_all (0 when absent) */
+	int32_t vlen;	 /* storage: data bytes that follow (>= 0) */
+	uint64_t cas;	 /* cas */
+	uint64_t delta;	 /* incr/decr */
+	uint32_t level;	 /* verbosity */
 };
 
 /* Decode the first line of buf[0..len). See the contract above. */

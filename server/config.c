@@ -139,22 +139,22 @@ static int parse_stall(const char *s, struct ct_srv_config *cfg, char *err, size
 int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *err, size_t err_len)
 {
 	static const struct option opts[] = {
-		{"mode", required_argument, NULL, OPT_MODE},
-		{"bind", required_argument, NULL, OPT_BIND},
-		{"port", required_argument, NULL, OPT_PORT},
-		{"workers", required_argument, NULL, OPT_WORKERS},
-		{"backlog", required_argument, NULL, OPT_BACKLOG},
-		{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-		{"idle-timeout", required_argument, NULL, OPT_IDLE},
-		{"close", required_argument, NULL, OPT_CLOSE},
-		{"close-delay", required_argument, NULL, OPT_CLOSE_DELAY},
-		{"memory", required_argument, NULL, OPT_MEMORY},
-		{"item-max", required_argument, NULL, OPT_ITEM_MAX},
-		{"stall", required_argument, NULL, OPT_STALL},
-		{"verbose", no_argument, NULL, 'v'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"mode", required_argument, NULL, OPT_MODE},
+	    {"bind", required_argument, NULL, OPT_BIND},
+	    {"port", required_argument, NULL, OPT_PORT},
+	    {"workers", required_argument, NULL, OPT_WORKERS},
+	    {"backlog", required_argument, NULL, OPT_BACKLOG},
+	    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+	    {"close", required_argument, NULL, OPT_CLOSE},
+	    {"close-delay", required_argument, NULL, OPT_CLOSE_DELAY},
+	    {"memory", required_argument, NULL, OPT_MEMORY},
+	    {"item-max", required_argument, NULL, OPT_ITEM_MAX},
+	    {"stall", required_argument, NULL, OPT_STALL},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char why[128];
 	uint64_t v;
@@ -177,7 +177,8 @@ int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *
 			break;
 		case OPT_BIND:
 			if (strlen(optarg) >= sizeof(cfg->bind)) {
-				snprintf(err, err_len, "--bind '%s': too long for an address", optarg);
+				snprintf(err, err_len, "--bind '%s': too long for an address",
+					 optarg);
 				return -EINVAL;
 			}
 			strcpy(cfg->bind, optarg);
@@ -205,7 +206,8 @@ int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *
 			cfg->max_conns = (unsigned)v;
 			break;
 		case OPT_IDLE:
-			if (parse_dur("--idle-timeout", optarg, &cfg->idle_timeout_ns, err, err_len) < 0)
+			if (parse_dur("--idle-timeout", optarg, &cfg->idle_timeout_ns, err,
+				      err_len) < 0)
 				return -EINVAL;
 			break;
 		case OPT_CLOSE:
@@ -216,12 +218,14 @@ int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *
 			} else if (strcmp(optarg, "rst") == 0) {
 				cfg->close = CT_SRV_CLOSE_RST;
 			} else {
-				snprintf(err, err_len, "--close '%s': use client, server or rst", optarg);
+				snprintf(err, err_len, "--close '%s': use client, server or rst",
+					 optarg);
 				return -EINVAL;
 			}
 			break;
 		case OPT_CLOSE_DELAY:
-			if (parse_dur("--close-delay", optarg, &cfg->close_delay_ns, err, err_len) < 0)
+			if (parse_dur("--close-delay", optarg, &cfg->close_delay_ns, err, err_len) <
+			    0)
 				return -EINVAL;
 			break;
 		case OPT_MEMORY:
@@ -253,7 +257,8 @@ int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *
 		case 'h':
 			return CT_SRV_CONFIG_HELP;
 		case ':':
-			snprintf(err, err_len, "%s needs a value; see ctserver --help", argv[optind - 1]);
+			snprintf(err, err_len, "%s needs a value; see ctserver --help",
+				 argv[optind - 1]);
 			return -EINVAL;
 		default:
 			snprintf(err, err_len, "unknown option '%s'; see ctserver --help",
@@ -262,11 +267,13 @@ int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *
 		}
 	}
 	if (optind < argc) {
-		snprintf(err, err_len, "unexpected argument '%s'; see ctserver --help", argv[optind]);
+		snprintf(err, err_len, "unexpected argument '%s'; see ctserver --help",
+			 argv[optind]);
 		return -EINVAL;
 	}
 	if (cfg->item_max > cfg->memory) {
-		snprintf(err, err_len, "--item-max is larger than --memory; lower it or raise --memory");
+		snprintf(err, err_len,
+			 "--item-max is larger than --memory; lower it or raise --memory");
 		return -EINVAL;
 	}
 	return 0;

@@ -31,8 +31,8 @@ struct ct_srv_config {
 	uint64_t idle_timeout_ns; /* 0 = never */
 	enum ct_srv_close close;
 	uint64_t close_delay_ns;
-	uint64_t memory;   /* store bound, bytes */
-	uint64_t item_max; /* largest item, bytes (memcached -I) */
+	uint64_t memory;		       /* store bound, bytes */
+	uint64_t item_max;		       /* largest item, bytes (memcached -I) */
 	uint64_t stall_after_ns, stall_for_ns; /* --stall FOR@AFTER; for 0 = off */
 	int verbose;
 };
@@ -43,7 +43,8 @@ struct ct_srv_config {
 
 void ct_srv_config_defaults(struct ct_srv_config *cfg);
 /* 0, CT_SRV_CONFIG_HELP, CT_SRV_CONFIG_VERSION, or -EINVAL with err set. */
-int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *err, size_t err_len);
+int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *err,
+			size_t err_len);
 void ct_srv_usage(FILE *f);
 const char *ct_srv_mode_name(enum ct_srv_mode m);
 const char *ct_srv_close_name(enum ct_srv_close c);

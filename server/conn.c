@@ -48,8 +48,8 @@ enum conn_state {
 enum close_reason {
 	R_CLIENT, /* client's FIN seen first */
 	R_SERVER, /* our FIN first (close=server, quit, HTTP line) */
-	R_RST,    /* close=rst */
-	R_IDLE,   /* --idle-timeout */
+	R_RST,	  /* close=rst */
+	R_IDLE,	  /* --idle-timeout */
 	R_ERROR,  /* read/write error, line too long, out of memory */
 };
 
@@ -63,10 +63,10 @@ struct ct_conn {
 	bool read_on, write_on, want_read;
 	unsigned ncmds; /* commands answered: the close policy waits for one */
 	struct event ev_read, ev_write, ev_timer;
-	char *rbuf; /* rinl, or a heap buffer of RBUF_BIG for a long get line */
+	char *rbuf;		 /* rinl, or a heap buffer of RBUF_BIG for a long get line */
 	size_t rcap, rpos, rlen; /* unparsed bytes are rbuf[rpos..rlen) */
-	size_t get_pos;          /* a paused get's place in its key list */
-	struct ct_mc_cmd pend;   /* the storage command whose data we gather */
+	size_t get_pos;		 /* a paused get's place in its key list */
+	struct ct_mc_cmd pend;	 /* the storage command whose data we gather */
 	char pkey[CT_MC_KEY_MAX + 1];
 	char *vbuf; /* data block that does not fit in rbuf */
 	size_t vneed, vhave;

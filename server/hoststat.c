@@ -55,6 +55,6 @@ void ct_hoststat_sample(struct ct_hoststat *hs)
 	hs->conntrack_count = read_long("/proc/sys/net/netfilter/nf_conntrack_count");
 	hs->conntrack_max = read_long("/proc/sys/net/netfilter/nf_conntrack_max");
 	hs->tw = read_file("/proc/net/sockstat", buf, sizeof(buf)) > 0
-			 ? ct_hoststat_parse_sockstat_tw(buf)
-			 : -1;
+		     ? ct_hoststat_parse_sockstat_tw(buf)
+		     : -1;
 }

@@ -8,7 +8,7 @@
 struct ct_hoststat {
 	long conntrack_count; /* /proc/sys/net/netfilter/nf_conntrack_count */
 	long conntrack_max;   /* /proc/sys/net/netfilter/nf_conntrack_max */
-	long tw;              /* /proc/net/sockstat "TCP: ... tw N" */
+	long tw;	      /* /proc/net/sockstat "TCP: ... tw N" */
 };
 
 /* The `tw` field of sockstat text, or -1 when it is missing. */

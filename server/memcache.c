@@ -37,8 +37,8 @@ static void on_item(void *arg, const struct ct_store_item_view *v)
 	ct_outbuf_add(g->out, "VALUE ", 6);
 	ct_outbuf_add(g->out, v->key, v->nkey);
 	if (g->with_cas)
-		ct_outbuf_printf(g->out, " %" PRIu32 " %zu %" PRIu64 "\r\n", v->flags, v->nbytes - 2,
-				 v->cas);
+		ct_outbuf_printf(g->out, " %" PRIu32 " %zu %" PRIu64 "\r\n", v->flags,
+				 v->nbytes - 2, v->cas);
 	else
 		ct_outbuf_printf(g->out, " %" PRIu32 " %zu\r\n", v->flags, v->nbytes - 2);
 	ct_outbuf_add(g->out, v->data, v->nbytes);
@@ -228,7 +228,8 @@ enum ct_mc_next ct_mc_exec(struct ct_worker *w, const struct ct_mc_cmd *cmd, str
 	}
 	case CT_MC_OP_TOUCH:
 		CT_CNT_INC(w, cmd_touch);
-		if (ct_store_touch(st, cmd->key, cmd->nkey, cmd->exptime, now) == CT_STORE_TOUCHED) {
+		if (ct_store_touch(st, cmd->key, cmd->nkey, cmd->exptime, now) ==
+		    CT_STORE_TOUCHED) {
 			CT_CNT_INC(w, touch_hits);
 			answer(out, cmd, "TOUCHED");
 		} else {
@@ -264,9 +265,9 @@ void ct_mc_exec_value(struct ct_worker *w, const struct ct_mc_cmd *cmd, const ch
 		      struct ct_outbuf *out)
 {
 	static const enum ct_store_op ops[] = {
-		[CT_MC_OP_SET] = CT_STORE_SET,	       [CT_MC_OP_ADD] = CT_STORE_ADD,
-		[CT_MC_OP_REPLACE] = CT_STORE_REPLACE, [CT_MC_OP_APPEND] = CT_STORE_APPEND,
-		[CT_MC_OP_PREPEND] = CT_STORE_PREPEND, [CT_MC_OP_CAS] = CT_STORE_CAS,
+	    [CT_MC_OP_SET] = CT_STORE_SET,	   [CT_MC_OP_ADD] = CT_STORE_ADD,
+	    [CT_MC_OP_REPLACE] = CT_STORE_REPLACE, [CT_MC_OP_APPEND] = CT_STORE_APPEND,
+	    [CT_MC_OP_PREPEND] = CT_STORE_PREPEND, [CT_MC_OP_CAS] = CT_STORE_CAS,
 	};
 	enum ct_store_result r;
 

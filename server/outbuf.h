@@ -24,7 +24,8 @@ void ct_outbuf_init(struct ct_outbuf *o);
 void ct_outbuf_free(struct ct_outbuf *o);
 void ct_outbuf_add(struct ct_outbuf *o, const void *p, size_t n);
 void ct_outbuf_str(struct ct_outbuf *o, const char *s);
-void ct_outbuf_printf(struct ct_outbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ct_outbuf_printf(struct ct_outbuf *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static inline size_t ct_outbuf_pending(const struct ct_outbuf *o)
 {
 	return o->len - o->off;

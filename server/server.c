@@ -70,8 +70,9 @@ static int probe_port(const struct ct_srv_config *cfg, uint16_t port)
 		ct_error("cannot bind %s: %s; %s", addr_fmt(cfg, port, a, sizeof(a)), strerror(-r),
 			 r == -EADDRINUSE ? "another process listens there: stop it or pick "
 					    "another --port"
-			 : r == -EADDRNOTAVAIL ? "the address is not on this host (or netns): check "
-						 "--bind"
+			 : r == -EADDRNOTAVAIL
+			     ? "the address is not on this host (or netns): check "
+			       "--bind"
 			 : r == -EACCES ? "ports below 1024 need root or CAP_NET_BIND_SERVICE"
 					: "check --bind and --port");
 	}
@@ -243,8 +244,8 @@ struct ct_srv *ct_srv_new(const struct ct_srv_config *cfg)
 				goto fail;
 			}
 			srv->listen_fds[srv->nlisten_fds++] = fd;
-			event_assign(&w->listen_evs[p], w->base, fd, EV_READ | EV_PERSIST, on_accept,
-				     w);
+			event_assign(&w->listen_evs[p], w->base, fd, EV_READ | EV_PERSIST,
+				     on_accept, w);
 			event_add(&w->listen_evs[p], NULL);
 			w->nlisten++;
 		}
@@ -279,8 +280,8 @@ int ct_srv_run(struct ct_srv *srv)
 	}
 	if (cfg->stall_for_ns) {
 		struct timeval tv = {
-			.tv_sec = (time_t)(cfg->stall_after_ns / 1000000000ULL),
-			.tv_usec = (suseconds_t)(cfg->stall_after_ns % 1000000000ULL / 1000),
+		    .tv_sec = (time_t)(cfg->stall_after_ns / 1000000000ULL),
+		    .tv_usec = (suseconds_t)(cfg->stall_after_ns % 1000000000ULL / 1000),
 		};
 
 		for (unsigned i = 0; i < cfg->workers; i++)

@@ -40,7 +40,7 @@ struct ct_worker {
 	struct event *listen_evs; /* one per port, on this worker's own sockets */
 	size_t nlisten;
 	struct event stall_ev;
-	bool stalled; /* --stall window: reads are off */
+	bool stalled;	       /* --stall window: reads are off */
 	struct ct_conn *conns; /* every open connection, for stall and shutdown */
 	struct ct_srv_counters cnt;
 };
@@ -71,11 +71,11 @@ void ct_srv_reset_counters(struct ct_srv *srv);
 /* memcache.c: run one parsed command; returns what the connection does next. */
 struct ct_mc_cmd;
 enum ct_mc_next {
-	CT_MC_NEXT_CONTINUE, /* answered (or silent): parse the next command */
+	CT_MC_NEXT_CONTINUE,   /* answered (or silent): parse the next command */
 	CT_MC_NEXT_READ_VALUE, /* a storage command: gather its data block */
-	CT_MC_NEXT_SWALLOW,  /* refused data block: discard vlen + 2 bytes */
-	CT_MC_NEXT_PAUSE,    /* output is full: flush, then run this line again */
-	CT_MC_NEXT_CLOSE,    /* quit / HTTP request: close now */
+	CT_MC_NEXT_SWALLOW,    /* refused data block: discard vlen + 2 bytes */
+	CT_MC_NEXT_PAUSE,      /* output is full: flush, then run this line again */
+	CT_MC_NEXT_CLOSE,      /* quit / HTTP request: close now */
 };
 /* *get_pos keeps a get's place across CT_MC_NEXT_PAUSE (0 = start). */
 enum ct_mc_next ct_mc_exec(struct ct_worker *w, const struct ct_mc_cmd *cmd, struct ct_outbuf *out,

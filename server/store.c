@@ -13,7 +13,7 @@
 #define REALTIME_MAXDELTA (60 * 60 * 24 * 30)
 
 struct item {
-	struct item *hnext;      /* hash chain */
+	struct item *hnext;	  /* hash chain */
 	struct item *prev, *next; /* LRU, most recent at head */
 	uint64_t cas;
 	int64_t exp;  /* unix seconds; 0 = never */
@@ -232,8 +232,8 @@ static void link_item(struct ct_store *st, struct item **slot, struct item *it)
 		grow(st);
 }
 
-bool ct_store_get(struct ct_store *st, const char *key, size_t nkey, int64_t now, ct_store_get_fn fn,
-		  void *arg)
+bool ct_store_get(struct ct_store *st, const char *key, size_t nkey, int64_t now,
+		  ct_store_get_fn fn, void *arg)
 {
 	struct item **slot;
 	bool hit = false;
@@ -243,12 +243,12 @@ bool ct_store_get(struct ct_store *st, const char *key, size_t nkey, int64_t now
 	if (slot) {
 		struct item *it = *slot;
 		struct ct_store_item_view v = {
-			.key = it->kv,
-			.nkey = it->nkey,
-			.flags = it->flags,
-			.data = it->kv + it->nkey,
-			.nbytes = it->nbytes,
-			.cas = it->cas,
+		    .key = it->kv,
+		    .nkey = it->nkey,
+		    .flags = it->flags,
+		    .data = it->kv + it->nkey,
+		    .nbytes = it->nbytes,
+		    .cas = it->cas,
 		};
 
 		lru_unlink(st, it);
@@ -305,7 +305,7 @@ static enum ct_store_result store_locked(struct ct_store *st, enum ct_store_op o
 		return CT_STORE_NOT_STORED;
 	it = item_new(key, nkey, flags,
 		      (op == CT_STORE_APPEND || op == CT_STORE_PREPEND) ? old->exp
-									 : abs_exptime(exptime, now),
+									: abs_exptime(exptime, now),
 		      nbytes, now);
 	if (!it)
 		return CT_STORE_NO_MEMORY;

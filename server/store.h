@@ -32,7 +32,7 @@ enum ct_store_result {
 	CT_STORE_NOT_STORED,
 	CT_STORE_EXISTS,
 	CT_STORE_NOT_FOUND,
-	CT_STORE_NO_MEMORY,  /* the item alone is bigger than the whole store */
+	CT_STORE_NO_MEMORY,   /* the item alone is bigger than the whole store */
 	CT_STORE_NON_NUMERIC, /* incr/decr on a value that is not a number */
 	CT_STORE_DELETED,
 	CT_STORE_TOUCHED,
@@ -44,7 +44,7 @@ struct ct_store_item_view {
 	size_t nkey;
 	uint32_t flags;
 	const char *data; /* value followed by "\r\n" */
-	size_t nbytes;    /* value length + 2 */
+	size_t nbytes;	  /* value length + 2 */
 	uint64_t cas;
 };
 
@@ -59,13 +59,14 @@ struct ct_store *ct_store_new(uint64_t max_bytes);
 void ct_store_free(struct ct_store *st);
 
 /* Calls fn under the store lock when the key is live; returns whether it was. */
-bool ct_store_get(struct ct_store *st, const char *key, size_t nkey, int64_t now, ct_store_get_fn fn,
-		  void *arg);
+bool ct_store_get(struct ct_store *st, const char *key, size_t nkey, int64_t now,
+		  ct_store_get_fn fn, void *arg);
 /* data holds vlen bytes + "\r\n". cas is used by CT_STORE_CAS only. */
 enum ct_store_result ct_store_store(struct ct_store *st, enum ct_store_op op, const char *key,
 				    size_t nkey, uint32_t flags, int32_t exptime, const char *data,
 				    size_t vlen, uint64_t cas, int64_t now);
-enum ct_store_result ct_store_delete(struct ct_store *st, const char *key, size_t nkey, int64_t now);
+enum ct_store_result ct_store_delete(struct ct_store *st, const char *key, size_t nkey,
+				     int64_t now);
 /* On CT_STORE_STORED writes the new value as decimal into out (>= 24 bytes). */
 enum ct_store_result ct_store_delta(struct ct_store *st, const char *key, size_t nkey, bool incr,
 				    uint64_t delta, int64_t now, char *out, size_t out_len);

@@ -81,14 +81,14 @@ Test(mcproto, every_command_name)
 		const char *line;
 		enum ct_mc_op op;
 	} cases[] = {
-		{"add k 0 0 1\r\n", CT_MC_OP_ADD},	   {"replace k 0 0 1\r\n", CT_MC_OP_REPLACE},
-		{"append k 0 0 1\r\n", CT_MC_OP_APPEND},   {"prepend k 0 0 1\r\n", CT_MC_OP_PREPEND},
-		{"delete k\r\n", CT_MC_OP_DELETE},	   {"incr k 5\r\n", CT_MC_OP_INCR},
-		{"decr k 5\r\n", CT_MC_OP_DECR},	   {"touch k 10\r\n", CT_MC_OP_TOUCH},
-		{"flush_all\r\n", CT_MC_OP_FLUSH_ALL},	   {"version\r\n", CT_MC_OP_VERSION},
-		{"verbosity 1\r\n", CT_MC_OP_VERBOSITY},   {"stats\r\n", CT_MC_OP_STATS},
-		{"stats reset\r\n", CT_MC_OP_STATS_RESET}, {"quit\r\n", CT_MC_OP_QUIT},
-		{"GET / HTTP/1.1\r\n", CT_MC_OP_CLOSE},
+	    {"add k 0 0 1\r\n", CT_MC_OP_ADD},	       {"replace k 0 0 1\r\n", CT_MC_OP_REPLACE},
+	    {"append k 0 0 1\r\n", CT_MC_OP_APPEND},   {"prepend k 0 0 1\r\n", CT_MC_OP_PREPEND},
+	    {"delete k\r\n", CT_MC_OP_DELETE},	       {"incr k 5\r\n", CT_MC_OP_INCR},
+	    {"decr k 5\r\n", CT_MC_OP_DECR},	       {"touch k 10\r\n", CT_MC_OP_TOUCH},
+	    {"flush_all\r\n", CT_MC_OP_FLUSH_ALL},     {"version\r\n", CT_MC_OP_VERSION},
+	    {"verbosity 1\r\n", CT_MC_OP_VERBOSITY},   {"stats\r\n", CT_MC_OP_STATS},
+	    {"stats reset\r\n", CT_MC_OP_STATS_RESET}, {"quit\r\n", CT_MC_OP_QUIT},
+	    {"GET / HTTP/1.1\r\n", CT_MC_OP_CLOSE},
 	};
 	struct ct_mc_cmd cmd;
 
@@ -202,7 +202,8 @@ Test(mcproto, long_lines)
 	cr_assert_eq(ct_mc_parse(buf, sizeof(buf), &cmd), CT_MC_TOO_LONG, "but not endless");
 	memcpy(buf, "xxxx", 4);
 	buf[3000] = '\n';
-	cr_assert_eq(ct_mc_parse(buf, 4000, &cmd), CT_MC_OK, "a long line that is complete is parsed");
+	cr_assert_eq(ct_mc_parse(buf, 4000, &cmd), CT_MC_OK,
+		     "a long line that is complete is parsed");
 	cr_assert_str_eq(cmd.reply, "ERROR");
 }
 

@@ -33,12 +33,14 @@ Test(server_config, port_range_units_and_stall)
 	struct ct_srv_config cfg;
 	char err[256];
 
-	cr_assert_eq(parse(&cfg, err, "--port", "11211-11242", "--stall", "2s@500ms"), 0, "%s", err);
+	cr_assert_eq(parse(&cfg, err, "--port", "11211-11242", "--stall", "2s@500ms"), 0, "%s",
+		     err);
 	cr_assert_eq(cfg.port_lo, 11211);
 	cr_assert_eq(cfg.port_hi, 11242);
 	cr_assert_eq(cfg.stall_for_ns, 2000000000u);
 	cr_assert_eq(cfg.stall_after_ns, 500000000u);
-	cr_assert_eq(parse(&cfg, err, "--memory", "16MiB", "--idle-timeout", "250ms"), 0, "%s", err);
+	cr_assert_eq(parse(&cfg, err, "--memory", "16MiB", "--idle-timeout", "250ms"), 0, "%s",
+		     err);
 	cr_assert_eq(cfg.memory, 16u << 20);
 	cr_assert_eq(cfg.idle_timeout_ns, 250000000u);
 	cr_assert_eq(parse(&cfg, err, "--close", "rst", "--mode", "echo"), 0, "%s", err);

@@ -69,9 +69,11 @@ Test(store, add_replace_append_prepend_cas)
 	cr_assert_str_eq(get(st, "k", NOW).val, "<mid>");
 	cas = get(st, "k", NOW).cas;
 	cr_assert_eq(put(st, CT_STORE_CAS, "k", "new", 0, cas + 1), CT_STORE_EXISTS);
-	cr_assert_eq(put(st, CT_STORE_CAS, "k", "new", 0, 0), CT_STORE_EXISTS, "cas 0 never matches");
+	cr_assert_eq(put(st, CT_STORE_CAS, "k", "new", 0, 0), CT_STORE_EXISTS,
+		     "cas 0 never matches");
 	cr_assert_eq(put(st, CT_STORE_CAS, "k", "new", 0, cas), CT_STORE_STORED);
-	cr_assert_eq(put(st, CT_STORE_CAS, "k", "again", 0, cas), CT_STORE_EXISTS, "the race loser");
+	cr_assert_eq(put(st, CT_STORE_CAS, "k", "again", 0, cas), CT_STORE_EXISTS,
+		     "the race loser");
 	cr_assert_eq(put(st, CT_STORE_CAS, "nope", "x", 0, 1), CT_STORE_NOT_FOUND);
 	ct_store_free(st);
 }
@@ -85,13 +87,17 @@ Test(store, incr_decr_pad_and_grow)
 	cr_assert_eq(ct_store_delta(st, "n", 1, false, 95, NOW, out, sizeof(out)), CT_STORE_STORED);
 	cr_assert_str_eq(out, "5");
 	cr_assert_str_eq(get(st, "n", NOW).val, "5  ", "memcached pads in place with spaces");
-	cr_assert_eq(ct_store_delta(st, "n", 1, true, 1000, NOW, out, sizeof(out)), CT_STORE_STORED);
+	cr_assert_eq(ct_store_delta(st, "n", 1, true, 1000, NOW, out, sizeof(out)),
+		     CT_STORE_STORED);
 	cr_assert_str_eq(get(st, "n", NOW).val, "1005");
-	cr_assert_eq(ct_store_delta(st, "n", 1, false, 5000, NOW, out, sizeof(out)), CT_STORE_STORED);
+	cr_assert_eq(ct_store_delta(st, "n", 1, false, 5000, NOW, out, sizeof(out)),
+		     CT_STORE_STORED);
 	cr_assert_str_eq(out, "0", "decr stops at zero");
 	put(st, CT_STORE_SET, "s", "abc", 0, 0);
-	cr_assert_eq(ct_store_delta(st, "s", 1, true, 1, NOW, out, sizeof(out)), CT_STORE_NON_NUMERIC);
-	cr_assert_eq(ct_store_delta(st, "q", 1, true, 1, NOW, out, sizeof(out)), CT_STORE_NOT_FOUND);
+	cr_assert_eq(ct_store_delta(st, "s", 1, true, 1, NOW, out, sizeof(out)),
+		     CT_STORE_NON_NUMERIC);
+	cr_assert_eq(ct_store_delta(st, "q", 1, true, 1, NOW, out, sizeof(out)),
+		     CT_STORE_NOT_FOUND);
 	ct_store_free(st);
 }
 
