@@ -1,0 +1,216 @@
+/* report.html from a run directory, as a reader checks it: the headline
+ * says what broke and where, every chart is there with the numbers of
+ * summary.json, a run killed mid-way still gives a report that says so,
+ * a scenario description cannot inject markup, and a directory that is
+ * not a run gets a clear error. Fixtures: tests/data/run-sweep (a complete
+ * lab sweep) and tests/data/run-killed (killed during step 3, last line of
+ * timeseries.jsonl cut in half); see tests/data/run-make.py. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "loadgen/report.h"
+
+static char tmp[64];
+
+static void setup(void)
+{
+	snprintf(tmp, sizeof(tmp), "/tmp/ct-report-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	cr_expect_eq(system(cmd), 0);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+static void copy(const char *src, const char *dst)
+{
+	char *s = slurp(src);
+	FILE *f = fopen(dst, "w");
+	cr_assert_not_null(f);
+	fputs(s, f);
+	fclose(f);
+	free(s);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Build the report of a fixture into tmp; returns the HTML. */
+static char *build(const char *fixture)
+{
+	char html[128], err[512] = "";
+	snprintf(html, sizeof(html), "%s/report.html", tmp);
+	int rc = ct_report_write(fixture, html, err, sizeof(err));
+	cr_assert_eq(rc, 0, "report of %s: %s", fixture, err);
+	return slurp(html);
+}
+
+Test(report, counts_read_like_prose)
+{
+	char b[48];
+	ct_report_fmt_count(2184.4, b, sizeof(b));
+	cr_expect_str_eq(b, "2,184");
+	ct_report_fmt_count(1234567, b, sizeof(b));
+	cr_expect_str_eq(b, "1,234,567");
+	ct_report_fmt_count(470, b, sizeof(b));
+	cr_expect_str_eq(b, "470");
+	ct_report_fmt_count(0, b, sizeof(b));
+	cr_expect_str_eq(b, "0");
+	ct_report_fmt_count(9.46, b, sizeof(b));
+	cr_expect_str_eq(b, "9.5");
+	ct_report_fmt_count(-1500, b, sizeof(b));
+	cr_expect_str_eq(b, "-1,500");
+}
+
+Test(report, limit_names_in_words)
+{
+	cr_expect_str_eq(ct_report_limit_phrase("conntrack"), "the conntrack table filled");
+	cr_expect_str_eq(ct_report_limit_phrase("client_ports"), "the client ran out of ports");
+	cr_expect_str_eq(ct_report_limit_phrase("something_new"), "connections started failing");
+	cr_expect_str_eq(ct_report_limit_phrase(NULL), "connections started failing");
+}
+
+Test(report, complete_sweep, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-sweep");
+
+	cr_expect(strstr(h, "With tcp_tw_reuse=0, the client ran out of ports at 470/s "
+			    "\xe2\x80\x94 6% below the model&#39;s 500/s"),
+		  "the headline names what broke, where, against the model");
+	cr_expect(strstr(h, "the conntrack table filled at 450/s \xe2\x80\x94 15% below"),
+		  "with reuse=1 the conntrack table is what broke (error_pct computed)");
+	static const char *const charts[] = {"rates", "conntrack", "tw", "latency", "steps",
+					     "thresholds"};
+	for (size_t i = 0; i < sizeof(charts) / sizeof(charts[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "<svg data-chart=\"%s\"", charts[i]);
+		cr_expect_eq(count(h, want), 1, "one %s chart", charts[i]);
+	}
+	/* every step bar carries the summary.json numbers */
+	json_t *sum = json_load_file(CT_TEST_DATA "/run-sweep/summary.json", 0, NULL);
+	cr_assert_not_null(sum);
+	size_t i;
+	json_t *st;
+	json_array_foreach(json_object_get(sum, "steps"), i, st)
+	{
+		char want[160];
+		double ach = json_number_value(json_object_get(st, "rate_achieved"));
+		snprintf(want, sizeof(want), "<g data-step=\"%zu\"><rect class=\"bar-target\" "
+					     "data-v=\"%g\"",
+			 i, json_number_value(json_object_get(st, "rate_target")));
+		cr_expect(strstr(h, want), "step %zu target bar: %s", i, want);
+		snprintf(want, sizeof(want), "class=\"bar-achieved\" data-v=\"%g\"", ach);
+		cr_expect(strstr(h, want), "step %zu achieved bar: %s", i, want);
+	}
+	json_decref(sum);
+	cr_expect(strstr(h, "class=\"bar-measured\" data-v=\"470\""));
+	cr_expect(strstr(h, "class=\"bar-predicted\" data-v=\"530\""));
+	cr_expect(strstr(h, "nf_conntrack_max = 1,800"), "the limit is named on its chart");
+	cr_expect(strstr(h, "<line data-v=\"1000\""), "the 1 s SYN-retry line is drawn");
+	cr_expect(strstr(h, "<g class=\"ev\"><g data-t=\""), "the kernel event is on the timeline");
+	cr_expect(strstr(h, "table full, dropping packet"));
+	cr_expect(strstr(h, "Before and after: tcp_tw_reuse"), "sysctl axis side by side");
+	cr_expect_eq(count(h, "<div class=\"card\""), 2);
+	cr_expect_null(strstr(h, "cut short"), "a complete run is not called cut short");
+	cr_expect_null(strstr(h, "http://"), "nothing loads from the network");
+	cr_expect_null(strstr(h, "https://"));
+
+	char csvp[128];
+	snprintf(csvp, sizeof(csvp), "%s/timeseries.csv", tmp);
+	char *csv = slurp(csvp);
+	cr_expect_eq(strncmp(csv, "t,step,rate_target,", 19), 0, "%.80s", csv);
+	cr_expect(strstr(csv, ",ns.server.ct.count,"), "per-netns columns are flattened");
+	cr_expect_eq(count(csv, "\n"), 69, "a header and one row per sample");
+	cr_expect(strstr(csv, ",\"nf_conntrack: nf_conntrack: table full, dropping packet\"\n"),
+		  "a field with a comma is quoted");
+	free(csv);
+	free(h);
+}
+
+Test(report, killed_run, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-killed");
+	cr_expect(strstr(h, "This run was cut short"));
+	cr_expect(strstr(h, "line 44) is incomplete"), "the truncated line is named");
+	cr_expect(strstr(h, "Step 3 has samples but no result"));
+	cr_expect(strstr(h, "With tcp_tw_reuse=1 at 300/s, all 675 connections completed"),
+		  "the unfinished step is told with its settings from the sweep plan");
+	cr_expect(strstr(h, "<span class=\"pill part\">cut short</span>"));
+	cr_expect(strstr(h, "The client ran out of ports at 600/s (with tcp_tw_reuse=0)"),
+		  "without thresholds the first failing step makes the headline");
+	/* the description is hostile */
+	cr_expect_eq(count(h, "<script"), 1, "only the JSON data island is a script");
+	cr_expect(strstr(h, "<script type=\"application/json\" id=\"ct-report\">"));
+	cr_expect_null(strstr(h, "<img"));
+	cr_expect(strstr(h, "Killed mid-run &lt;/p&gt;&lt;script&gt;alert(&#39;x&#39;)"));
+	free(h);
+}
+
+Test(report, unreadable_summary_rebuilds_from_samples, .init = setup, .fini = teardown)
+{
+	char p[128], err[512] = "";
+	snprintf(p, sizeof(p), "%s/timeseries.jsonl", tmp);
+	copy(CT_TEST_DATA "/run-killed/timeseries.jsonl", p);
+	snprintf(p, sizeof(p), "%s/summary.json", tmp);
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fputs("{\"steps\": [ {\"step\": 0,", f);
+	fclose(f);
+	cr_assert_eq(ct_report_build(tmp, err, sizeof(err)), 0, "%s", err);
+	snprintf(p, sizeof(p), "%s/report.html", tmp);
+	char *h = slurp(p);
+	cr_expect(strstr(h, "summary.json could not be read"));
+	cr_expect(strstr(h, "scenario.ini is missing"));
+	cr_expect_eq(count(h, "<tr class=\"") , 3, "three steps rebuilt from the samples");
+	cr_expect(strstr(h, "2,400 connections failed") || strstr(h, "1,000 of 2,400"),
+		  "step 2's failures come from its last sample");
+	cr_expect(strstr(h, "<svg data-chart=\"conntrack\""));
+	free(h);
+}
+
+Test(report, errors_name_the_directory, .init = setup, .fini = teardown)
+{
+	char err[512] = "";
+	cr_expect_eq(ct_report_build("/nonexistent/ct-run", err, sizeof(err)), -ENOENT);
+	cr_expect(strstr(err, "/nonexistent/ct-run"), "%s", err);
+	err[0] = 0;
+	cr_expect_eq(ct_report_build(tmp, err, sizeof(err)), -ENOTDIR);
+	cr_expect(strstr(err, "not a run directory"), "%s", err);
+	err[0] = 0;
+	cr_expect_eq(ct_report_build(CT_TEST_DATA "/run-make.py", err, sizeof(err)), -ENOTDIR);
+	cr_expect(strstr(err, "not a directory"), "%s", err);
+	err[0] = 0;
+	cr_expect_lt(ct_report_write(CT_TEST_DATA "/run-sweep", "/nonexistent/x/report.html", err,
+				     sizeof(err)),
+		     0);
+	cr_expect(strstr(err, "/nonexistent/x/report.html"), "%s", err);
+}
