@@ -28,7 +28,7 @@
  * both parities are the same size, above the usual service ports. */
 #define ADVISE_PORT_LO 16384
 #define ADVISE_PORT_HI 65535
-#define WIDE_RANGE 40000
+#define WIDE_RANGE     40000
 
 static void usage(FILE *out)
 {
@@ -45,7 +45,7 @@ static void usage(FILE *out)
 }
 
 struct advice {
-	char line[160];  /* what to write (sysctl.conf syntax or a command) */
+	char line[160]; /* what to write (sysctl.conf syntax or a command) */
 	char why[400];
 	uint64_t mem_lo, mem_hi; /* extra kernel memory, bytes; 0 if none */
 };
@@ -122,8 +122,8 @@ static void build_rows(struct check *ck)
 		if (!ck->rates)
 			r->load_cps = NAN;
 		r->headroom = isnan(r->load_cps) || l->predicted_cps <= 0
-				      ? NAN
-				      : (1.0 - r->load_cps / l->predicted_cps) * 100.0;
+				  ? NAN
+				  : (1.0 - r->load_cps / l->predicted_cps) * 100.0;
 	}
 }
 
@@ -135,7 +135,8 @@ static bool listening_in(const struct check *ck, unsigned lo, unsigned hi, char 
 	list[0] = '\0';
 	for (size_t i = 0; i < ck->nlisten && i < MAX_LISTEN; i++)
 		if (ck->listen[i] >= lo && ck->listen[i] <= hi) {
-			int n = snprintf(list + used, len - used, "%s%u", any ? "," : "", ck->listen[i]);
+			int n = snprintf(list + used, len - used, "%s%u", any ? "," : "",
+					 ck->listen[i]);
 
 			if (n < 0 || used + (size_t)n >= len)
 				break;
@@ -160,17 +161,18 @@ static void build_advice(struct check *ck)
 				 (unsigned long long)want);
 			a->mem_lo = (want - hi->ct_max) * CT_MODEL_ENTRY_BYTES_LOW;
 			a->mem_hi = (want - hi->ct_max) * CT_MODEL_ENTRY_BYTES_HIGH;
-			snprintf(a->why, sizeof(a->why),
-				 "RAM %s / 16384 / 2 rounded up to a power of two (seeds 003, 004); "
-				 "raises the conntrack limit from %.0f/s to %.0f/s at the %g s "
-				 "time_wait timeout. Memory is used only by entries that exist: "
-				 "%s-%s more when full (256-400 bytes an entry)",
-				 ct_fmt_size(hi->mem_total, sz3, sizeof(sz3)),
-				 (double)hi->ct_max / ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
-				 (double)want / ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
-				 ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
-				 ct_fmt_size(a->mem_lo, sz1, sizeof(sz1)),
-				 ct_fmt_size(a->mem_hi, sz2, sizeof(sz2)));
+			snprintf(
+			    a->why, sizeof(a->why),
+			    "RAM %s / 16384 / 2 rounded up to a power of two (seeds 003, 004); "
+			    "raises the conntrack limit from %.0f/s to %.0f/s at the %g s "
+			    "time_wait timeout. Memory is used only by entries that exist: "
+			    "%s-%s more when full (256-400 bytes an entry)",
+			    ct_fmt_size(hi->mem_total, sz3, sizeof(sz3)),
+			    (double)hi->ct_max / ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
+			    (double)want / ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
+			    ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
+			    ct_fmt_size(a->mem_lo, sz1, sizeof(sz1)),
+			    ct_fmt_size(a->mem_hi, sz2, sizeof(sz2)));
 		}
 		if (want < hi->ct_max)
 			want = hi->ct_max;
@@ -178,24 +180,28 @@ static void build_advice(struct check *ck)
 			uint64_t b = ct_model_advise_buckets(want, 4);
 
 			snprintf(a->line, sizeof(a->line),
-				 "net.netfilter.nf_conntrack_buckets = %llu", (unsigned long long)b);
+				 "net.netfilter.nf_conntrack_buckets = %llu",
+				 (unsigned long long)b);
 			a->mem_lo = a->mem_hi = b > buckets ? (b - buckets) * 8 : 0;
-			snprintf(a->why, sizeof(a->why),
-				 "%.0f entries a bucket at a full table make every lookup walk a long "
-				 "chain (seed 004 ran at 750); max/4 keeps it at 4. Writable only in "
-				 "the init netns; or at boot: 'options nf_conntrack hashsize=%llu' in "
-				 "/etc/modprobe.d/ (8 bytes a bucket: %s)",
-				 ct_model_entries_per_bucket(want, buckets), (unsigned long long)b,
-				 ct_fmt_size(b * 8, sz1, sizeof(sz1)));
+			snprintf(
+			    a->why, sizeof(a->why),
+			    "%.0f entries a bucket at a full table make every lookup walk a long "
+			    "chain (seed 004 ran at 750); max/4 keeps it at 4. Writable only in "
+			    "the init netns; or at boot: 'options nf_conntrack hashsize=%llu' in "
+			    "/etc/modprobe.d/ (8 bytes a bucket: %s)",
+			    ct_model_entries_per_bucket(want, buckets), (unsigned long long)b,
+			    ct_fmt_size(b * 8, sz1, sizeof(sz1)));
 		}
-		if (ck->in.ct_timeout_s[CT_MST_TIME_WAIT] > CT_MODEL_TIMEWAIT_S && (a = adv_new(ck))) {
+		if (ck->in.ct_timeout_s[CT_MST_TIME_WAIT] > CT_MODEL_TIMEWAIT_S &&
+		    (a = adv_new(ck))) {
 			snprintf(a->line, sizeof(a->line),
 				 "net.netfilter.nf_conntrack_tcp_timeout_time_wait = 60");
-			snprintf(a->why, sizeof(a->why),
-				 "a finished connection holds its entry %g s, twice the socket's 60 s "
-				 "TIME_WAIT; 60 s halves the entries (seed 004) and doubles the "
-				 "conntrack limit. Per netns; optional",
-				 ck->in.ct_timeout_s[CT_MST_TIME_WAIT]);
+			snprintf(
+			    a->why, sizeof(a->why),
+			    "a finished connection holds its entry %g s, twice the socket's 60 s "
+			    "TIME_WAIT; 60 s halves the entries (seed 004) and doubles the "
+			    "conntrack limit. Per netns; optional",
+			    ck->in.ct_timeout_s[CT_MST_TIME_WAIT]);
 		}
 	}
 	if (hi->have_port_range && hi->port_hi - hi->port_lo + 1 < WIDE_RANGE &&
@@ -223,15 +229,15 @@ static void build_advice(struct check *ck)
 	if (hi->have_tw_reuse && hi->tw_reuse != 1 && (a = adv_new(ck))) {
 		snprintf(a->line, sizeof(a->line), "net.ipv4.tcp_tw_reuse = 1");
 		snprintf(a->why, sizeof(a->why),
-				 "tcp_tw_reuse=%d reuses TIME_WAIT ports %s; 1 lets outgoing "
-				 "connect() reuse a 4-tuple after %u ms: %.0f/s per destination "
-				 "instead of %.0f/s. Needs TCP timestamps on both ends; affects "
-				 "outgoing connections only (clients, proxies)",
-				 hi->tw_reuse, hi->tw_reuse == 2 ? "on loopback only" : "never",
-				 hi->reuse_delay_ms,
-				 (double)(ck->in.port_hi - ck->in.port_lo + 1) /
-					 (hi->reuse_delay_ms / 1000.0),
-				 (double)(ck->in.port_hi - ck->in.port_lo + 1) / CT_MODEL_TIMEWAIT_S);
+			 "tcp_tw_reuse=%d reuses TIME_WAIT ports %s; 1 lets outgoing "
+			 "connect() reuse a 4-tuple after %u ms: %.0f/s per destination "
+			 "instead of %.0f/s. Needs TCP timestamps on both ends; affects "
+			 "outgoing connections only (clients, proxies)",
+			 hi->tw_reuse, hi->tw_reuse == 2 ? "on loopback only" : "never",
+			 hi->reuse_delay_ms,
+			 (double)(ck->in.port_hi - ck->in.port_lo + 1) /
+			     (hi->reuse_delay_ms / 1000.0),
+			 (double)(ck->in.port_hi - ck->in.port_lo + 1) / CT_MODEL_TIMEWAIT_S);
 	}
 	if (hi->have_timestamps && hi->timestamps == 0 && (a = adv_new(ck))) {
 		snprintf(a->line, sizeof(a->line), "net.ipv4.tcp_timestamps = 1");
@@ -266,12 +272,14 @@ static void print_text(const struct check *ck)
 	printf("  net.ipv4.tcp_tw_reuse_delay = %u%s\n", hi->reuse_delay_ms,
 	       hi->have_reuse_delay ? "" : "  (no sysctl before 6.14: fixed at 1 s)");
 	if (hi->have_tw_buckets)
-		printf("  net.ipv4.tcp_max_tw_buckets = %llu\n", (unsigned long long)hi->tw_buckets);
+		printf("  net.ipv4.tcp_max_tw_buckets = %llu\n",
+		       (unsigned long long)hi->tw_buckets);
 	if (hi->have_somaxconn)
 		printf("  net.core.somaxconn = %d\n", hi->somaxconn);
 	if (hi->conntrack) {
 		printf("  net.netfilter.nf_conntrack_max = %llu\n", (unsigned long long)hi->ct_max);
-		printf("  net.netfilter.nf_conntrack_buckets = %llu  (%.1f entries a bucket when full)\n",
+		printf("  net.netfilter.nf_conntrack_buckets = %llu  (%.1f entries a bucket when "
+		       "full)\n",
 		       (unsigned long long)hi->ct_buckets,
 		       ct_model_entries_per_bucket(hi->ct_max, hi->ct_buckets));
 		printf("  net.netfilter.nf_conntrack_tcp_timeout_time_wait = %g\n",
@@ -284,7 +292,8 @@ static void print_text(const struct check *ck)
 		       "%llu; conntrack now %llu (%+.1f/s)%s\n",
 		       ck->interval_s, ck->active_cps, ck->passive_cps,
 		       (unsigned long long)ck->c1.tw, (unsigned long long)ck->c1.ct_count,
-		       ck->ct_growth_cps, ck->c1.ct_drop > ck->c0.ct_drop ? "; conntrack DROPPING" : "");
+		       ck->ct_growth_cps,
+		       ck->c1.ct_drop > ck->c0.ct_drop ? "; conntrack DROPPING" : "");
 	printf("\n  %-34s %10s %10s %9s %9s  %s\n", "LIMIT", "PREDICTED", "LOAD NOW", "HEADROOM",
 	       "IN USE", "FORMULA");
 	for (size_t i = 0; i < ck->nrows; i++) {
@@ -299,8 +308,8 @@ static void print_text(const struct check *ck)
 			snprintf(load, sizeof(load), "%.1f/s", r->load_cps);
 		fmt_pct(r->headroom, head, sizeof(head));
 		fmt_pct(r->occupancy, occ, sizeof(occ));
-		printf("%c %-34s %10s %10s %9s %9s  %s%s\n", r->l == b ? '*' : ' ', r->l->title, cps,
-		       load, head, occ, r->l->formula, r->l->estimate ? " (estimate)" : "");
+		printf("%c %-34s %10s %10s %9s %9s  %s%s\n", r->l == b ? '*' : ' ', r->l->title,
+		       cps, load, head, occ, r->l->formula, r->l->estimate ? " (estimate)" : "");
 	}
 	printf("  (client limits are per destination IP and port; load assumes one "
 	       "destination)\n");
@@ -314,7 +323,8 @@ static void print_text(const struct check *ck)
 
 			printf("  %s\n      %s", a->line, a->why);
 			if (a->mem_hi)
-				printf(" [memory: up to %s]", ct_fmt_size(a->mem_hi, s1, sizeof(s1)));
+				printf(" [memory: up to %s]",
+				       ct_fmt_size(a->mem_hi, s1, sizeof(s1)));
 			printf("\n");
 		}
 	} else {
@@ -339,11 +349,13 @@ static int print_json(const struct check *ck)
 		goto out;
 	json_object_set_new(set, "kernel", json_string(hi->kernel));
 	if (hi->have_mem_total)
-		json_object_set_new(set, "mem_total_bytes", json_integer((json_int_t)hi->mem_total));
+		json_object_set_new(set, "mem_total_bytes",
+				    json_integer((json_int_t)hi->mem_total));
 	if (hi->have_port_range)
 		json_object_set_new(set, "net.ipv4.ip_local_port_range",
 				    json_pack("[ii]", (int)hi->port_lo, (int)hi->port_hi));
-	json_object_set_new(set, "net.ipv4.ip_local_reserved_ports", json_string(hi->reserved_ports));
+	json_object_set_new(set, "net.ipv4.ip_local_reserved_ports",
+			    json_string(hi->reserved_ports));
 	if (hi->have_tw_reuse)
 		json_object_set_new(set, "net.ipv4.tcp_tw_reuse", json_integer(hi->tw_reuse));
 	json_object_set_new(set, "net.ipv4.tcp_tw_reuse_delay",
@@ -369,9 +381,11 @@ static int print_json(const struct check *ck)
 			if (hi->have_ct_timeout[s]) {
 				char key[96];
 
-				snprintf(key, sizeof(key), "net.netfilter.nf_conntrack_tcp_timeout_%s",
+				snprintf(key, sizeof(key),
+					 "net.netfilter.nf_conntrack_tcp_timeout_%s",
 					 ct_model_ct_state_name((enum ct_model_ct_state)s));
-				json_object_set_new(set, key, json_integer((json_int_t)hi->ct_timeout_s[s]));
+				json_object_set_new(set, key,
+						    json_integer((json_int_t)hi->ct_timeout_s[s]));
 			}
 	}
 	if (hi->have_hashsize)
@@ -379,14 +393,18 @@ static int print_json(const struct check *ck)
 	json_object_set_new(root, "settings", set);
 	set = NULL;
 
-	json_object_set_new(rates, "interval_s", ck->rates ? json_real(ck->interval_s) : json_null());
-	json_object_set_new(rates, "active_opens_per_s", ck->rates ? jnum(ck->active_cps) : json_null());
+	json_object_set_new(rates, "interval_s",
+			    ck->rates ? json_real(ck->interval_s) : json_null());
+	json_object_set_new(rates, "active_opens_per_s",
+			    ck->rates ? jnum(ck->active_cps) : json_null());
 	json_object_set_new(rates, "passive_opens_per_s",
 			    ck->rates ? jnum(ck->passive_cps) : json_null());
-	json_object_set_new(rates, "ct_growth_per_s", ck->rates ? jnum(ck->ct_growth_cps) : json_null());
+	json_object_set_new(rates, "ct_growth_per_s",
+			    ck->rates ? jnum(ck->ct_growth_cps) : json_null());
 	json_object_set_new(rates, "tw", json_integer((json_int_t)ck->c1.tw));
-	json_object_set_new(rates, "ct_count", ck->c1.have_ct ? json_integer((json_int_t)ck->c1.ct_count)
-							     : json_null());
+	json_object_set_new(rates, "ct_count",
+			    ck->c1.have_ct ? json_integer((json_int_t)ck->c1.ct_count)
+					   : json_null());
 	json_object_set_new(rates, "ct_drop_delta",
 			    json_integer((json_int_t)(ck->c1.ct_drop - ck->c0.ct_drop)));
 	json_object_set_new(rates, "tw_overflow_delta",
@@ -397,13 +415,13 @@ static int print_json(const struct check *ck)
 	for (size_t i = 0; i < ck->nrows; i++) {
 		const struct row *r = &ck->rows[i];
 
-		json_array_append_new(lims, json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:b,s:b}", "name",
-						      r->l->name, "formula", r->l->formula,
-						      "predicted_cps", jnum(r->l->predicted_cps),
-						      "load_cps", jnum(r->load_cps), "headroom_pct",
-						      jnum(r->headroom), "in_use_pct",
-						      jnum(r->occupancy), "load_from", r->load_from,
-						      "hard", r->l->hard, "estimate", r->l->estimate));
+		json_array_append_new(
+		    lims,
+		    json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:b,s:b}", "name", r->l->name,
+			      "formula", r->l->formula, "predicted_cps", jnum(r->l->predicted_cps),
+			      "load_cps", jnum(r->load_cps), "headroom_pct", jnum(r->headroom),
+			      "in_use_pct", jnum(r->occupancy), "load_from", r->load_from, "hard",
+			      r->l->hard, "estimate", r->l->estimate));
 	}
 	json_object_set_new(root, "limits", lims);
 	lims = NULL;
@@ -413,11 +431,11 @@ static int print_json(const struct check *ck)
 		json_object_set_new(root, "binding", b ? json_string(b->name) : json_null());
 	}
 	for (size_t i = 0; i < ck->nadv; i++)
-		json_array_append_new(adv, json_pack("{s:s,s:s,s:o}", "sysctl", ck->adv[i].line, "why",
-						     ck->adv[i].why, "memory_bytes_max",
-						     ck->adv[i].mem_hi
-							     ? json_integer((json_int_t)ck->adv[i].mem_hi)
-							     : json_null()));
+		json_array_append_new(
+		    adv, json_pack("{s:s,s:s,s:o}", "sysctl", ck->adv[i].line, "why",
+				   ck->adv[i].why, "memory_bytes_max",
+				   ck->adv[i].mem_hi ? json_integer((json_int_t)ck->adv[i].mem_hi)
+						     : json_null()));
 	json_object_set_new(root, "advice", adv);
 	adv = NULL;
 	if ((model = ct_model_to_json(&ck->in, &ck->res)))
@@ -439,10 +457,10 @@ out:
 int ct_cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"interval", required_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct check *ck;
 	uint64_t interval_ns = 3000000000ULL, t0, t1;
@@ -463,7 +481,8 @@ int ct_cmd_check(int argc, char **argv)
 				return CT_EXIT_USAGE;
 			}
 			if (interval_ns > 3600ULL * 1000000000ULL) {
-				ct_error("check: --interval %s is longer than an hour; use e.g. 3s", optarg);
+				ct_error("check: --interval %s is longer than an hour; use e.g. 3s",
+					 optarg);
 				return CT_EXIT_USAGE;
 			}
 			break;
@@ -471,13 +490,15 @@ int ct_cmd_check(int argc, char **argv)
 			usage(stdout);
 			return CT_EXIT_OK;
 		default:
-			ct_error("check: unknown or incomplete option '%s' (try 'ctload check --help')",
-				 argv[optind - 1]);
+			ct_error(
+			    "check: unknown or incomplete option '%s' (try 'ctload check --help')",
+			    argv[optind - 1]);
 			return CT_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		ct_error("check: unexpected argument '%s' (try 'ctload check --help')", argv[optind]);
+		ct_error("check: unexpected argument '%s' (try 'ctload check --help')",
+			 argv[optind]);
 		return CT_EXIT_USAGE;
 	}
 	if (!(ck = calloc(1, sizeof(*ck)))) {
@@ -485,7 +506,8 @@ int ct_cmd_check(int argc, char **argv)
 		return CT_EXIT_ENV;
 	}
 	if (ct_hostinfo_read(&ck->hi, NULL) < 0) {
-		ct_error("check: cannot read this host's settings under /proc/sys; is procfs mounted?");
+		ct_error(
+		    "check: cannot read this host's settings under /proc/sys; is procfs mounted?");
 		rc = CT_EXIT_ENV;
 		goto out;
 	}
@@ -510,9 +532,12 @@ int ct_cmd_check(int argc, char **argv)
 	ck->interval_s = (double)(t1 - t0) / 1e9;
 	ck->rates = interval_ns > 0 && ck->interval_s > 0.05;
 	if (ck->rates) {
-		ck->active_cps = (double)(ck->c1.active_opens - ck->c0.active_opens) / ck->interval_s;
-		ck->passive_cps = (double)(ck->c1.passive_opens - ck->c0.passive_opens) / ck->interval_s;
-		ck->ct_growth_cps = ((double)ck->c1.ct_count - (double)ck->c0.ct_count) / ck->interval_s;
+		ck->active_cps =
+		    (double)(ck->c1.active_opens - ck->c0.active_opens) / ck->interval_s;
+		ck->passive_cps =
+		    (double)(ck->c1.passive_opens - ck->c0.passive_opens) / ck->interval_s;
+		ck->ct_growth_cps =
+		    ((double)ck->c1.ct_count - (double)ck->c0.ct_count) / ck->interval_s;
 	}
 	ct_model_input_defaults(&ck->in);
 	ct_hostinfo_to_model(&ck->hi, &ck->in);
@@ -520,8 +545,9 @@ int ct_cmd_check(int argc, char **argv)
 	ck->in.closer = CT_MCLOSE_CLIENT;
 	ck->in.many_peers = true;
 	if (ct_model_compute(&ck->in, &ck->res) < 0) {
-		ct_error("check: this host's settings make no sense to the model (port range %u-%u)",
-			 ck->in.port_lo, ck->in.port_hi);
+		ct_error(
+		    "check: this host's settings make no sense to the model (port range %u-%u)",
+		    ck->in.port_lo, ck->in.port_hi);
 		rc = CT_EXIT_ENV;
 		goto out;
 	}

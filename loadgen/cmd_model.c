@@ -29,7 +29,8 @@ static void usage(FILE *out)
 		"Values come from the kernel defaults of a new network namespace (topology =\n"
 		"lab; global keys such as nf_conntrack_max from this host) or from this host's\n"
 		"live settings (topology = host), then from the scenario's [sysctl.*] sections.\n\n"
-		"  --set K=V   override a scenario key, e.g. --set sysctl.client.net.ipv4.tcp_tw_reuse=1\n"
+		"  --set K=V   override a scenario key, e.g. --set "
+		"sysctl.client.net.ipv4.tcp_tw_reuse=1\n"
 		"  --json      print the model as JSON (the form summary.json records)\n"
 		"  -h, --help  this text\n\n"
 		"Exit: 0 printed, 2 bad usage or scenario. See ctload(1).\n");
@@ -45,8 +46,7 @@ static void fmt_cps(double v, char *buf, size_t len)
 
 static void print_table(const struct ct_model_input *in, const struct ct_model_result *r)
 {
-	printf("  %-34s %10s %10s %7s  %s\n", "LIMIT", "PREDICTED", "CAPACITY", "HELD",
-	       "FORMULA");
+	printf("  %-34s %10s %10s %7s  %s\n", "LIMIT", "PREDICTED", "CAPACITY", "HELD", "FORMULA");
 	for (int i = 0; i < CT_LIMIT_N; i++) {
 		const struct ct_limit *l = &r->limits[i];
 		char title[64], cps[32], cap[32], held[32];
@@ -75,10 +75,10 @@ static void print_table(const struct ct_model_input *in, const struct ct_model_r
 int ct_cmd_model(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"set", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"set", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ct_scenario_err err = {{0}};
 	struct ct_scenario *sc = NULL;
@@ -113,8 +113,9 @@ int ct_cmd_model(int argc, char **argv)
 			rc = CT_EXIT_OK;
 			goto out;
 		default:
-			ct_error("model: unknown or incomplete option '%s' (try 'ctload model --help')",
-				 argv[optind - 1]);
+			ct_error(
+			    "model: unknown or incomplete option '%s' (try 'ctload model --help')",
+			    argv[optind - 1]);
 			goto out;
 		}
 	}
@@ -146,7 +147,8 @@ int ct_cmd_model(int argc, char **argv)
 		if (j && root && srcs) {
 			char *save = NULL;
 
-			for (char *t = strtok_r(src, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+			for (char *t = strtok_r(src, "\n", &save); t;
+			     t = strtok_r(NULL, "\n", &save))
 				json_array_append_new(srcs, json_string(t));
 			json_object_set_new(root, "scenario", json_string(argv[optind]));
 			json_object_set_new(root, "model", j);

@@ -21,7 +21,7 @@ enum nkind { N_CMP, N_AND, N_OR, N_NOT };
 struct node {
 	enum nkind kind;
 	struct node *a, *b; /* AND/OR: both; NOT: a */
-	size_t var;         /* CMP: index into ct_expr.vars */
+	size_t var;	    /* CMP: index into ct_expr.vars */
 	enum op op;
 	double value;
 	enum vkind vk;
@@ -52,7 +52,7 @@ struct parser {
 };
 
 static void perr(struct parser *ps, const char *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void perr(struct parser *ps, const char *at, const char *fmt, ...)
 {
@@ -108,8 +108,7 @@ static bool accept_kw(struct parser *ps, const char *kw, const char *sym)
 		ps->p += n;
 		return true;
 	}
-	if (sym && strncmp(ps->p, sym, strlen(sym)) == 0 &&
-	    !(sym[0] == '!' && ps->p[1] == '=')) {
+	if (sym && strncmp(ps->p, sym, strlen(sym)) == 0 && !(sym[0] == '!' && ps->p[1] == '=')) {
 		ps->p += strlen(sym);
 		return true;
 	}
@@ -234,7 +233,7 @@ static struct node *parse_cmp(struct parser *ps)
 		const char *s;
 		enum op op;
 	} ops[] = {{">=", OP_GE}, {"<=", OP_LE}, {"==", OP_EQ}, {"!=", OP_NE},
-		   {">", OP_GT},  {"<", OP_LT},  {"=", OP_EQ}};
+		   {">", OP_GT},  {"<", OP_LT},	 {"=", OP_EQ}};
 	const char *name, *at;
 	size_t nlen, vlen;
 	struct node *n;
@@ -245,9 +244,11 @@ static struct node *parse_cmp(struct parser *ps)
 	name = ps->p;
 	if (!is_name_start(*name)) {
 		if (*name == '\0')
-			perr(ps, name, "expected a condition such as 'errors > 0.1%%', found the end");
+			perr(ps, name,
+			     "expected a condition such as 'errors > 0.1%%', found the end");
 		else
-			perr(ps, name, "expected a variable name such as 'connect.p99', found '%.*s'",
+			perr(ps, name,
+			     "expected a variable name such as 'connect.p99', found '%.*s'",
 			     (int)(word_len(name) ? word_len(name) : 1), name);
 		return NULL;
 	}
@@ -255,7 +256,8 @@ static struct node *parse_cmp(struct parser *ps)
 	while (is_name_char(name[nlen]))
 		nlen++;
 	if (is_keyword(name, nlen)) {
-		perr(ps, name, "expected a variable name, found the keyword '%.*s'", (int)nlen, name);
+		perr(ps, name, "expected a variable name, found the keyword '%.*s'", (int)nlen,
+		     name);
 		return NULL;
 	}
 	ps->p += nlen;
@@ -279,11 +281,15 @@ static struct node *parse_cmp(struct parser *ps)
 		size_t wl = word_len(at);
 
 		if (*at == '\0')
-			perr(ps, at, "expected a comparison operator (> >= < <= == !=) after '%.*s', "
-				     "found the end", (int)nlen, name);
+			perr(ps, at,
+			     "expected a comparison operator (> >= < <= == !=) after '%.*s', "
+			     "found the end",
+			     (int)nlen, name);
 		else
-			perr(ps, at, "expected a comparison operator (> >= < <= == !=) after '%.*s', "
-				     "found '%.*s'", (int)nlen, name, (int)(wl ? wl : 1), at);
+			perr(ps, at,
+			     "expected a comparison operator (> >= < <= == !=) after '%.*s', "
+			     "found '%.*s'",
+			     (int)nlen, name, (int)(wl ? wl : 1), at);
 		goto fail;
 	}
 	skip_blanks(ps);
@@ -295,12 +301,13 @@ static struct node *parse_cmp(struct parser *ps)
 	vlen = word_len(ps->p);
 	if (vlen == 0 || !(isdigit((unsigned char)*ps->p) || *ps->p == '.')) {
 		if (*at == '\0')
-			perr(ps, at, "expected a value after '%.*s %s', found the end", (int)nlen, name,
-			     op_text[n->op]);
+			perr(ps, at, "expected a value after '%.*s %s', found the end", (int)nlen,
+			     name, op_text[n->op]);
 		else
-			perr(ps, at, "expected a value such as 900ms, 0.1%%, 20000/s or 2k after "
-				     "'%.*s %s', found '%.*s'", (int)nlen, name, op_text[n->op],
-			     (int)(vlen ? vlen : 1), at);
+			perr(ps, at,
+			     "expected a value such as 900ms, 0.1%%, 20000/s or 2k after "
+			     "'%.*s %s', found '%.*s'",
+			     (int)nlen, name, op_text[n->op], (int)(vlen ? vlen : 1), at);
 		goto fail;
 	}
 	if (vlen >= sizeof(tok)) {
@@ -348,10 +355,12 @@ static struct node *parse_unary(struct parser *ps)
 		skip_blanks(ps);
 		if (*ps->p != ')') {
 			if (*ps->p)
-				perr(ps, ps->p, "expected ')' to close the '(' at column %d, found '%c'",
+				perr(ps, ps->p,
+				     "expected ')' to close the '(' at column %d, found '%c'",
 				     (int)(open - ps->text) + 1, *ps->p);
 			else
-				perr(ps, ps->p, "expected ')' to close the '(' at column %d, found the end",
+				perr(ps, ps->p,
+				     "expected ')' to close the '(' at column %d, found the end",
 				     (int)(open - ps->text) + 1);
 			free_node(inner);
 			return NULL;
@@ -601,7 +610,8 @@ static int eval_node(struct evalctx *ec, const struct node *n, bool *res, struct
 		return 0;
 	case N_AND:
 	case N_OR:
-		if ((rc = eval_node(ec, n->a, &ra, &wa)) < 0 || (rc = eval_node(ec, n->b, &rb, &wb)) < 0)
+		if ((rc = eval_node(ec, n->a, &ra, &wa)) < 0 ||
+		    (rc = eval_node(ec, n->b, &rb, &wb)) < 0)
 			goto out;
 		*res = n->kind == N_AND ? ra && rb : ra || rb;
 		/* Keep only the operands that decided the result. */

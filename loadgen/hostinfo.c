@@ -7,8 +7,8 @@
 #include <string.h>
 
 static const char *const ct_state_files[CT_MST_N] = {
-	"syn_sent", "syn_recv", "established", "fin_wait",
-	"close_wait", "last_ack", "time_wait", "close",
+    "syn_sent",	  "syn_recv", "established", "fin_wait",
+    "close_wait", "last_ack", "time_wait",   "close",
 };
 
 /* Read a small file under root into buf, without the trailing newline. */
@@ -81,11 +81,13 @@ int ct_hostinfo_read(struct ct_hostinfo *hi, const char *root)
 		hi->reuse_delay_ms = 1000; /* fixed at 1 s before 6.14 */
 	}
 	hi->have_timestamps = read_int(root, "proc/sys/net/ipv4/tcp_timestamps", &hi->timestamps);
-	hi->have_tw_buckets = read_u64(root, "proc/sys/net/ipv4/tcp_max_tw_buckets", &hi->tw_buckets);
-	hi->have_fin_timeout = read_int(root, "proc/sys/net/ipv4/tcp_fin_timeout", &hi->fin_timeout);
+	hi->have_tw_buckets =
+	    read_u64(root, "proc/sys/net/ipv4/tcp_max_tw_buckets", &hi->tw_buckets);
+	hi->have_fin_timeout =
+	    read_int(root, "proc/sys/net/ipv4/tcp_fin_timeout", &hi->fin_timeout);
 	hi->have_somaxconn = read_int(root, "proc/sys/net/core/somaxconn", &hi->somaxconn);
 	hi->have_syn_backlog =
-		read_int(root, "proc/sys/net/ipv4/tcp_max_syn_backlog", &hi->max_syn_backlog);
+	    read_int(root, "proc/sys/net/ipv4/tcp_max_syn_backlog", &hi->max_syn_backlog);
 	got += hi->have_tw_reuse + hi->have_tw_buckets + hi->have_somaxconn;
 
 	hi->conntrack = read_u64(root, "proc/sys/net/netfilter/nf_conntrack_max", &hi->ct_max);
@@ -95,7 +97,8 @@ int ct_hostinfo_read(struct ct_hostinfo *hi, const char *root)
 		for (int s = 0; s < CT_MST_N; s++) {
 			char rel[128];
 
-			snprintf(rel, sizeof(rel), "proc/sys/net/netfilter/nf_conntrack_tcp_timeout_%s",
+			snprintf(rel, sizeof(rel),
+				 "proc/sys/net/netfilter/nf_conntrack_tcp_timeout_%s",
 				 ct_state_files[s]);
 			if (read_u64(root, rel, &v)) {
 				hi->have_ct_timeout[s] = true;
@@ -103,7 +106,8 @@ int ct_hostinfo_read(struct ct_hostinfo *hi, const char *root)
 			}
 		}
 	}
-	hi->have_hashsize = read_u64(root, "sys/module/nf_conntrack/parameters/hashsize", &hi->hashsize);
+	hi->have_hashsize =
+	    read_u64(root, "sys/module/nf_conntrack/parameters/hashsize", &hi->hashsize);
 
 	{
 		char path[512], line[256];
@@ -231,7 +235,8 @@ int ct_hostinfo_counters(struct ct_host_counters *c, const char *root)
 			char *save = NULL, *t;
 			int i = 0;
 
-			for (t = strtok_r(hdr, " \n", &save); t; t = strtok_r(NULL, " \n", &save), i++) {
+			for (t = strtok_r(hdr, " \n", &save); t;
+			     t = strtok_r(NULL, " \n", &save), i++) {
 				if (!strcmp(t, "drop"))
 					i_drop = i;
 				else if (!strcmp(t, "early_drop"))
@@ -244,7 +249,8 @@ int ct_hostinfo_counters(struct ct_host_counters *c, const char *root)
 			char *save = NULL, *t;
 			int i = 0;
 
-			for (t = strtok_r(line, " \n", &save); t; t = strtok_r(NULL, " \n", &save), i++) {
+			for (t = strtok_r(line, " \n", &save); t;
+			     t = strtok_r(NULL, " \n", &save), i++) {
 				uint64_t x = strtoull(t, NULL, 16);
 
 				if (i == i_drop)
@@ -288,7 +294,8 @@ int ct_hostinfo_listen_ports(const char *root, uint16_t *ports, size_t max, size
 			char local[64], remote[64], *colon;
 			unsigned st, port;
 
-			if (sscanf(line, " %*s %63s %63s %x", local, remote, &st) != 3 || st != 0x0A)
+			if (sscanf(line, " %*s %63s %63s %x", local, remote, &st) != 3 ||
+			    st != 0x0A)
 				continue;
 			if (!(colon = strrchr(local, ':')) || sscanf(colon + 1, "%x", &port) != 1 ||
 			    port > 65535)

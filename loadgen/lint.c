@@ -25,11 +25,10 @@ static const struct {
 	uint16_t port;
 	const char *what;
 } well_known[] = {
-	{2181, "zookeeper"},  {2379, "etcd"},           {3306, "mysql"},
-	{5432, "postgresql"}, {5672, "amqp"},           {6379, "redis"},
-	{8080, "http-alt"},   {8443, "https-alt"},      {9090, "prometheus"},
-	{9092, "kafka"},      {9100, "node_exporter"},  {9200, "elasticsearch"},
-	{10250, "kubelet"},   {11211, "memcached"},     {27017, "mongodb"},
+    {2181, "zookeeper"},  {2379, "etcd"},	{3306, "mysql"},	 {5432, "postgresql"},
+    {5672, "amqp"},	  {6379, "redis"},	{8080, "http-alt"},	 {8443, "https-alt"},
+    {9090, "prometheus"}, {9092, "kafka"},	{9100, "node_exporter"}, {9200, "elasticsearch"},
+    {10250, "kubelet"},	  {11211, "memcached"}, {27017, "mongodb"},
 };
 
 /* The last assignment of a key, as sysctl.d applies them. */
@@ -55,9 +54,18 @@ struct ct_lint {
 const char *ct_lint_code_name(enum ct_lint_code c)
 {
 	static const char *const names[] = {
-		"syntax",   "unknown",      "removed",     "legacy",
-		"misunderstood", "bad-value", "hashsize",  "ratio",
-		"port-overlap", "port-parity", "reuse-no-timestamps", "duplicate",
+	    "syntax",
+	    "unknown",
+	    "removed",
+	    "legacy",
+	    "misunderstood",
+	    "bad-value",
+	    "hashsize",
+	    "ratio",
+	    "port-overlap",
+	    "port-parity",
+	    "reuse-no-timestamps",
+	    "duplicate",
 	};
 
 	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
@@ -169,8 +177,8 @@ static bool exists_in_proc(const struct ct_lint *l, const char *key)
 
 	if (strpbrk(key, "*?["))
 		return true;
-	o = (size_t)snprintf(path, sizeof(path), "%s/sys/", l->opts.proc_root ? l->opts.proc_root
-									    : "/proc");
+	o = (size_t)snprintf(path, sizeof(path), "%s/sys/",
+			     l->opts.proc_root ? l->opts.proc_root : "/proc");
 	for (const char *k = key; *k && o + 1 < sizeof(path); k++)
 		path[o++] = *k == '.' ? '/' : *k;
 	path[o] = '\0';
@@ -228,10 +236,11 @@ static void lint_line(struct ct_lint *l, const char *file, int line, char *p, st
 	/* Other modprobe.d directives, when a modprobe.d file is linted too. */
 	{
 		static const char *const kw[] = {"blacklist", "install", "remove", "alias",
-						 "softdep", "include", NULL};
+						 "softdep",   "include", NULL};
 
 		for (const char *const *w = kw; *w; w++)
-			if (strncmp(p, *w, strlen(*w)) == 0 && isspace((unsigned char)p[strlen(*w)]))
+			if (strncmp(p, *w, strlen(*w)) == 0 &&
+			    isspace((unsigned char)p[strlen(*w)]))
 				return;
 	}
 	if (*p == '-') {
@@ -263,8 +272,11 @@ static void lint_line(struct ct_lint *l, const char *file, int line, char *p, st
 		if (strcmp((*seen)[i].key, key) == 0) {
 			if (strcmp((*seen)[i].value, val) != 0 &&
 			    (f = add(l, file, line, key, CT_LINT_DUPLICATE))) {
-				SET(f->msg, "%s is set again (line %d set it to '%.60s'): only this '%.60s' "
-					    "takes effect", key, (*seen)[i].line, (*seen)[i].value, val);
+				SET(f->msg,
+				    "%s is set again (line %d set it to '%.60s'): only this "
+				    "'%.60s' "
+				    "takes effect",
+				    key, (*seen)[i].line, (*seen)[i].value, val);
 				SET(f->fix, "keep one line for %s", key);
 			}
 			snprintf((*seen)[i].value, sizeof((*seen)[i].value), "%s", val);
@@ -288,8 +300,9 @@ checked_dup:
 		if ((f = add(l, file, line, key, CT_LINT_REMOVED))) {
 			SET(f->msg, "%s %s", key, rem->why);
 			if (strstr(key, "tcp_tw_recycle"))
-				SET(f->fix, "delete the line; on hosts that open the connections use "
-					    "net.ipv4.tcp_tw_reuse = 1");
+				SET(f->fix,
+				    "delete the line; on hosts that open the connections use "
+				    "net.ipv4.tcp_tw_reuse = 1");
 			else
 				SET(f->fix, "delete the line");
 		}
@@ -297,8 +310,9 @@ checked_dup:
 	}
 	if ((leg = ct_sysctl_key_legacy(key))) {
 		if ((f = add(l, file, line, key, CT_LINT_LEGACY))) {
-			SET(f->msg, "%s is an old name (ip_conntrack, Linux 2.6) that current kernels do "
-				    "not have: sysctl fails on it%s and nothing is set",
+			SET(f->msg,
+			    "%s is an old name (ip_conntrack, Linux 2.6) that current kernels do "
+			    "not have: sysctl fails on it%s and nothing is set",
 			    key, ignore_errors ? " (silently, with the leading '-')" : "");
 			SET(f->fix, "%s = %s", leg->modern, val);
 		}
@@ -312,8 +326,8 @@ checked_dup:
 		if (!(f = add(l, file, line, key, CT_LINT_UNKNOWN)))
 			return;
 		near = ct_sysctl_key_nearest(key);
-		SET(f->msg, "unknown sysctl %s: this kernel has no /proc/sys entry for it%s%s%s", key,
-		    near ? " (did you mean " : "", near ? near->name : "", near ? "?)" : "");
+		SET(f->msg, "unknown sysctl %s: this kernel has no /proc/sys entry for it%s%s%s",
+		    key, near ? " (did you mean " : "", near ? near->name : "", near ? "?)" : "");
 		if (near)
 			SET(f->fix, "%s = %s", near->name, val);
 		else
@@ -323,34 +337,42 @@ checked_dup:
 	if (ct_sysctl_key_check_value(k, val, norm, sizeof(norm), why, sizeof(why)) < 0) {
 		if ((f = add(l, file, line, key, CT_LINT_BAD_VALUE))) {
 			SET(f->msg, "%s", why);
-			SET(f->fix, "a value in %lld..%lld%s%s", k->min, k->max, k->unit[0] ? " " : "",
-			    k->unit);
+			SET(f->fix, "a value in %lld..%lld%s%s", k->min, k->max,
+			    k->unit[0] ? " " : "", k->unit);
 		}
 		return;
 	}
 
 	if (!strcmp(k->name, "net.ipv4.tcp_fin_timeout")) {
 		if ((f = add(l, file, line, key, CT_LINT_MISUNDERSTOOD))) {
-			SET(f->msg, "tcp_fin_timeout bounds only an orphaned FIN_WAIT_2 socket; it %s",
+			SET(f->msg,
+			    "tcp_fin_timeout bounds only an orphaned FIN_WAIT_2 socket; it %s",
 			    k->note);
-			SET(f->fix, "TIME_WAIT cannot be shortened: use net.ipv4.tcp_tw_reuse = 1 on the "
-				    "host that connects, or let the server close first");
+			SET(f->fix,
+			    "TIME_WAIT cannot be shortened: use net.ipv4.tcp_tw_reuse = 1 on the "
+			    "host that connects, or let the server close first");
 		}
 	} else if (!strcmp(k->name, "net.ipv4.tcp_max_tw_buckets")) {
 		if (strtoll(norm, NULL, 10) < LOW_TW_BUCKETS &&
 		    (f = add(l, file, line, key, CT_LINT_MISUNDERSTOOD))) {
-			SET(f->msg, "tcp_max_tw_buckets %s frees nothing: past it closing sockets skip "
-				    "TIME_WAIT without an error (%s)", norm, k->note);
-			SET(f->fix, "leave the default (ehash/2); fix the rate of short connections, the "
-				    "port range or tcp_tw_reuse instead");
+			SET(f->msg,
+			    "tcp_max_tw_buckets %s frees nothing: past it closing sockets skip "
+			    "TIME_WAIT without an error (%s)",
+			    norm, k->note);
+			SET(f->fix,
+			    "leave the default (ehash/2); fix the rate of short connections, the "
+			    "port range or tcp_tw_reuse instead");
 		}
 	} else if (!strcmp(k->name, "net.netfilter.nf_conntrack_buckets")) {
 		if ((f = add(l, file, line, key, CT_LINT_HASHSIZE))) {
-			SET(f->msg, "the conntrack hash size is writable only from the init netns "
-				    "(read-only in containers) and only once nf_conntrack is loaded, "
-				    "which at boot is often after sysctl ran");
-			SET(f->fix, "options nf_conntrack hashsize=%.20s in /etc/modprobe.d/nf_conntrack.conf "
-				    "(now: echo %.20s > /sys/module/nf_conntrack/parameters/hashsize)",
+			SET(f->msg,
+			    "the conntrack hash size is writable only from the init netns "
+			    "(read-only in containers) and only once nf_conntrack is loaded, "
+			    "which at boot is often after sysctl ran");
+			SET(f->fix,
+			    "options nf_conntrack hashsize=%.20s in "
+			    "/etc/modprobe.d/nf_conntrack.conf "
+			    "(now: echo %.20s > /sys/module/nf_conntrack/parameters/hashsize)",
 			    norm, norm);
 		}
 		remember(&l->buckets, file, line, norm);
@@ -459,7 +481,8 @@ static void check_ratio(struct ct_lint *l)
 		bfrom = "";
 	}
 	max = l->ct_max.set ? strtoull(l->ct_max.value, NULL, 10) : 0;
-	if (l->opts.live && (!max || !buckets) && ct_hostinfo_read(&hi, NULL) == 0 && hi.conntrack) {
+	if (l->opts.live && (!max || !buckets) && ct_hostinfo_read(&hi, NULL) == 0 &&
+	    hi.conntrack) {
 		if (!max) {
 			max = hi.ct_max;
 			snprintf(live_note, sizeof(live_note), " (this host's nf_conntrack_max)");
@@ -472,13 +495,14 @@ static void check_ratio(struct ct_lint *l)
 		return;
 	where = l->ct_max.set ? &l->ct_max : l->buckets.set ? &l->buckets : &l->hashsize_opt;
 	if (!(f = add(l, where->file, where->line,
-		      where == &l->ct_max ? "net.netfilter.nf_conntrack_max"
-					  : where == &l->buckets ? "net.netfilter.nf_conntrack_buckets"
-								 : "hashsize",
+		      where == &l->ct_max    ? "net.netfilter.nf_conntrack_max"
+		      : where == &l->buckets ? "net.netfilter.nf_conntrack_buckets"
+					     : "hashsize",
 		      CT_LINT_RATIO)))
 		return;
-	SET(f->msg, "nf_conntrack_max %llu%s over %llu buckets (%s) is %.0f entries a bucket at a "
-		    "full table: every lookup walks that chain (seed 004's 12262144 / 16384 gave 750)",
+	SET(f->msg,
+	    "nf_conntrack_max %llu%s over %llu buckets (%s) is %.0f entries a bucket at a "
+	    "full table: every lookup walks that chain (seed 004's 12262144 / 16384 gave 750)",
 	    (unsigned long long)max, live_note, (unsigned long long)buckets, bfrom,
 	    ct_model_entries_per_bucket(max, buckets));
 	SET(f->fix, "options nf_conntrack hashsize=%llu (max/4, at most %d entries a bucket)",
@@ -495,10 +519,12 @@ static void check_ports(struct ct_lint *l)
 
 	if (!l->port_range.set || sscanf(l->port_range.value, "%u %u", &lo, &hi) != 2)
 		return;
-	if ((lo % 2) == (hi % 2) && (f = add(l, l->port_range.file, l->port_range.line,
-					      "net.ipv4.ip_local_port_range", CT_LINT_PORT_PARITY))) {
-		SET(f->msg, "both ends of %u-%u are %s: connect() takes one parity first and bind() "
-			    "the other, and the kernel asks for ends of different parity",
+	if ((lo % 2) == (hi % 2) &&
+	    (f = add(l, l->port_range.file, l->port_range.line, "net.ipv4.ip_local_port_range",
+		     CT_LINT_PORT_PARITY))) {
+		SET(f->msg,
+		    "both ends of %u-%u are %s: connect() takes one parity first and bind() "
+		    "the other, and the kernel asks for ends of different parity",
 		    lo, hi, lo % 2 ? "odd" : "even");
 		SET(f->fix, "net.ipv4.ip_local_port_range = %u %u", lo, hi % 2 ? hi : hi - 1);
 	}
@@ -512,25 +538,28 @@ static void check_ports(struct ct_lint *l)
 				what = well_known[i].what;
 				hit = true;
 			}
-		if (!hit && bsearch(&(uint16_t){(uint16_t)p}, l->listen, l->nlisten, sizeof(uint16_t),
-				    cmp_u16)) {
+		if (!hit && bsearch(&(uint16_t){(uint16_t)p}, l->listen, l->nlisten,
+				    sizeof(uint16_t), cmp_u16)) {
 			what = "listening here now";
 			hit = true;
 		}
-		if (!hit || (l->reserved.set && ct_model_ports_in_list(l->reserved.value, p, p) > 0))
+		if (!hit ||
+		    (l->reserved.set && ct_model_ports_in_list(l->reserved.value, p, p) > 0))
 			continue;
 		if (o < sizeof(list))
-			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u (%s)", nfound ? ", " : "", p,
-					      what);
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u (%s)",
+					      nfound ? ", " : "", p, what);
 		if (po < sizeof(ports))
-			po += (size_t)snprintf(ports + po, sizeof(ports) - po, "%s%u", nfound ? "," : "", p);
+			po += (size_t)snprintf(ports + po, sizeof(ports) - po, "%s%u",
+					       nfound ? "," : "", p);
 		nfound++;
 	}
 	if (!nfound || !(f = add(l, l->port_range.file, l->port_range.line,
 				 "net.ipv4.ip_local_port_range", CT_LINT_PORT_OVERLAP)))
 		return;
-	SET(f->msg, "the ephemeral range %u-%u covers port%s services listen on: %s; connect() can "
-		    "take one before the service binds it (Address already in use)",
+	SET(f->msg,
+	    "the ephemeral range %u-%u covers port%s services listen on: %s; connect() can "
+	    "take one before the service binds it (Address already in use)",
 	    lo, hi, nfound > 1 ? "s" : "", list);
 	SET(f->fix, "net.ipv4.ip_local_reserved_ports = %s (or start the range above them)", ports);
 }
@@ -545,8 +574,9 @@ static void check_reuse(struct ct_lint *l)
 	if (!(f = add(l, l->tw_reuse.file, l->tw_reuse.line, "net.ipv4.tcp_tw_reuse",
 		      CT_LINT_REUSE_NO_TS)))
 		return;
-	SET(f->msg, "tcp_tw_reuse reuses a TIME_WAIT 4-tuple only when TCP timestamps are on, and "
-		    "%s:%d turns them off: this line does nothing",
+	SET(f->msg,
+	    "tcp_tw_reuse reuses a TIME_WAIT 4-tuple only when TCP timestamps are on, and "
+	    "%s:%d turns them off: this line does nothing",
 	    l->timestamps.file, l->timestamps.line);
 	SET(f->fix, "net.ipv4.tcp_timestamps = 1");
 }

@@ -18,14 +18,14 @@
 #include <stdint.h>
 
 enum ct_lint_code {
-	CT_LINT_SYNTAX,        /* not KEY = VALUE */
+	CT_LINT_SYNTAX,	       /* not KEY = VALUE */
 	CT_LINT_UNKNOWN,       /* no such sysctl */
 	CT_LINT_REMOVED,       /* tcp_tw_recycle ... */
-	CT_LINT_LEGACY,        /* net.ipv4.netfilter.ip_conntrack_max ... */
+	CT_LINT_LEGACY,	       /* net.ipv4.netfilter.ip_conntrack_max ... */
 	CT_LINT_MISUNDERSTOOD, /* tcp_fin_timeout is not TIME_WAIT ... */
 	CT_LINT_BAD_VALUE,     /* out of range, malformed */
 	CT_LINT_HASHSIZE,      /* nf_conntrack_buckets through sysctl */
-	CT_LINT_RATIO,         /* too many entries a bucket */
+	CT_LINT_RATIO,	       /* too many entries a bucket */
 	CT_LINT_PORT_OVERLAP,  /* ephemeral range over listening ports */
 	CT_LINT_PORT_PARITY,   /* range ends of the same parity */
 	CT_LINT_REUSE_NO_TS,   /* tcp_tw_reuse without timestamps */
@@ -44,7 +44,7 @@ struct ct_lint_finding {
 
 struct ct_lint_opts {
 	const char *proc_root; /* "/proc" when NULL; /proc/sys/... tells real keys */
-	bool live;             /* also use this host's listening ports and table size */
+	bool live;	       /* also use this host's listening ports and table size */
 	/* listening ports to check ranges against besides the well-known ones
 	 * (tests; with live, the host's are added) */
 	const uint16_t *listen;

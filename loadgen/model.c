@@ -14,12 +14,12 @@
 
 /* Where connect() cost starts to grow, as a share of the range held in
  * TIME_WAIT (the band is 50-70 %; see docs/MODEL.md). */
-#define CLIFF_LOW 0.5
+#define CLIFF_LOW  0.5
 #define CLIFF_HIGH 0.7
 
 static const char *const state_names[CT_MST_N] = {
-	"syn_sent", "syn_recv", "established", "fin_wait",
-	"close_wait", "last_ack", "time_wait", "close",
+    "syn_sent",	  "syn_recv", "established", "fin_wait",
+    "close_wait", "last_ack", "time_wait",   "close",
 };
 
 /* [net/netfilter/nf_conntrack_proto_tcp.c] */
@@ -139,8 +139,8 @@ static const char *plural(double n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-static void limit_init(struct ct_limit *l, enum ct_limit_id id, const char *name,
-		       const char *title, bool hard)
+static void limit_init(struct ct_limit *l, enum ct_limit_id id, const char *name, const char *title,
+		       bool hard)
 {
 	memset(l, 0, sizeof(*l));
 	l->id = id;
@@ -189,9 +189,10 @@ static void client_ports(const struct ct_model_input *in, struct ct_limit *l, do
 		return;
 	}
 	if (in->explicit_bind && in->timestamps) {
-		setf(l->note, sizeof(l->note),
-		     "bind() to an explicit port then connect() reuses a TIME_WAIT 4-tuple at once, "
-		     "whatever tcp_tw_reuse says (timestamps are on)");
+		setf(
+		    l->note, sizeof(l->note),
+		    "bind() to an explicit port then connect() reuses a TIME_WAIT 4-tuple at once, "
+		    "whatever tcp_tw_reuse says (timestamps are on)");
 		return;
 	}
 	if ((double)in->tw_buckets_client < cap && !reuse) {
@@ -210,15 +211,19 @@ static void client_ports(const struct ct_model_input *in, struct ct_limit *l, do
 		setf(l->note, sizeof(l->note),
 		     "tcp_tw_reuse=%d%s: a TIME_WAIT 4-tuple is reused once older than "
 		     "tcp_tw_reuse_delay (%u ms); past it connect() fails with EADDRNOTAVAIL",
-		     in->tw_reuse, in->tw_reuse == 2 ? " (loopback target)" : "", in->reuse_delay_ms);
+		     in->tw_reuse, in->tw_reuse == 2 ? " (loopback target)" : "",
+		     in->reuse_delay_ms);
 	else if (reuse_on(in))
 		setf(l->note, sizeof(l->note),
 		     "tcp_tw_reuse is on but TCP timestamps are off, so no 4-tuple can be reused: "
-		     "each port stays 60 s in TIME_WAIT; past it connect() fails with EADDRNOTAVAIL");
+		     "each port stays 60 s in TIME_WAIT; past it connect() fails with "
+		     "EADDRNOTAVAIL");
 	else
 		setf(l->note, sizeof(l->note),
-		     "tcp_tw_reuse=%d%s: each port stays 60 s in TIME_WAIT (TCP_TIMEWAIT_LEN); past it "
-		     "connect() fails with EADDRNOTAVAIL. The whole range counts: connect() tries one "
+		     "tcp_tw_reuse=%d%s: each port stays 60 s in TIME_WAIT (TCP_TIMEWAIT_LEN); "
+		     "past it "
+		     "connect() fails with EADDRNOTAVAIL. The whole range counts: connect() tries "
+		     "one "
 		     "parity first, then the other",
 		     in->tw_reuse, in->tw_reuse == 2 ? " (loopback only; this target is not)" : "");
 }
@@ -275,7 +280,8 @@ static void conntrack(const struct ct_model_input *in, struct ct_limit *l, doubl
 	setf(l->note, sizeof(l->note),
 	     "conntrack on the %s; every finished connection holds an entry %g s in %s "
 	     "(entries = min(rate x %g s, %.0f tuples)); past it the kernel logs \"nf_conntrack: "
-	     "table full, dropping packet\", SYNs are dropped and connect() retries at whole seconds",
+	     "table full, dropping packet\", SYNs are dropped and connect() retries at whole "
+	     "seconds",
 	     ct_model_ct_where_name(in->ct_where), timer, state_names[st], timer, tuples);
 }
 
@@ -298,14 +304,16 @@ static void nat_ports(const struct ct_model_input *in, struct ct_limit *l, doubl
 	}
 	if (tuples <= cap && isfinite(tuples)) {
 		setf(l->note, sizeof(l->note),
-		     "only %.0f distinct client 4-tuples for %.0f NAT ones: NAT keeps the source port "
+		     "only %.0f distinct client 4-tuples for %.0f NAT ones: NAT keeps the source "
+		     "port "
 		     "while the tuple stays unique, so it never runs out",
 		     tuples, cap);
 		return;
 	}
 	limit_set(l, cap, timer);
-	setf(l->formula, sizeof(l->formula), "%.0f ports (%d-%d) x %u NAT %s x %.0f %s / %s timeout %g s",
-	     per, CT_MODEL_NAT_PORT_LO, CT_MODEL_NAT_PORT_HI, in->nat_ips,
+	setf(l->formula, sizeof(l->formula),
+	     "%.0f ports (%d-%d) x %u NAT %s x %.0f %s / %s timeout %g s", per,
+	     CT_MODEL_NAT_PORT_LO, CT_MODEL_NAT_PORT_HI, in->nat_ips,
 	     plural(in->nat_ips, "IP", "IPs"), dests, plural(dests, "destination", "destinations"),
 	     state_names[st], timer);
 	setf(l->note, sizeof(l->note),
@@ -327,7 +335,8 @@ static void tw_buckets(const struct ct_model_input *in, struct ct_limit *l, bool
 		return;
 	}
 	limit_set(l, (double)b, CT_MODEL_TIMEWAIT_S);
-	setf(l->formula, sizeof(l->formula), "tcp_max_tw_buckets %llu / 60 s", (unsigned long long)b);
+	setf(l->formula, sizeof(l->formula), "tcp_max_tw_buckets %llu / 60 s",
+	     (unsigned long long)b);
 	setf(l->note, sizeof(l->note),
 	     "past it closing sockets skip TIME_WAIT: no error, TcpExt TCPTimeWaitOverflow grows "
 	     "and nothing is logged; the protection TIME_WAIT gives is lost");
@@ -354,12 +363,13 @@ static void backlog(const struct ct_model_input *in, struct ct_limit *l)
 	l->timer_s = eff / in->accept_cps;
 	setf(l->formula, sizeof(l->formula), "measured accept rate %.0f/s (queue of %d)",
 	     in->accept_cps, eff);
-	setf(l->note, sizeof(l->note),
-	     "past it the accept queue fills, then SYNs are dropped (ListenOverflows, ListenDrops)");
+	setf(
+	    l->note, sizeof(l->note),
+	    "past it the accept queue fills, then SYNs are dropped (ListenOverflows, ListenDrops)");
 }
 
-static void cliff(const struct ct_model_input *in, const struct ct_limit *ports,
-		  struct ct_limit *l, double *cliff_cps)
+static void cliff(const struct ct_model_input *in, const struct ct_limit *ports, struct ct_limit *l,
+		  double *cliff_cps)
 {
 	limit_init(l, CT_LIMIT_CONNECT_CLIFF, "connect_cliff", "connect() port search cliff",
 		   false);
@@ -367,7 +377,8 @@ static void cliff(const struct ct_model_input *in, const struct ct_limit *ports,
 	*cliff_cps = 0;
 	if (!ports->applies) {
 		setf(l->note, sizeof(l->note),
-		     "the client's ports do not fill with TIME_WAIT, so connect() finds one at once");
+		     "the client's ports do not fill with TIME_WAIT, so connect() finds one at "
+		     "once");
 		return;
 	}
 	limit_set(l, ports->capacity * CLIFF_LOW, ports->timer_s);
@@ -413,8 +424,8 @@ int ct_model_compute(const struct ct_model_input *in, struct ct_model_result *ou
 			l->load_pct = in->rate / l->predicted_cps * 100.0;
 			if (in->rate > l->predicted_cps && !l->estimate)
 				l->fill_s = i == CT_LIMIT_BACKLOG
-						    ? l->capacity / (in->rate - l->predicted_cps)
-						    : l->capacity / in->rate;
+						? l->capacity / (in->rate - l->predicted_cps)
+						: l->capacity / in->rate;
 		}
 		if (l->hard && l->predicted_cps < best) {
 			best = l->predicted_cps;
@@ -451,8 +462,8 @@ int ct_model_infer(double rate, double t_fail_s, double timer_s, double *capacit
 	return 0;
 }
 
-size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_result *r,
-			char *buf, size_t len)
+size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_result *r, char *buf,
+			size_t len)
 {
 	struct {
 		char *s;
@@ -461,14 +472,14 @@ size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_r
 	const struct ct_limit *l = ct_model_binding(r);
 	char tmp[640];
 
-#define ADD(...)                                                                          \
-	do {                                                                              \
-		if (b.used + 1 < b.len) {                                                 \
-			int n_ = snprintf(b.s + b.used, b.len - b.used, __VA_ARGS__);     \
-			if (n_ > 0)                                                       \
-				b.used = b.used + (size_t)n_ < b.len ? b.used + (size_t)n_ \
-								      : b.len - 1;         \
-		}                                                                         \
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		if (b.used + 1 < b.len) {                                                          \
+			int n_ = snprintf(b.s + b.used, b.len - b.used, __VA_ARGS__);              \
+			if (n_ > 0)                                                                \
+				b.used =                                                           \
+				    b.used + (size_t)n_ < b.len ? b.used + (size_t)n_ : b.len - 1; \
+		}                                                                                  \
 	} while (0)
 
 	if (!buf || len == 0)
@@ -480,42 +491,48 @@ size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_r
 	} else {
 		switch (l->id) {
 		case CT_LIMIT_CLIENT_PORTS:
-			snprintf(tmp, sizeof(tmp),
-				 "Each client IP has %u ports for each of the %.0f destination(s); after "
-				 "the client closes, a port stays %s, so the clients can open at most "
-				 "%.0f / %g = %.1f connections per second before connect() fails with "
-				 "EADDRNOTAVAIL.",
-				 range_ports(in), l->capacity / ((double)range_ports(in) * in->clients),
-				 l->timer_s < CT_MODEL_TIMEWAIT_S
-					 ? "unusable only until tcp_tw_reuse_delay has passed"
-					 : "60 s in TIME_WAIT",
-				 l->capacity, l->timer_s, l->predicted_cps);
+			snprintf(
+			    tmp, sizeof(tmp),
+			    "Each client IP has %u ports for each of the %.0f destination(s); "
+			    "after "
+			    "the client closes, a port stays %s, so the clients can open at most "
+			    "%.0f / %g = %.1f connections per second before connect() fails with "
+			    "EADDRNOTAVAIL.",
+			    range_ports(in), l->capacity / ((double)range_ports(in) * in->clients),
+			    l->timer_s < CT_MODEL_TIMEWAIT_S
+				? "unusable only until tcp_tw_reuse_delay has passed"
+				: "60 s in TIME_WAIT",
+			    l->capacity, l->timer_s, l->predicted_cps);
 			break;
 		case CT_LIMIT_CONNTRACK:
 			snprintf(tmp, sizeof(tmp),
-				 "Every finished connection keeps a conntrack entry %g s (%s); the table "
-				 "holds %.0f entries, so it fills above %.0f / %g = %.1f connections per "
+				 "Every finished connection keeps a conntrack entry %g s (%s); the "
+				 "table "
+				 "holds %.0f entries, so it fills above %.0f / %g = %.1f "
+				 "connections per "
 				 "second, then the kernel drops SYNs (\"table full\").",
 				 l->timer_s, state_names[end_state(in)], l->capacity, l->capacity,
 				 l->timer_s, l->predicted_cps);
 			break;
 		case CT_LIMIT_NAT_PORTS:
-			snprintf(tmp, sizeof(tmp),
-				 "NAT maps every connection to one of %.0f source ports per (NAT IP, "
-				 "destination), held as long as the conntrack entry (%g s): at most "
-				 "%.0f / %g = %.1f connections per second.",
-				 l->capacity, l->timer_s, l->capacity, l->timer_s, l->predicted_cps);
+			snprintf(
+			    tmp, sizeof(tmp),
+			    "NAT maps every connection to one of %.0f source ports per (NAT IP, "
+			    "destination), held as long as the conntrack entry (%g s): at most "
+			    "%.0f / %g = %.1f connections per second.",
+			    l->capacity, l->timer_s, l->capacity, l->timer_s, l->predicted_cps);
 			break;
 		default:
-			snprintf(tmp, sizeof(tmp), "%s: %s = %.1f connections per second.", l->title,
-				 l->formula, l->predicted_cps);
+			snprintf(tmp, sizeof(tmp), "%s: %s = %.1f connections per second.",
+				 l->title, l->formula, l->predicted_cps);
 			break;
 		}
 		ADD("Binding limit: %s at %.1f/s. %s\n", l->title, l->predicted_cps, tmp);
 	}
 	if (r->cliff_cps > 0)
 		ADD("Before that wall, connect() slows as the range fills with TIME_WAIT: expect "
-		    "latency and client CPU to climb from about %.0f/s (estimate: %.0f-%.0f%% of the "
+		    "latency and client CPU to climb from about %.0f/s (estimate: %.0f-%.0f%% of "
+		    "the "
 		    "wall).\n",
 		    r->cliff_cps, CLIFF_LOW * 100, CLIFF_HIGH * 100);
 	if (in->rate > 0 && l) {
@@ -641,8 +658,7 @@ static bool host_like(const struct ct_scenario *sc, enum ct_sysctl_scope scope)
 	return sc->scenario.topology == CT_TOPO_HOST && scope != CT_SYSCTL_HOST;
 }
 
-static const char *lookup(const struct ct_scenario *sc, enum ct_sysctl_scope scope,
-			  const char *key)
+static const char *lookup(const struct ct_scenario *sc, enum ct_sysctl_scope scope, const char *key)
 {
 	const char *v = sysctl_get(sc, scope, key);
 
@@ -689,8 +705,10 @@ int ct_model_input_from_scenario(struct ct_model_input *in, const struct ct_scen
 		}
 		if (hi->have_tw_buckets) {
 			in->tw_buckets_client = in->tw_buckets_server = hi->tw_buckets;
-			src_add(&src, "tcp_max_tw_buckets %llu: the host's (a new netns also gets ehash/2)\n",
-				(unsigned long long)hi->tw_buckets);
+			src_add(
+			    &src,
+			    "tcp_max_tw_buckets %llu: the host's (a new netns also gets ehash/2)\n",
+			    (unsigned long long)hi->tw_buckets);
 		}
 		src_add(&src, "other per-netns keys: kernel defaults of a new netns\n");
 	} else {
@@ -728,8 +746,8 @@ int ct_model_input_from_scenario(struct ct_model_input *in, const struct ct_scen
 		}
 	}
 	in->server_ports = sc->server.port_hi >= sc->server.port_lo
-				   ? (unsigned)(sc->server.port_hi - sc->server.port_lo + 1)
-				   : 1;
+			       ? (unsigned)(sc->server.port_hi - sc->server.port_lo + 1)
+			       : 1;
 	if (host && sc->server.target) {
 		const char *colon = strrchr(sc->server.target, ':');
 		uint16_t lo, hi2;
@@ -766,7 +784,8 @@ int ct_model_input_from_scenario(struct ct_model_input *in, const struct ct_scen
 			in->port_lo = sc->load.port_lo;
 			in->port_hi = sc->load.port_hi;
 			in->reserved_in_range = 0;
-			src_add(&src, "client ports %u-%u: [load] ports\n", in->port_lo, in->port_hi);
+			src_add(&src, "client ports %u-%u: [load] ports\n", in->port_lo,
+				in->port_hi);
 		}
 		in->explicit_bind = sc->load.ports == CT_PORTS_BIND;
 	}
@@ -801,11 +820,12 @@ int ct_model_input_from_scenario(struct ct_model_input *in, const struct ct_scen
 	for (int s = 0; s < CT_MST_N; s++) {
 		char key[96];
 
-		snprintf(key, sizeof(key), "net.netfilter.nf_conntrack_tcp_timeout_%s", state_names[s]);
+		snprintf(key, sizeof(key), "net.netfilter.nf_conntrack_tcp_timeout_%s",
+			 state_names[s]);
 		if (get_u64(lookup(sc, ctscope, key), &u)) {
 			in->ct_timeout_s[s] = (double)u;
-			src_add(&src, "conntrack %s timeout %llu s: scenario [sysctl.%s]\n", state_names[s],
-				(unsigned long long)u, scope_names[ctscope]);
+			src_add(&src, "conntrack %s timeout %llu s: scenario [sysctl.%s]\n",
+				state_names[s], (unsigned long long)u, scope_names[ctscope]);
 		}
 	}
 	return 0;
@@ -825,7 +845,8 @@ static json_t *jnum(double v)
 
 json_t *ct_model_to_json(const struct ct_model_input *in, const struct ct_model_result *r)
 {
-	json_t *root = json_object(), *arr = json_array(), *inp = json_object(), *to = json_object();
+	json_t *root = json_object(), *arr = json_array(), *inp = json_object(),
+	       *to = json_object();
 	const struct ct_limit *b = ct_model_binding(r);
 	int bad = 0;
 

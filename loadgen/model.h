@@ -24,7 +24,7 @@ struct ct_hostinfo;
 enum ct_model_closer {
 	CT_MCLOSE_CLIENT, /* client sends FIN first: TIME_WAIT on the client */
 	CT_MCLOSE_SERVER, /* server sends FIN first: TIME_WAIT on the server */
-	CT_MCLOSE_RST,    /* a RST ends it: no TIME_WAIT, conntrack entry -> CLOSE */
+	CT_MCLOSE_RST,	  /* a RST ends it: no TIME_WAIT, conntrack entry -> CLOSE */
 };
 
 /* Where conntrack tracks the connections. */
@@ -58,19 +58,19 @@ enum ct_model_ct_state {
  * defaults (KERNEL.md); callers override what they know. */
 struct ct_model_input {
 	/* client */
-	unsigned port_lo, port_hi; /* ip_local_port_range (or [load] ports = range) */
+	unsigned port_lo, port_hi;  /* ip_local_port_range (or [load] ports = range) */
 	unsigned reserved_in_range; /* ip_local_reserved_ports inside the range */
-	int tw_reuse;              /* 0 off, 1 on, 2 loopback only */
-	bool loopback;             /* the target is 127.0.0.0/8 or ::1 */
-	unsigned reuse_delay_ms;   /* tcp_tw_reuse_delay; 1000 before 6.14 */
-	bool timestamps;           /* tcp_timestamps on both ends (reuse needs them) */
-	bool explicit_bind;        /* [load] ports = bind: bind() then connect() */
-	unsigned clients;          /* client source IPs, >= 1 */
+	int tw_reuse;		    /* 0 off, 1 on, 2 loopback only */
+	bool loopback;		    /* the target is 127.0.0.0/8 or ::1 */
+	unsigned reuse_delay_ms;    /* tcp_tw_reuse_delay; 1000 before 6.14 */
+	bool timestamps;	    /* tcp_timestamps on both ends (reuse needs them) */
+	bool explicit_bind;	    /* [load] ports = bind: bind() then connect() */
+	unsigned clients;	    /* client source IPs, >= 1 */
 	/* server */
 	unsigned server_ips;   /* >= 1 */
 	unsigned server_ports; /* distinct destination ports, >= 1 */
-	int backlog;           /* listen() backlog asked for */
-	int somaxconn;         /* caps the backlog */
+	int backlog;	       /* listen() backlog asked for */
+	int somaxconn;	       /* caps the backlog */
 	double accept_cps;     /* measured accept rate, 0 = not measured */
 	/* who closes */
 	enum ct_model_closer closer;
@@ -78,9 +78,9 @@ struct ct_model_input {
 	uint64_t tw_buckets_client, tw_buckets_server;
 	/* conntrack */
 	enum ct_model_ct_where ct_where;
-	uint64_t ct_max;                   /* nf_conntrack_max */
-	uint64_t ct_buckets;               /* nf_conntrack_buckets (for advice) */
-	double ct_timeout_s[CT_MST_N];     /* nf_conntrack_tcp_timeout_* */
+	uint64_t ct_max;	       /* nf_conntrack_max */
+	uint64_t ct_buckets;	       /* nf_conntrack_buckets (for advice) */
+	double ct_timeout_s[CT_MST_N]; /* nf_conntrack_tcp_timeout_* */
 	/* NAT on the path (masquerade/SNAT) */
 	bool nat;
 	unsigned nat_ips; /* >= 1 when nat */
@@ -106,22 +106,22 @@ struct ct_limit {
 	enum ct_limit_id id;
 	const char *name;     /* stable: "client_ports", "conntrack", ... (summary.json) */
 	const char *title;    /* for people: "client ports (TIME_WAIT)" */
-	bool applies;         /* false: cannot bind here; note says why */
-	bool hard;            /* past it connections fail; soft = degrade or change silently */
-	bool estimate;        /* a rule of thumb, not an exact count */
+	bool applies;	      /* false: cannot bind here; note says why */
+	bool hard;	      /* past it connections fail; soft = degrade or change silently */
+	bool estimate;	      /* a rule of thumb, not an exact count */
 	double predicted_cps; /* capacity / timer_s; 0 when !applies */
 	double capacity;      /* ports, entries or sockets */
-	double timer_s;       /* how long one connection holds one unit */
+	double timer_s;	      /* how long one connection holds one unit */
 	char formula[200];    /* the arithmetic with the numbers: "28232 ports / 60 s" */
-	char note[320];       /* why it applies or not, what happens past it */
+	char note[320];	      /* why it applies or not, what happens past it */
 	/* with input.rate > 0 */
 	double load_pct; /* rate / predicted_cps x 100 */
-	double fill_s;   /* rate above the limit: seconds until capacity is used, else 0 */
+	double fill_s;	 /* rate above the limit: seconds until capacity is used, else 0 */
 };
 
 struct ct_model_result {
 	struct ct_limit limits[CT_LIMIT_N];
-	int binding;      /* index of the lowest applicable hard limit, -1 if none */
+	int binding;	  /* index of the lowest applicable hard limit, -1 if none */
 	double cliff_cps; /* estimate where connect() starts to slow, 0 if n/a */
 	/* distinct 4-tuples the client can use (bounds conntrack entries) */
 	double tuples;
@@ -167,7 +167,7 @@ uint64_t ct_model_advise_ct_max(uint64_t ram_bytes, bool round_pow2);
 uint64_t ct_model_advise_buckets(uint64_t ct_max, unsigned per_bucket);
 /* Memory of a table: entries x bytes_per_entry + buckets x 8. KERNEL.md
  * measures ~256 B an entry, seed 000 says 400 (slabinfo). */
-#define CT_MODEL_ENTRY_BYTES_LOW 256
+#define CT_MODEL_ENTRY_BYTES_LOW  256
 #define CT_MODEL_ENTRY_BYTES_HIGH 400
 uint64_t ct_model_table_bytes(uint64_t ct_max, uint64_t buckets, unsigned bytes_per_entry);
 /* Average entries per bucket at a full table. */
@@ -182,8 +182,8 @@ json_t *ct_model_to_json(const struct ct_model_input *in, const struct ct_model_
 /* The arithmetic of the binding limit (and the cliff, and the offered rate
  * against it) in words, one sentence a line, for `ctload model` and the
  * report. Returns the length written (truncated to len). */
-size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_result *r,
-			char *buf, size_t len);
+size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_result *r, char *buf,
+			size_t len);
 
 /* How many ports of lo..hi a port list ("8080,9000-9010", as in
  * ip_local_reserved_ports) covers; -EINVAL when malformed. */

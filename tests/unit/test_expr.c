@@ -13,9 +13,8 @@ struct var {
 
 /* Values a run would hand over: seconds, fractions, per-second rates. */
 static const struct var vars[] = {
-	{"connect.p99", 1.2},  {"errors", 0.0025}, {"ct.drop", 0},
-	{"threshold", 21000},  {"rate", 500},      {"tw", 28232},
-	{"mem", 65536},
+    {"connect.p99", 1.2}, {"errors", 0.0025}, {"ct.drop", 0}, {"threshold", 21000},
+    {"rate", 500},	  {"tw", 28232},      {"mem", 65536},
 };
 
 static int lookup(void *ctx, const char *name, double *value)
@@ -97,8 +96,8 @@ Test(expr, or_and_not_parentheses_precedence)
 Test(expr, lists_variables_once_in_order)
 {
 	char err[128];
-	struct ct_expr *e = ct_expr_parse("errors > 0.1% or ct.drop > 0 or errors > 1%", err,
-					  sizeof(err));
+	struct ct_expr *e =
+	    ct_expr_parse("errors > 0.1% or ct.drop > 0 or errors > 1%", err, sizeof(err));
 
 	cr_assert_not_null(e, "%s", err);
 	cr_assert_eq(ct_expr_var_count(e), 2);

@@ -14,7 +14,10 @@ struct want {
 	const char *code;
 };
 
-#define END {0, NULL, NULL}
+#define END                                                                                        \
+	{                                                                                          \
+		0, NULL, NULL                                                                      \
+	}
 
 static void expect_exactly(const char *file, const struct want *want)
 {
@@ -44,8 +47,8 @@ static void expect_exactly(const char *file, const struct want *want)
 		cr_expect_eq(f->line, want[i].line, "%s finding %zu: line %d, want %d", file, i,
 			     f->line, want[i].line);
 		cr_expect_str_eq(f->key, want[i].key, "%s:%d", file, f->line);
-		cr_expect_str_eq(ct_lint_code_name(f->code), want[i].code, "%s:%d %s", file, f->line,
-				 f->key);
+		cr_expect_str_eq(ct_lint_code_name(f->code), want[i].code, "%s:%d %s", file,
+				 f->line, f->key);
 		cr_expect(f->msg[0] && f->fix[0], "%s:%d has a message and a fix", file, f->line);
 	}
 	ct_lint_free(l);
@@ -61,12 +64,12 @@ Test(lint, clean_file_has_no_findings)
 Test(lint, seed000_legacy_names_hashsize_parity_and_memcached_port)
 {
 	static const struct want w[] = {
-		{4, "net.ipv4.netfilter.ip_conntrack_max", "legacy"},
-		{5, "net.ipv4.netfilter.ip_conntrack_buckets", "legacy"},
-		{5, "net.netfilter.nf_conntrack_buckets", "hashsize"},
-		{6, "net.ipv4.ip_local_port_range", "port-parity"},
-		{6, "net.ipv4.ip_local_port_range", "port-overlap"}, /* 5000-65000 covers 11211 */
-		END,
+	    {4, "net.ipv4.netfilter.ip_conntrack_max", "legacy"},
+	    {5, "net.ipv4.netfilter.ip_conntrack_buckets", "legacy"},
+	    {5, "net.netfilter.nf_conntrack_buckets", "hashsize"},
+	    {6, "net.ipv4.ip_local_port_range", "port-parity"},
+	    {6, "net.ipv4.ip_local_port_range", "port-overlap"}, /* 5000-65000 covers 11211 */
+	    END,
 	};
 
 	expect_exactly("seed000.conf", w);
@@ -75,10 +78,10 @@ Test(lint, seed000_legacy_names_hashsize_parity_and_memcached_port)
 Test(lint, seed002_fin_timeout_legacy_and_recycle)
 {
 	static const struct want w[] = {
-		{2, "net.ipv4.tcp_fin_timeout", "misunderstood"},
-		{3, "net.ipv4.netfilter.ip_conntrack_max", "legacy"},
-		{6, "net.ipv4.tcp_tw_recycle", "removed"}, /* written with slashes */
-		END,
+	    {2, "net.ipv4.tcp_fin_timeout", "misunderstood"},
+	    {3, "net.ipv4.netfilter.ip_conntrack_max", "legacy"},
+	    {6, "net.ipv4.tcp_tw_recycle", "removed"}, /* written with slashes */
+	    END,
 	};
 
 	expect_exactly("seed002.conf", w);
@@ -87,9 +90,9 @@ Test(lint, seed002_fin_timeout_legacy_and_recycle)
 Test(lint, seed003_sixteen_entries_a_bucket)
 {
 	static const struct want w[] = {
-		{3, "net.netfilter.nf_conntrack_max", "ratio"},
-		{4, "net.netfilter.nf_conntrack_buckets", "hashsize"},
-		END,
+	    {3, "net.netfilter.nf_conntrack_max", "ratio"},
+	    {4, "net.netfilter.nf_conntrack_buckets", "hashsize"},
+	    END,
 	};
 
 	expect_exactly("seed003.conf", w);
@@ -98,8 +101,8 @@ Test(lint, seed003_sixteen_entries_a_bucket)
 Test(lint, seed003_modprobe_hashsize_counts_for_the_ratio)
 {
 	static const struct want w[] = {
-		{4, "net.netfilter.nf_conntrack_max", "ratio"},
-		END,
+	    {4, "net.netfilter.nf_conntrack_max", "ratio"},
+	    END,
 	};
 
 	expect_exactly("seed003-modprobe.conf", w);
@@ -108,9 +111,9 @@ Test(lint, seed003_modprobe_hashsize_counts_for_the_ratio)
 Test(lint, seed004_750_entries_a_bucket)
 {
 	static const struct want w[] = {
-		{2, "net.netfilter.nf_conntrack_max", "ratio"},
-		{3, "net.netfilter.nf_conntrack_buckets", "hashsize"},
-		END,
+	    {2, "net.netfilter.nf_conntrack_max", "ratio"},
+	    {3, "net.netfilter.nf_conntrack_buckets", "hashsize"},
+	    END,
 	};
 
 	expect_exactly("seed004.conf", w);
@@ -126,16 +129,16 @@ Test(lint, seed004_recommended_is_clean)
 Test(lint, planted_problems)
 {
 	static const struct want w[] = {
-		{2, "net.ipv4.tcp_tw_resue", "unknown"},
-		{3, "net.ipv4.tcp_tw_reuse", "bad-value"},
-		{4, "", "syntax"},
-		{5, "net.ipv4.tcp_max_tw_buckets", "misunderstood"},
-		{6, "net.ipv4.tcp_tw_reuse", "duplicate"},
-		{6, "net.ipv4.tcp_tw_reuse", "reuse-no-timestamps"},
-		{9, "net.core.somaxconn", "duplicate"},
-		{10, "net.ipv4.ip_local_port_range", "port-overlap"},
-		{11, "net.netfilter.nf_conntrack_count", "removed"},
-		END,
+	    {2, "net.ipv4.tcp_tw_resue", "unknown"},
+	    {3, "net.ipv4.tcp_tw_reuse", "bad-value"},
+	    {4, "", "syntax"},
+	    {5, "net.ipv4.tcp_max_tw_buckets", "misunderstood"},
+	    {6, "net.ipv4.tcp_tw_reuse", "duplicate"},
+	    {6, "net.ipv4.tcp_tw_reuse", "reuse-no-timestamps"},
+	    {9, "net.core.somaxconn", "duplicate"},
+	    {10, "net.ipv4.ip_local_port_range", "port-overlap"},
+	    {11, "net.netfilter.nf_conntrack_count", "removed"},
+	    END,
 	};
 
 	expect_exactly("planted.conf", w);
@@ -188,8 +191,9 @@ Test(lint, modprobe_directives_are_not_syntax_errors)
 {
 	struct ct_lint *l = ct_lint_new(NULL);
 
-	lint_text(l, "blacklist nf_conntrack_ftp\ninstall foo /bin/true\nalias x y\n"
-		     "options nf_conntrack hashsize=1024\nnet.netfilter.nf_conntrack_max = 65536\n");
+	lint_text(l,
+		  "blacklist nf_conntrack_ftp\ninstall foo /bin/true\nalias x y\n"
+		  "options nf_conntrack hashsize=1024\nnet.netfilter.nf_conntrack_max = 65536\n");
 	/* 65536 / 1024 = 64 entries a bucket */
 	cr_assert_eq(ct_lint_count(l), 1);
 	cr_expect_eq(ct_lint_at(l, 0)->code, CT_LINT_RATIO);

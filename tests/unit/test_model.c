@@ -72,8 +72,10 @@ Test(model, seed_hash_ratios)
 	/* seed 004's 64 GB advice: 4194304 / 1048576 = 4, "about 1.2 GB" which
 	 * lies between the 256 B and 400 B an entry estimates */
 	cr_expect_eq(ct_model_entries_per_bucket(4194304, 1048576), 4.0);
-	cr_expect_lt(ct_model_table_bytes(4194304, 1048576, CT_MODEL_ENTRY_BYTES_LOW), 1200000000ULL);
-	cr_expect_gt(ct_model_table_bytes(4194304, 1048576, CT_MODEL_ENTRY_BYTES_HIGH), 1200000000ULL);
+	cr_expect_lt(ct_model_table_bytes(4194304, 1048576, CT_MODEL_ENTRY_BYTES_LOW),
+		     1200000000ULL);
+	cr_expect_gt(ct_model_table_bytes(4194304, 1048576, CT_MODEL_ENTRY_BYTES_HIGH),
+		     1200000000ULL);
 	/* seed 000: 1,000,000 entries at 400 bytes = 400 MB */
 	cr_expect_eq(ct_model_table_bytes(1000000, 0, 400), 400000000ULL);
 }
@@ -95,7 +97,7 @@ Test(model, kernel_default_buckets_from_ram)
 	cr_expect_eq(ct_model_kernel_default_buckets(24683620ULL * 1024), 262144); /* this host */
 	cr_expect_eq(ct_model_kernel_default_buckets(2048 * MiB), 65536);
 	cr_expect_eq(ct_model_kernel_default_buckets(512 * MiB), 4096); /* RAM/16KiB/8 */
-	cr_expect_eq(ct_model_kernel_default_buckets(64 * MiB), 1024);  /* floor */
+	cr_expect_eq(ct_model_kernel_default_buckets(64 * MiB), 1024);	/* floor */
 }
 
 /* Lab case (a): tw_reuse=1, 400 client ports, delay 1000 ms -> 400/s */
@@ -194,8 +196,8 @@ Test(model, reserved_ports_leave_the_pool)
 
 	ct_model_input_defaults(&in);
 	in.tw_reuse = 0;
-	in.reserved_in_range = (unsigned)ct_model_ports_in_list("8080, 40000-40999,61000", 32768,
-								 60999);
+	in.reserved_in_range =
+	    (unsigned)ct_model_ports_in_list("8080, 40000-40999,61000", 32768, 60999);
 	cr_expect_eq(in.reserved_in_range, 1000);
 	r = run(&in);
 	cr_expect_eq(lim(&r, CT_LIMIT_CLIENT_PORTS)->capacity, 27232);
