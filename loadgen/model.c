@@ -843,6 +843,19 @@ static json_t *jnum(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
+json_t *ct_model_threshold_json(double measured_cps, const struct ct_model_result *r)
+{
+	const struct ct_limit *b = ct_model_binding(r);
+
+	return json_pack("{s:o,s:o,s:o,s:o}", "measured_cps",
+			 measured_cps > 0 ? jnum(measured_cps) : json_null(), "predicted_cps",
+			 b ? jnum(b->predicted_cps) : json_null(), "binding_limit",
+			 b ? json_string(b->name) : json_null(), "error_pct",
+			 b && measured_cps > 0
+			     ? jnum(ct_model_error_pct(measured_cps, b->predicted_cps))
+			     : json_null());
+}
+
 json_t *ct_model_to_json(const struct ct_model_input *in, const struct ct_model_result *r)
 {
 	json_t *root = json_object(), *arr = json_array(), *inp = json_object(),

@@ -179,6 +179,12 @@ double ct_model_entries_per_bucket(uint64_t ct_max, uint64_t buckets);
  * NULL on allocation failure. */
 json_t *ct_model_to_json(const struct ct_model_input *in, const struct ct_model_result *r);
 
+/* The model's part of one summary.json thresholds[] entry: {measured_cps,
+ * predicted_cps, binding_limit, error_pct}; the last three are null when no
+ * limit binds (measured_cps null when measured <= 0). NULL on allocation
+ * failure. */
+json_t *ct_model_threshold_json(double measured_cps, const struct ct_model_result *r);
+
 /* The arithmetic of the binding limit (and the cliff, and the offered rate
  * against it) in words, one sentence a line, for `ctload model` and the
  * report. Returns the length written (truncated to len). */

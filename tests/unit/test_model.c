@@ -395,3 +395,20 @@ Test(model, json_names_the_binding_limit)
 		     40000);
 	json_decref(j);
 }
+
+Test(model, threshold_entry_for_summary_json)
+{
+	struct ct_model_input in;
+	struct ct_model_result r;
+	json_t *j;
+
+	lab_a(&in);
+	r = run(&in);
+	j = ct_model_threshold_json(380, &r);
+	cr_assert_not_null(j);
+	cr_expect_eq(json_real_value(json_object_get(j, "measured_cps")), 380);
+	cr_expect_eq(json_real_value(json_object_get(j, "predicted_cps")), 400);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "binding_limit")), "client_ports");
+	cr_expect(fabs(json_real_value(json_object_get(j, "error_pct")) + 5) < 1e-9);
+	json_decref(j);
+}
