@@ -107,6 +107,30 @@ static int open_listener(const struct ct_srv_config *cfg, uint16_t port)
 	return fd;
 }
 
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct ct_worker *w = arg;
+
+	for (size_t p = 0; p < w->nlisten; p++)
+		event_add(&w->listen_evs[p], NULL);
+}
+
+/* Out of descriptors: a level-triggered listener would spin on EMFILE, so
+ * the worker's listeners rest 100 ms (the kernel backlog holds the rest). */
+static void pause_accepting(struct ct_worker *w, int err)
+{
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+
+	if (!w->warned_nofile) {
+		ct_warn("accept: %s; raise the open-files limit (ulimit -n) or lower --max-conns",
+			strerror(err));
+		w->warned_nofile = true;
+	}
+	for (size_t p = 0; p < w->nlisten; p++)
+		event_del(&w->listen_evs[p]);
+	evtimer_add(&w->accept_pause_ev, &tv);
+}
+
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct ct_worker *w = arg;
@@ -118,9 +142,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
-				ct_warn("accept: %s; raise the open-files limit (ulimit -n) or "
-					"lower --max-conns",
-					strerror(errno));
+				pause_accepting(w, errno);
 			return;
 		}
 		n = __atomic_add_fetch(&srv->curr_conns, 1, __ATOMIC_RELAXED);
@@ -236,6 +258,8 @@ struct ct_srv *ct_srv_new(const struct ct_srv_config *cfg)
 		w->listen_evs = calloc(nports, sizeof(*w->listen_evs));
 		if (!w->base || !w->listen_evs)
 			goto fail;
+		evtimer_assign(&w->stall_ev, w->base, on_stall, w);
+		evtimer_assign(&w->accept_pause_ev, w->base, on_accept_resume, w);
 		for (size_t p = 0; p < nports; p++) {
 			int fd = open_listener(cfg, (uint16_t)(cfg->port_lo + p));
 
@@ -249,7 +273,6 @@ struct ct_srv *ct_srv_new(const struct ct_srv_config *cfg)
 			event_add(&w->listen_evs[p], NULL);
 			w->nlisten++;
 		}
-		evtimer_assign(&w->stall_ev, w->base, on_stall, w);
 	}
 	srv->started_ns = ct_now_ns();
 	srv->started_unix = (int64_t)time(NULL);
@@ -331,8 +354,10 @@ void ct_srv_free(struct ct_srv *srv)
 			ct_conn_close_all(w);
 			for (size_t p = 0; p < w->nlisten; p++)
 				event_del(&w->listen_evs[p]);
-			if (w->base)
+			if (w->base) {
 				event_del(&w->stall_ev);
+				event_del(&w->accept_pause_ev);
+			}
 			free(w->listen_evs);
 			if (w->base)
 				event_base_free(w->base);

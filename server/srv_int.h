@@ -40,6 +40,8 @@ struct ct_worker {
 	struct event *listen_evs; /* one per port, on this worker's own sockets */
 	size_t nlisten;
 	struct event stall_ev;
+	struct event accept_pause_ev; /* out of fds: listeners rest, then retry */
+	bool warned_nofile;
 	bool stalled;	       /* --stall window: reads are off */
 	struct ct_conn *conns; /* every open connection, for stall and shutdown */
 	struct ct_srv_counters cnt;
