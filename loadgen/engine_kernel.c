@@ -151,6 +151,12 @@ static enum ct_fail fail_of_errno(int err)
 static void on_io(evutil_socket_t fd, short what, void *arg);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 
+static void rearm_now(struct worker *w)
+{
+	static const struct timeval zero = {0, 0};
+	evtimer_add(w->timer, &zero);
+}
+
 static void release(struct conn *c)
 {
 	struct worker *w = c->w;
@@ -165,7 +171,7 @@ static void release(struct conn *c)
 	if (w->blocked) {
 		/* A due connection waits for this slot. */
 		w->blocked = false;
-		event_active(w->timer, EV_TIMEOUT, 0);
+		rearm_now(w);
 	}
 	if (w->sched_over && LOAD(&w->c.inflight) == 0)
 		event_base_loopbreak(w->base);
@@ -483,7 +489,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		launch(w, w->next_due, w->next_seq);
 		advance(w);
 		if (--budget == 0) {
-			event_active(w->timer, EV_TIMEOUT, 0);
+			/* Behind schedule: come back after one round of I/O.
+			 * A zero timeout (not event_active, which libevent runs
+			 * again in the same pass) lets completions and timeouts
+			 * through, so overload does not starve them. */
+			rearm_now(w);
 			return;
 		}
 		now = ct_now_ns();
