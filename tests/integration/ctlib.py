@@ -362,3 +362,9 @@ def _lab_cleanup():
 
 
 atexit.register(_lab_cleanup)
+
+
+def lab_netns_left(*lab_ids):
+    """Netns of these labs that still exist (other runs' labs are ignored,
+    so checks hold while another ctload works on the same host)."""
+    return [ns for ns in netns_list() for i in lab_ids if i and ns.startswith("ctl-%s-" % i)]

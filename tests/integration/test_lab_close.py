@@ -14,7 +14,6 @@ t = ctlib.start(require_root=True)
 if not os.path.exists("/proc/sys/net/netfilter/nf_conntrack_max"):
     t.skip_all("no nf_conntrack in this kernel")
 ctlib.remember_host_sysctl("net.netfilter.nf_conntrack_max")
-netns_before = set(ctlib.netns_list())
 N = 60
 
 sc = ctlib.write_scenario("""
@@ -71,7 +70,7 @@ try:
 except subprocess.TimeoutExpired:
     p.kill()
 t.ok(p.returncode == 0, "lab taken down on SIGTERM", p.returncode)
-t.ok(not (set(ctlib.netns_list()) - netns_before), "no lab netns left", ctlib.netns_list())
+t.ok(not ctlib.lab_netns_left(lab), "no lab netns left", ctlib.netns_list())
 
 samples = ctlib.read_jsonl(os.path.join(out, "timeseries.jsonl"))
 t.ok(len(samples) >= 3, "timeseries.jsonl has samples (%d)" % len(samples))

@@ -17,7 +17,6 @@ if not os.path.exists("/proc/sys/net/netfilter/nf_conntrack_max"):
     t.skip_all("no nf_conntrack in this kernel")
 KEY = "net.netfilter.nf_conntrack_max"
 old_max = ctlib.remember_host_sysctl(KEY)
-netns_before = set(ctlib.netns_list())
 LIMIT, N = 20, 40
 
 sc = ctlib.write_scenario("""
@@ -67,7 +66,7 @@ except subprocess.TimeoutExpired:
 t.ok(p.returncode == 0, "lab taken down", p.returncode)
 t.ok(ctlib.host_sysctl(KEY) == old_max, "nf_conntrack_max back to %s" % old_max,
      ctlib.host_sysctl(KEY))
-t.ok(not (set(ctlib.netns_list()) - netns_before), "no lab netns left", ctlib.netns_list())
+t.ok(not ctlib.lab_netns_left(lab), "no lab netns left", ctlib.netns_list())
 
 samples = ctlib.read_jsonl(os.path.join(out, "timeseries.jsonl"))
 drops = sum(s.get("ns", {}).get("server", {}).get("ct.drop", 0) for s in samples)

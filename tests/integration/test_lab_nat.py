@@ -9,7 +9,7 @@ import ctlib
 t = ctlib.start(require_root=True)
 if not os.path.exists("/proc/sys/net/netfilter/nf_conntrack_max"):
     t.skip_all("no nf_conntrack in this kernel")
-netns_before = set(ctlib.netns_list())
+labs = []
 N = 40
 
 
@@ -48,6 +48,7 @@ rate = 10/s
     r, lab = ctlib.lab_up(sc)
     if not t.ok(r.returncode == 0 and lab, "%s: lab up" % path, r.stdout + r.stderr):
         continue
+    labs.append(lab)
     cli, rtr, srv = (ctlib.lab_netns(lab, x) for x in ("cli", "rtr", "srv"))
     n = ctlib.ns_connect_many(cli, "198.19.0.1", [11600], N, wait_close=True)
     t.ok(n == N, "%s: %d connections through the router" % (path, N), n)
@@ -65,5 +66,5 @@ rate = 10/s
     r = ctlib.lab_down(lab)
     t.ok(r.returncode == 0, "%s: lab down" % path, r.stdout + r.stderr)
 
-t.ok(not (set(ctlib.netns_list()) - netns_before), "no lab netns left", ctlib.netns_list())
+t.ok(not ctlib.lab_netns_left(*labs), "no lab netns left", ctlib.netns_list())
 t.done()

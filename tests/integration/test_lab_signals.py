@@ -17,7 +17,6 @@ if not os.path.exists("/proc/sys/net/netfilter/nf_conntrack_max"):
 KEYS = ["net.netfilter.nf_conntrack_max",
         "net.netfilter.nf_conntrack_tcp_timeout_time_wait"]
 before = {k: ctlib.remember_host_sysctl(k) for k in KEYS}
-netns_before = set(ctlib.netns_list())
 new = {KEYS[0]: "123461" if before[KEYS[0]] != "123461" else "123463",
        KEYS[1]: "41" if before[KEYS[1]] != "41" else "43"}
 
@@ -97,7 +96,7 @@ for signame, signo in (("SIGINT", signal.SIGINT), ("SIGTERM", signal.SIGTERM)):
     for k in KEYS:
         t.ok(ctlib.host_sysctl(k) == before[k], "%s: %s restored to %s" % (signame, k, before[k]),
              ctlib.host_sysctl(k))
-    t.ok(not (set(ctlib.netns_list()) - netns_before), "%s: no lab netns left" % signame,
+    t.ok(not ctlib.lab_netns_left(lab), "%s: no lab netns left" % signame,
          ctlib.netns_list())
     t.ok(lab not in lab_ids(), "%s: the state file is removed" % signame, lab_ids())
 
@@ -124,7 +123,7 @@ t.ok(msg in r.stderr and "which died" in r.stderr, "lab down says what it restor
 for k in KEYS:
     t.ok(ctlib.host_sysctl(k) == before[k], "SIGKILL: %s restored to %s" % (k, before[k]),
          ctlib.host_sysctl(k))
-t.ok(not (set(ctlib.netns_list()) - netns_before), "SIGKILL: stale netns removed",
+t.ok(not ctlib.lab_netns_left(lab), "SIGKILL: stale netns removed",
      ctlib.netns_list())
 if server_pid:
     alive = os.path.exists("/proc/%d" % server_pid)

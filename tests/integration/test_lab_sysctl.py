@@ -2,6 +2,7 @@
 host's nf_conntrack_max is changed and put back by `lab down`, the client
 netns cannot reach anything outside the lab, and nothing is left behind."""
 import os
+import re
 import time
 
 import ctlib
@@ -13,7 +14,6 @@ if not os.path.exists("/proc/sys/net/netfilter/nf_conntrack_max"):
     t.skip_all("no nf_conntrack in this kernel")
 old_max = ctlib.remember_host_sysctl(MAX_KEY)
 new_max = "123457" if old_max != "123457" else "123459"
-netns_before = set(ctlib.netns_list())
 
 sc = ctlib.write_scenario("""
 [scenario]
@@ -96,7 +96,7 @@ r = ctlib.lab_down(lab)
 t.ok(r.returncode == 0, "lab down exits 0", r.stdout + r.stderr)
 t.ok(ctlib.host_sysctl(MAX_KEY) == old_max, "nf_conntrack_max is back to %s" % old_max,
      ctlib.host_sysctl(MAX_KEY))
-t.ok(not (set(ctlib.netns_list()) - netns_before), "no lab netns is left",
+t.ok(not ctlib.lab_netns_left(lab), "no lab netns is left",
      ctlib.netns_list())
 gone = True
 for _ in range(100):
@@ -124,11 +124,13 @@ rate = 1/s
 net.ipv4.ip_local_port_range = 500 60000
 """ % (MAX_KEY, new_max), name="refused")
 r, bad_lab = ctlib.lab_up(bad)
+m = re.search(r"netns ctl-([0-9a-f]+)-", r.stderr)
+bad_lab = m.group(1) if m else None
 t.ok(r.returncode == 3, "a refused value exits 3", r.returncode)
 t.ok("net.ipv4.ip_local_port_range" in r.stderr and "Invalid argument" in r.stderr,
      "the error names the key and the kernel's answer", r.stderr)
 t.ok(ctlib.host_sysctl(MAX_KEY) == old_max, "the host value set before the failure is restored",
      ctlib.host_sysctl(MAX_KEY))
-t.ok(not (set(ctlib.netns_list()) - netns_before), "no lab netns is left after the failure",
+t.ok(bad_lab and not ctlib.lab_netns_left(bad_lab), "no lab netns is left after the failure",
      ctlib.netns_list())
 t.done()
