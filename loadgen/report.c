@@ -33,8 +33,9 @@ static const char *const fail_title[N_FAIL] = {
 	"bad reply",                    "out of file descriptors (EMFILE)", "other",
 };
 
-static const char *const roles[] = {"client", "router", "server"};
-#define N_ROLES 3
+/* sample["ns"] keys: the lab's netns, and "host" for a sampler of ctload's own */
+static const char *const roles[] = {"client", "router", "server", "host"};
+#define N_ROLES 4
 
 /* Why a step failed, judged from its numbers. */
 enum diag {
@@ -69,6 +70,7 @@ struct step {
 
 struct event {
 	double t; /* s on the run's time axis, NAN if unknown */
+	size_t seq; /* order read, to keep the sort stable */
 	char src[16];
 	char stamp[32];
 	char *text;
@@ -405,6 +407,7 @@ static int add_event(struct rep *r, double t, const char *src, const char *stamp
 	ev = &r->ev[r->n_ev];
 	memset(ev, 0, sizeof(*ev));
 	ev->t = t;
+	ev->seq = r->n_ev;
 	snprintf(ev->src, sizeof(ev->src), "%s", src);
 	snprintf(ev->stamp, sizeof(ev->stamp), "%s", stamp ? stamp : "");
 	ev->text = strdup(text);
@@ -412,6 +415,19 @@ static int add_event(struct rep *r, double t, const char *src, const char *stamp
 		return -ENOMEM;
 	r->n_ev++;
 	return 0;
+}
+
+/* By time; events without one keep their place relative to each other
+ * and go first (they come from before the run's clock started). */
+static int cmp_event(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+	bool xn = isnan(x->t), yn = isnan(y->t);
+	if (xn != yn)
+		return xn ? -1 : 1;
+	if (!xn && x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* Kernel lines from the samples (exact times on the run's axis), then
@@ -467,6 +483,8 @@ static void read_events(struct rep *r)
 	if (f)
 		fclose(f);
 	free(p);
+	if (r->n_ev > 1)
+		qsort(r->ev, r->n_ev, sizeof(*r->ev), cmp_event);
 }
 
 /* ---- steps ------------------------------------------------------------------------- */
@@ -494,10 +512,23 @@ static void settings_text(const json_t *set, bool skip_rate, char *buf, size_t l
 	}
 }
 
+static bool verdict_is(const char *v, bool pass)
+{
+	static const char *const yes[] = {"pass", "passed", "ok", "held"};
+	static const char *const no[] = {"fail", "failed"};
+	const char *const *set = pass ? yes : no;
+	size_t n = pass ? 4 : 2;
+	for (size_t i = 0; v && i < n; i++)
+		if (!strcmp(v, set[i]))
+			return true;
+	return false;
+}
+
+/* A judge's pass is kept (a few failures may be within its criteria); else
+ * the numbers say what went wrong first. */
 static enum diag diagnose(const struct step *s)
 {
-	if (s->verdict && strcmp(s->verdict, "fail") && strcmp(s->verdict, "failed") &&
-	    s->failed == 0 && s->ct_drop == 0)
+	if (verdict_is(s->verdict, true))
 		return D_OK;
 	if (s->ct_drop > 0 || (s->ct_limit > 0 && s->ct_peak >= s->ct_limit))
 		return D_CT_FULL;
@@ -509,7 +540,7 @@ static enum diag diagnose(const struct step *s)
 			worst = i;
 	if (s->fail[worst] > 0)
 		return by_cause[worst];
-	if (s->verdict && (!strcmp(s->verdict, "fail") || !strcmp(s->verdict, "failed")))
+	if (verdict_is(s->verdict, false))
 		return D_JUDGED;
 	if (!s->partial && s->rate_target > 0 && s->rate_achieved < 0.95 * s->rate_target)
 		return D_SLOW;
@@ -543,6 +574,8 @@ static void step_from_summary(struct step *s, const json_t *js)
 	s->fail_reason = json_is_string(v) ? json_string_value(v) : NULL;
 	settings_text(json_object_get(js, "settings"), true, s->label, sizeof(s->label));
 	settings_text(json_object_get(js, "settings"), false, s->settings, sizeof(s->settings));
+	/* SIGINT during the step: its rate counts a shortened step */
+	s->partial = json_is_true(json_object_get(js, "interrupted"));
 }
 
 /* A step known only from its samples: the last one holds the cumulative
@@ -707,6 +740,7 @@ static const char css[] =
 	".s-attempted{stroke:#2f6fd6}.s-completed{stroke:#1b9e55}"
 	".s-limit{stroke:#c0392b;stroke-dasharray:7 4;stroke-width:2}"
 	".s-client{stroke:#2f6fd6}.s-server{stroke:#0e9a8a}.s-router{stroke:#8e44ad}"
+	".s-host{stroke:#b7791f}"
 	".s-p50{stroke:#1b9e55}.s-p90{stroke:#2f6fd6}.s-p99{stroke:#e67e22}.s-max{stroke:#a3261b;"
 	"stroke-width:1.2}"
 	".f-eaddrnotavail{fill:#e67e22}.f-timeout{fill:#c0392b}.f-refused{fill:#8e44ad}"
@@ -721,7 +755,7 @@ static const char css[] =
 	".barlbl{text-anchor:middle}.barval{text-anchor:middle;fill:#1d2733;font-size:11px}"
 	"table{border-collapse:collapse;width:100%;font-size:12.5px;margin:6px 0}"
 	"#steps td{white-space:nowrap}#steps td.l{white-space:normal}"
-	"th,td{padding:4px 7px;border-bottom:1px solid #e3e8ee;text-align:right;"
+	"th,td{padding:4px 5px;border-bottom:1px solid #e3e8ee;text-align:right;"
 	"vertical-align:top}"
 	"th{background:#f0f3f7;font-weight:600}"
 	"td.l,th.l{text-align:left}"
@@ -991,7 +1025,7 @@ out:
 		free(stack[k]);
 }
 
-static const char *const role_color[N_ROLES] = {"#2f6fd6", "#8e44ad", "#0e9a8a"};
+static const char *const role_color[N_ROLES] = {"#2f6fd6", "#8e44ad", "#0e9a8a", "#b7791f"};
 
 static void chart_conntrack(struct rep *r, FILE *f)
 {
@@ -1345,7 +1379,13 @@ static void step_sentence(const struct step *s, FILE *f)
 		snprintf(head, sizeof(head), "With %s at %s/s", s->label, FC(s->rate_target));
 	else
 		snprintf(head, sizeof(head), "At %s/s", FC(s->rate_target));
-	if (s->diag == D_OK)
+	if (s->diag == D_OK && s->failed > 0)
+		snprintf(buf, sizeof(buf),
+			 "%s, %s connections completed (%s/s) and %s failed, within the step's "
+			 "criteria%s.",
+			 head, FC(s->completed), FC(s->rate_achieved), FC(s->failed),
+			 s->partial ? ", before the run was cut short" : "");
+	else if (s->diag == D_OK)
 		snprintf(buf, sizeof(buf), "%s, all %s connections completed (%s/s), none failed%s.",
 			 head, FC(s->completed), FC(s->rate_achieved),
 			 s->partial ? " before the run was cut short" : "");
