@@ -14,6 +14,8 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,7 +63,8 @@ struct ct_conn {
 	enum close_reason reason;
 	bool close_after_write;
 	bool read_on, write_on, want_read;
-	unsigned ncmds; /* commands answered: the close policy waits for one */
+	unsigned ncmds;	    /* commands answered: the close policy waits for one */
+	unsigned rst_waits; /* ms waited for the reply to leave before a RST */
 	struct event ev_read, ev_write, ev_timer;
 	char *rbuf;		 /* rinl, or a heap buffer of RBUF_BIG for a long get line */
 	size_t rcap, rpos, rlen; /* unparsed bytes are rbuf[rpos..rlen) */
@@ -489,6 +492,21 @@ static bool step_write(struct ct_conn *c)
 	return true;
 }
 
+/* A linger-0 close drops whatever the socket has not sent yet; a reply
+ * bigger than the send window would be cut. So close=rst waits (1 ms
+ * steps, 2 s at most) until the send queue is empty. */
+static bool rst_must_wait(struct ct_conn *c)
+{
+	int unsent = 0;
+
+	if (c->reason != R_RST || c->rst_waits >= 2000)
+		return false;
+	if (ioctl(c->fd, SIOCOUTQNSD, &unsent) < 0 || unsent == 0)
+		return false;
+	c->rst_waits++;
+	return true;
+}
+
 static void conn_drive(struct ct_conn *c)
 {
 	struct timeval tv;
@@ -515,6 +533,13 @@ static void conn_drive(struct ct_conn *c)
 			go = false;
 			break;
 		case CONN_CLOSING:
+			if (rst_must_wait(c)) {
+				set_events(c, false, false);
+				tv.tv_sec = 0;
+				tv.tv_usec = 1000;
+				evtimer_add(&c->ev_timer, &tv);
+				return;
+			}
 			conn_free(c, true);
 			return;
 		}
