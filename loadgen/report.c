@@ -34,6 +34,12 @@ static const char *const fail_title[N_FAIL] = {
 };
 
 /* sample["ns"] keys: the lab's netns, and "host" for a sampler of ctload's own */
+/* The same causes in a sentence: "12 timed out". */
+static const char *const fail_words[N_FAIL] = {
+	"found no free port (EADDRNOTAVAIL)", "timed out", "were refused", "were reset",
+	"got a wrong reply", "hit the file descriptor limit (EMFILE)", "failed otherwise",
+};
+
 static const char *const roles[] = {"client", "router", "server", "host"};
 #define N_ROLES 4
 
@@ -722,7 +728,7 @@ static const char css[] =
 	"ul.story{padding-left:20px;font-size:16px}ul.story li{margin:4px 0}"
 	"li.bad::marker{color:#a3261b}li.ok::marker{color:#1b6e3a}"
 	".chart{margin:10px 0 22px;break-inside:avoid;page-break-inside:avoid}"
-	".chart p.cap{margin:2px 0 6px;color:#5b6877;font-size:13px}"
+	".cap{margin:2px 0 6px;color:#5b6877;font-size:13px}"
 	".legend{font-size:13px;margin:2px 0 4px}"
 	".legend span{margin-right:14px;white-space:nowrap}"
 	".legend i{display:inline-block;width:14px;height:4px;vertical-align:middle;margin-right:5px;"
@@ -1400,7 +1406,7 @@ static void step_sentence(const struct step *s, FILE *f)
 		for (size_t i = 0; i < N_FAIL; i++)
 			if (s->fail[i] > 0) {
 				int w = snprintf(causes + used, sizeof(causes) - used, "%s%s %s",
-						 used ? ", " : "", FC(s->fail[i]), fail_title[i]);
+						 used ? ", " : "", FC(s->fail[i]), fail_words[i]);
 				if (w > 0 && (size_t)w < sizeof(causes) - used)
 					used += (size_t)w;
 			}
@@ -1408,9 +1414,9 @@ static void step_sentence(const struct step *s, FILE *f)
 		if (s->ct_drop > 0)
 			snprintf(drops, sizeof(drops), "; conntrack dropped %s packets",
 				 FC(s->ct_drop));
-		snprintf(buf, sizeof(buf), "%s, %s: %s of %s connections failed%s%s%s; %s/s completed.",
+		snprintf(buf, sizeof(buf), "%s, %s: %s of %s connections failed%s%s; %s/s completed.",
 			 head, diag_phrase(s->diag), FC(s->failed), FC(s->attempted),
-			 used ? " (" : "", causes, used ? ")" : "", FC(s->rate_achieved));
+			 used ? " — " : "", causes, FC(s->rate_achieved));
 		if (drops[0]) {
 			size_t l = strlen(buf);
 			if (l && buf[l - 1] == '.')
@@ -1421,7 +1427,9 @@ static void step_sentence(const struct step *s, FILE *f)
 	}
 	if (s->fail_reason && s->diag != D_OK) {
 		size_t l = strlen(buf);
-		snprintf(buf + l, sizeof(buf) - l, " (criterion: %s)", s->fail_reason);
+		if (l && buf[l - 1] == '.')
+			buf[--l] = 0;
+		snprintf(buf + l, sizeof(buf) - l, " (failed the criterion %s).", s->fail_reason);
 	}
 	ct_svg_esc(f, buf);
 }
