@@ -84,6 +84,7 @@ struct event {
 
 struct rep {
 	const char *dir;
+	char *link_base; /* prefix of links to the run's files: "" beside them, else file:///abs/ */
 	json_t *summary; /* NULL if unreadable */
 	json_t *samples; /* array, possibly empty */
 	bool summary_missing, ts_missing, interrupted;
@@ -1734,6 +1735,49 @@ static void section_events(struct rep *r, FILE *f)
 		fprintf(f, "<p class=\"cap\">%zu more in events.log.</p>", r->n_ev - MAX_TABLE_EVENTS);
 }
 
+/* A path in an href: unreserved characters as they are, the rest %XX. */
+static void url_put(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/._-~:", *p))
+			fputc(*p, f);
+		else
+			fprintf(f, "%%%02X", *p);
+	}
+}
+
+/* Links to the files that exist (timeseries.csv is written with the page). */
+static void section_files(struct rep *r, FILE *f)
+{
+	static const struct {
+		const char *name, *what;
+	} files[] = {
+		{"scenario.ini", "the scenario as run"},
+		{"summary.json", "every step's numbers"},
+		{"timeseries.jsonl", "every sample"},
+		{"timeseries.csv", "the samples for a spreadsheet"},
+		{"events.log", "kernel messages and lab actions"},
+	};
+	bool any = false;
+	fputs("<footer>Files of this run: ", f);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *p = path_of(r->dir, files[i].name);
+		bool there = p && (access(p, F_OK) == 0 || !strcmp(files[i].name, "timeseries.csv"));
+		free(p);
+		if (!there)
+			continue;
+		fprintf(f, "%s<a href=\"", any ? " \u00b7 " : "");
+		/* timeseries.csv is written beside the page, wherever that is */
+		if (r->link_base && strcmp(files[i].name, "timeseries.csv"))
+			url_put(f, r->link_base);
+		url_put(f, files[i].name);
+		fprintf(f, "\">%s</a> (%s)", files[i].name, files[i].what);
+		any = true;
+	}
+	fputs(". Rebuild this page with <code>ctload report DIR</code>.</footer>", f);
+}
+
 /* JSON in a <script> block: "<" never appears raw, so no "</script>" or
  * "<!--" can end or confuse it. */
 static void data_island(struct rep *r, FILE *f)
@@ -1871,12 +1915,7 @@ static void write_html(struct rep *r, FILE *f)
 		chart_steps(r, f);
 	section_table(r, f);
 	section_events(r, f);
-	fputs("<footer>Files in this run directory: <a href=\"scenario.ini\">scenario.ini</a> "
-	      "(the scenario as run) \u00b7 <a href=\"summary.json\">summary.json</a> \u00b7 "
-	      "<a href=\"timeseries.jsonl\">timeseries.jsonl</a> \u00b7 <a "
-	      "href=\"timeseries.csv\">timeseries.csv</a> \u00b7 <a href=\"events.log\">events.log"
-	      "</a>. Rebuild this page with <code>ctload report DIR</code>.</footer>",
-	      f);
+	section_files(r, f);
 	data_island(r, f);
 	fputs("</main></body></html>\n", f);
 }
@@ -2064,6 +2103,7 @@ static void rep_free(struct rep *r)
 	json_decref(r->summary);
 	json_decref(r->samples);
 	json_decref(r->plan);
+	free(r->link_base);
 	free(r->sc_name);
 	free(r->sc_desc);
 	free(r->sc_topology);
@@ -2144,6 +2184,12 @@ int ct_report_write(const char *run_dir, const char *html_path, char *err, size_
 	if ((rc = prepare_axis(&r)) < 0 || (rc = build_steps(&r)) < 0) {
 		snprintf(err, errlen, "report of %s: %s", run_dir, strerror(-rc));
 		goto out;
+	}
+	if (html_path) {
+		char *abs = realpath(run_dir, NULL);
+		if (abs && asprintf(&r.link_base, "file://%s/", abs) < 0)
+			r.link_base = NULL;
+		free(abs);
 	}
 	html = html_path ? strdup(html_path) : path_of(run_dir, "report.html");
 	if (!html) {
