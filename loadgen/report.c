@@ -761,7 +761,7 @@ static const char css[] =
 	".bar-measured{fill:#2f6fd6}.bar-predicted{fill:#b8c4d1}"
 	".barlbl{text-anchor:middle}.barval{text-anchor:middle;fill:#1d2733;font-size:11px}"
 	"table{border-collapse:collapse;width:100%;font-size:12.5px;margin:6px 0}"
-	"#steps td{white-space:nowrap}#steps td.l{white-space:normal}"
+	".tablewrap{overflow-x:auto}"
 	"th,td{padding:4px 5px;border-bottom:1px solid #e3e8ee;text-align:right;"
 	"vertical-align:top}"
 	"th{background:#f0f3f7;font-weight:600}"
@@ -779,7 +779,8 @@ static const char css[] =
 	"text-align:left;white-space:pre-wrap;word-break:break-word}"
 	"footer{margin-top:30px;font-size:12px;color:#7b8794}"
 	"@media print{body{background:#fff}main{padding:0;max-width:none}"
-	"h2{break-after:avoid}a{color:inherit}}";
+	"h2{break-after:avoid}a{color:inherit}table{font-size:10px}th,td{padding:3px}"
+	".tablewrap{overflow:visible}}";
 
 #define W 960.0
 
@@ -1664,7 +1665,7 @@ static void section_table(struct rep *r, FILE *f)
 {
 	if (!r->n_steps)
 		return;
-	fputs("<h2>Every step</h2><table id=\"steps\"><thead><tr><th>#</th><th class=\"l\">"
+	fputs("<h2>Every step</h2><div class=\"tablewrap\"><table id=\"steps\"><thead><tr><th>#</th><th class=\"l\">"
 	      "settings</th><th>offered/s</th><th>completed/s</th><th>attempted</th>"
 	      "<th>completed</th><th>failed</th><th class=\"l\">failures by cause</th>"
 	      "<th>connect p50</th><th>p99</th><th>max</th><th>conntrack<br>peak / limit</th>"
@@ -1705,7 +1706,7 @@ static void section_table(struct rep *r, FILE *f)
 		}
 		fputs("</td></tr>", f);
 	}
-	fputs("</tbody></table>", f);
+	fputs("</tbody></table></div>", f);
 }
 
 static void section_events(struct rep *r, FILE *f)
