@@ -55,11 +55,6 @@ static const char *name_of(const char *const *names, size_t n, unsigned v)
 NAME_FN(ct_topology_name, enum ct_topology, topo_names)
 NAME_FN(ct_lab_path_name, enum ct_lab_path, path_names)
 NAME_FN(ct_ct_on_name, enum ct_ct_on, cton_names)
-/* server/config.c defines the same two names for ctserver, with the same
- * values and strings; weak here so that both can sit in the core library
- * until one owner remains. */
-__attribute__((weak)) NAME_FN(ct_srv_mode_name, enum ct_srv_mode, mode_names)
-__attribute__((weak)) NAME_FN(ct_srv_close_name, enum ct_srv_close, sclose_names)
 NAME_FN(ct_engine_kind_name, enum ct_engine_kind, engine_names)
 NAME_FN(ct_profile_name, enum ct_profile, profile_names)
 NAME_FN(ct_port_strategy_name, enum ct_port_strategy, ports_names)
@@ -1494,7 +1489,7 @@ static void set_defaults(struct ct_scenario *sc)
 	sc->lab.conntrack_on = CT_CTON_SERVER;
 	sc->server.mode = CT_SRV_MEMCACHE;
 	sc->server.port_lo = sc->server.port_hi = 11211;
-	sc->server.close = CT_SCLOSE_CLIENT;
+	sc->server.close = CT_SRV_CLOSE_CLIENT;
 	sc->server.backlog = 4096;
 	sc->load.engine = CT_ENGINE_KERNEL;
 	sc->load.profile = CT_PROFILE_CONSTANT;

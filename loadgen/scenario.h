@@ -17,12 +17,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/srvmode.h"
+
 enum ct_topology { CT_TOPO_LAB, CT_TOPO_HOST };
 enum ct_lab_path { CT_PATH_DIRECT, CT_PATH_ROUTER, CT_PATH_NAT };
 enum ct_ct_on { CT_CTON_SERVER, CT_CTON_ROUTER, CT_CTON_NONE };
-enum ct_srv_mode { CT_SRV_MEMCACHE, CT_SRV_ECHO };
-/* Who closes first on the server side ([server] close). */
-enum ct_srv_close { CT_SCLOSE_CLIENT, CT_SCLOSE_SERVER, CT_SCLOSE_RST };
 enum ct_engine_kind { CT_ENGINE_KERNEL, CT_ENGINE_PCAP, CT_ENGINE_DPDK };
 enum ct_profile { CT_PROFILE_CONSTANT, CT_PROFILE_RAMP, CT_PROFILE_STEP, CT_PROFILE_POISSON };
 /* How the client picks its source port ([load] ports). */
@@ -189,8 +188,6 @@ void ct_scenario_free(struct ct_scenario *sc);
 const char *ct_topology_name(enum ct_topology v);
 const char *ct_lab_path_name(enum ct_lab_path v);
 const char *ct_ct_on_name(enum ct_ct_on v);
-const char *ct_srv_mode_name(enum ct_srv_mode v);
-const char *ct_srv_close_name(enum ct_srv_close v);
 const char *ct_engine_kind_name(enum ct_engine_kind v);
 const char *ct_profile_name(enum ct_profile v);
 const char *ct_port_strategy_name(enum ct_port_strategy v);

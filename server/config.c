@@ -25,23 +25,6 @@ void ct_srv_config_defaults(struct ct_srv_config *cfg)
 	cfg->item_max = 1ULL << 20;
 }
 
-const char *ct_srv_mode_name(enum ct_srv_mode m)
-{
-	return m == CT_SRV_ECHO ? "echo" : "memcache";
-}
-
-const char *ct_srv_close_name(enum ct_srv_close c)
-{
-	switch (c) {
-	case CT_SRV_CLOSE_SERVER:
-		return "server";
-	case CT_SRV_CLOSE_RST:
-		return "rst";
-	default:
-		return "client";
-	}
-}
-
 void ct_srv_usage(FILE *f)
 {
 	fputs("usage: ctserver [options]\n"

@@ -9,17 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum ct_srv_mode {
-	CT_SRV_MEMCACHE,
-	CT_SRV_ECHO,
-};
-
-/* Who closes first, hence where TIME_WAIT lands. */
-enum ct_srv_close {
-	CT_SRV_CLOSE_CLIENT, /* reply, wait for the client's FIN: TIME_WAIT on the client */
-	CT_SRV_CLOSE_SERVER, /* close after the reply: TIME_WAIT on the server */
-	CT_SRV_CLOSE_RST,    /* SO_LINGER 0 then close: RST, no TIME_WAIT anywhere */
-};
+#include "common/srvmode.h"
 
 struct ct_srv_config {
 	enum ct_srv_mode mode;
@@ -46,5 +36,3 @@ void ct_srv_config_defaults(struct ct_srv_config *cfg);
 int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *err,
 			size_t err_len);
 void ct_srv_usage(FILE *f);
-const char *ct_srv_mode_name(enum ct_srv_mode m);
-const char *ct_srv_close_name(enum ct_srv_close c);

@@ -53,7 +53,7 @@ Test(scenario, minimal_defaults)
 	cr_assert_eq(sc->server.mode, CT_SRV_MEMCACHE);
 	cr_assert_eq(sc->server.port_lo, 11211);
 	cr_assert_eq(sc->server.port_hi, 11211);
-	cr_assert_eq(sc->server.close, CT_SCLOSE_CLIENT);
+	cr_assert_eq(sc->server.close, CT_SRV_CLOSE_CLIENT);
 	cr_assert_eq(sc->server.backlog, 4096);
 	cr_assert_eq(sc->load.engine, CT_ENGINE_KERNEL);
 	cr_assert_float_eq(sc->load.rate, 500.0, 1e-9);
@@ -236,7 +236,7 @@ Test(scenario, set_overrides)
 	struct ct_scenario *sc = load_ok(GOOD("full.ini"), sets, sizeof(sets) / sizeof(sets[0]));
 
 	cr_assert_float_eq(sc->load.rate, 800.0, 1e-9);
-	cr_assert_eq(sc->server.close, CT_SCLOSE_SERVER);
+	cr_assert_eq(sc->server.close, CT_SRV_CLOSE_SERVER);
 	cr_assert_eq(sc->sysctl[CT_SYSCTL_CLIENT].n, 2, "override replaces, does not add");
 	cr_assert_str_eq(sc->sysctl[CT_SYSCTL_CLIENT].v[0].value, "1");
 	cr_assert_eq(sc->sysctl[CT_SYSCTL_CLIENT].v[0].line, 0, "line 0 marks an override");
