@@ -316,8 +316,16 @@ static void drive(struct conn *c, short what)
 				 * queued behind this data: read on to it now. Without
 				 * it a short read means the socket is drained, and a
 				 * recv() that would only say EAGAIN is saved. */
-				if (n < (ssize_t)sizeof(w->rbuf) && !(what & EV_CLOSED))
-					return;
+				if (n < (ssize_t)sizeof(w->rbuf)) {
+					/* Drained, and the FIN is known to be queued:
+					 * the recv() that would return 0 is saved. */
+					if ((what & EV_CLOSED) && c->matched) {
+						finish(c);
+						return;
+					}
+					if (!(what & EV_CLOSED))
+						return;
+				}
 				continue;
 			}
 			if (n == 0) {

@@ -60,6 +60,21 @@ static json_t *pct_us(const struct ct_hist *h)
 			 us(ct_hist_quantile(h, 0.99)), "max", us(h->max));
 }
 
+/* The distribution itself, [[value_ms, count], ...] over non-empty
+ * buckets: what shows dropped SYNs as peaks at 1 s, 2 s, 3 s. */
+static json_t *hist_ms(const struct ct_hist *h)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; a && i < CT_HIST_NBUCKETS; i++) {
+		if (!h->count[i])
+			continue;
+		uint64_t lo = ct_hist_bucket_lo(i), hi = ct_hist_bucket_hi(i);
+		json_array_append_new(a, json_pack("[f, I]", ms(lo + (hi - lo) / 2),
+						   (json_int_t)h->count[i]));
+	}
+	return a;
+}
+
 static json_t *failures_obj(const struct ct_engine_stats *s)
 {
 	json_t *o = json_object();
@@ -231,6 +246,7 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	if (!r)
 		goto out;
 	json_object_set_new(r, "connect_ms", pct_ms(&fin->connect, true));
+	json_object_set_new(r, "connect_hist", hist_ms(&fin->connect));
 	json_object_set_new(r, "total_ms", pct_ms(&fin->total, true));
 	json_object_set_new(r, "connect_call_us", pct_us(&fin->connect_call));
 	json_object_set_new(r, "cpu",

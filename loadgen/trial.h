@@ -19,6 +19,7 @@
  *   scheduled attempted established completed unsent inflight_peak
  *   failures{...} errors (failed+unsent over scheduled, a fraction)
  *   connect_ms{p50,p90,p99,max,mean} total_ms{...} connect_call_us{p50,p99,max}
+ *   connect_hist [[ms, count], ...] (the connect-time histogram, non-empty buckets)
  *   cpu{user,sys} cpu_per_conn_us syn_retrans verdict fail_reason
  * (verdict and fail_reason are null, for a judge to fill) plus what each
  * step hook adds. rate_achieved = completed / duration. Every loop is
