@@ -365,8 +365,19 @@ static int bind_port(struct worker *w, int fd, struct sockaddr_storage *sa, sock
 	 * SO_REUSEADDR; that is the point of the bind strategy. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		return -errno;
-	for (unsigned i = 0; i < span; i++) {
-		uint16_t port = (uint16_t)(sc->load.port_lo + (w->bport_next++ % span));
+	/* Thread k takes ports lo+k, lo+k+T, ...: two threads binding the
+	 * same port (SO_REUSEADDR allows it) would then collide on the
+	 * 4-tuple in connect(). */
+	unsigned nt = w->e->nthreads, first = w->idx, step = nt;
+	unsigned mine = span > first ? (span - first + nt - 1) / nt : 0;
+	if (mine == 0) { /* fewer ports than threads: share them all */
+		first = 0;
+		step = 1;
+		mine = span;
+	}
+	for (unsigned i = 0; i < mine; i++) {
+		uint16_t port = (uint16_t)(sc->load.port_lo + first +
+					   step * (w->bport_next++ % mine));
 		if (sa->ss_family == AF_INET6)
 			((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
 		else
