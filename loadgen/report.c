@@ -744,6 +744,7 @@ static const char css[] =
 	".bandlbl{font-size:10px;fill:#7b8794}"
 	"polyline{fill:none;stroke-width:1.8;stroke-linejoin:round}"
 	".s-target{stroke:#7b8794;stroke-dasharray:5 4}.a-completed{fill:#1b9e55;opacity:.18}"
+	".a-completed-solid{fill:#1b9e55;opacity:.6}"
 	".s-attempted{stroke:#2f6fd6}.s-completed{stroke:#1b9e55}"
 	".s-limit{stroke:#c0392b;stroke-dasharray:7 4;stroke-width:2}"
 	".s-client{stroke:#2f6fd6}.s-server{stroke:#0e9a8a}.s-router{stroke:#8e44ad}"
@@ -1577,6 +1578,62 @@ static void section_story(struct rep *r, FILE *f)
 	fputs("</ul>", f);
 }
 
+/* The steps with one value of a sweep axis, back to back: what completed
+ * (green) and what failed (red) per second, on a y scale shared by the
+ * cards so that before and after compare at a glance. */
+static void mini_chart(struct rep *r, FILE *f, const char *key, const char *val,
+		       const double *yc, const double *yf, double ymax)
+{
+	double span = 0;
+	for (size_t k = 0; k < r->n_steps; k++) {
+		const struct step *s = &r->steps[k];
+		const json_t *v = s->js ? jget(s->js, "settings", key, NULL) : NULL;
+		if (json_is_string(v) && !strcmp(json_string_value(v), val) && !isnan(s->t0))
+			span += s->t1 - s->t0 + 0.5;
+	}
+	if (!(span > 0))
+		return;
+	struct ct_svg_plot p = {.x = 50, .y = 10, .w = 495, .h = 130, .x0 = 0, .x1 = span,
+				.y0 = 0, .y1 = ymax};
+	double *xs = malloc(r->n * sizeof(double)), *lo = calloc(r->n, sizeof(double));
+	if (!xs || !lo)
+		goto out;
+	fputs("<svg data-chart=\"before-after\" data-value=\"", f);
+	ct_svg_esc(f, val);
+	fputs("\" viewBox=\"0 0 560 166\" role=\"img\" aria-label=\"completed and failed per "
+	      "second\">",
+	      f);
+	ct_svg_axes(f, &p, " s", "/s");
+	double offset = 0;
+	for (size_t k = 0; k < r->n_steps; k++) {
+		const struct step *s = &r->steps[k];
+		const json_t *v = s->js ? jget(s->js, "settings", key, NULL) : NULL;
+		if (!json_is_string(v) || strcmp(json_string_value(v), val) || isnan(s->t0))
+			continue;
+		size_t first = r->n, m = 0;
+		for (size_t i = 0; i < r->n; i++) {
+			if ((size_t)nz(JN(json_array_get(r->samples, i), "step")) != k)
+				continue;
+			if (first == r->n)
+				first = i;
+			else if (i != first + m) /* samples of a step are contiguous */
+				break;
+			xs[first + m++] = offset + r->t[i] - s->t0;
+		}
+		if (m > 1) {
+			ct_svg_band(f, &p, xs + first, lo + first, yc + first, m, "a-completed-solid",
+				    "completed");
+			ct_svg_band(f, &p, xs + first, yc + first, yf + first, m, "f-timeout",
+				    "failed");
+		}
+		offset += s->t1 - s->t0 + 0.5;
+	}
+	fputs("</svg>", f);
+out:
+	free(xs);
+	free(lo);
+}
+
 /* Sweep axes that change the kernel (sysctl.*) get their values side by side. */
 static void section_before_after(struct rep *r, FILE *f)
 {
@@ -1600,6 +1657,24 @@ static void section_before_after(struct rep *r, FILE *f)
 		}
 		if (nv < 2)
 			continue;
+		/* completed/s and completed+failed/s of every sample, and a y scale
+		 * shared by the cards */
+		struct path3 pc = {"rate", NULL, NULL};
+		double *yc = series(r, get_path, &pc), *yf = calloc(r->n ? r->n : 1, sizeof(double));
+		double ymax = 0;
+		for (size_t i = 0; yc && yf && i < r->n; i++) {
+			yc[i] = nz(yc[i]);
+			yf[i] = yc[i];
+		}
+		for (size_t c = 0; yc && yf && c < N_FAIL; c++) {
+			double *fr = fail_rate(r, fail_keys[c]);
+			for (size_t i = 0; fr && i < r->n; i++)
+				yf[i] += fr[i];
+			free(fr);
+		}
+		for (size_t i = 0; yf && i < r->n; i++)
+			ymax = fmax(ymax, yf[i]);
+		ymax = ct_svg_nice_ceil(ymax * 1.05);
 		const char *shortk = strrchr(key, '.') + 1;
 		fputs("<h2>Before and after: ", f);
 		ct_svg_esc(f, shortk);
@@ -1654,10 +1729,15 @@ static void section_before_after(struct rep *r, FILE *f)
 				fprintf(f, " of %s", FC(ctl));
 			fprintf(f,
 				"</dd><dt>TIME_WAIT peak, client</dt><dd>%s</dd><dt>TIME_WAIT peak, "
-				"server</dt><dd>%s</dd><dt>worst connect p99</dt><dd>%s</dd></dl></div>",
+				"server</dt><dd>%s</dd><dt>worst connect p99</dt><dd>%s</dd></dl>",
 				FC(twc), FC(tws), ms);
+			if (yc && yf && r->n > 1)
+				mini_chart(r, f, key, vals[j], yc, yf, ymax);
+			fputs("</div>", f);
 		}
 		fputs("</div>", f);
+		free(yc);
+		free(yf);
 	}
 }
 

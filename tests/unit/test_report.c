@@ -140,6 +140,8 @@ Test(report, complete_sweep, .init = setup, .fini = teardown)
 	cr_expect(strstr(h, "table full, dropping packet"));
 	cr_expect(strstr(h, "Before and after: tcp_tw_reuse"), "sysctl axis side by side");
 	cr_expect_eq(count(h, "<div class=\"card\""), 2);
+	cr_expect_eq(count(h, "<svg data-chart=\"before-after\" data-value="), 2,
+		  "each value gets its own small chart");
 	cr_expect_null(strstr(h, "cut short"), "a complete run is not called cut short");
 	cr_expect_null(strstr(h, "http://"), "nothing loads from the network");
 	cr_expect_null(strstr(h, "https://"));
