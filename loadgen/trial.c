@@ -109,12 +109,11 @@ static void status_line(const struct ct_trial_opts *o, double t, double rate, do
 			const struct ct_engine_stats *cur, const struct ct_hist *conn_iv,
 			double cpu_pct)
 {
-	char r1[32], r2[32];
 	fprintf(stderr,
-		"\r\033[K[step %u/%u] %5.1fs  rate %s (target %s)  done %llu  failed %llu  "
+		"\r\033[K[step %u/%u] %5.1fs  rate %.0f/s (target %.0f/s)  done %llu  failed %llu  "
 		"inflight %llu  connect p99 %.2fms  cpu %.0f%%",
-		o->step + 1, o->n_steps ? o->n_steps : 1, t, ct_fmt_rate(rate, r1, sizeof(r1)),
-		ct_fmt_rate(target, r2, sizeof(r2)), (unsigned long long)cur->completed,
+		o->step + 1, o->n_steps ? o->n_steps : 1, t, rate, target,
+		(unsigned long long)cur->completed,
 		(unsigned long long)failed(cur), (unsigned long long)cur->inflight,
 		ms(ct_hist_quantile(conn_iv, 0.99)), cpu_pct);
 	fflush(stderr);
@@ -158,7 +157,8 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	struct cpu cpu0 = cpu_now(), cpu_prev = cpu0;
 	if ((rc = ct_engine_start(eng)) < 0)
 		goto out;
-	uint64_t start = ct_now_ns(), last = start, last_status = start;
+	uint64_t start = ct_now_ns(), last = start, last_status = start, status_completed = 0;
+	struct cpu cpu_status = cpu0;
 	uint64_t hard_end = start + sc->load.duration_ns + sc->load.connect_timeout_ns +
 			    sc->load.reply_timeout_ns + 5 * CT_NS_PER_SEC;
 	for (uint64_t next = start + interval;; next += interval) {
@@ -198,10 +198,16 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 		ct_hist_sub(iv, &cur->connect, &prev->connect);
 		json_object_set_new(s, "connect_ms", pct_ms(iv, false));
 		if (o->live && now - last_status >= CT_NS_PER_SEC) {
-			double cdt = (c.user + c.sys - cpu_prev.user - cpu_prev.sys);
-			status_line(o, (double)t_rel / 1e9, rate, target, cur, iv,
-				    dt > 0 ? 100.0 * cdt / dt : 0);
+			/* Over the second since the last status line, not the
+			 * last sample: steadier for a person to read. */
+			double sdt = (double)(now - last_status) / 1e9;
+			double cdt = c.user + c.sys - cpu_status.user - cpu_status.sys;
+			status_line(o, (double)t_rel / 1e9,
+				    (double)(cur->completed - status_completed) / sdt, target, cur, iv,
+				    100.0 * cdt / sdt);
 			last_status = now;
+			status_completed = cur->completed;
+			cpu_status = c;
 		}
 		ct_hist_sub(iv, &cur->total, &prev->total);
 		json_object_set_new(s, "total_ms", pct_ms(iv, false));
