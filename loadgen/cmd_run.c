@@ -51,8 +51,8 @@ static void usage(FILE *out)
 /* ---- target and safety ------------------------------------------------------ */
 
 /* "HOST:PORT", "HOST:LO-HI", "[V6]:PORT". */
-static int parse_target(const char *text, struct sockaddr_storage *ss, uint16_t *lo,
-			uint16_t *hi, char *why, size_t whylen)
+static int parse_target(const char *text, struct sockaddr_storage *ss, uint16_t *lo, uint16_t *hi,
+			char *why, size_t whylen)
 {
 	char host[256];
 	const char *ports;
@@ -154,8 +154,8 @@ static bool has_default_route(void)
 	while (fgets(line, sizeof(line), f)) {
 		char ifn[64], dst[16], gw[16], mask[16];
 		unsigned flags;
-		if (sscanf(line, "%63s %15s %15s %x %*s %*s %*s %15s", ifn, dst, gw, &flags, mask) ==
-			    5 &&
+		if (sscanf(line, "%63s %15s %15s %x %*s %*s %*s %15s", ifn, dst, gw, &flags,
+			   mask) == 5 &&
 		    !strcmp(dst, "00000000") && !strcmp(mask, "00000000") && (flags & 0x1)) {
 			fclose(f);
 			return true;
@@ -225,9 +225,9 @@ static int on_lookup(void *arg, const char *name, double *value)
 		const char *prefix, *field;
 		double scale;
 	} lat[] = {
-		{"connect.", "connect_ms", 1e-3},
-		{"total.", "total_ms", 1e-3},
-		{"connect_call.", "connect_call_us", 1e-6},
+	    {"connect.", "connect_ms", 1e-3},
+	    {"total.", "total_ms", 1e-3},
+	    {"connect_call.", "connect_call_us", 1e-6},
 	};
 	if (!strcmp(name, "threshold")) {
 		const json_t *th = json_object_get(lc->summary, "thresholds");
@@ -241,8 +241,8 @@ static int on_lookup(void *arg, const char *name, double *value)
 	for (size_t i = 0; i < sizeof(lat) / sizeof(lat[0]); i++) {
 		size_t pl = strlen(lat[i].prefix);
 		if (!strncmp(name, lat[i].prefix, pl)) {
-			const json_t *o = json_object_get(json_object_get(lc->step, lat[i].field),
-							  name + pl);
+			const json_t *o =
+			    json_object_get(json_object_get(lc->step, lat[i].field), name + pl);
 			if (json_num(o, value) < 0)
 				return -ENOENT;
 			*value *= lat[i].scale;
@@ -260,9 +260,7 @@ static int on_lookup(void *arg, const char *name, double *value)
 		const char *k;
 		const json_t *v;
 		double sum = 0, x;
-		json_object_foreach((json_t *)f, k, v)
-			if (!json_num(v, &x))
-				sum += x;
+		json_object_foreach((json_t *)f, k, v) if (!json_num(v, &x)) sum += x;
 		*value = sum;
 		return 0;
 	}
@@ -276,9 +274,8 @@ static int eval_expect(const struct ct_scenario *sc, json_t *summary)
 {
 	json_t *steps = json_object_get(summary, "steps");
 	struct lookup_ctx lc = {
-		.step = json_array_get(steps, json_array_size(steps) ? json_array_size(steps) - 1
-								     : 0),
-		.summary = summary,
+	    .step = json_array_get(steps, json_array_size(steps) ? json_array_size(steps) - 1 : 0),
+	    .summary = summary,
 	};
 	json_t *out = json_object_get(summary, "expect");
 	int code = CT_EXIT_OK;
@@ -327,9 +324,9 @@ static void print_table(const json_t *summary, const char *dir)
 	const json_t *steps = json_object_get(summary, "steps");
 	size_t i;
 	const json_t *s;
-	printf("%-4s %-28s %10s %10s %10s %8s %8s %9s %9s %9s %8s\n", "step", "settings", "target/s",
-	       "achieved/s", "completed", "failed", "unsent", "conn p50", "conn p99", "conn max",
-	       "cpu/conn");
+	printf("%-4s %-28s %10s %10s %10s %8s %8s %9s %9s %9s %8s\n", "step", "settings",
+	       "target/s", "achieved/s", "completed", "failed", "unsent", "conn p50", "conn p99",
+	       "conn max", "cpu/conn");
 	json_array_foreach(steps, i, s)
 	{
 		char label[29] = "-";
@@ -341,7 +338,8 @@ static void print_table(const json_t *summary, const char *dir)
 			json_object_foreach((json_t *)set, k, v)
 			{
 				int w = snprintf(label + used, sizeof(label) - used, "%s%s=%s",
-						 used ? "," : "", strrchr(k, '.') ? strrchr(k, '.') + 1 : k,
+						 used ? "," : "",
+						 strrchr(k, '.') ? strrchr(k, '.') + 1 : k,
 						 json_string_value(v) ? json_string_value(v) : "?");
 				used += w > 0 ? (size_t)w : 0;
 				if (used >= sizeof(label))
@@ -351,9 +349,10 @@ static void print_table(const json_t *summary, const char *dir)
 		double failed = 0;
 		const char *k;
 		const json_t *v;
-		json_object_foreach((json_t *)json_object_get(s, "failures"), k, v)
-			failed += jd(v, "");
-		printf("%-4zu %-28s %10.1f %10.1f %10.0f %8.0f %8.0f %7.2fms %7.2fms %7.1fms %6.1fus\n",
+		json_object_foreach((json_t *)json_object_get(s, "failures"), k, v) failed +=
+		    jd(v, "");
+		printf("%-4zu %-28s %10.1f %10.1f %10.0f %8.0f %8.0f %7.2fms %7.2fms %7.1fms "
+		       "%6.1fus\n",
 		       i + 1, label, jd(s, "rate_target"), jd(s, "rate_achieved"),
 		       jd(s, "completed"), failed, jd(s, "unsent"), jd(s, "connect_ms.p50"),
 		       jd(s, "connect_ms.p99"), jd(s, "connect_ms.max"), jd(s, "cpu_per_conn_us"));
@@ -379,11 +378,11 @@ static void print_table(const json_t *summary, const char *dir)
 int ct_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"set", required_argument, NULL, 's'},
-		{"out", required_argument, NULL, 'o'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"set", required_argument, NULL, 's'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char **sets = calloc((size_t)argc + 1, sizeof(char *));
 	size_t n_set = 0;
@@ -402,8 +401,9 @@ int ct_cmd_run(int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (!strchr(optarg, '=')) {
-				ct_error("--set '%s': expected SECTION.KEY=VALUE, e.g. load.rate=800/s",
-					 optarg);
+				ct_error(
+				    "--set '%s': expected SECTION.KEY=VALUE, e.g. load.rate=800/s",
+				    optarg);
 				goto out;
 			}
 			sets[n_set++] = optarg;
@@ -513,14 +513,14 @@ int ct_cmd_run(int argc, char **argv)
 		if (!quiet && npts > 1)
 			ct_note("step %zu/%zu: %s", p + 1, npts, label);
 		struct ct_trial_opts to = {
-			.sc = pt,
-			.step = (unsigned)p,
-			.n_steps = (unsigned)npts,
-			.settings = settings,
-			.target = &target,
-			.rd = rd,
-			.origin_ns = origin,
-			.live = live,
+		    .sc = pt,
+		    .step = (unsigned)p,
+		    .n_steps = (unsigned)npts,
+		    .settings = settings,
+		    .target = &target,
+		    .rd = rd,
+		    .origin_ns = origin,
+		    .live = live,
 		};
 		json_t *res = NULL;
 		int rc = ct_trial_run(&to, &res);

@@ -8,19 +8,19 @@
 #include "common/log.h"
 
 static const struct ct_engine_ops *const backends[] = {
-	&ct_engine_kernel_ops,
-	/* pcap and dpdk engines register here when built */
-	NULL,
+    &ct_engine_kernel_ops,
+    /* pcap and dpdk engines register here when built */
+    NULL,
 };
 
 static const char *const fail_names[CT_FAIL_N] = {
-	[CT_FAIL_EADDRNOTAVAIL] = "eaddrnotavail",
-	[CT_FAIL_TIMEOUT] = "timeout",
-	[CT_FAIL_REFUSED] = "refused",
-	[CT_FAIL_RESET] = "reset",
-	[CT_FAIL_PROTOCOL] = "protocol",
-	[CT_FAIL_EMFILE] = "emfile",
-	[CT_FAIL_OTHER] = "other",
+    [CT_FAIL_EADDRNOTAVAIL] = "eaddrnotavail",
+    [CT_FAIL_TIMEOUT] = "timeout",
+    [CT_FAIL_REFUSED] = "refused",
+    [CT_FAIL_RESET] = "reset",
+    [CT_FAIL_PROTOCOL] = "protocol",
+    [CT_FAIL_EMFILE] = "emfile",
+    [CT_FAIL_OTHER] = "other",
 };
 
 const char *ct_fail_name(enum ct_fail f)
@@ -43,7 +43,7 @@ struct ct_engine *ct_engine_new(const struct ct_engine_config *cfg)
 	const char *name = cfg->name ? cfg->name : ct_engine_kind_name(cfg->sc->load.engine);
 	for (const struct ct_engine_ops *const *b = backends; *b; b++) {
 		if (!strcmp((*b)->name, name)) {
-			struct ct_engine *e = (*b)->new(cfg);
+			struct ct_engine *e = (*b)->new (cfg);
 			if (e)
 				e->ops = *b;
 			return e;

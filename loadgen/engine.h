@@ -26,26 +26,28 @@
 /* Why a connection failed. Names (ct_fail_name) are the summary.json keys. */
 enum ct_fail {
 	CT_FAIL_EADDRNOTAVAIL = 0, /* no source port left (connect or bind) */
-	CT_FAIL_TIMEOUT,           /* connect or reply did not complete in time */
-	CT_FAIL_REFUSED,           /* RST to the SYN */
-	CT_FAIL_RESET,             /* reset after the connection was up */
-	CT_FAIL_PROTOCOL,          /* reply did not match [load] expect */
-	CT_FAIL_EMFILE,            /* out of file descriptors */
+	CT_FAIL_TIMEOUT,	   /* connect or reply did not complete in time */
+	CT_FAIL_REFUSED,	   /* RST to the SYN */
+	CT_FAIL_RESET,		   /* reset after the connection was up */
+	CT_FAIL_PROTOCOL,	   /* reply did not match [load] expect */
+	CT_FAIL_EMFILE,		   /* out of file descriptors */
 	CT_FAIL_OTHER,
 	CT_FAIL_N
 };
 const char *ct_fail_name(enum ct_fail f);
 
 struct ct_engine_config {
-	const char *name;              /* "kernel"; NULL = ct_engine_kind_name(sc->load.engine) */
-	const struct ct_scenario *sc;  /* [load] and scenario.seed are read; must outlive the engine */
-	struct sockaddr_storage dst;   /* server address; its port is ignored */
-	uint16_t dport_lo, dport_hi;   /* server ports, used in turn */
-	const struct sockaddr_storage *src; /* client addresses used in turn (port 0); may be NULL */
+	const char *name; /* "kernel"; NULL = ct_engine_kind_name(sc->load.engine) */
+	const struct ct_scenario
+	    *sc; /* [load] and scenario.seed are read; must outlive the engine */
+	struct sockaddr_storage dst; /* server address; its port is ignored */
+	uint16_t dport_lo, dport_hi; /* server ports, used in turn */
+	const struct sockaddr_storage
+	    *src; /* client addresses used in turn (port 0); may be NULL */
 	size_t n_src;
-	int netns_fd;                  /* -1 = current netns; else each engine thread setns()es
-					* into it before it opens any socket */
-	unsigned threads;              /* 0 = sc->load.threads, and if that is 0, one per core */
+	int netns_fd;	  /* -1 = current netns; else each engine thread setns()es
+			   * into it before it opens any socket */
+	unsigned threads; /* 0 = sc->load.threads, and if that is 0, one per core */
 };
 
 /* A merged snapshot. Counters are cumulative since start. */
@@ -55,12 +57,12 @@ struct ct_engine_stats {
 	uint64_t established; /* the TCP handshake completed */
 	uint64_t completed;   /* reply matched and the connection closed cleanly */
 	uint64_t failures[CT_FAIL_N];
-	uint64_t unsent;      /* due but never started: the in-flight cap was reached until the end */
-	uint64_t inflight;    /* started and not finished */
-	uint64_t syn_retrans; /* SYN retransmissions seen at connect completion (TCP_INFO) */
-	unsigned running;     /* engine threads still running; 0 = the run is over */
-	struct ct_hist connect;      /* scheduled start -> handshake complete, ns */
-	struct ct_hist total;        /* scheduled start -> reply complete and closed, ns */
+	uint64_t unsent;   /* due but never started: the in-flight cap was reached until the end */
+	uint64_t inflight; /* started and not finished */
+	uint64_t syn_retrans;	     /* SYN retransmissions seen at connect completion (TCP_INFO) */
+	unsigned running;	     /* engine threads still running; 0 = the run is over */
+	struct ct_hist connect;	     /* scheduled start -> handshake complete, ns */
+	struct ct_hist total;	     /* scheduled start -> reply complete and closed, ns */
 	struct ct_hist connect_call; /* time inside the connect() call, ns */
 };
 

@@ -35,9 +35,9 @@
 
 /* The receive side keeps only the last bytes of the reply: enough to tell
  * whether it ends with (or, raw, contains) [load] expect. */
-#define CONN_TAIL  48
-#define RBUF_SIZE  16384
-#define NO_CONN    UINT32_MAX
+#define CONN_TAIL    48
+#define RBUF_SIZE    16384
+#define NO_CONN	     UINT32_MAX
 #define HK_PERIOD_US 10000
 /* Launches per timer callback before yielding to I/O, so that a slow
  * connect() (full port range) cannot starve completions. */
@@ -55,13 +55,13 @@ enum conn_state {
 struct worker;
 
 struct conn {
-	struct event ev;  /* I/O and timeout, re-assigned per state */
+	struct event ev; /* I/O and timeout, re-assigned per state */
 	struct worker *w;
-	uint64_t due_ns;  /* scheduled start, monotonic: latencies count from here */
+	uint64_t due_ns; /* scheduled start, monotonic: latencies count from here */
 	uint64_t seq;
 	int fd;
 	uint32_t next_free;
-	uint32_t sent;    /* request bytes written */
+	uint32_t sent; /* request bytes written */
 	uint8_t state;
 	uint8_t matched;
 	uint8_t tail_len;
@@ -121,9 +121,9 @@ size_t ct_engine_kernel_conn_size(void)
 	return sizeof(struct conn);
 }
 
-#define LOAD(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
+#define LOAD(p)	    __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define INC(p)      STORE((p), LOAD(p) + 1)
+#define INC(p)	    STORE((p), LOAD(p) + 1)
 #define ADD(p, n)   STORE((p), LOAD(p) + (n))
 
 static enum ct_fail fail_of_errno(int err)
@@ -263,9 +263,9 @@ static void drive(struct conn *c, short what)
 		}
 		/* The first send also reports a failed handshake (its error is
 		 * the socket's pending error), saving a getsockopt(SO_ERROR). */
-		n = len > (int)c->sent ? send(c->fd, w->wbuf + c->sent, (size_t)len - c->sent,
-					      MSG_NOSIGNAL)
-				       : 0;
+		n = len > (int)c->sent
+			? send(c->fd, w->wbuf + c->sent, (size_t)len - c->sent, MSG_NOSIGNAL)
+			: 0;
 		if (n < 0 && errno != EAGAIN) {
 			fail(c, fail_of_errno(errno));
 			return;
@@ -306,7 +306,8 @@ static void drive(struct conn *c, short what)
 			n = recv(c->fd, w->rbuf, sizeof(w->rbuf), 0);
 			if (n > 0) {
 				match(c, w->rbuf, (size_t)n);
-				if (c->matched && !sc->load.raw && sc->load.close != CT_CCLOSE_WAIT) {
+				if (c->matched && !sc->load.raw &&
+				    sc->load.close != CT_CCLOSE_WAIT) {
 					finish(c);
 					return;
 				}
@@ -376,8 +377,8 @@ static int bind_port(struct worker *w, int fd, struct sockaddr_storage *sa, sock
 		mine = span;
 	}
 	for (unsigned i = 0; i < mine; i++) {
-		uint16_t port = (uint16_t)(sc->load.port_lo + first +
-					   step * (w->bport_next++ % mine));
+		uint16_t port =
+		    (uint16_t)(sc->load.port_lo + first + step * (w->bport_next++ % mine));
 		if (sa->ss_family == AF_INET6)
 			((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
 		else
@@ -422,8 +423,8 @@ static void launch(struct worker *w, uint64_t due, uint64_t seq)
 	}
 	if (e->cfg.n_src || sc->load.ports == CT_PORTS_BIND) {
 		struct sockaddr_storage sa;
-		socklen_t sl = family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						  : sizeof(struct sockaddr_in);
+		socklen_t sl =
+		    family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 		int rc = 0, one = 1;
 		if (e->cfg.n_src) {
 			sa = e->src[w->src_next++ % e->cfg.n_src];
@@ -487,8 +488,8 @@ static void advance(struct worker *w)
 	} else {
 		w->sched_over = true;
 		struct kengine *e = w->e;
-		w->drain_deadline = ct_now_ns() + e->sc->load.connect_timeout_ns +
-				    e->sc->load.reply_timeout_ns;
+		w->drain_deadline =
+		    ct_now_ns() + e->sc->load.connect_timeout_ns + e->sc->load.reply_timeout_ns;
 		if (LOAD(&w->c.inflight) == 0)
 			event_base_loopbreak(w->base);
 	}
@@ -586,12 +587,12 @@ static void *thread_main(void *arg)
 		ct_error("engine thread %u: cannot create an event base", w->idx);
 		goto out;
 	}
-	struct timeval ctv = {.tv_sec = (time_t)(e->sc->load.connect_timeout_ns / CT_NS_PER_SEC),
-			      .tv_usec = (suseconds_t)(e->sc->load.connect_timeout_ns %
-						       CT_NS_PER_SEC / 1000)};
-	struct timeval rtv = {.tv_sec = (time_t)(e->sc->load.reply_timeout_ns / CT_NS_PER_SEC),
-			      .tv_usec = (suseconds_t)(e->sc->load.reply_timeout_ns %
-						       CT_NS_PER_SEC / 1000)};
+	struct timeval ctv = {
+	    .tv_sec = (time_t)(e->sc->load.connect_timeout_ns / CT_NS_PER_SEC),
+	    .tv_usec = (suseconds_t)(e->sc->load.connect_timeout_ns % CT_NS_PER_SEC / 1000)};
+	struct timeval rtv = {
+	    .tv_sec = (time_t)(e->sc->load.reply_timeout_ns / CT_NS_PER_SEC),
+	    .tv_usec = (suseconds_t)(e->sc->load.reply_timeout_ns % CT_NS_PER_SEC / 1000)};
 	/* Every connection uses the same two timeouts: libevent keeps such
 	 * "common timeouts" in O(1) queues instead of its heap. */
 	w->conn_tv = event_base_init_common_timeout(w->base, &ctv);
@@ -693,8 +694,8 @@ static struct ct_engine *kernel_new(const struct ct_engine_config *cfg)
 	}
 	if (sc->load.expect && sc->load.expect[0]) {
 		e->expect_buf = malloc(strlen(sc->load.expect) + 1);
-		long elen = e->expect_buf ? ct_reqtmpl_unescape(sc->load.expect, e->expect_buf)
-					  : -ENOMEM;
+		long elen =
+		    e->expect_buf ? ct_reqtmpl_unescape(sc->load.expect, e->expect_buf) : -ENOMEM;
 		if (elen < 0) {
 			rc = (int)-elen;
 			ct_error("[load] expect: bad escape");
@@ -703,9 +704,10 @@ static struct ct_engine *kernel_new(const struct ct_engine_config *cfg)
 		e->expect = e->expect_buf;
 		e->expect_len = (size_t)elen;
 		if (e->expect_len > CONN_TAIL) {
-			ct_error("[load] expect is %zu bytes; the kernel engine matches at most %d: "
-				 "use the reply's last %d bytes",
-				 e->expect_len, CONN_TAIL, CONN_TAIL);
+			ct_error(
+			    "[load] expect is %zu bytes; the kernel engine matches at most %d: "
+			    "use the reply's last %d bytes",
+			    e->expect_len, CONN_TAIL, CONN_TAIL);
 			rc = EINVAL;
 			goto fail;
 		}
@@ -820,10 +822,10 @@ static void kernel_free(struct ct_engine *pub)
 }
 
 const struct ct_engine_ops ct_engine_kernel_ops = {
-	.name = "kernel",
-	.new = kernel_new,
-	.start = kernel_start,
-	.snapshot = kernel_snapshot,
-	.stop = kernel_stop,
-	.free = kernel_free,
+    .name = "kernel",
+    .new = kernel_new,
+    .start = kernel_start,
+    .snapshot = kernel_snapshot,
+    .stop = kernel_stop,
+    .free = kernel_free,
 };

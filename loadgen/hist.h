@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define CT_HIST_SUB_BITS 6
-#define CT_HIST_SUB      (1u << CT_HIST_SUB_BITS) /* buckets per power of two */
+#define CT_HIST_SUB	 (1u << CT_HIST_SUB_BITS) /* buckets per power of two */
 /* Exact region [0, 2*SUB) plus 64-bucket octaves up to 2^64. */
 #define CT_HIST_NBUCKETS (2 * CT_HIST_SUB + (64 - CT_HIST_SUB_BITS - 1) * CT_HIST_SUB)
 

@@ -14,7 +14,7 @@ enum seg_kind { SEG_LIT, SEG_SEQ, SEG_THREAD, SEG_RAND };
 struct seg {
 	enum seg_kind kind;
 	size_t off, len; /* SEG_LIT: bytes of text */
-	uint64_t n;      /* SEG_RAND: modulus */
+	uint64_t n;	 /* SEG_RAND: modulus */
 };
 
 struct ct_reqtmpl {

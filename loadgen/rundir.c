@@ -72,8 +72,8 @@ struct ct_rundir *ct_rundir_open(const char *dir, const struct ct_scenario *sc)
 		struct tm tm;
 		localtime_r(&t, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-		const char *name = sc->scenario.name && sc->scenario.name[0] ? sc->scenario.name
-									     : "run";
+		const char *name =
+		    sc->scenario.name && sc->scenario.name[0] ? sc->scenario.name : "run";
 		if (asprintf(&rd->path, "runs/%s-%s", name, stamp) < 0)
 			rd->path = NULL;
 	}

@@ -32,11 +32,11 @@ struct ct_schedule_params {
 struct ct_schedule {
 	struct ct_schedule_params p;
 	unsigned thread, nthreads;
-	uint64_t n;        /* next global index (deterministic profiles) */
+	uint64_t n;	   /* next global index (deterministic profiles) */
 	uint64_t issued;   /* connections this thread has been given */
-	uint64_t cap;      /* this thread's share of max_connections */
+	uint64_t cap;	   /* this thread's share of max_connections */
 	double poisson_t;  /* s, poisson: time of the previous arrival */
-	uint64_t rng;      /* poisson: xorshift state */
+	uint64_t rng;	   /* poisson: xorshift state */
 	unsigned step_seg; /* step: current segment, to search forward only */
 };
 

@@ -69,8 +69,8 @@ static json_t *hist_ms(const struct ct_hist *h)
 		if (!h->count[i])
 			continue;
 		uint64_t lo = ct_hist_bucket_lo(i), hi = ct_hist_bucket_hi(i);
-		json_array_append_new(a, json_pack("[f, I]", ms(lo + (hi - lo) / 2),
-						   (json_int_t)h->count[i]));
+		json_array_append_new(
+		    a, json_pack("[f, I]", ms(lo + (hi - lo) / 2), (json_int_t)h->count[i]));
 	}
 	return a;
 }
@@ -113,9 +113,8 @@ static void status_line(const struct ct_trial_opts *o, double t, double rate, do
 		"\r\033[K[step %u/%u] %5.1fs  rate %.0f/s (target %.0f/s)  done %llu  failed %llu  "
 		"inflight %llu  connect p99 %.2fms  cpu %.0f%%",
 		o->step + 1, o->n_steps ? o->n_steps : 1, t, rate, target,
-		(unsigned long long)cur->completed,
-		(unsigned long long)failed(cur), (unsigned long long)cur->inflight,
-		ms(ct_hist_quantile(conn_iv, 0.99)), cpu_pct);
+		(unsigned long long)cur->completed, (unsigned long long)failed(cur),
+		(unsigned long long)cur->inflight, ms(ct_hist_quantile(conn_iv, 0.99)), cpu_pct);
 	fflush(stderr);
 }
 
@@ -137,23 +136,23 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	ct_schedule_params_from(&sp, sc);
 
 	struct ct_engine_config cfg = {
-		.name = NULL,
-		.sc = sc,
-		.dst = o->target->dst,
-		.dport_lo = o->target->port_lo,
-		.dport_hi = o->target->port_hi,
-		.src = o->target->src,
-		.n_src = o->target->n_src,
-		.netns_fd = o->target->netns_fd,
-		.threads = 0,
+	    .name = NULL,
+	    .sc = sc,
+	    .dst = o->target->dst,
+	    .dport_lo = o->target->port_lo,
+	    .dport_hi = o->target->port_hi,
+	    .src = o->target->src,
+	    .n_src = o->target->n_src,
+	    .netns_fd = o->target->netns_fd,
+	    .threads = 0,
 	};
 	eng = ct_engine_new(&cfg);
 	if (!eng) {
 		rc = -errno;
 		goto out;
 	}
-	uint64_t interval = sc->report.sample_interval_ns ? sc->report.sample_interval_ns
-							   : 100 * CT_NS_PER_MSEC;
+	uint64_t interval =
+	    sc->report.sample_interval_ns ? sc->report.sample_interval_ns : 100 * CT_NS_PER_MSEC;
 	struct cpu cpu0 = cpu_now(), cpu_prev = cpu0;
 	if ((rc = ct_engine_start(eng)) < 0)
 		goto out;
@@ -173,7 +172,8 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 		}
 		if (now > hard_end && !aborted) {
 			aborted = true;
-			ct_warn("step %u did not finish in time; aborting its connections", o->step);
+			ct_warn("step %u did not finish in time; aborting its connections",
+				o->step);
 			ct_engine_stop(eng, true);
 		}
 		ct_engine_snapshot(eng, cur);
@@ -186,13 +186,13 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 		uint64_t t_rel = now > start ? now - start : 0;
 		double target = t_rel < sp.duration_ns ? ct_schedule_rate_at(&sp, t_rel) : 0;
 		json_t *s = json_pack(
-			"{s:f, s:i, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:f, s:I}", "t",
-			(double)(now - o->origin_ns) / 1e9, "step", (int)o->step, "rate_target",
-			target, "scheduled", (json_int_t)cur->scheduled, "attempted",
-			(json_int_t)cur->attempted, "established", (json_int_t)cur->established,
-			"completed", (json_int_t)cur->completed, "unsent", (json_int_t)cur->unsent,
-			"failures", failures_obj(cur), "inflight", (json_int_t)cur->inflight, "rate",
-			rate, "attempt_rate", arate, "syn_retrans", (json_int_t)cur->syn_retrans);
+		    "{s:f, s:i, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:f, s:I}", "t",
+		    (double)(now - o->origin_ns) / 1e9, "step", (int)o->step, "rate_target", target,
+		    "scheduled", (json_int_t)cur->scheduled, "attempted",
+		    (json_int_t)cur->attempted, "established", (json_int_t)cur->established,
+		    "completed", (json_int_t)cur->completed, "unsent", (json_int_t)cur->unsent,
+		    "failures", failures_obj(cur), "inflight", (json_int_t)cur->inflight, "rate",
+		    rate, "attempt_rate", arate, "syn_retrans", (json_int_t)cur->syn_retrans);
 		if (!s)
 			goto out;
 		ct_hist_sub(iv, &cur->connect, &prev->connect);
@@ -203,8 +203,8 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 			double sdt = (double)(now - last_status) / 1e9;
 			double cdt = c.user + c.sys - cpu_status.user - cpu_status.sys;
 			status_line(o, (double)t_rel / 1e9,
-				    (double)(cur->completed - status_completed) / sdt, target, cur, iv,
-				    100.0 * cdt / sdt);
+				    (double)(cur->completed - status_completed) / sdt, target, cur,
+				    iv, 100.0 * cdt / sdt);
 			last_status = now;
 			status_completed = cur->completed;
 			cpu_status = c;
@@ -237,34 +237,31 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	double cpu_s = cpu1.user + cpu1.sys - cpu0.user - cpu0.sys;
 	uint64_t nfail = failed(fin);
 	json_t *r = json_pack(
-		"{s:i, s:o, s:f, s:f, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f}",
-		"step", (int)o->step, "settings",
-		o->settings ? json_deep_copy(o->settings) : json_object(),
-		"rate_target", dur > 0 ? ct_schedule_expected(&sp, sc->load.duration_ns) / dur : 0,
-		"rate_achieved", dur > 0 ? (double)fin->completed / dur : 0, "duration_s", dur,
-		"wall_s", (double)(ct_now_ns() - start) / 1e9, "threads",
-		(int)ct_engine_threads(&cfg), "scheduled", (json_int_t)fin->scheduled,
-		"attempted", (json_int_t)fin->attempted, "established",
-		(json_int_t)fin->established, "completed", (json_int_t)fin->completed, "unsent",
-		(json_int_t)fin->unsent, "inflight_peak", (json_int_t)inflight_peak, "failures",
-		failures_obj(fin), "errors",
-		fin->scheduled ? (double)(nfail + fin->unsent) / (double)fin->scheduled : 0.0);
+	    "{s:i, s:o, s:f, s:f, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f}", "step",
+	    (int)o->step, "settings", o->settings ? json_deep_copy(o->settings) : json_object(),
+	    "rate_target", dur > 0 ? ct_schedule_expected(&sp, sc->load.duration_ns) / dur : 0,
+	    "rate_achieved", dur > 0 ? (double)fin->completed / dur : 0, "duration_s", dur,
+	    "wall_s", (double)(ct_now_ns() - start) / 1e9, "threads", (int)ct_engine_threads(&cfg),
+	    "scheduled", (json_int_t)fin->scheduled, "attempted", (json_int_t)fin->attempted,
+	    "established", (json_int_t)fin->established, "completed", (json_int_t)fin->completed,
+	    "unsent", (json_int_t)fin->unsent, "inflight_peak", (json_int_t)inflight_peak,
+	    "failures", failures_obj(fin), "errors",
+	    fin->scheduled ? (double)(nfail + fin->unsent) / (double)fin->scheduled : 0.0);
 	if (!r)
 		goto out;
 	json_object_set_new(r, "connect_ms", pct_ms(&fin->connect, true));
 	json_object_set_new(r, "connect_hist", hist_ms(&fin->connect));
 	json_object_set_new(r, "total_ms", pct_ms(&fin->total, true));
 	json_object_set_new(r, "connect_call_us", pct_us(&fin->connect_call));
-	json_object_set_new(r, "cpu",
-			    json_pack("{s:f, s:f}", "user", cpu1.user - cpu0.user, "sys",
-				      cpu1.sys - cpu0.sys));
+	json_object_set_new(
+	    r, "cpu",
+	    json_pack("{s:f, s:f}", "user", cpu1.user - cpu0.user, "sys", cpu1.sys - cpu0.sys));
 	json_object_set_new(r, "cpu_per_conn_us",
 			    json_real(fin->attempted ? cpu_s * 1e6 / (double)fin->attempted : 0));
 	json_object_set_new(r, "syn_retrans", json_integer((json_int_t)fin->syn_retrans));
 	json_object_set_new(r, "engine",
-			    json_pack("{s:s, s:I}", "name",
-				      ct_engine_kind_name(sc->load.engine), "conn_bytes",
-				      (json_int_t)ct_engine_kernel_conn_size()));
+			    json_pack("{s:s, s:I}", "name", ct_engine_kind_name(sc->load.engine),
+				      "conn_bytes", (json_int_t)ct_engine_kernel_conn_size()));
 	json_object_set_new(r, "verdict", json_null());
 	json_object_set_new(r, "fail_reason", json_null());
 	if (interrupted)

@@ -48,25 +48,25 @@ struct ct_sample_source {
 
 /* Where the load goes. */
 struct ct_trial_target {
-	struct sockaddr_storage dst;     /* port ignored */
-	uint16_t port_lo, port_hi;       /* server ports, used in turn */
+	struct sockaddr_storage dst;	    /* port ignored */
+	uint16_t port_lo, port_hi;	    /* server ports, used in turn */
 	const struct sockaddr_storage *src; /* client addresses, may be NULL */
 	size_t n_src;
-	int netns_fd;                    /* -1: current netns (see engine.h) */
+	int netns_fd; /* -1: current netns (see engine.h) */
 };
 
 struct ct_trial_opts {
-	const struct ct_scenario *sc;  /* this step's scenario (sweep point applied) */
-	unsigned step, n_steps;        /* index in summary steps[], and how many (for status) */
-	const json_t *settings;        /* the sweep point, copied into the result; NULL = {} */
+	const struct ct_scenario *sc; /* this step's scenario (sweep point applied) */
+	unsigned step, n_steps;	      /* index in summary steps[], and how many (for status) */
+	const json_t *settings;	      /* the sweep point, copied into the result; NULL = {} */
 	const struct ct_trial_target *target;
-	struct ct_rundir *rd;          /* NULL: no timeseries */
-	uint64_t origin_ns;            /* monotonic time of the run's t = 0 */
+	struct ct_rundir *rd; /* NULL: no timeseries */
+	uint64_t origin_ns;   /* monotonic time of the run's t = 0 */
 	const struct ct_sample_source *sources;
 	size_t n_sources;
 	const struct ct_sample_source *step_hooks;
 	size_t n_step_hooks;
-	bool live;                     /* one-line status on stderr each second */
+	bool live; /* one-line status on stderr each second */
 };
 
 /* Returns 0 with *result (a new reference) or -errno when the engine could

@@ -75,8 +75,8 @@ static struct ct_scenario *scenario(const char *body)
 
 static void run_engine(struct ct_scenario *sc, uint16_t port, struct ct_engine_stats *st)
 {
-	struct ct_engine_config cfg = {.sc = sc, .dport_lo = port, .dport_hi = port,
-				       .netns_fd = -1, .threads = 2};
+	struct ct_engine_config cfg = {
+	    .sc = sc, .dport_lo = port, .dport_hi = port, .netns_fd = -1, .threads = 2};
 	struct sockaddr_in *d = (struct sockaddr_in *)&cfg.dst;
 	d->sin_family = AF_INET;
 	d->sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -8,10 +8,10 @@ static struct ct_hist h, h2, d;
 Test(hist, bucket_bounds_cover_every_value_without_gaps)
 {
 	for (unsigned i = 0; i + 1 < CT_HIST_NBUCKETS; i++)
-		cr_assert_eq(ct_hist_bucket_hi(i) + 1, ct_hist_bucket_lo(i + 1), "gap after bucket %u",
-			     i);
-	uint64_t samples[] = {0, 1, 127, 128, 129, 1000, 999999, 1000000000ULL, 3000000001ULL,
-			      UINT64_MAX};
+		cr_assert_eq(ct_hist_bucket_hi(i) + 1, ct_hist_bucket_lo(i + 1),
+			     "gap after bucket %u", i);
+	uint64_t samples[] = {0,    1,	    127,	   128,		  129,
+			      1000, 999999, 1000000000ULL, 3000000001ULL, UINT64_MAX};
 	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
 		unsigned idx = ct_hist_index(samples[i]);
 		cr_assert_lt(idx, CT_HIST_NBUCKETS);

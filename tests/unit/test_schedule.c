@@ -7,11 +7,11 @@ static struct ct_schedule_params params(enum ct_profile prof, double rate, doubl
 					double dur_s)
 {
 	struct ct_schedule_params p = {
-		.profile = prof,
-		.rate = rate,
-		.rate_end = rate_end,
-		.duration_ns = (uint64_t)(dur_s * 1e9),
-		.seed = 42,
+	    .profile = prof,
+	    .rate = rate,
+	    .rate_end = rate_end,
+	    .duration_ns = (uint64_t)(dur_s * 1e9),
+	    .seed = 42,
 	};
 	return p;
 }
@@ -64,7 +64,8 @@ Test(schedule, ramp_rises_linearly)
 	struct ct_schedule_params p = params(CT_PROFILE_RAMP, 100, 1100, 10);
 	uint64_t per_s[10] = {0}, maxseq;
 	uint64_t n = count_all(&p, 2, per_s, 10, &maxseq);
-	cr_expect(llabs((long long)n - 6000) <= 2, "ramp 100->1100 over 10 s: %llu", (unsigned long long)n);
+	cr_expect(llabs((long long)n - 6000) <= 2, "ramp 100->1100 over 10 s: %llu",
+		  (unsigned long long)n);
 	for (int i = 0; i < 10; i++) {
 		double want = 100 + 100 * i + 50; /* mean rate over second i */
 		cr_expect(fabs((double)per_s[i] - want) <= 2, "second %d: %llu, want %.0f", i,
