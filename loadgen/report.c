@@ -1485,9 +1485,9 @@ static void threshold_sentence(struct rep *r, const json_t *th, bool first_cap, 
 	}
 	char s[600];
 	if (lbl[0])
-		snprintf(s, sizeof(s), "with %s, %s at %s/s%s", lbl, what, FC(m), tail);
+		snprintf(s, sizeof(s), "with %s, %s at %s conn/s%s", lbl, what, FC(m), tail);
 	else
-		snprintf(s, sizeof(s), "%s at %s/s%s", what, FC(m), tail);
+		snprintf(s, sizeof(s), "%s at %s conn/s%s", what, FC(m), tail);
 	if (first_cap)
 		cap(s, buf, len);
 	else
@@ -1524,12 +1524,12 @@ static void headline(struct rep *r, FILE *f)
 			char ph[128];
 			cap(diag_phrase(fs->diag), ph, sizeof(ph));
 			if (fs->label[0])
-				snprintf(buf, sizeof(buf), "%s at %s/s (with %s): %s of %s connections "
-							   "failed.",
+				snprintf(buf, sizeof(buf), "%s at %s conn/s (with %s): %s of %s "
+							   "connections failed.",
 					 ph, FC(fs->rate_target), fs->label, FC(fs->failed),
 					 FC(fs->attempted));
 			else
-				snprintf(buf, sizeof(buf), "%s at %s/s: %s of %s connections failed.",
+				snprintf(buf, sizeof(buf), "%s at %s conn/s: %s of %s connections failed.",
 					 ph, FC(fs->rate_target), FC(fs->failed), FC(fs->attempted));
 			bad = true;
 		} else if (r->n_steps) {

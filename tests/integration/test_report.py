@@ -286,7 +286,7 @@ if dom:
     got = [float(v) for v in re.findall(r'class="bar-predicted" data-v="([^"]+)"', dom)]
     want = [x["predicted_cps"] for x in fsum["thresholds"]]
     t.ok(got == want, "beside the model's predicted_cps", (got, want))
-    t.ok("the client ran out of ports at 470/s" in dom, "the headline tells the story")
+    t.ok("the client ran out of ports at 470 conn/s" in dom, "the headline tells the story")
 
 # ---- a real lab run, when this build has it -----------------------------------------
 if os.geteuid() == 0 and os.path.exists("/proc/sys/net/netfilter/nf_conntrack_max"):

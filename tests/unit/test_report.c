@@ -103,10 +103,10 @@ Test(report, complete_sweep, .init = setup, .fini = teardown)
 {
 	char *h = build(CT_TEST_DATA "/run-sweep");
 
-	cr_expect(strstr(h, "With tcp_tw_reuse=0, the client ran out of ports at 470/s "
+	cr_expect(strstr(h, "With tcp_tw_reuse=0, the client ran out of ports at 470 conn/s "
 			    "\xe2\x80\x94 6% below the model&#39;s 500/s"),
 		  "the headline names what broke, where, against the model");
-	cr_expect(strstr(h, "the conntrack table filled at 450/s \xe2\x80\x94 15% below"),
+	cr_expect(strstr(h, "the conntrack table filled at 450 conn/s \xe2\x80\x94 15% below"),
 		  "with reuse=1 the conntrack table is what broke (error_pct computed)");
 	static const char *const charts[] = {"rates", "conntrack", "tw", "latency", "steps",
 					     "thresholds"};
@@ -167,7 +167,7 @@ Test(report, killed_run, .init = setup, .fini = teardown)
 	cr_expect(strstr(h, "With tcp_tw_reuse=1 at 300/s, all 675 connections completed"),
 		  "the unfinished step is told with its settings from the sweep plan");
 	cr_expect(strstr(h, "<span class=\"pill part\">cut short</span>"));
-	cr_expect(strstr(h, "The client ran out of ports at 600/s (with tcp_tw_reuse=0)"),
+	cr_expect(strstr(h, "The client ran out of ports at 600 conn/s (with tcp_tw_reuse=0)"),
 		  "without thresholds the first failing step makes the headline");
 	/* the description is hostile */
 	cr_expect_eq(count(h, "<script"), 1, "only the JSON data island is a script");
