@@ -1,7 +1,8 @@
 /* cmd_run — `ctload run FILE [--set k=v]... [--out DIR] [--quiet]`.
  *
  * Loads the scenario, resolves where the load goes (topology = host: the
- * [server] target, checked against the safety rule below), runs one step per
+ * [server] target, checked against the safety rule below; topology = lab:
+ * the lab's client netns and server, see loadgen/lab.h), runs one step per
  * sweep point, writes the run directory, evaluates [expect] on the last
  * step and returns an exit code from enum ct_exit.
  *
@@ -29,6 +30,7 @@
 #include "loadgen/cli.h"
 #include "loadgen/engine.h"
 #include "loadgen/expr.h"
+#include "loadgen/lab.h"
 #include "loadgen/plan.h"
 #include "loadgen/rundir.h"
 #include "loadgen/scenario.h"
@@ -375,6 +377,59 @@ static void print_table(const json_t *summary, const char *dir)
 
 /* ---- the command ------------------------------------------------------------- */
 
+/* topology = host: the [server] target, under the safety rule. */
+static int check_host_target(const struct ct_scenario *sc, const char *file,
+			     struct ct_trial_target *target)
+{
+	char why[640];
+	if (!sc->server.target) {
+		ct_error("%s: [server] target: required with topology = host (e.g. target = "
+			 "127.0.0.1:11211)",
+			 file);
+		return -EINVAL;
+	}
+	if (parse_target(sc->server.target, &target->dst, &target->port_lo, &target->port_hi, why,
+			 sizeof(why)) < 0) {
+		ct_error("%s: [server] target: %s", file, why);
+		return -EINVAL;
+	}
+	if (!target_allowed(&target->dst)) {
+		ct_error("target %s is outside the lab: ctload only sends to loopback or into a "
+			 "network namespace without a default route",
+			 sc->server.target);
+		return -EPERM;
+	}
+	for (size_t a = 0; a < sc->n_sweep; a++) {
+		if (!strncmp(sc->sweep[a].key, "sysctl.", 7)) {
+			ct_error("%s:%d: [sweep] %s: sysctl axes need topology = lab (host mode "
+				 "changes nothing on the host)",
+				 file, sc->sweep[a].line, sc->sweep[a].key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* topology = lab: before step `p`, a fresh lab when the cooldown asks for
+ * one, this point's sysctls, and the target, samplers and hooks. */
+static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, size_t p,
+			    struct ct_trial_target *target, struct ct_trial_opts *to)
+{
+	struct ct_lab_err lerr = {.exit_code = CT_EXIT_ENV};
+	if (p > 0 && pt->search.cooldown == CT_COOL_FRESH_NETNS && ct_lab_fresh(lab, &lerr) < 0)
+		goto fail;
+	if (ct_lab_apply_sysctls(lab, pt, &lerr) < 0)
+		goto fail;
+	ct_lab_target(lab, target);
+	ct_lab_step_begin(lab);
+	to->sources = ct_lab_sources(lab, &to->n_sources);
+	to->step_hooks = ct_lab_step_hooks(lab, &to->n_step_hooks);
+	return CT_EXIT_OK;
+fail:
+	ct_error("%s", lerr.msg);
+	return lerr.exit_code ? lerr.exit_code : CT_EXIT_ENV;
+}
+
 int ct_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -391,6 +446,7 @@ int ct_cmd_run(int argc, char **argv)
 	int code = CT_EXIT_USAGE, c;
 	struct ct_scenario *sc = NULL;
 	struct ct_rundir *rd = NULL;
+	struct ct_lab *lab = NULL;
 	struct ct_scenario_err err = {{0}};
 
 	if (!sets)
@@ -441,39 +497,9 @@ int ct_cmd_run(int argc, char **argv)
 	}
 
 	struct ct_trial_target target = {.netns_fd = -1};
-	if (sc->scenario.topology != CT_TOPO_HOST) {
-		ct_error("%s: topology = lab is not available in this build yet; use topology = "
-			 "host with [server] target = 127.0.0.1:PORT",
-			 file);
-		code = CT_EXIT_ENV;
+	bool lab_mode = sc->scenario.topology == CT_TOPO_LAB;
+	if (!lab_mode && check_host_target(sc, file, &target) < 0)
 		goto out;
-	}
-	char why[640];
-	if (!sc->server.target) {
-		ct_error("%s: [server] target: required with topology = host (e.g. target = "
-			 "127.0.0.1:11211)",
-			 file);
-		goto out;
-	}
-	if (parse_target(sc->server.target, &target.dst, &target.port_lo, &target.port_hi, why,
-			 sizeof(why)) < 0) {
-		ct_error("%s: [server] target: %s", file, why);
-		goto out;
-	}
-	if (!target_allowed(&target.dst)) {
-		ct_error("target %s is outside the lab: ctload only sends to loopback or into a "
-			 "network namespace without a default route",
-			 sc->server.target);
-		goto out;
-	}
-	for (size_t a = 0; a < sc->n_sweep; a++) {
-		if (!strncmp(sc->sweep[a].key, "sysctl.", 7)) {
-			ct_error("%s:%d: [sweep] %s: sysctl axes need topology = lab (host mode "
-				 "changes nothing on the host)",
-				 file, sc->sweep[a].line, sc->sweep[a].key);
-			goto out;
-		}
-	}
 	/* Check the conditions before spending time on load. */
 	for (size_t i = 0; i < sc->n_expect; i++) {
 		char eerr[256] = "";
@@ -494,6 +520,17 @@ int ct_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	json_t *summary = ct_rundir_summary(rd);
+	if (lab_mode) {
+		struct ct_lab_err lerr = {.exit_code = CT_EXIT_ENV};
+		lab = ct_lab_up(sc, ct_rundir_path(rd), &lerr);
+		if (!lab) {
+			ct_error("%s", lerr.msg);
+			code = lerr.exit_code ? lerr.exit_code : CT_EXIT_ENV;
+			json_object_set_new(summary, "exit_code", json_integer(code));
+			goto out;
+		}
+		json_object_set_new(summary, "lab", json_deep_copy(ct_lab_info(lab)));
+	}
 	size_t npts = ct_plan_points(sc);
 	uint64_t origin = ct_now_ns();
 	bool live = !quiet && isatty(STDERR_FILENO);
@@ -522,6 +559,11 @@ int ct_cmd_run(int argc, char **argv)
 		    .origin_ns = origin,
 		    .live = live,
 		};
+		if (lab && (code = lab_prepare_step(lab, pt, p, &target, &to)) != CT_EXIT_OK) {
+			json_decref(settings);
+			ct_scenario_free(pt);
+			break;
+		}
 		json_t *res = NULL;
 		int rc = ct_trial_run(&to, &res);
 		json_decref(settings);
@@ -544,6 +586,9 @@ int ct_cmd_run(int argc, char **argv)
 	if (!quiet)
 		print_table(summary, ct_rundir_path(rd));
 out:
+	/* On every path: the lab restores the host before we return. */
+	if (lab && ct_lab_down(lab) < 0 && code == CT_EXIT_OK)
+		code = CT_EXIT_ENV;
 	ct_rundir_close(rd);
 	ct_scenario_free(sc);
 	free(sets);
