@@ -368,3 +368,56 @@ def lab_netns_left(*lab_ids):
     """Netns of these labs that still exist (other runs' labs are ignored,
     so checks hold while another ctload works on the same host)."""
     return [ns for ns in netns_list() for i in lab_ids if i and ns.startswith("ctl-%s-" % i)]
+
+
+# ---- packet captures (tshark) ----------------------------------------------
+
+def tshark_tcp(path):
+    """The TCP segments of a pcap file as read by tshark: a list of dicts
+    with len, caplen, src, dst, sport, dport, seq (raw ISN-based), flags
+    (int), t (epoch seconds). None when tshark is missing; raises on a file
+    tshark cannot read."""
+    import shutil
+    if not shutil.which("tshark"):
+        return None
+    fields = ["frame.time_epoch", "frame.len", "frame.cap_len", "ip.src", "ip.dst",
+              "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "tcp.seq_raw",
+              "tcp.flags"]
+    argv = ["tshark", "-n", "-r", path, "-Y", "tcp", "-T", "fields", "-E", "separator=|"]
+    for f in fields:
+        argv += ["-e", f]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise RuntimeError("tshark -r %s: %s" % (path, r.stderr.strip()))
+    out = []
+    for line in r.stdout.splitlines():
+        v = line.split("|")
+        if len(v) != len(fields):
+            continue
+        out.append({"t": float(v[0]), "len": int(v[1]), "caplen": int(v[2]),
+                    "src": v[3] or v[5], "dst": v[4] or v[6],
+                    "sport": int(v[7]), "dport": int(v[8]), "seq": int(v[9] or 0),
+                    "flags": int(v[10], 16)})
+    return out
+
+
+def tcp_flag_counts(segs):
+    """syn (SYN without ACK), syn_retrans (a SYN whose 4-tuple and ISN came
+    before), synack, rst, fin — as ctload's capture counts them."""
+    c = {"syn": 0, "syn_retrans": 0, "synack": 0, "rst": 0, "fin": 0}
+    seen = set()
+    for s in segs:
+        f = s["flags"]
+        if f & 0x02 and not f & 0x10:
+            c["syn"] += 1
+            key = (s["src"], s["dst"], s["sport"], s["dport"], s["seq"])
+            if key in seen:
+                c["syn_retrans"] += 1
+            seen.add(key)
+        elif f & 0x02:
+            c["synack"] += 1
+        if f & 0x04:
+            c["rst"] += 1
+        if f & 0x01:
+            c["fin"] += 1
+    return c

@@ -1,0 +1,2 @@
+/* liveview — being written. */
+#include <stddef.h>

@@ -1,0 +1,2 @@
+/* metrics — being written. */
+#include <stddef.h>
