@@ -22,22 +22,27 @@
 
 /* ---- what the report is built from -------------------------------------------- */
 
-#define MAX_NOTES 12
+#define MAX_NOTES	 12
 #define MAX_TABLE_EVENTS 400
 
 static const char *const fail_keys[] = {"eaddrnotavail", "timeout", "refused", "reset",
-					"protocol",      "emfile",  "other"};
+					"protocol",	 "emfile",  "other"};
 #define N_FAIL (sizeof(fail_keys) / sizeof(fail_keys[0]))
 static const char *const fail_title[N_FAIL] = {
-	"no free port (EADDRNOTAVAIL)", "timed out", "refused", "reset",
-	"bad reply",                    "out of file descriptors (EMFILE)", "other",
+    "no free port (EADDRNOTAVAIL)",	"timed out", "refused", "reset", "bad reply",
+    "out of file descriptors (EMFILE)", "other",
 };
 
 /* sample["ns"] keys: the lab's netns, and "host" for a sampler of ctload's own */
 /* The same causes in a sentence: "12 timed out". */
 static const char *const fail_words[N_FAIL] = {
-	"found no free port (EADDRNOTAVAIL)", "timed out", "were refused", "were reset",
-	"got a wrong reply", "hit the file descriptor limit (EMFILE)", "failed otherwise",
+    "found no free port (EADDRNOTAVAIL)",
+    "timed out",
+    "were refused",
+    "were reset",
+    "got a wrong reply",
+    "hit the file descriptor limit (EMFILE)",
+    "failed otherwise",
 };
 
 static const char *const roles[] = {"client", "router", "server", "host"};
@@ -46,23 +51,23 @@ static const char *const roles[] = {"client", "router", "server", "host"};
 /* Why a step failed, judged from its numbers. */
 enum diag {
 	D_OK = 0,
-	D_CT_FULL,  /* conntrack dropped or its table reached the limit */
-	D_PORTS,    /* EADDRNOTAVAIL */
+	D_CT_FULL, /* conntrack dropped or its table reached the limit */
+	D_PORTS,   /* EADDRNOTAVAIL */
 	D_TIMEOUT,
 	D_REFUSED,
 	D_RESET,
 	D_PROTOCOL,
 	D_EMFILE,
 	D_OTHER,
-	D_SLOW,     /* nothing failed, but the rate was not reached */
-	D_JUDGED,   /* the judge said fail, for a reason not above */
+	D_SLOW,	  /* nothing failed, but the rate was not reached */
+	D_JUDGED, /* the judge said fail, for a reason not above */
 };
 
 struct step {
 	int idx;
-	bool partial; /* samples but no summary entry: the run ended during it */
-	const json_t *js; /* summary step or NULL */
-	char label[256]; /* settings without the rate, for sentences */
+	bool partial;	    /* samples but no summary entry: the run ended during it */
+	const json_t *js;   /* summary step or NULL */
+	char label[256];    /* settings without the rate, for sentences */
 	char settings[256]; /* all settings, for the table */
 	double rate_target, rate_achieved, attempted, completed, unsent, failed;
 	double fail[N_FAIL];
@@ -75,7 +80,7 @@ struct step {
 };
 
 struct event {
-	double t; /* s on the run's time axis, NAN if unknown */
+	double t;   /* s on the run's time axis, NAN if unknown */
 	size_t seq; /* order read, to keep the sort stable */
 	char src[16];
 	char stamp[32];
@@ -207,13 +212,13 @@ const char *ct_report_limit_phrase(const char *name)
 	static const struct {
 		const char *name, *phrase;
 	} t[] = {
-		{"client_ports", "the client ran out of ports"},
-		{"conntrack", "the conntrack table filled"},
-		{"nat_ports", "the NAT ran out of source ports"},
-		{"tw_buckets.client", "the client's TIME_WAIT limit was reached"},
-		{"tw_buckets.server", "the server's TIME_WAIT limit was reached"},
-		{"listen_backlog", "the server's listen backlog overflowed"},
-		{"connect_cliff", "connect() slowed down searching for a free port"},
+	    {"client_ports", "the client ran out of ports"},
+	    {"conntrack", "the conntrack table filled"},
+	    {"nat_ports", "the NAT ran out of source ports"},
+	    {"tw_buckets.client", "the client's TIME_WAIT limit was reached"},
+	    {"tw_buckets.server", "the server's TIME_WAIT limit was reached"},
+	    {"listen_backlog", "the server's listen backlog overflowed"},
+	    {"connect_cliff", "connect() slowed down searching for a free port"},
 	};
 	if (name)
 		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -382,8 +387,9 @@ static void read_timeseries(struct rep *r)
 		     last_bad);
 		r->interrupted = true;
 	} else if (bad) {
-		note(r, "Lines of timeseries.jsonl could not be read and are left out (%zu, the "
-			"last: line %zu)",
+		note(r,
+		     "Lines of timeseries.jsonl could not be read and are left out (%zu, the "
+		     "last: line %zu)",
 		     bad, last_bad);
 	}
 	free(line);
@@ -399,13 +405,16 @@ static double parse_iso(const char *s)
 	int n = sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &Y, &M, &D, &h, &m, &sec, &ms);
 	if (n < 6)
 		return NAN;
-	struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-			.tm_hour = h, .tm_min = m, .tm_sec = sec};
+	struct tm tm = {.tm_year = Y - 1900,
+			.tm_mon = M - 1,
+			.tm_mday = D,
+			.tm_hour = h,
+			.tm_min = m,
+			.tm_sec = sec};
 	return (double)timegm(&tm) + (n == 7 ? ms / 1000.0 : 0);
 }
 
-static int add_event(struct rep *r, double t, const char *src, const char *stamp,
-		     const char *text)
+static int add_event(struct rep *r, double t, const char *src, const char *stamp, const char *text)
 {
 	struct event *ev = realloc(r->ev, (r->n_ev + 1) * sizeof(*ev));
 	if (!ev)
@@ -451,12 +460,12 @@ static void read_events(struct rep *r)
 		const json_t *evs = json_object_get(s, "events");
 		size_t k;
 		const json_t *e;
-		json_array_foreach(evs, k, e)
-			if (json_is_string(e)) {
-				add_event(r, num(json_object_get(s, "t")), "kernel", NULL,
-					  json_string_value(e));
-				sample_kernel = true;
-			}
+		json_array_foreach(evs, k, e) if (json_is_string(e))
+		{
+			add_event(r, num(json_object_get(s, "t")), "kernel", NULL,
+				  json_string_value(e));
+			sample_kernel = true;
+		}
 	}
 
 	double origin = r->summary ? num(json_object_get(r->summary, "origin_unix")) : NAN;
@@ -483,8 +492,8 @@ static void read_events(struct rep *r)
 		if (!strcmp(src, "kernel") && sample_kernel)
 			continue;
 		double wall = parse_iso(stamp);
-		add_event(r, isnan(origin) || isnan(wall) ? NAN : wall - origin, src[0] ? src : "log",
-			  stamp, text);
+		add_event(r, isnan(origin) || isnan(wall) ? NAN : wall - origin,
+			  src[0] ? src : "log", stamp, text);
 	}
 	free(line);
 	if (f)
@@ -599,7 +608,8 @@ static void step_from_samples(struct rep *r, struct step *s)
 			continue;
 		last = o;
 		for (size_t k = 0; k < N_ROLES; k++) {
-			double c = JN(o, "ns", roles[k], "ct.count"), m = JN(o, "ns", roles[k], "ct.max");
+			double c = JN(o, "ns", roles[k], "ct.count"),
+			       m = JN(o, "ns", roles[k], "ct.max");
 			if (!isnan(c) && !(c <= ctp))
 				ctp = c;
 			if (!isnan(m))
@@ -701,8 +711,9 @@ static int build_steps(struct rep *r)
 	}
 	if (n > n_sum && r->summary) {
 		r->interrupted = true;
-		note(r, "Step %zu has samples but no result in summary.json: the run ended during "
-			"it; its numbers come from the last sample",
+		note(r,
+		     "Step %zu has samples but no result in summary.json: the run ended during "
+		     "it; its numbers come from the last sample",
 		     n);
 	}
 	return 0;
@@ -711,77 +722,77 @@ static int build_steps(struct rep *r)
 /* ---- the page ------------------------------------------------------------------------ */
 
 static const char css[] =
-	"*{box-sizing:border-box}"
-	"body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
-	"color:#1d2733;background:#f4f6f9;margin:0}"
-	"main{max-width:1120px;margin:0 auto;padding:28px 32px 48px;background:#fff}"
-	"header{border-bottom:3px solid #1d2733;padding-bottom:14px;margin-bottom:18px}"
-	".kicker{font-size:13px;letter-spacing:.08em;text-transform:uppercase;color:#5b6877}"
-	"h1{font-size:26px;line-height:1.3;margin:6px 0 10px}"
-	"h1.ok{color:#1b6e3a}h1.bad{color:#a3261b}"
-	"h2{font-size:20px;margin:34px 0 6px;border-bottom:1px solid #d8dee6;padding-bottom:4px}"
-	"h3{font-size:16px;margin:14px 0 4px}"
-	".desc{font-size:16px;color:#33404e;margin:6px 0}"
-	".meta{font-size:13px;color:#5b6877}"
-	".notes{background:#fff6e0;border-left:4px solid #e0a100;padding:8px 14px;margin:12px 0;"
-	"font-size:14px}"
-	".notes p{margin:4px 0}"
-	"ul.story{padding-left:20px;font-size:16px}ul.story li{margin:4px 0}"
-	"li.bad::marker{color:#a3261b}li.ok::marker{color:#1b6e3a}"
-	".chart{margin:10px 0 22px;break-inside:avoid;page-break-inside:avoid}"
-	".cap{margin:2px 0 6px;color:#5b6877;font-size:13px}"
-	".legend{font-size:13px;margin:2px 0 4px}"
-	".legend span{margin-right:14px;white-space:nowrap}"
-	".legend i{display:inline-block;width:14px;height:4px;vertical-align:middle;margin-right:5px;"
-	"border-radius:2px}"
-	"svg{width:100%;height:auto;display:block}"
-	"svg text{font:11px system-ui,'DejaVu Sans',sans-serif;fill:#5b6877}"
-	".grid line{stroke:#e3e8ee;stroke-width:1}"
-	".ylabels text{text-anchor:end}.xlabels text{text-anchor:middle}"
-	".xlabels line{stroke:#9aa5b1}"
-	".frame{fill:none;stroke:#9aa5b1}"
-	".band0{fill:#f7f9fb}.band1{fill:#eef2f6}"
-	".bandlbl{font-size:10px;fill:#7b8794}"
-	"polyline{fill:none;stroke-width:1.8;stroke-linejoin:round}"
-	".s-target{stroke:#7b8794;stroke-dasharray:5 4}.a-completed{fill:#1b9e55;opacity:.18}"
-	".a-completed-solid{fill:#1b9e55;opacity:.6}"
-	".s-attempted{stroke:#2f6fd6}.s-completed{stroke:#1b9e55}"
-	".s-limit{stroke:#c0392b;stroke-dasharray:7 4;stroke-width:2}"
-	".s-client{stroke:#2f6fd6}.s-server{stroke:#0e9a8a}.s-router{stroke:#8e44ad}"
-	".s-host{stroke:#b7791f}"
-	".s-p50{stroke:#1b9e55}.s-p90{stroke:#2f6fd6}.s-p99{stroke:#e67e22}.s-max{stroke:#a3261b;"
-	"stroke-width:1.2}"
-	".f-eaddrnotavail{fill:#e67e22}.f-timeout{fill:#c0392b}.f-refused{fill:#8e44ad}"
-	".f-reset{fill:#7f4f24}.f-protocol{fill:#d63384}.f-emfile{fill:#34495e}.f-other{fill:#95a5a6}"
-	"polygon{opacity:.85}"
-	".ref line{stroke:#c0392b;stroke-dasharray:2 3}.ref text{fill:#a3261b;font-size:10px}"
-	".ev line{stroke:#a3261b;stroke-width:1.2;opacity:.6}.ev path{fill:#a3261b}"
-	".evlab line{stroke:#7b8794;stroke-dasharray:1 3}"
-	".drop{fill:#c0392b}"
-	".bar-target{fill:#dfe5ec}.bar-achieved{fill:#1b9e55}.bar-failed{fill:#c0392b}"
-	".bar-measured{fill:#2f6fd6}.bar-predicted{fill:#b8c4d1}"
-	".barlbl{text-anchor:middle}.barval{text-anchor:middle;fill:#1d2733;font-size:11px}"
-	"table{border-collapse:collapse;width:100%;font-size:12.5px;margin:6px 0}"
-	".tablewrap{overflow-x:auto}"
-	"th,td{padding:4px 5px;border-bottom:1px solid #e3e8ee;text-align:right;"
-	"vertical-align:top}"
-	"th{background:#f0f3f7;font-weight:600}"
-	"td.l,th.l{text-align:left}"
-	"tr.fail td{background:#fdf0ee}tr.partial td{background:#fff8e6}"
-	".pill{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff}"
-	".pill.ok{background:#1b9e55}.pill.bad{background:#c0392b}.pill.part{background:#e0a100}"
-	".cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:14px}"
-	".card{border:1px solid #d8dee6;border-radius:8px;padding:10px 14px;break-inside:avoid}"
-	".card .big{font-size:24px;font-weight:700}"
-	".card dl{display:grid;grid-template-columns:auto auto;gap:2px 10px;margin:6px 0;"
-	"font-size:13px}"
-	".card dt{color:#5b6877}.card dd{margin:0;text-align:right}"
-	"td.ev{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12px;"
-	"text-align:left;white-space:pre-wrap;word-break:break-word}"
-	"footer{margin-top:30px;font-size:12px;color:#7b8794}"
-	"@media print{body{background:#fff}main{padding:0;max-width:none}"
-	"h2{break-after:avoid}a{color:inherit}table{font-size:10px}th,td{padding:3px}"
-	".tablewrap{overflow:visible}}";
+    "*{box-sizing:border-box}"
+    "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+    "color:#1d2733;background:#f4f6f9;margin:0}"
+    "main{max-width:1120px;margin:0 auto;padding:28px 32px 48px;background:#fff}"
+    "header{border-bottom:3px solid #1d2733;padding-bottom:14px;margin-bottom:18px}"
+    ".kicker{font-size:13px;letter-spacing:.08em;text-transform:uppercase;color:#5b6877}"
+    "h1{font-size:26px;line-height:1.3;margin:6px 0 10px}"
+    "h1.ok{color:#1b6e3a}h1.bad{color:#a3261b}"
+    "h2{font-size:20px;margin:34px 0 6px;border-bottom:1px solid #d8dee6;padding-bottom:4px}"
+    "h3{font-size:16px;margin:14px 0 4px}"
+    ".desc{font-size:16px;color:#33404e;margin:6px 0}"
+    ".meta{font-size:13px;color:#5b6877}"
+    ".notes{background:#fff6e0;border-left:4px solid #e0a100;padding:8px 14px;margin:12px 0;"
+    "font-size:14px}"
+    ".notes p{margin:4px 0}"
+    "ul.story{padding-left:20px;font-size:16px}ul.story li{margin:4px 0}"
+    "li.bad::marker{color:#a3261b}li.ok::marker{color:#1b6e3a}"
+    ".chart{margin:10px 0 22px;break-inside:avoid;page-break-inside:avoid}"
+    ".cap{margin:2px 0 6px;color:#5b6877;font-size:13px}"
+    ".legend{font-size:13px;margin:2px 0 4px}"
+    ".legend span{margin-right:14px;white-space:nowrap}"
+    ".legend i{display:inline-block;width:14px;height:4px;vertical-align:middle;margin-right:5px;"
+    "border-radius:2px}"
+    "svg{width:100%;height:auto;display:block}"
+    "svg text{font:11px system-ui,'DejaVu Sans',sans-serif;fill:#5b6877}"
+    ".grid line{stroke:#e3e8ee;stroke-width:1}"
+    ".ylabels text{text-anchor:end}.xlabels text{text-anchor:middle}"
+    ".xlabels line{stroke:#9aa5b1}"
+    ".frame{fill:none;stroke:#9aa5b1}"
+    ".band0{fill:#f7f9fb}.band1{fill:#eef2f6}"
+    ".bandlbl{font-size:10px;fill:#7b8794}"
+    "polyline{fill:none;stroke-width:1.8;stroke-linejoin:round}"
+    ".s-target{stroke:#7b8794;stroke-dasharray:5 4}.a-completed{fill:#1b9e55;opacity:.18}"
+    ".a-completed-solid{fill:#1b9e55;opacity:.6}"
+    ".s-attempted{stroke:#2f6fd6}.s-completed{stroke:#1b9e55}"
+    ".s-limit{stroke:#c0392b;stroke-dasharray:7 4;stroke-width:2}"
+    ".s-client{stroke:#2f6fd6}.s-server{stroke:#0e9a8a}.s-router{stroke:#8e44ad}"
+    ".s-host{stroke:#b7791f}"
+    ".s-p50{stroke:#1b9e55}.s-p90{stroke:#2f6fd6}.s-p99{stroke:#e67e22}.s-max{stroke:#a3261b;"
+    "stroke-width:1.2}"
+    ".f-eaddrnotavail{fill:#e67e22}.f-timeout{fill:#c0392b}.f-refused{fill:#8e44ad}"
+    ".f-reset{fill:#7f4f24}.f-protocol{fill:#d63384}.f-emfile{fill:#34495e}.f-other{fill:#95a5a6}"
+    "polygon{opacity:.85}"
+    ".ref line{stroke:#c0392b;stroke-dasharray:2 3}.ref text{fill:#a3261b;font-size:10px}"
+    ".ev line{stroke:#a3261b;stroke-width:1.2;opacity:.6}.ev path{fill:#a3261b}"
+    ".evlab line{stroke:#7b8794;stroke-dasharray:1 3}"
+    ".drop{fill:#c0392b}"
+    ".bar-target{fill:#dfe5ec}.bar-achieved{fill:#1b9e55}.bar-failed{fill:#c0392b}"
+    ".bar-measured{fill:#2f6fd6}.bar-predicted{fill:#b8c4d1}"
+    ".barlbl{text-anchor:middle}.barval{text-anchor:middle;fill:#1d2733;font-size:11px}"
+    "table{border-collapse:collapse;width:100%;font-size:12.5px;margin:6px 0}"
+    ".tablewrap{overflow-x:auto}"
+    "th,td{padding:4px 5px;border-bottom:1px solid #e3e8ee;text-align:right;"
+    "vertical-align:top}"
+    "th{background:#f0f3f7;font-weight:600}"
+    "td.l,th.l{text-align:left}"
+    "tr.fail td{background:#fdf0ee}tr.partial td{background:#fff8e6}"
+    ".pill{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff}"
+    ".pill.ok{background:#1b9e55}.pill.bad{background:#c0392b}.pill.part{background:#e0a100}"
+    ".cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:14px}"
+    ".card{border:1px solid #d8dee6;border-radius:8px;padding:10px 14px;break-inside:avoid}"
+    ".card .big{font-size:24px;font-weight:700}"
+    ".card dl{display:grid;grid-template-columns:auto auto;gap:2px 10px;margin:6px 0;"
+    "font-size:13px}"
+    ".card dt{color:#5b6877}.card dd{margin:0;text-align:right}"
+    "td.ev{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12px;"
+    "text-align:left;white-space:pre-wrap;word-break:break-word}"
+    "footer{margin-top:30px;font-size:12px;color:#7b8794}"
+    "@media print{body{background:#fff}main{padding:0;max-width:none}"
+    "h2{break-after:avoid}a{color:inherit}table{font-size:10px}th,td{padding:3px}"
+    ".tablewrap{overflow:visible}}";
 
 #define W 960.0
 
@@ -793,15 +804,21 @@ struct chart {
 };
 
 /* Open a chart: title, caption, legend; the <svg> with grid and step bands. */
-static void chart_open(struct rep *r, struct chart *c, FILE *f, const char *name,
-		       const char *title, const char *caption, double ymax, bool ylog, double ymin,
-		       const char *yunit)
+static void chart_open(struct rep *r, struct chart *c, FILE *f, const char *name, const char *title,
+		       const char *caption, double ymax, bool ylog, double ymin, const char *yunit)
 {
 	c->f = f;
 	c->height = 260;
 	c->yunit = yunit;
-	c->p = (struct ct_svg_plot){.x = 62, .y = 18, .w = W - 62 - 30, .h = c->height - 18 - 30,
-				    .x0 = r->x0, .x1 = r->x1, .y0 = ymin, .y1 = ymax, .ylog = ylog};
+	c->p = (struct ct_svg_plot){.x = 62,
+				    .y = 18,
+				    .w = W - 62 - 30,
+				    .h = c->height - 18 - 30,
+				    .x0 = r->x0,
+				    .x1 = r->x1,
+				    .y0 = ymin,
+				    .y1 = ymax,
+				    .ylog = ylog};
 	fprintf(f, "<section class=\"chart\" id=\"chart-%s\"><h3>", name);
 	ct_svg_esc(f, title);
 	fputs("</h3>", f);
@@ -829,9 +846,8 @@ static void legend(FILE *f, const char *const *labels, const char *const *colors
 static void svg_open(struct rep *r, struct chart *c, const char *name, const char *aria)
 {
 	FILE *f = c->f;
-	fprintf(f,
-		"<svg data-chart=\"%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", name,
-		W, c->height);
+	fprintf(f, "<svg data-chart=\"%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"",
+		name, W, c->height);
 	ct_svg_esc(f, aria);
 	fputs("\">", f);
 	/* step bands, numbered */
@@ -842,8 +858,8 @@ static void svg_open(struct rep *r, struct chart *c, const char *name, const cha
 				continue;
 			double a = ct_svg_px(&c->p, k ? s->t0 : r->x0);
 			double b = ct_svg_px(&c->p, k + 1 < r->n_steps && !isnan(r->steps[k + 1].t0)
-							    ? r->steps[k + 1].t0
-							    : s->t1);
+							? r->steps[k + 1].t0
+							: s->t1);
 			fprintf(f,
 				"<rect class=\"band%zu\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
 				"height=\"%.1f\"/>",
@@ -896,8 +912,8 @@ static void draw_events(struct rep *r, struct chart *c)
 		double x = ct_svg_px(&c->p, e->t);
 		fprintf(f, "<g><title>t=%.1f s: ", e->t);
 		ct_svg_esc(f, e->text);
-		fprintf(f, "</title><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/></g>", x, x,
-			c->p.y, c->p.y + c->p.h);
+		fprintf(f, "</title><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/></g>", x,
+			x, c->p.y, c->p.y + c->p.h);
 	}
 	fputs("</g>", f);
 }
@@ -1193,12 +1209,14 @@ static void chart_latency(struct rep *r, FILE *f)
 	svg_open(r, &c, "latency", "connect latency percentiles over time, log scale");
 	if (refs) {
 		fputs("<g class=\"ref\">", f);
-		for (int s = 1; s <= 5 && s * 1000.0 <= y1 && s * 1000.0 <= fmax(hi * 1.1, 3000); s++) {
+		for (int s = 1; s <= 5 && s * 1000.0 <= y1 && s * 1000.0 <= fmax(hi * 1.1, 3000);
+		     s++) {
 			double yy = ct_svg_py(&c.p, s * 1000.0);
 			fprintf(f,
 				"<line data-v=\"%d\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
 				"y2=\"%.1f\"/><text x=\"%.1f\" y=\"%.1f\">%d s</text>",
-				s * 1000, c.p.x, c.p.x + c.p.w, yy, yy, c.p.x + c.p.w + 3, yy + 3, s);
+				s * 1000, c.p.x, c.p.x + c.p.w, yy, yy, c.p.x + c.p.w + 3, yy + 3,
+				s);
 		}
 		fputs("</g>", f);
 	}
@@ -1223,8 +1241,14 @@ static void chart_steps(struct rep *r, FILE *f)
 		ymax = fmax(ymax, fmax(s->rate_target, s->rate_achieved));
 	}
 	ymax = ct_svg_nice_ceil(ymax * 1.08);
-	struct ct_svg_plot p = {.x = 62, .y = 18, .w = W - 80, .h = h - 18 - 44,
-				.x0 = 0, .x1 = (double)r->n_steps, .y0 = 0, .y1 = ymax};
+	struct ct_svg_plot p = {.x = 62,
+				.y = 18,
+				.w = W - 80,
+				.h = h - 18 - 44,
+				.x0 = 0,
+				.x1 = (double)r->n_steps,
+				.y0 = 0,
+				.y1 = ymax};
 	fputs("<section class=\"chart\" id=\"chart-steps\"><h3>Each step: offered against "
 	      "completed</h3><p class=\"cap\">The light bar is the rate ctload offered, the green "
 	      "bar what completed per second, the red bar what failed per second.</p>",
@@ -1232,14 +1256,16 @@ static void chart_steps(struct rep *r, FILE *f)
 	const char *labels[] = {"offered", "completed", "failed"};
 	const char *colors[] = {"#dfe5ec", "#1b9e55", "#c0392b"};
 	legend(f, labels, colors, 3);
-	fprintf(f, "<svg data-chart=\"steps\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-		   "aria-label=\"rate per step\">", W, h);
+	fprintf(f,
+		"<svg data-chart=\"steps\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+		"aria-label=\"rate per step\">",
+		W, h);
 	double ticks[16];
 	size_t nt = ct_svg_ticks(0, ymax, 5, ticks, 16);
 	fputs("<g class=\"grid\">", f);
 	for (size_t i = 0; i < nt; i++)
-		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x, p.x + p.w,
-			ct_svg_py(&p, ticks[i]), ct_svg_py(&p, ticks[i]));
+		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x,
+			p.x + p.w, ct_svg_py(&p, ticks[i]), ct_svg_py(&p, ticks[i]));
 	fputs("</g><g class=\"ylabels\">", f);
 	for (size_t i = 0; i < nt; i++) {
 		char l[32];
@@ -1258,28 +1284,31 @@ static void chart_steps(struct rep *r, FILE *f)
 		double frate = s->failed / dur;
 		double base = ct_svg_py(&p, 0);
 		fprintf(f, "<g data-step=\"%d\">", s->idx);
-		fprintf(f,
-			"<rect class=\"bar-target\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
-			"width=\"%.1f\" height=\"%.1f\"><title>step %zu offered %s/s</title></rect>",
-			s->rate_target, x, ct_svg_py(&p, s->rate_target), bw,
-			base - ct_svg_py(&p, s->rate_target), k + 1, FC(s->rate_target));
+		fprintf(
+		    f,
+		    "<rect class=\"bar-target\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
+		    "width=\"%.1f\" height=\"%.1f\"><title>step %zu offered %s/s</title></rect>",
+		    s->rate_target, x, ct_svg_py(&p, s->rate_target), bw,
+		    base - ct_svg_py(&p, s->rate_target), k + 1, FC(s->rate_target));
 		double iw = bw * 0.5, ix = x + bw * 0.25;
-		fprintf(f,
-			"<rect class=\"bar-achieved\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
-			"width=\"%.1f\" height=\"%.1f\"><title>step %zu completed %s/s</title></rect>",
-			s->rate_achieved, ix, ct_svg_py(&p, s->rate_achieved), iw,
-			base - ct_svg_py(&p, s->rate_achieved), k + 1, FC(s->rate_achieved));
+		fprintf(
+		    f,
+		    "<rect class=\"bar-achieved\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
+		    "width=\"%.1f\" height=\"%.1f\"><title>step %zu completed %s/s</title></rect>",
+		    s->rate_achieved, ix, ct_svg_py(&p, s->rate_achieved), iw,
+		    base - ct_svg_py(&p, s->rate_achieved), k + 1, FC(s->rate_achieved));
 		if (s->failed > 0) {
 			double top = ct_svg_py(&p, s->rate_achieved + frate);
 			fprintf(f,
 				"<rect class=\"bar-failed\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
 				"width=\"%.1f\" height=\"%.1f\"><title>step %zu: %s failed</title>"
 				"</rect>",
-				s->failed, ix, top, iw, ct_svg_py(&p, s->rate_achieved) - top, k + 1,
-				FC(s->failed));
+				s->failed, ix, top, iw, ct_svg_py(&p, s->rate_achieved) - top,
+				k + 1, FC(s->failed));
 		}
 		if (slot > 34)
-			fprintf(f, "<text class=\"barval\" x=\"%.1f\" y=\"%.1f\">%s</text>", x + bw / 2,
+			fprintf(f, "<text class=\"barval\" x=\"%.1f\" y=\"%.1f\">%s</text>",
+				x + bw / 2,
 				ct_svg_py(&p, fmax(s->rate_target, s->rate_achieved)) - 4,
 				FC(s->rate_achieved));
 		fprintf(f, "<text class=\"barlbl\" x=\"%.1f\" y=\"%.1f\">%zu</text>", x + bw / 2,
@@ -1317,8 +1346,14 @@ static void chart_thresholds(struct rep *r, FILE *f, const json_t *ths)
 		ymax = fmax(ymax, nz(JN(th, "predicted_cps")));
 	}
 	ymax = ct_svg_nice_ceil(ymax * 1.1);
-	struct ct_svg_plot p = {.x = 62, .y = 18, .w = W - 80, .h = h - 18 - 40,
-				.x0 = 0, .x1 = (double)n, .y0 = 0, .y1 = ymax};
+	struct ct_svg_plot p = {.x = 62,
+				.y = 18,
+				.w = W - 80,
+				.h = h - 18 - 40,
+				.x0 = 0,
+				.x1 = (double)n,
+				.y0 = 0,
+				.y1 = ymax};
 	fputs("<section class=\"chart\" id=\"chart-thresholds\"><h3>Measured threshold against "
 	      "the model</h3><p class=\"cap\">The highest rate that held, per setting (blue), "
 	      "beside the rate the model predicted from the kernel's limits (grey).</p>",
@@ -1326,14 +1361,16 @@ static void chart_thresholds(struct rep *r, FILE *f, const json_t *ths)
 	const char *labels[] = {"measured", "model"};
 	const char *colors[] = {"#2f6fd6", "#b8c4d1"};
 	legend(f, labels, colors, 2);
-	fprintf(f, "<svg data-chart=\"thresholds\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-		   "aria-label=\"measured against predicted threshold\">", W, h);
+	fprintf(f,
+		"<svg data-chart=\"thresholds\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+		"aria-label=\"measured against predicted threshold\">",
+		W, h);
 	double ticks[16];
 	size_t nt = ct_svg_ticks(0, ymax, 5, ticks, 16);
 	fputs("<g class=\"grid\">", f);
 	for (size_t k = 0; k < nt; k++)
-		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x, p.x + p.w,
-			ct_svg_py(&p, ticks[k]), ct_svg_py(&p, ticks[k]));
+		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x,
+			p.x + p.w, ct_svg_py(&p, ticks[k]), ct_svg_py(&p, ticks[k]));
 	fputs("</g><g class=\"ylabels\">", f);
 	for (size_t k = 0; k < nt; k++) {
 		char l[32];
@@ -1395,8 +1432,9 @@ static void step_sentence(const struct step *s, FILE *f)
 			 head, FC(s->completed), FC(s->rate_achieved), FC(s->failed),
 			 s->partial ? ", before the run was cut short" : "");
 	else if (s->diag == D_OK)
-		snprintf(buf, sizeof(buf), "%s, all %s connections completed (%s/s), none failed%s.",
-			 head, FC(s->completed), FC(s->rate_achieved),
+		snprintf(buf, sizeof(buf),
+			 "%s, all %s connections completed (%s/s), none failed%s.", head,
+			 FC(s->completed), FC(s->rate_achieved),
 			 s->partial ? " before the run was cut short" : "");
 	else if (s->diag == D_SLOW)
 		snprintf(buf, sizeof(buf),
@@ -1417,9 +1455,10 @@ static void step_sentence(const struct step *s, FILE *f)
 		if (s->ct_drop > 0)
 			snprintf(drops, sizeof(drops), "; conntrack dropped %s packets",
 				 FC(s->ct_drop));
-		snprintf(buf, sizeof(buf), "%s, %s: %s of %s connections failed%s%s; %s/s completed.",
-			 head, diag_phrase(s->diag), FC(s->failed), FC(s->attempted),
-			 used ? " — " : "", causes, FC(s->rate_achieved));
+		snprintf(buf, sizeof(buf),
+			 "%s, %s: %s of %s connections failed%s%s; %s/s completed.", head,
+			 diag_phrase(s->diag), FC(s->failed), FC(s->attempted), used ? " — " : "",
+			 causes, FC(s->rate_achieved));
 		if (drops[0]) {
 			size_t l = strlen(buf);
 			if (l && buf[l - 1] == '.')
@@ -1449,9 +1488,9 @@ static const struct step *first_fail_with(struct rep *r, const json_t *settings)
 		const char *key;
 		const json_t *v;
 		bool match = true;
-		json_object_foreach((json_t *)settings, key, v)
-			if (strcmp(key, "load.rate") && !json_equal(json_object_get(ss, key), v))
-				match = false;
+		json_object_foreach((json_t *)settings, key,
+				    v) if (strcmp(key, "load.rate") &&
+					   !json_equal(json_object_get(ss, key), v)) match = false;
 		if (match && (!best || s->rate_target < best->rate_target))
 			best = s;
 	}
@@ -1505,8 +1544,8 @@ static void headline(struct rep *r, FILE *f)
 		for (size_t i = 0; i < nth && i < 3; i++) {
 			char one[600];
 			threshold_sentence(r, json_array_get(ths, i), i == 0, one, sizeof(one));
-			used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? "; " : "",
-						 one);
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s",
+						 i ? "; " : "", one);
 			if (used >= sizeof(buf))
 				break;
 		}
@@ -1524,13 +1563,15 @@ static void headline(struct rep *r, FILE *f)
 			char ph[128];
 			cap(diag_phrase(fs->diag), ph, sizeof(ph));
 			if (fs->label[0])
-				snprintf(buf, sizeof(buf), "%s at %s conn/s (with %s): %s of %s "
-							   "connections failed.",
+				snprintf(buf, sizeof(buf),
+					 "%s at %s conn/s (with %s): %s of %s "
+					 "connections failed.",
 					 ph, FC(fs->rate_target), fs->label, FC(fs->failed),
 					 FC(fs->attempted));
 			else
-				snprintf(buf, sizeof(buf), "%s at %s conn/s: %s of %s connections failed.",
-					 ph, FC(fs->rate_target), FC(fs->failed), FC(fs->attempted));
+				snprintf(buf, sizeof(buf),
+					 "%s at %s conn/s: %s of %s connections failed.", ph,
+					 FC(fs->rate_target), FC(fs->failed), FC(fs->attempted));
 			bad = true;
 		} else if (r->n_steps) {
 			snprintf(buf, sizeof(buf),
@@ -1567,7 +1608,8 @@ static void section_story(struct rep *r, FILE *f)
 	}
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct step *s = &r->steps[k];
-		fprintf(f, "<li class=\"%s\" data-step=\"%d\">", step_failed(s) ? "bad" : "ok", s->idx);
+		fprintf(f, "<li class=\"%s\" data-step=\"%d\">", step_failed(s) ? "bad" : "ok",
+			s->idx);
 		if (r->n_steps > 1)
 			fprintf(f, "<b>Step %zu.</b> ", k + 1);
 		step_sentence(s, f);
@@ -1581,8 +1623,8 @@ static void section_story(struct rep *r, FILE *f)
 /* The steps with one value of a sweep axis, back to back: what completed
  * (green) and what failed (red) per second, on a y scale shared by the
  * cards so that before and after compare at a glance. */
-static void mini_chart(struct rep *r, FILE *f, const char *key, const char *val,
-		       const double *yc, const double *yf, double ymax)
+static void mini_chart(struct rep *r, FILE *f, const char *key, const char *val, const double *yc,
+		       const double *yf, double ymax)
 {
 	double span = 0;
 	for (size_t k = 0; k < r->n_steps; k++) {
@@ -1593,8 +1635,8 @@ static void mini_chart(struct rep *r, FILE *f, const char *key, const char *val,
 	}
 	if (!(span > 0))
 		return;
-	struct ct_svg_plot p = {.x = 50, .y = 10, .w = 495, .h = 130, .x0 = 0, .x1 = span,
-				.y0 = 0, .y1 = ymax};
+	struct ct_svg_plot p = {
+	    .x = 50, .y = 10, .w = 495, .h = 130, .x0 = 0, .x1 = span, .y0 = 0, .y1 = ymax};
 	double *xs = malloc(r->n * sizeof(double)), *lo = calloc(r->n, sizeof(double));
 	if (!xs || !lo)
 		goto out;
@@ -1621,8 +1663,8 @@ static void mini_chart(struct rep *r, FILE *f, const char *key, const char *val,
 			xs[first + m++] = offset + r->t[i] - s->t0;
 		}
 		if (m > 1) {
-			ct_svg_band(f, &p, xs + first, lo + first, yc + first, m, "a-completed-solid",
-				    "completed");
+			ct_svg_band(f, &p, xs + first, lo + first, yc + first, m,
+				    "a-completed-solid", "completed");
 			ct_svg_band(f, &p, xs + first, yc + first, yf + first, m, "f-timeout",
 				    "failed");
 		}
@@ -1645,8 +1687,8 @@ static void section_before_after(struct rep *r, FILE *f)
 		const char *vals[16];
 		size_t nv = 0;
 		for (size_t k = 0; k < r->n_steps; k++) {
-			const json_t *v = r->steps[k].js ? jget(r->steps[k].js, "settings", key, NULL)
-							 : NULL;
+			const json_t *v =
+			    r->steps[k].js ? jget(r->steps[k].js, "settings", key, NULL) : NULL;
 			if (!json_is_string(v))
 				continue;
 			bool seen = false;
@@ -1660,7 +1702,8 @@ static void section_before_after(struct rep *r, FILE *f)
 		/* completed/s and completed+failed/s of every sample, and a y scale
 		 * shared by the cards */
 		struct path3 pc = {"rate", NULL, NULL};
-		double *yc = series(r, get_path, &pc), *yf = calloc(r->n ? r->n : 1, sizeof(double));
+		double *yc = series(r, get_path, &pc),
+		       *yf = calloc(r->n ? r->n : 1, sizeof(double));
 		double ymax = 0;
 		for (size_t i = 0; yc && yf && i < r->n; i++) {
 			yc[i] = nz(yc[i]);
@@ -1710,8 +1753,10 @@ static void section_before_after(struct rep *r, FILE *f)
 			ct_svg_esc(f, shortk);
 			fputs(" = ", f);
 			ct_svg_esc(f, vals[j]);
-			fprintf(f, "</h3><div class=\"big\">%s/s</div><div class=\"meta\">the highest rate "
-				   "that completed without failures</div>",
+			fprintf(f,
+				"</h3><div class=\"big\">%s/s</div><div class=\"meta\">the highest "
+				"rate "
+				"that completed without failures</div>",
 				FC(clean));
 			if (ff) {
 				char ph[128];
@@ -1727,10 +1772,11 @@ static void section_before_after(struct rep *r, FILE *f)
 			fprintf(f, "<dl><dt>conntrack peak</dt><dd>%s", FC(ctp));
 			if (!isnan(ctl))
 				fprintf(f, " of %s", FC(ctl));
-			fprintf(f,
-				"</dd><dt>TIME_WAIT peak, client</dt><dd>%s</dd><dt>TIME_WAIT peak, "
-				"server</dt><dd>%s</dd><dt>worst connect p99</dt><dd>%s</dd></dl>",
-				FC(twc), FC(tws), ms);
+			fprintf(
+			    f,
+			    "</dd><dt>TIME_WAIT peak, client</dt><dd>%s</dd><dt>TIME_WAIT peak, "
+			    "server</dt><dd>%s</dd><dt>worst connect p99</dt><dd>%s</dd></dl>",
+			    FC(twc), FC(tws), ms);
 			if (yc && yf && r->n > 1)
 				mini_chart(r, f, key, vals[j], yc, yf, ymax);
 			fputs("</div>", f);
@@ -1745,7 +1791,8 @@ static void section_table(struct rep *r, FILE *f)
 {
 	if (!r->n_steps)
 		return;
-	fputs("<h2>Every step</h2><div class=\"tablewrap\"><table id=\"steps\"><thead><tr><th>#</th><th class=\"l\">"
+	fputs("<h2>Every step</h2><div class=\"tablewrap\"><table "
+	      "id=\"steps\"><thead><tr><th>#</th><th class=\"l\">"
 	      "settings</th><th>offered/s</th><th>completed/s</th><th>attempted</th>"
 	      "<th>completed</th><th>failed</th><th class=\"l\">failures by cause</th>"
 	      "<th>connect p50</th><th>p99</th><th>max</th><th>conntrack<br>peak / limit</th>"
@@ -1759,7 +1806,10 @@ static void section_table(struct rep *r, FILE *f)
 		fmt_ms(s->p99, b, sizeof(b));
 		fmt_ms(s->pmax, c, sizeof(c));
 		fprintf(f, "<tr class=\"%s\" data-step=\"%d\"><td>%zu</td><td class=\"l\">",
-			s->partial ? "partial" : step_failed(s) ? "fail" : "", s->idx, k + 1);
+			s->partial	 ? "partial"
+			: step_failed(s) ? "fail"
+					 : "",
+			s->idx, k + 1);
 		ct_svg_esc(f, s->settings[0] ? s->settings : "-");
 		fprintf(f, "</td><td>%s</td><td>%s</td>", FC(s->rate_target), FC(s->rate_achieved));
 		fprintf(f, "<td>%s</td><td>%s</td><td>%s</td><td class=\"l\">", FC(s->attempted),
@@ -1767,7 +1817,8 @@ static void section_table(struct rep *r, FILE *f)
 		bool any = false;
 		for (size_t i = 0; i < N_FAIL; i++)
 			if (s->fail[i] > 0) {
-				fprintf(f, "%s%s %s", any ? "<br>" : "", FC(s->fail[i]), fail_keys[i]);
+				fprintf(f, "%s%s %s", any ? "<br>" : "", FC(s->fail[i]),
+					fail_keys[i]);
 				any = true;
 			}
 		fprintf(f, "%s</td><td>%s</td><td>%s</td><td>%s</td>", any ? "" : "-", a, b, c);
@@ -1801,7 +1852,8 @@ static void section_events(struct rep *r, FILE *f)
 		const struct event *e = &r->ev[i];
 		if (isnan(e->t)) {
 			fputs("<tr><td>", f);
-			ct_svg_esc(f, e->stamp[0] ? e->stamp + (strlen(e->stamp) > 11 ? 11 : 0) : "");
+			ct_svg_esc(f,
+				   e->stamp[0] ? e->stamp + (strlen(e->stamp) > 11 ? 11 : 0) : "");
 		} else {
 			fprintf(f, "<tr><td>%.1f s", e->t);
 		}
@@ -1813,15 +1865,16 @@ static void section_events(struct rep *r, FILE *f)
 	}
 	fputs("</tbody></table>", f);
 	if (r->n_ev > MAX_TABLE_EVENTS)
-		fprintf(f, "<p class=\"cap\">%zu more in events.log.</p>", r->n_ev - MAX_TABLE_EVENTS);
+		fprintf(f, "<p class=\"cap\">%zu more in events.log.</p>",
+			r->n_ev - MAX_TABLE_EVENTS);
 }
 
 /* A path in an href: unreserved characters as they are, the rest %XX. */
 static void url_put(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("/._-~:", *p))
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/._-~:", *p))
 			fputc(*p, f);
 		else
 			fprintf(f, "%%%02X", *p);
@@ -1834,17 +1887,18 @@ static void section_files(struct rep *r, FILE *f)
 	static const struct {
 		const char *name, *what;
 	} files[] = {
-		{"scenario.ini", "the scenario as run"},
-		{"summary.json", "every step's numbers"},
-		{"timeseries.jsonl", "every sample"},
-		{"timeseries.csv", "the samples for a spreadsheet"},
-		{"events.log", "kernel messages and lab actions"},
+	    {"scenario.ini", "the scenario as run"},
+	    {"summary.json", "every step's numbers"},
+	    {"timeseries.jsonl", "every sample"},
+	    {"timeseries.csv", "the samples for a spreadsheet"},
+	    {"events.log", "kernel messages and lab actions"},
 	};
 	bool any = false;
 	fputs("<footer>Files of this run: ", f);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *p = path_of(r->dir, files[i].name);
-		bool there = p && (access(p, F_OK) == 0 || !strcmp(files[i].name, "timeseries.csv"));
+		bool there =
+		    p && (access(p, F_OK) == 0 || !strcmp(files[i].name, "timeseries.csv"));
 		free(p);
 		if (!there)
 			continue;
@@ -1866,11 +1920,11 @@ static void data_island(struct rep *r, FILE *f)
 	json_t *root = json_object(), *steps = json_array();
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct step *s = &r->steps[k];
-		json_t *o = json_pack("{s:i, s:b, s:f, s:f, s:f, s:f, s:f, s:s}", "step", s->idx,
-				      "partial", s->partial, "rate_target", s->rate_target,
-				      "rate_achieved", s->rate_achieved, "attempted", s->attempted,
-				      "completed", s->completed, "failed", s->failed, "diagnosis",
-				      diag_phrase(s->diag));
+		json_t *o =
+		    json_pack("{s:i, s:b, s:f, s:f, s:f, s:f, s:f, s:s}", "step", s->idx, "partial",
+			      s->partial, "rate_target", s->rate_target, "rate_achieved",
+			      s->rate_achieved, "attempted", s->attempted, "completed",
+			      s->completed, "failed", s->failed, "diagnosis", diag_phrase(s->diag));
 		if (!o)
 			continue;
 		if (!isnan(s->ct_peak))
@@ -1911,10 +1965,9 @@ static void data_island(struct rep *r, FILE *f)
 static void write_html(struct rep *r, FILE *f)
 {
 	const char *name = r->sc_name ? r->sc_name
-				      : r->summary && json_is_string(json_object_get(r->summary,
-										  "scenario"))
-					? json_string_value(json_object_get(r->summary, "scenario"))
-					: "ctload run";
+			   : r->summary && json_is_string(json_object_get(r->summary, "scenario"))
+			       ? json_string_value(json_object_get(r->summary, "scenario"))
+			       : "ctload run";
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -1922,7 +1975,8 @@ static void write_html(struct rep *r, FILE *f)
 	      "<title>",
 	      f);
 	ct_svg_esc(f, name);
-	fprintf(f, " \u2014 ctload report</title><style>%s</style></head><body><main><header>", css);
+	fprintf(f, " \u2014 ctload report</title><style>%s</style></head><body><main><header>",
+		css);
 	fputs("<div class=\"kicker\">ctload report \u00b7 ", f);
 	ct_svg_esc(f, name);
 	fputs("</div>", f);
@@ -1986,10 +2040,12 @@ static void write_html(struct rep *r, FILE *f)
 		if (any_ns)
 			chart_tw(r, f);
 		if (!any_ct || !any_ns)
-			fputs("<p class=\"cap\" id=\"no-ns\">The conntrack table and TIME_WAIT sockets "
-			      "were not sampled in this run: they are counted per network namespace, "
-			      "in a lab run (topology = lab).</p>",
-			      f);
+			fputs(
+			    "<p class=\"cap\" id=\"no-ns\">The conntrack table and TIME_WAIT "
+			    "sockets "
+			    "were not sampled in this run: they are counted per network namespace, "
+			    "in a lab run (topology = lab).</p>",
+			    f);
 		chart_latency(r, f);
 	}
 	if (r->n_steps > 1)
@@ -2098,8 +2154,7 @@ static int write_csv(struct rep *r, FILE *f)
 	const json_t *o;
 	if (!cols)
 		return -ENOMEM;
-	json_array_foreach(r->samples, i, o)
-		flatten_cols(cols, "", o);
+	json_array_foreach(r->samples, i, o) flatten_cols(cols, "", o);
 	size_t nc = json_object_size(cols);
 	const json_t **row = calloc(nc ? nc : 1, sizeof(*row));
 	if (!row) {
@@ -2135,8 +2190,8 @@ static int write_csv(struct rep *r, FILE *f)
 
 /* Write `path` through a temporary file and rename, so a reader never
  * sees half a file. */
-static int write_atomic(struct rep *r, const char *path, int (*fn)(struct rep *, FILE *),
-			char *err, size_t errlen)
+static int write_atomic(struct rep *r, const char *path, int (*fn)(struct rep *, FILE *), char *err,
+			size_t errlen)
 {
 	char *tmp = NULL;
 	int rc = 0;
@@ -2146,7 +2201,8 @@ static int write_atomic(struct rep *r, const char *path, int (*fn)(struct rep *,
 	if (!f) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot write %s: %s%s", path, strerror(errno),
-			 errno == EACCES || errno == EROFS ? " (write elsewhere with --out FILE)" : "");
+			 errno == EACCES || errno == EROFS ? " (write elsewhere with --out FILE)"
+							   : "");
 		goto out;
 	}
 	rc = fn(r, f);
@@ -2242,8 +2298,9 @@ int ct_report_write(const char *run_dir, const char *html_path, char *err, size_
 		return rc;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a directory (give the run directory `ctload run` "
-				      "wrote)",
+		snprintf(err, errlen,
+			 "%s is not a directory (give the run directory `ctload run` "
+			 "wrote)",
 			 run_dir);
 		return -ENOTDIR;
 	}

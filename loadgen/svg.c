@@ -196,7 +196,8 @@ void ct_svg_axes(FILE *f, const struct ct_svg_plot *p, const char *xunit, const 
 			ct_svg_esc(f, xunit);
 		fputs("</text>", f);
 	}
-	fprintf(f, "</g><rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
+	fprintf(f,
+		"</g><rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
 		p->x, p->y, p->w, p->h);
 }
 
@@ -239,8 +240,8 @@ static size_t pick(const double *ys, size_t n, size_t *idx)
 	return m;
 }
 
-void ct_svg_line(FILE *f, const struct ct_svg_plot *p, const double *xs, const double *ys,
-		 size_t n, const char *cls, const char *series)
+void ct_svg_line(FILE *f, const struct ct_svg_plot *p, const double *xs, const double *ys, size_t n,
+		 const char *cls, const char *series)
 {
 	size_t *idx = malloc((n ? n : 1) * sizeof(*idx));
 	if (!idx)
@@ -262,7 +263,8 @@ void ct_svg_line(FILE *f, const struct ct_svg_plot *p, const double *xs, const d
 			open = true;
 			run = 0;
 		}
-		fprintf(f, "%s%.1f,%.1f", run++ ? " " : "", ct_svg_px(p, xs[i]), ct_svg_py(p, ys[i]));
+		fprintf(f, "%s%.1f,%.1f", run++ ? " " : "", ct_svg_px(p, xs[i]),
+			ct_svg_py(p, ys[i]));
 	}
 	if (open)
 		fputs("\"/>", f);
@@ -286,7 +288,8 @@ void ct_svg_band(FILE *f, const struct ct_svg_plot *p, const double *xs, const d
 	}
 	for (size_t k = m; k-- > 0;) {
 		size_t i = idx[k];
-		fprintf(f, " %.1f,%.1f", ct_svg_px(p, xs[i]), ct_svg_py(p, isnan(lo[i]) ? 0 : lo[i]));
+		fprintf(f, " %.1f,%.1f", ct_svg_px(p, xs[i]),
+			ct_svg_py(p, isnan(lo[i]) ? 0 : lo[i]));
 	}
 	fputs("\"/>", f);
 	free(idx);

@@ -49,8 +49,8 @@ void ct_svg_axes(FILE *f, const struct ct_svg_plot *p, const char *xunit, const 
 /* A polyline through (xs[i], ys[i]); a NaN y breaks the line. More than
  * ~1,500 points are thinned to the min and max of each bucket, so spikes
  * survive. `series` becomes data-series. */
-void ct_svg_line(FILE *f, const struct ct_svg_plot *p, const double *xs, const double *ys,
-		 size_t n, const char *cls, const char *series);
+void ct_svg_line(FILE *f, const struct ct_svg_plot *p, const double *xs, const double *ys, size_t n,
+		 const char *cls, const char *series);
 
 /* A filled band between lo[i] and hi[i] (stacked areas); NaN = 0. */
 void ct_svg_band(FILE *f, const struct ct_svg_plot *p, const double *xs, const double *lo,

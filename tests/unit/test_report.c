@@ -108,8 +108,8 @@ Test(report, complete_sweep, .init = setup, .fini = teardown)
 		  "the headline names what broke, where, against the model");
 	cr_expect(strstr(h, "the conntrack table filled at 450 conn/s \xe2\x80\x94 15% below"),
 		  "with reuse=1 the conntrack table is what broke (error_pct computed)");
-	static const char *const charts[] = {"rates", "conntrack", "tw", "latency", "steps",
-					     "thresholds"};
+	static const char *const charts[] = {"rates",	"conntrack", "tw",
+					     "latency", "steps",     "thresholds"};
 	for (size_t i = 0; i < sizeof(charts) / sizeof(charts[0]); i++) {
 		char want[64];
 		snprintf(want, sizeof(want), "<svg data-chart=\"%s\"", charts[i]);
@@ -124,8 +124,9 @@ Test(report, complete_sweep, .init = setup, .fini = teardown)
 	{
 		char want[160];
 		double ach = json_number_value(json_object_get(st, "rate_achieved"));
-		snprintf(want, sizeof(want), "<g data-step=\"%zu\"><rect class=\"bar-target\" "
-					     "data-v=\"%g\"",
+		snprintf(want, sizeof(want),
+			 "<g data-step=\"%zu\"><rect class=\"bar-target\" "
+			 "data-v=\"%g\"",
 			 i, json_number_value(json_object_get(st, "rate_target")));
 		cr_expect(strstr(h, want), "step %zu target bar: %s", i, want);
 		snprintf(want, sizeof(want), "class=\"bar-achieved\" data-v=\"%g\"", ach);
@@ -141,7 +142,7 @@ Test(report, complete_sweep, .init = setup, .fini = teardown)
 	cr_expect(strstr(h, "Before and after: tcp_tw_reuse"), "sysctl axis side by side");
 	cr_expect_eq(count(h, "<div class=\"card\""), 2);
 	cr_expect_eq(count(h, "<svg data-chart=\"before-after\" data-value="), 2,
-		  "each value gets its own small chart");
+		     "each value gets its own small chart");
 	cr_expect_null(strstr(h, "cut short"), "a complete run is not called cut short");
 	cr_expect_null(strstr(h, "http://"), "nothing loads from the network");
 	cr_expect_null(strstr(h, "https://"));
@@ -192,7 +193,7 @@ Test(report, unreadable_summary_rebuilds_from_samples, .init = setup, .fini = te
 	char *h = slurp(p);
 	cr_expect(strstr(h, "summary.json could not be read"));
 	cr_expect(strstr(h, "scenario.ini is missing"));
-	cr_expect_eq(count(h, "<tr class=\"") , 3, "three steps rebuilt from the samples");
+	cr_expect_eq(count(h, "<tr class=\""), 3, "three steps rebuilt from the samples");
 	cr_expect(strstr(h, "2,400 connections failed") || strstr(h, "1,000 of 2,400"),
 		  "step 2's failures come from its last sample");
 	cr_expect(strstr(h, "<svg data-chart=\"conntrack\""));

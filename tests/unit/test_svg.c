@@ -69,8 +69,8 @@ Test(svg, short_labels)
 
 Test(svg, mapping_stays_inside_the_plot)
 {
-	struct ct_svg_plot p = {.x = 50, .y = 10, .w = 100, .h = 200, .x0 = 0, .x1 = 10, .y0 = 0,
-				.y1 = 1000};
+	struct ct_svg_plot p = {
+	    .x = 50, .y = 10, .w = 100, .h = 200, .x0 = 0, .x1 = 10, .y0 = 0, .y1 = 1000};
 	cr_expect_float_eq(ct_svg_px(&p, 5), 100, 1e-9);
 	cr_expect_float_eq(ct_svg_py(&p, 0), 210, 1e-9, "y grows downwards in SVG");
 	cr_expect_float_eq(ct_svg_py(&p, 1000), 10, 1e-9);
@@ -89,8 +89,8 @@ static char *capture_line(const double *ys, size_t n)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	double xs[4000];
-	struct ct_svg_plot p = {.x = 0, .y = 0, .w = 1000, .h = 100, .x0 = 0, .x1 = (double)n,
-				.y0 = 0, .y1 = 10};
+	struct ct_svg_plot p = {
+	    .x = 0, .y = 0, .w = 1000, .h = 100, .x0 = 0, .x1 = (double)n, .y0 = 0, .y1 = 10};
 	for (size_t i = 0; i < n; i++)
 		xs[i] = (double)i;
 	ct_svg_line(f, &p, xs, ys, n, "c", "s");
@@ -132,19 +132,20 @@ Test(svg, thinning_keeps_a_spike)
 Test(svg, escaping_hostile_text)
 {
 	static const char *const hostile[] = {
-		"</p><script>alert('x')</script>",
-		"\"><img src=x onerror=alert(1)>",
-		"' onmouseover='alert(1)",
-		"<!-- --><![CDATA[ ]]>",
-		"a & b &amp; c",
-		"ctl\x01\x1b[31mchars\x7f",
+	    "</p><script>alert('x')</script>",
+	    "\"><img src=x onerror=alert(1)>",
+	    "' onmouseover='alert(1)",
+	    "<!-- --><![CDATA[ ]]>",
+	    "a & b &amp; c",
+	    "ctl\x01\x1b[31mchars\x7f",
 	};
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		char *e = ct_svg_esc_str(hostile[i]);
 		cr_assert_not_null(e);
 		cr_expect_null(strpbrk(e, "<>\"'"), "no markup character survives: %s", e);
 		for (const char *p = e; *p; p++)
-			cr_expect((unsigned char)*p >= 0x20 && *p != 0x7f, "no control byte in %s", e);
+			cr_expect((unsigned char)*p >= 0x20 && *p != 0x7f, "no control byte in %s",
+				  e);
 		free(e);
 	}
 	char *e = ct_svg_esc_str("a & b <c> \"d\" 'e'");
