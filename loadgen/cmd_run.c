@@ -33,6 +33,7 @@
 #include "loadgen/lab.h"
 #include "loadgen/plan.h"
 #include "loadgen/rundir.h"
+#include "loadgen/search.h"
 #include "loadgen/scenario.h"
 #include "loadgen/trial.h"
 
@@ -251,6 +252,22 @@ static int on_lookup(void *arg, const char *name, double *value)
 			return 0;
 		}
 	}
+	if (!strcmp(name, "rate.achieved")) {
+		/* The achieved rate as a fraction of the scheduled one. */
+		double a, t;
+		if (json_num(json_object_get(lc->step, "rate_achieved"), &a) < 0 ||
+		    json_num(json_object_get(lc->step, "rate_target"), &t) < 0 || t <= 0)
+			return -ENOENT;
+		*value = a / t;
+		return 0;
+	}
+	if ((!strncmp(name, "ct.", 3) && !json_object_get(lc->step, "ct")) ||
+	    (!strncmp(name, "tw.", 3) && !json_object_get(lc->step, "tw"))) {
+		/* topology = host samples no conntrack or TIME_WAIT: nothing
+		 * observed reads as 0, so the default fail_when works there. */
+		*value = 0;
+		return 0;
+	}
 	if (!strcmp(name, "cpu_per_conn")) {
 		if (json_num(json_object_get(lc->step, "cpu_per_conn_us"), value) < 0)
 			return -ENOENT;
@@ -326,9 +343,9 @@ static void print_table(const json_t *summary, const char *dir)
 	const json_t *steps = json_object_get(summary, "steps");
 	size_t i;
 	const json_t *s;
-	printf("%-4s %-28s %10s %10s %10s %8s %8s %9s %9s %9s %8s\n", "step", "settings",
+	printf("%-4s %-28s %10s %10s %10s %8s %8s %9s %9s %9s %8s %s\n", "step", "settings",
 	       "target/s", "achieved/s", "completed", "failed", "unsent", "conn p50", "conn p99",
-	       "conn max", "cpu/conn");
+	       "conn max", "cpu/conn", "verdict");
 	json_array_foreach(steps, i, s)
 	{
 		char label[29] = "-";
@@ -353,11 +370,13 @@ static void print_table(const json_t *summary, const char *dir)
 		const json_t *v;
 		json_object_foreach((json_t *)json_object_get(s, "failures"), k, v) failed +=
 		    jd(v, "");
-		printf("%-4zu %-28s %10.1f %10.1f %10.0f %8.0f %8.0f %7.2fms %7.2fms %7.1fms "
-		       "%6.1fus\n",
-		       i + 1, label, jd(s, "rate_target"), jd(s, "rate_achieved"),
-		       jd(s, "completed"), failed, jd(s, "unsent"), jd(s, "connect_ms.p50"),
-		       jd(s, "connect_ms.p99"), jd(s, "connect_ms.max"), jd(s, "cpu_per_conn_us"));
+		const char *verdict = json_string_value(json_object_get(s, "verdict"));
+		printf(
+		    "%-4zu %-28s %10.1f %10.1f %10.0f %8.0f %8.0f %7.2fms %7.2fms %7.1fms %6.1fus"
+		    " %s\n",
+		    i + 1, label, jd(s, "rate_target"), jd(s, "rate_achieved"), jd(s, "completed"),
+		    failed, jd(s, "unsent"), jd(s, "connect_ms.p50"), jd(s, "connect_ms.p99"),
+		    jd(s, "connect_ms.max"), jd(s, "cpu_per_conn_us"), verdict ? verdict : "");
 		const json_t *f = json_object_get(s, "failures");
 		bool any = false;
 		json_object_foreach((json_t *)f, k, v)
@@ -372,7 +391,134 @@ static void print_table(const json_t *summary, const char *dir)
 		if (any)
 			printf("\n");
 	}
+	const json_t *th;
+	json_array_foreach(json_object_get(summary, "thresholds"), i, th)
+	{
+		printf("threshold: %.0f/s%s\n", jd(th, "measured_cps"),
+		       json_is_true(json_object_get(th, "bounded"))
+			   ? ""
+			   : " (the highest rate tried passed: the limit is higher)");
+	}
 	printf("run directory: %s\n", dir);
+}
+
+/* ---- steps and the rate search ------------------------------------------------- */
+
+struct run_ctx {
+	json_t *summary;
+	struct ct_rundir *rd;
+	struct ct_lab *lab;
+	struct ct_trial_target *target;
+	uint64_t origin;
+	bool live;
+	size_t npts;
+	unsigned steps; /* steps run so far (the index of the next) */
+};
+
+static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, size_t p,
+			    struct ct_trial_target *target, struct ct_trial_opts *to);
+
+/* Run one step of `pt` and append it to summary.steps; *res borrows it. */
+static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
+		    json_t **res)
+{
+	struct ct_trial_opts to = {
+	    .sc = pt,
+	    .step = rc->steps,
+	    .n_steps = pt->search.enabled ? rc->steps + 1 : (unsigned)rc->npts,
+	    .settings = settings,
+	    .target = rc->target,
+	    .rd = rc->rd,
+	    .origin_ns = rc->origin,
+	    .live = rc->live,
+	};
+	int code;
+	*res = NULL;
+	if (rc->lab && (code = lab_prepare_step(rc->lab, pt, rc->steps, rc->target, &to)) != 0)
+		return code;
+	int r = ct_trial_run(&to, res);
+	if (r < 0)
+		return r == -EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV;
+	json_array_append_new(json_object_get(rc->summary, "steps"), *res);
+	rc->steps++;
+	ct_rundir_flush(rc->rd);
+	return CT_EXIT_OK;
+}
+
+static int on_lookup(void *arg, const char *name, double *value);
+
+/* [search]: RFC 2544-style exponential then binary search on the rate of
+ * this point, from [load] rate up to 64 times it. Each trial is a step
+ * (with "search": {"rate"}) judged by fail_when: verdict "pass" or "fail"
+ * and fail_reason, the condition's explanation. The result goes to
+ * summary.thresholds. */
+static int run_search(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
+		      bool quiet)
+{
+	char err[256] = "";
+	struct ct_expr *judge = ct_expr_parse(pt->search.fail_when.text, err, sizeof(err));
+	struct ct_search s;
+	int code = CT_EXIT_OK;
+
+	if (!judge) {
+		ct_error("%s:%d: [search] fail_when: %s", pt->path, pt->search.fail_when.line, err);
+		return CT_EXIT_USAGE;
+	}
+	double start = pt->load.rate, max = start * 64;
+	if (ct_search_init(&s, start, max, pt->search.precision, 24) < 0) {
+		ct_error("%s: [search]: cannot search from %g/s with precision %g", pt->path, start,
+			 pt->search.precision);
+		ct_expr_free(judge);
+		return CT_EXIT_USAGE;
+	}
+	for (double rate; (rate = ct_search_next(&s)) > 0 && !ct_stop_requested();) {
+		struct ct_scenario *tr = ct_scenario_dup(pt);
+		json_t *res = NULL;
+		if (!tr) {
+			code = CT_EXIT_ENV;
+			break;
+		}
+		tr->load.profile = CT_PROFILE_CONSTANT;
+		tr->load.rate = tr->load.rate_end = rate;
+		tr->load.duration_ns = pt->search.trial_ns;
+		tr->load.max_connections = 0;
+		code = run_step(rc, tr, settings, &res);
+		ct_scenario_free(tr);
+		if (code != CT_EXIT_OK)
+			break;
+		struct lookup_ctx lc = {.step = res, .summary = rc->summary};
+		char why[512] = "";
+		bool failed = false;
+		if (ct_expr_eval(judge, on_lookup, &lc, &failed, why, sizeof(why)) < 0) {
+			ct_error("%s:%d: [search] fail_when: %s", pt->path,
+				 pt->search.fail_when.line, why);
+			code = CT_EXIT_USAGE;
+			break;
+		}
+		json_object_set_new(res, "search", json_pack("{s:f}", "rate", rate));
+		json_object_set_new(res, "verdict", json_string(failed ? "fail" : "pass"));
+		json_object_set_new(res, "fail_reason", failed ? json_string(why) : json_null());
+		if (!quiet)
+			ct_note("search: %.0f/s %s%s%s", rate, failed ? "fails: " : "passes",
+				failed ? why : "", "");
+		ct_search_report(&s, !failed);
+		ct_rundir_flush(rc->rd);
+	}
+	bool bounded = false;
+	double found = ct_search_result(&s, &bounded);
+	if (code == CT_EXIT_OK && !ct_stop_requested()) {
+		json_array_append_new(json_object_get(rc->summary, "thresholds"),
+				      json_pack("{s:O, s:f, s:b, s:i, s:f}", "settings", settings,
+						"measured_cps", found, "bounded", bounded, "trials",
+						(int)s.trials, "precision", pt->search.precision));
+		ct_rundir_flush(rc->rd);
+		if (!quiet)
+			ct_note("threshold: %.0f/s%s", found,
+				bounded ? ""
+					: " (the highest rate tried passed: the limit is higher)");
+	}
+	ct_expr_free(judge);
+	return code;
 }
 
 /* ---- the command ------------------------------------------------------------- */
@@ -511,8 +657,6 @@ int ct_cmd_run(int argc, char **argv)
 		}
 		ct_expr_free(e);
 	}
-	if (sc->search.enabled)
-		ct_warn("%s: [search] is not run by this build; running the plain steps", file);
 
 	rd = ct_rundir_open(out_dir, sc);
 	if (!rd) {
@@ -535,7 +679,16 @@ int ct_cmd_run(int argc, char **argv)
 	uint64_t origin = ct_now_ns();
 	bool live = !quiet && isatty(STDERR_FILENO);
 	code = CT_EXIT_OK;
-	for (size_t p = 0; p < npts && !ct_stop_requested(); p++) {
+	struct run_ctx rc = {
+	    .summary = summary,
+	    .rd = rd,
+	    .lab = lab,
+	    .target = &target,
+	    .origin = origin,
+	    .live = live,
+	    .npts = npts,
+	};
+	for (size_t p = 0; p < npts && !ct_stop_requested() && code == CT_EXIT_OK; p++) {
 		char label[256];
 		struct ct_scenario *pt = ct_plan_point(sc, p, label, sizeof(label), &err);
 		if (!pt) {
@@ -548,32 +701,15 @@ int ct_cmd_run(int argc, char **argv)
 			json_object_set_new(settings, sc->sweep[a].key,
 					    json_string(ct_plan_value(sc, p, a)));
 		if (!quiet && npts > 1)
-			ct_note("step %zu/%zu: %s", p + 1, npts, label);
-		struct ct_trial_opts to = {
-		    .sc = pt,
-		    .step = (unsigned)p,
-		    .n_steps = (unsigned)npts,
-		    .settings = settings,
-		    .target = &target,
-		    .rd = rd,
-		    .origin_ns = origin,
-		    .live = live,
-		};
-		if (lab && (code = lab_prepare_step(lab, pt, p, &target, &to)) != CT_EXIT_OK) {
-			json_decref(settings);
-			ct_scenario_free(pt);
-			break;
+			ct_note("point %zu/%zu: %s", p + 1, npts, label[0] ? label : "-");
+		if (pt->search.enabled) {
+			code = run_search(&rc, pt, settings, quiet);
+		} else {
+			json_t *res = NULL;
+			code = run_step(&rc, pt, settings, &res);
 		}
-		json_t *res = NULL;
-		int rc = ct_trial_run(&to, &res);
 		json_decref(settings);
 		ct_scenario_free(pt);
-		if (rc < 0) {
-			code = rc == -EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV;
-			break;
-		}
-		json_array_append_new(json_object_get(summary, "steps"), res);
-		ct_rundir_flush(rd);
 	}
 	if (ct_stop_requested()) {
 		json_object_set_new(summary, "interrupted", json_true());
