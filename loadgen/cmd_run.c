@@ -30,6 +30,8 @@
 #include "loadgen/cli.h"
 #include "loadgen/engine.h"
 #include "loadgen/expr.h"
+#include "loadgen/hostinfo.h"
+#include "loadgen/model.h"
 #include "loadgen/lab.h"
 #include "loadgen/plan.h"
 #include "loadgen/rundir.h"
@@ -447,6 +449,58 @@ static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json
 
 static int on_lookup(void *arg, const char *name, double *value);
 
+/* The model's prediction for this point (predicted_cps, binding_limit,
+ * error_pct), from the live host values (/proc) and the point's settings;
+ * an empty object when it cannot say. */
+static json_t *model_threshold(const struct ct_scenario *pt, double measured)
+{
+	struct ct_hostinfo *hi = calloc(1, sizeof(*hi));
+	struct ct_model_input *in = calloc(1, sizeof(*in));
+	struct ct_model_result *res = calloc(1, sizeof(*res));
+	json_t *th = NULL;
+	if (hi && in && res && ct_hostinfo_read(hi, NULL) == 0 &&
+	    ct_model_input_from_scenario(in, pt, hi, NULL, 0) == 0 &&
+	    ct_model_compute(in, res) == 0)
+		th = ct_model_threshold_json(measured, res);
+	free(hi);
+	free(in);
+	free(res);
+	return th ? th : json_object();
+}
+
+/* One search trial at `rate` for `dur_ns`, judged by fail_when. */
+static int search_trial(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
+			const struct ct_expr *judge, double rate, uint64_t dur_ns, bool quiet,
+			bool *failed)
+{
+	struct ct_scenario *tr = ct_scenario_dup(pt);
+	json_t *res = NULL;
+	char why[512] = "";
+	if (!tr)
+		return CT_EXIT_ENV;
+	tr->load.profile = CT_PROFILE_CONSTANT;
+	tr->load.rate = tr->load.rate_end = rate;
+	tr->load.duration_ns = dur_ns;
+	tr->load.max_connections = 0;
+	int code = run_step(rc, tr, settings, &res);
+	ct_scenario_free(tr);
+	if (code != CT_EXIT_OK)
+		return code;
+	struct lookup_ctx lc = {.step = res, .summary = rc->summary};
+	if (ct_expr_eval(judge, on_lookup, &lc, failed, why, sizeof(why)) < 0) {
+		ct_error("%s:%d: [search] fail_when: %s", pt->path, pt->search.fail_when.line, why);
+		return CT_EXIT_USAGE;
+	}
+	json_object_set_new(res, "search", json_pack("{s:f}", "rate", rate));
+	json_object_set_new(res, "verdict", json_string(*failed ? "fail" : "pass"));
+	json_object_set_new(res, "fail_reason", *failed ? json_string(why) : json_null());
+	if (!quiet)
+		ct_note("search: %.0f/s %s%s", rate, *failed ? "fails: " : "passes",
+			*failed ? why : "");
+	ct_rundir_flush(rc->rd);
+	return CT_EXIT_OK;
+}
+
 /* [search]: RFC 2544-style exponential then binary search on the rate of
  * this point, from [load] rate up to 64 times it. Each trial is a step
  * (with "search": {"rate"}) judged by fail_when: verdict "pass" or "fail"
@@ -472,45 +526,39 @@ static int run_search(struct run_ctx *rc, const struct ct_scenario *pt, const js
 		return CT_EXIT_USAGE;
 	}
 	for (double rate; (rate = ct_search_next(&s)) > 0 && !ct_stop_requested();) {
-		struct ct_scenario *tr = ct_scenario_dup(pt);
-		json_t *res = NULL;
-		if (!tr) {
-			code = CT_EXIT_ENV;
-			break;
-		}
-		tr->load.profile = CT_PROFILE_CONSTANT;
-		tr->load.rate = tr->load.rate_end = rate;
-		tr->load.duration_ns = pt->search.trial_ns;
-		tr->load.max_connections = 0;
-		code = run_step(rc, tr, settings, &res);
-		ct_scenario_free(tr);
+		bool failed = false;
+		code = search_trial(rc, pt, settings, judge, rate, pt->search.trial_ns, quiet,
+				    &failed);
 		if (code != CT_EXIT_OK)
 			break;
-		struct lookup_ctx lc = {.step = res, .summary = rc->summary};
-		char why[512] = "";
-		bool failed = false;
-		if (ct_expr_eval(judge, on_lookup, &lc, &failed, why, sizeof(why)) < 0) {
-			ct_error("%s:%d: [search] fail_when: %s", pt->path,
-				 pt->search.fail_when.line, why);
-			code = CT_EXIT_USAGE;
-			break;
-		}
-		json_object_set_new(res, "search", json_pack("{s:f}", "rate", rate));
-		json_object_set_new(res, "verdict", json_string(failed ? "fail" : "pass"));
-		json_object_set_new(res, "fail_reason", failed ? json_string(why) : json_null());
-		if (!quiet)
-			ct_note("search: %.0f/s %s%s%s", rate, failed ? "fails: " : "passes",
-				failed ? why : "", "");
 		ct_search_report(&s, !failed);
-		ct_rundir_flush(rc->rd);
 	}
 	bool bounded = false;
 	double found = ct_search_result(&s, &bounded);
 	if (code == CT_EXIT_OK && !ct_stop_requested()) {
-		json_array_append_new(json_object_get(rc->summary, "thresholds"),
-				      json_pack("{s:O, s:f, s:b, s:i, s:f}", "settings", settings,
-						"measured_cps", found, "bounded", bounded, "trials",
-						(int)s.trials, "precision", pt->search.precision));
+		json_t *th = model_threshold(pt, found);
+		json_object_set_new(th, "settings", json_deep_copy(settings));
+		json_object_set_new(th, "measured_cps", json_real(found));
+		json_object_set_new(th, "bounded", json_boolean(bounded));
+		json_object_set_new(th, "trials", json_integer((json_int_t)s.trials));
+		json_object_set_new(th, "precision", json_real(pt->search.precision));
+		if (pt->search.confirm && found > 0 && !ct_stop_requested()) {
+			/* One trial of the full [load] duration at the limit found:
+			 * short trials can pass a rate that a long run cannot hold
+			 * (a table that fills in 20 s passes a 5 s trial). */
+			bool failed = false;
+			code = search_trial(rc, pt, settings, judge, found, pt->load.duration_ns,
+					    quiet, &failed);
+			json_object_set_new(th, "confirmed",
+					    code == CT_EXIT_OK ? json_boolean(!failed)
+							       : json_null());
+			json_t *steps = json_object_get(rc->summary, "steps");
+			json_t *last = json_array_get(steps, json_array_size(steps) - 1);
+			if (code == CT_EXIT_OK && last)
+				json_object_set_new(json_object_get(last, "search"), "confirm",
+						    json_true());
+		}
+		json_array_append_new(json_object_get(rc->summary, "thresholds"), th);
 		ct_rundir_flush(rc->rd);
 		if (!quiet)
 			ct_note("threshold: %.0f/s%s", found,
