@@ -1533,6 +1533,93 @@ static void threshold_sentence(struct rep *r, const json_t *th, bool first_cap, 
 		snprintf(buf, len, "%s", s);
 }
 
+/* Distinct values of a sweep key over the steps, in step order. */
+static size_t axis_values(struct rep *r, const char *key, const char **vals, size_t max)
+{
+	size_t nv = 0;
+	for (size_t k = 0; k < r->n_steps; k++) {
+		const json_t *v =
+		    r->steps[k].js ? jget(r->steps[k].js, "settings", key, NULL) : NULL;
+		if (!json_is_string(v))
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < nv; j++)
+			seen |= !strcmp(vals[j], json_string_value(v));
+		if (!seen && nv < max)
+			vals[nv++] = json_string_value(v);
+	}
+	return nv;
+}
+
+/* With key = val: the best rate that held (0 if none) and the lowest-rate
+ * step that failed (NULL if none). */
+static void value_outcome(struct rep *r, const char *key, const char *val, double *clean,
+			  const struct step **ff)
+{
+	*clean = 0;
+	*ff = NULL;
+	for (size_t k = 0; k < r->n_steps; k++) {
+		const struct step *s = &r->steps[k];
+		const json_t *v = s->js ? jget(s->js, "settings", key, NULL) : NULL;
+		if (!json_is_string(v) || strcmp(json_string_value(v), val))
+			continue;
+		if (!step_failed(s))
+			*clean = fmax(*clean, s->rate_achieved);
+		else if (!*ff || s->rate_target < (*ff)->rate_target)
+			*ff = s;
+	}
+}
+
+/* The first sweep axis that is a kernel setting with two values or more:
+ * the before/after of the run. NULL if none. */
+static const char *tuning_axis(struct rep *r)
+{
+	const char *vals[2];
+	for (size_t a = 0; a < r->n_sweep; a++)
+		if (!strncmp(r->sweep_keys[a], "sysctl.", 7) &&
+		    axis_values(r, r->sweep_keys[a], vals, 2) == 2)
+			return r->sweep_keys[a];
+	return NULL;
+}
+
+/* "with tcp_tw_reuse=0, the client ran out of ports at 200 conn/s; with
+ * tcp_tw_reuse=1, every step held, up to 600 conn/s" */
+static bool axis_headline(struct rep *r, const char *key, char *buf, size_t len)
+{
+	const char *vals[4];
+	size_t nv = axis_values(r, key, vals, 4), used = 0;
+	bool bad = false;
+	const char *shortk = strrchr(key, '.') + 1;
+	buf[0] = 0;
+	for (size_t j = 0; j < nv && used < len; j++) {
+		double clean;
+		const struct step *ff;
+		value_outcome(r, key, vals[j], &clean, &ff);
+		int w;
+		if (ff) {
+			char held[64] = "";
+			if (clean > 0)
+				snprintf(held, sizeof(held), "%s conn/s held, then ", FC(clean));
+			w = snprintf(buf + used, len - used, "%swith %s=%s, %s%s at %s conn/s",
+				     j ? "; " : "", shortk, vals[j], held, diag_phrase(ff->diag),
+				     FC(ff->rate_target));
+			bad = true;
+		} else {
+			w = snprintf(buf + used, len - used,
+				     "%swith %s=%s, every step held, up to %s "
+				     "conn/s",
+				     j ? "; " : "", shortk, vals[j], FC(clean));
+		}
+		if (w > 0)
+			used += (size_t)w;
+	}
+	if (used + 2 < len)
+		strcat(buf, ".");
+	if (buf[0] >= 'a' && buf[0] <= 'z')
+		buf[0] = (char)(buf[0] - 'a' + 'A');
+	return bad;
+}
+
 static void headline(struct rep *r, FILE *f)
 {
 	const json_t *ths = r->summary ? json_object_get(r->summary, "thresholds") : NULL;
@@ -1551,6 +1638,8 @@ static void headline(struct rep *r, FILE *f)
 		}
 		strncat(buf, ".", sizeof(buf) - strlen(buf) - 1);
 		bad = true;
+	} else if (tuning_axis(r)) {
+		bad = axis_headline(r, tuning_axis(r), buf, sizeof(buf));
 	} else {
 		const struct step *fs = NULL;
 		double best = 0;
@@ -1683,20 +1772,8 @@ static void section_before_after(struct rep *r, FILE *f)
 		const char *key = r->sweep_keys[a];
 		if (strncmp(key, "sysctl.", 7))
 			continue;
-		/* distinct values in step order */
 		const char *vals[16];
-		size_t nv = 0;
-		for (size_t k = 0; k < r->n_steps; k++) {
-			const json_t *v =
-			    r->steps[k].js ? jget(r->steps[k].js, "settings", key, NULL) : NULL;
-			if (!json_is_string(v))
-				continue;
-			bool seen = false;
-			for (size_t j = 0; j < nv; j++)
-				seen |= !strcmp(vals[j], json_string_value(v));
-			if (!seen && nv < 16)
-				vals[nv++] = json_string_value(v);
-		}
+		size_t nv = axis_values(r, key, vals, 16);
 		if (nv < 2)
 			continue;
 		/* completed/s and completed+failed/s of every sample, and a y scale
@@ -1725,17 +1802,14 @@ static void section_before_after(struct rep *r, FILE *f)
 		ct_svg_esc(f, key + 7);
 		fputs("</code>.</p><div class=\"cards\">", f);
 		for (size_t j = 0; j < nv; j++) {
-			double clean = 0, ctp = NAN, ctl = NAN, twc = NAN, tws = NAN, p99 = NAN;
-			const struct step *ff = NULL;
+			double clean, ctp = NAN, ctl = NAN, twc = NAN, tws = NAN, p99 = NAN;
+			const struct step *ff;
+			value_outcome(r, key, vals[j], &clean, &ff);
 			for (size_t k = 0; k < r->n_steps; k++) {
 				const struct step *s = &r->steps[k];
 				const json_t *v = s->js ? jget(s->js, "settings", key, NULL) : NULL;
 				if (!json_is_string(v) || strcmp(json_string_value(v), vals[j]))
 					continue;
-				if (!step_failed(s))
-					clean = fmax(clean, s->rate_achieved);
-				else if (!ff || s->rate_target < ff->rate_target)
-					ff = s;
 				if (!isnan(s->ct_peak))
 					ctp = isnan(ctp) ? s->ct_peak : fmax(ctp, s->ct_peak);
 				if (!isnan(s->ct_limit))
@@ -1753,11 +1827,16 @@ static void section_before_after(struct rep *r, FILE *f)
 			ct_svg_esc(f, shortk);
 			fputs(" = ", f);
 			ct_svg_esc(f, vals[j]);
-			fprintf(f,
-				"</h3><div class=\"big\">%s/s</div><div class=\"meta\">the highest "
-				"rate "
-				"that completed without failures</div>",
-				FC(clean));
+			if (clean > 0)
+				fprintf(f,
+					"</h3><div class=\"big\">%s/s</div><div class=\"meta\">the "
+					"highest rate that completed without failures</div>",
+					FC(clean));
+			else
+				fputs(
+				    "</h3><div class=\"big\">none</div><div class=\"meta\">no step "
+				    "completed without failures</div>",
+				    f);
 			if (ff) {
 				char ph[128];
 				cap(diag_phrase(ff->diag), ph, sizeof(ph));
@@ -2272,6 +2351,15 @@ static int prepare_axis(struct rep *r)
 			}
 		}
 	}
+	/* conntrack is global: every netns has the counters, but a role whose
+	 * table stayed empty while another's filled only adds a flat line */
+	bool any_nonzero = false, nonzero[N_ROLES] = {0};
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t k = 0; k < N_ROLES; k++)
+			if (nz(JN(json_array_get(r->samples, i), "ns", roles[k], "ct.count")) > 0)
+				any_nonzero = nonzero[k] = true;
+	for (size_t k = 0; k < N_ROLES && any_nonzero; k++)
+		r->has_ct[k] = nonzero[k];
 	if (!r->n) {
 		r->x0 = 0;
 		r->x1 = 1;

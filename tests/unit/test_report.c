@@ -200,6 +200,33 @@ Test(report, unreadable_summary_rebuilds_from_samples, .init = setup, .fini = te
 	free(h);
 }
 
+Test(report, sweep_without_thresholds_compares_the_setting, .init = setup, .fini = teardown)
+{
+	static const char *const files[] = {"scenario.ini", "timeseries.jsonl", "events.log"};
+	char p[160], err[512] = "";
+	for (size_t i = 0; i < 3; i++) {
+		char src[160];
+		snprintf(src, sizeof(src), "%s/run-sweep/%s", CT_TEST_DATA, files[i]);
+		snprintf(p, sizeof(p), "%s/%s", tmp, files[i]);
+		copy(src, p);
+	}
+	json_t *sum = json_load_file(CT_TEST_DATA "/run-sweep/summary.json", 0, NULL);
+	cr_assert_not_null(sum);
+	json_object_set_new(sum, "thresholds", json_array()); /* no search ran */
+	snprintf(p, sizeof(p), "%s/summary.json", tmp);
+	cr_assert_eq(json_dump_file(sum, p, 0), 0);
+	json_decref(sum);
+	cr_assert_eq(ct_report_build(tmp, err, sizeof(err)), 0, "%s", err);
+	snprintf(p, sizeof(p), "%s/report.html", tmp);
+	char *h = slurp(p);
+	cr_expect(strstr(h, "id=\"headline\">With tcp_tw_reuse=0, 300 conn/s held, then the client "
+			    "ran out of ports at 600 conn/s; with tcp_tw_reuse=1, 300 conn/s held, "
+			    "then the conntrack table filled at 600 conn/s."),
+		  "one clause per value of the tuning key");
+	cr_expect_null(strstr(h, "data-chart=\"thresholds\""), "no thresholds, no chart");
+	free(h);
+}
+
 Test(report, errors_name_the_directory, .init = setup, .fini = teardown)
 {
 	char err[512] = "";
