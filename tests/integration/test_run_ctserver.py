@@ -45,5 +45,55 @@ for close, cclose in (("client", "fin"), ("server", "wait"), ("rst", "fin"), ("c
     t.ok(counted == step.get("completed"),
          "%s: ctserver counted %s connections, ctload %s" % (what, counted, step.get("completed")))
     ctlib.stop(srv)
+
+# A server port range: the target's ports are used in turn.
+def free_range(n):
+    import socket
+    for base in range(23000, 30000, 97):
+        socks = []
+        try:
+            for p in range(base, base + n):
+                sk = socket.socket()
+                sk.bind(("127.0.0.1", p))
+                socks.append(sk)
+            return base
+        except OSError:
+            continue
+        finally:
+            for sk in socks:
+                sk.close()
+    return None
+
+
+lo = free_range(4)
+srv = ctlib.spawn([ctlib.CTSERVER, "--mode", "memcache", "--bind", "127.0.0.1", "--port",
+                   "%d-%d" % (lo, lo + 3)])
+t.ok(all(ctlib.wait_port("127.0.0.1", p) for p in range(lo, lo + 4)),
+     "ctserver listens on 4 ports")
+sc = ctlib.scenario_file(os.path.join(tmp, "range.ini"), """
+    [scenario]
+    name = ctserver-range
+    topology = host
+    [server]
+    target = 127.0.0.1:%d-%d
+    [load]
+    rate = 400/s
+    duration = 1s
+    """ % (lo, lo + 3))
+before = ctlib.memcached_stat("127.0.0.1", lo, "total_connections")
+r, s = ctlib.ctload_run(sc, os.path.join(tmp, "run-range"))
+after = ctlib.memcached_stat("127.0.0.1", lo, "total_connections")
+step = s["steps"][0] if s and s.get("steps") else {}
+t.ok(r.returncode == 0 and step.get("completed") == 400, "400 connections over a 4-port range",
+     r.stderr + str(step.get("failures")))
+t.ok(before is not None and after - before - 1 == 400,
+     "ctserver counted them all across its ports (%s)" %
+     (after - before - 1 if before is not None and after is not None else None))
+ss = ctlib.run(["ss", "-Htn", "state", "time-wait", "( dport >= :%d and dport <= :%d )" %
+                (lo, lo + 3)]).stdout.split("\n")
+ports = {int(l.split()[-1].rsplit(":", 1)[1]) for l in ss if l.strip()}
+t.ok(ports == set(range(lo, lo + 4)), "client TIME_WAIT toward every port of the range (%s)" %
+     sorted(ports))
+ctlib.stop(srv)
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
