@@ -1513,7 +1513,7 @@ static void threshold_sentence(struct rep *r, const json_t *th, bool first_cap, 
 			 ct_report_limit_phrase(json_is_string(bl) ? json_string_value(bl) : NULL));
 	double m = JN(th, "measured_cps"), pr = JN(th, "predicted_cps"), e = JN(th, "error_pct");
 	char tail[160] = "";
-	if (!isnan(pr) && pr > 0) {
+	if (!isnan(pr) && pr > 0 && !isnan(m)) {
 		if (isnan(e))
 			e = (m - pr) / pr * 100;
 		if (fabs(e) < 0.5)
@@ -1523,7 +1523,12 @@ static void threshold_sentence(struct rep *r, const json_t *th, bool first_cap, 
 				 e < 0 ? "below" : "above", FC(pr));
 	}
 	char s[600];
-	if (lbl[0])
+	if (isnan(m)) /* the search found no rate that broke */
+		snprintf(s, sizeof(s), "%s%s%snothing broke at the rates tried%s%s%s",
+			 lbl[0] ? "with " : "", lbl, lbl[0] ? ", " : "",
+			 isnan(pr) ? "" : " (the model expected a limit at ",
+			 isnan(pr) ? "" : FC(pr), isnan(pr) ? "" : "/s)");
+	else if (lbl[0])
 		snprintf(s, sizeof(s), "with %s, %s at %s conn/s%s", lbl, what, FC(m), tail);
 	else
 		snprintf(s, sizeof(s), "%s at %s conn/s%s", what, FC(m), tail);
