@@ -421,3 +421,185 @@ def tcp_flag_counts(segs):
         if f & 0x01:
             c["fin"] += 1
     return c
+
+
+# ---- Prometheus text exposition format 0.0.4 --------------------------------
+
+import re as _re
+
+_PROM_NAME = _re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_PROM_LABEL = _re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_PROM_TYPES = ("counter", "gauge", "histogram", "summary", "untyped")
+
+
+def _prom_float(s):
+    if s in ("+Inf", "Inf"):
+        return float("inf")
+    if s == "-Inf":
+        return float("-inf")
+    if s == "NaN":
+        return float("nan")
+    if not _re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", s):
+        raise ValueError("not a number: %r" % s)
+    return float(s)
+
+
+def _prom_labels(s, i, lineno):
+    """Parse {a="x",b="y"} starting at s[i] == '{'; returns (dict, next i)."""
+    labels = {}
+    i += 1
+    while True:
+        if s[i] == "}":
+            return labels, i + 1
+        m = _PROM_LABEL.match(s, i)
+        if not m:
+            raise ValueError("line %d: bad label name at %r" % (lineno, s[i:]))
+        name = m.group(0)
+        if name.startswith("__"):
+            raise ValueError("line %d: reserved label name %s" % (lineno, name))
+        if name in labels:
+            raise ValueError("line %d: label %s twice" % (lineno, name))
+        i = m.end()
+        if s[i:i + 2] != '="':
+            raise ValueError("line %d: expected =\" after label %s" % (lineno, name))
+        i += 2
+        val = []
+        while True:
+            c = s[i]
+            if c == "\\":
+                e = s[i + 1]
+                if e not in '\\"n':
+                    raise ValueError("line %d: bad escape \\%s in a label value" % (lineno, e))
+                val.append("\n" if e == "n" else e)
+                i += 2
+            elif c == '"':
+                i += 1
+                break
+            elif c == "\n":
+                raise ValueError("line %d: raw newline in a label value" % lineno)
+            else:
+                val.append(c)
+                i += 1
+        labels[name] = "".join(val)
+        if s[i] == ",":
+            i += 1
+        elif s[i] != "}":
+            raise ValueError("line %d: expected , or } after a label" % lineno)
+
+
+def prom_parse(text):
+    """Parse Prometheus text format 0.0.4 strictly. Returns {family: {"type",
+    "help", "samples": [(name, labels, value)]}}; raises ValueError naming the
+    line on anything a strict reader would reject: names, label syntax and
+    escapes, TYPE/HELP once and before the samples, families contiguous,
+    duplicate series, counters not ending in _total or negative, histograms
+    (le on every bucket, cumulative, +Inf bucket = _count, _sum present)."""
+    if text and not text.endswith("\n"):
+        raise ValueError("the text does not end with a newline")
+    fams = {}
+    order = []        # family of each run of samples, to check contiguity
+    seen = set()
+    for lineno, line in enumerate(text.split("\n")[:-1], 1):
+        if line == "":
+            raise ValueError("line %d: empty line" % lineno)
+        if line.startswith("#"):
+            parts = line.split(" ", 3)
+            if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
+                name = parts[2]
+                if not _PROM_NAME.fullmatch(name):
+                    raise ValueError("line %d: bad metric name %r" % (lineno, name))
+                f = fams.setdefault(name, {"type": None, "help": None, "samples": []})
+                if f["samples"]:
+                    raise ValueError("line %d: %s after samples of %s" % (lineno, parts[1], name))
+                if parts[1] == "TYPE":
+                    if f["type"] is not None:
+                        raise ValueError("line %d: second TYPE for %s" % (lineno, name))
+                    if len(parts) != 4 or parts[3] not in _PROM_TYPES:
+                        raise ValueError("line %d: bad type %r" % (lineno, parts[3:]))
+                    f["type"] = parts[3]
+                else:
+                    if f["help"] is not None:
+                        raise ValueError("line %d: second HELP for %s" % (lineno, name))
+                    doc = parts[3] if len(parts) == 4 else ""
+                    if _re.search(r"\\[^\\n]", doc.replace("\\\\", "")):
+                        raise ValueError("line %d: bad escape in HELP" % lineno)
+                    f["help"] = doc
+            continue
+        m = _PROM_NAME.match(line)
+        if not m:
+            raise ValueError("line %d: bad metric name: %r" % (lineno, line))
+        name = m.group(0)
+        i = m.end()
+        labels = {}
+        if i < len(line) and line[i] == "{":
+            labels, i = _prom_labels(line + "\n", i, lineno)
+        rest = line[i:]
+        if not rest.startswith(" "):
+            raise ValueError("line %d: expected a space before the value" % lineno)
+        fields = rest[1:].split(" ")
+        if len(fields) not in (1, 2):
+            raise ValueError("line %d: expected value [timestamp]" % lineno)
+        value = _prom_float(fields[0])
+        if len(fields) == 2 and not _re.fullmatch(r"-?\d+", fields[1]):
+            raise ValueError("line %d: bad timestamp" % lineno)
+        fam = name
+        if name not in fams:
+            for suf in ("_bucket", "_sum", "_count"):
+                base = name[:-len(suf)] if name.endswith(suf) else None
+                if base and base in fams and fams[base]["type"] in ("histogram", "summary"):
+                    fam = base
+                    break
+        f = fams.setdefault(fam, {"type": None, "help": None, "samples": []})
+        if f["type"] is None:
+            f["type"] = "untyped"
+        if order and order[-1] != fam and fam in order:
+            raise ValueError("line %d: samples of %s are not together" % (lineno, fam))
+        if not order or order[-1] != fam:
+            order.append(fam)
+        key = (name, tuple(sorted(labels.items())))
+        if key in seen:
+            raise ValueError("line %d: duplicate series %s%s" % (lineno, name, labels))
+        seen.add(key)
+        f["samples"].append((name, labels, value))
+    for fam, f in fams.items():
+        if f["type"] == "counter":
+            if not fam.endswith("_total"):
+                raise ValueError("counter %s does not end in _total" % fam)
+            if any(v < 0 for _, _, v in f["samples"]):
+                raise ValueError("counter %s is negative" % fam)
+        if f["type"] == "histogram" and f["samples"]:
+            groups = {}
+            for n, lab, v in f["samples"]:
+                other = tuple(sorted((k, x) for k, x in lab.items() if k != "le"))
+                g = groups.setdefault(other, {"b": [], "sum": None, "count": None})
+                if n == fam + "_bucket":
+                    if "le" not in lab:
+                        raise ValueError("%s_bucket without le" % fam)
+                    g["b"].append((_prom_float(lab["le"]), v))
+                elif n == fam + "_sum":
+                    g["sum"] = v
+                elif n == fam + "_count":
+                    g["count"] = v
+                else:
+                    raise ValueError("%s in histogram %s" % (n, fam))
+            for g in groups.values():
+                b = sorted(g["b"])
+                if not b or b[-1][0] != float("inf"):
+                    raise ValueError("histogram %s has no le=\"+Inf\" bucket" % fam)
+                if any(b[i][1] > b[i + 1][1] for i in range(len(b) - 1)):
+                    raise ValueError("histogram %s buckets are not cumulative" % fam)
+                if g["count"] is None or g["sum"] is None:
+                    raise ValueError("histogram %s lacks _sum or _count" % fam)
+                if b[-1][1] != g["count"]:
+                    raise ValueError("histogram %s: +Inf bucket %s != _count %s"
+                                     % (fam, b[-1][1], g["count"]))
+    return fams
+
+
+def prom_value(fams, name, **labels):
+    """The value of series name{labels} in a prom_parse() result, or None."""
+    for f in fams.values():
+        for n, lab, v in f["samples"]:
+            if n == name and lab == labels:
+                return v
+    return None
