@@ -42,6 +42,10 @@
 /* Launches per timer callback before yielding to I/O, so that a slow
  * connect() (full port range) cannot starve completions. */
 #define LAUNCH_BUDGET 64
+/* A connection still not started this long after the schedule's end (the
+ * pool was full, or connect() itself had become slow) is counted unsent
+ * instead of being started late: the step stays bounded. */
+#define LATE_GRACE_NS (1000 * CT_NS_PER_MSEC)
 
 /* A connection's life. drive() moves it forward on each event. */
 enum conn_state {
@@ -150,6 +154,7 @@ static enum ct_fail fail_of_errno(int err)
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void count_unsent(struct worker *w);
 
 static void rearm_now(struct worker *w)
 {
@@ -501,6 +506,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	unsigned budget = LAUNCH_BUDGET;
 	uint64_t now = ct_now_ns();
 
+	if (w->have_next && now >= w->e->t0 + w->e->sp.duration_ns + LATE_GRACE_NS) {
+		count_unsent(w);
+		advance(w); /* -> sched_over */
+		return;
+	}
 	while (w->have_next && w->next_due <= now && !LOAD(&w->e->stop_req)) {
 		if (w->free_head == NO_CONN) {
 			w->blocked = true; /* release() re-activates us */
@@ -551,7 +561,7 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	int stop = LOAD(&e->stop_req);
 
 	if (!w->sched_over) {
-		bool end = stop || (w->blocked && now >= e->t0 + e->sp.duration_ns);
+		bool end = stop || now >= e->t0 + e->sp.duration_ns + LATE_GRACE_NS;
 		if (end) {
 			count_unsent(w);
 			advance(w); /* -> sched_over, drain deadline */
