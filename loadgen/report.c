@@ -1759,12 +1759,14 @@ static void mini_chart(struct rep *r, FILE *f, const char *key, const char *val,
 		if (m > 1) {
 			ct_svg_band(f, &p, xs + first, lo + first, yc + first, m,
 				    "a-completed-solid", "completed");
-			ct_svg_band(f, &p, xs + first, yc + first, yf + first, m, "f-timeout",
+			ct_svg_band(f, &p, xs + first, yc + first, yf + first, m, "a-failed",
 				    "failed");
 		}
 		offset += s->t1 - s->t0 + 0.5;
 	}
-	fputs("</svg>", f);
+	fputs("</svg><div class=\"meta\">completed (green) and failed (red) per second, "
+	      "these steps back to back</div>",
+	      f);
 out:
 	free(xs);
 	free(lo);
