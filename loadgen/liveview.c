@@ -128,6 +128,12 @@ static uint64_t num(json_t *o, const char *key)
 	return d > 0 ? (uint64_t)(d + 0.5) : 0;
 }
 
+/* A rate for the eye: whole numbers from 100/s, one decimal below. */
+static double rounded(double r)
+{
+	return r >= 100 ? (double)(long long)(r + 0.5) : (double)(long long)(r * 10 + 0.5) / 10;
+}
+
 static char *next_line(struct ct_liveview *lv)
 {
 	if (lv->n_lines == MAX_LINES)
@@ -171,8 +177,9 @@ static void build(struct ct_liveview *lv, json_t *s, uint64_t now)
 
 	json_t *cms = json_object_get(s, "connect_ms");
 	ADD("  rate %s (target %s)  done %s  inflight %s  connect p99 %.2f ms",
-	    ct_fmt_rate(json_number_value(json_object_get(s, "rate")), a, sizeof(a)),
-	    ct_fmt_rate(json_number_value(json_object_get(s, "rate_target")), b, sizeof(b)),
+	    ct_fmt_rate(rounded(json_number_value(json_object_get(s, "rate"))), a, sizeof(a)),
+	    ct_fmt_rate(rounded(json_number_value(json_object_get(s, "rate_target"))), b,
+			sizeof(b)),
 	    count(num(s, "completed"), c, sizeof(c)), count(num(s, "inflight"), pb, sizeof(pb)),
 	    json_number_value(json_object_get(cms, "p99")));
 
@@ -195,10 +202,16 @@ static void build(struct ct_liveview *lv, json_t *s, uint64_t now)
 	}
 
 	ns = json_object_get(s, "ns");
-	bool any_ct = false;
+	/* A netns that tracks nothing (the client, with conntrack_on = server)
+	 * gets no bar; if none tracks anything yet, the first that could. */
+	bool any_ct = false, any_count = false;
+	for (size_t r = 0; r < N_ROLES; r++)
+		any_count |= num(json_object_get(ns, role_order[r]), "ct.count") > 0;
 	for (size_t r = 0; r < N_ROLES; r++) {
 		json_t *o = json_object_get(ns, role_order[r]);
 		if (!o || !json_object_get(o, "ct.count"))
+			continue;
+		if (any_count ? num(o, "ct.count") == 0 : any_ct)
 			continue;
 		uint64_t cnt = num(o, "ct.count"), max = num(o, "ct.max");
 		double fr = max ? (double)cnt / (double)max : 0;
@@ -325,9 +338,10 @@ static int fill_step(void *ctx, json_t *r)
 		snprintf(steps, sizeof(steps), "%u", lv->step + 1);
 	lv->n_lines = 0;
 	ADD("step %s  %s  done: %s achieved of %s, %s completed, %s failed%s%s%s", steps,
-	    lv->label, ct_fmt_rate(json_number_value(json_object_get(r, "rate_achieved")), a,
+	    lv->label, ct_fmt_rate(rounded(json_number_value(json_object_get(r, "rate_achieved"))), a,
 				   sizeof(a)),
-	    ct_fmt_rate(json_number_value(json_object_get(r, "rate_target")), b, sizeof(b)),
+	    ct_fmt_rate(rounded(json_number_value(json_object_get(r, "rate_target"))), b,
+			sizeof(b)),
 	    count(num(r, "completed"), c, sizeof(c)), count(failed, d, sizeof(d)),
 	    json_object_get(r, "ct") ? ", conntrack peak " : "",
 	    json_object_get(r, "ct") ? count(num(json_object_get(r, "ct"), "peak"), e, sizeof(e))

@@ -87,14 +87,15 @@ def check_scrapes(what, texts, ts, types):
     wrong = {n: (last.get(n, {}).get("type")) for n, ty in types.items()
              if last.get(n, {}).get("type") != ty}
     t.ok(not wrong, "%s: every documented family is there with its type" % what, wrong)
-    by_t = {s["t"]: (i, s) for i, s in enumerate(ts)}
+    # timeseries.jsonl keeps 6 significant digits of reals: match on those.
+    by_t = {"%.6g" % s["t"]: (i, s) for i, s in enumerate(ts)}
     mism = []
     for f in with_sample:
         st = ctlib.prom_value(f, "ctload_sample_time_seconds")
-        if st not in by_t:
+        if "%.6g" % st not in by_t:
             mism.append("t=%r not in timeseries.jsonl" % st)
             continue
-        i, s = by_t[st]
+        i, s = by_t["%.6g" % st]
         exp = {
             "ctload_connections_attempted_total": s["attempted"],
             "ctload_connections_completed_total": s["completed"],
@@ -110,7 +111,7 @@ def check_scrapes(what, texts, ts, types):
                 mism.append("t=%s failed{cause=%s}: %s != %s" % (st, cause, got, n))
         for name, v in exp.items():
             got = ctlib.prom_value(f, name)
-            if got is None or abs(got - v) > 1e-9 * max(1, abs(v)):
+            if got is None or abs(got - v) > 1e-5 * max(1, abs(v)):
                 mism.append("t=%s %s: %s != %s" % (st, name, got, v))
         # The histogram: every sample's interval connect times, up to this one.
         pairs = [p for x in ts[:i + 1] for p in x.get("connect_hist", [])]
@@ -172,8 +173,8 @@ last = check_scrapes("lab", texts, ts, types)
 if last:
     srv = ctlib.prom_value(last, "node_nf_conntrack_entries", netns="server")
     t.ok(srv is not None and srv > 0, "conntrack entries of the server netns are > 0", srv)
-    t.ok(ctlib.prom_value(last, "node_nf_conntrack_entries", netns="client") is None,
-         "no conntrack line for the client netns (it does not track)")
+    t.ok(ctlib.prom_value(last, "node_nf_conntrack_entries", netns="client") in (None, 0),
+         "no conntrack entries in the client netns (it does not track)")
 r = subprocess.run(["curl", "-s", "--max-time", "2", "http://%s/metrics" % addr],
                    capture_output=True)
 t.ok(r.returncode != 0, "the endpoint is gone when the run is over")

@@ -161,3 +161,27 @@ Test(liveview, ansi_redraws_in_place_and_restores_the_cursor)
 	cr_expect(strstr(buf, "\n\033[?25h"), "after a final newline");
 	free(buf);
 }
+
+Test(liveview, only_netns_that_track_get_a_bar)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ct_liveview *lv = ct_liveview_new(f, 1);
+	ct_liveview_step(lv, 0, "", 5.0, 100);
+	fill(lv, "{\"t\": 1, \"rate\": 402.542, \"failures\": {}, \"ns\": {"
+		 "\"client\": {\"ct.count\": 0, \"ct.max\": 1000, \"tw\": 1},"
+		 "\"server\": {\"ct.count\": 10, \"ct.max\": 1000, \"tw\": 0}}}");
+	nap_ms(260);
+	fill(lv, "{\"t\": 2, \"failures\": {}, \"ns\": {"
+		 "\"client\": {\"ct.count\": 0, \"ct.max\": 1000, \"tw\": 1},"
+		 "\"server\": {\"ct.count\": 0, \"ct.max\": 1000, \"tw\": 0}}}");
+	ct_liveview_free(lv);
+	fclose(f);
+	cr_expect(strstr(buf, "rate 403/s"), "rates rounded for the eye: %s", buf);
+	cr_expect_eq(occurrences(buf, "conntrack client"), 1,
+		     "the client's empty table is drawn only when no netns tracks anything: %s",
+		     buf);
+	cr_expect_eq(occurrences(buf, "conntrack server"), 1, "%s", buf);
+	free(buf);
+}
