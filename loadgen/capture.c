@@ -16,14 +16,14 @@
 #include "common/log.h"
 #include "loadgen/netns.h"
 
-#define DEFAULT_SNAPLEN     96u
+#define DEFAULT_SNAPLEN	    96u
 #define DEFAULT_MAX_BYTES   (64ull << 20)
 #define DEFAULT_MAX_PACKETS (1ull << 20)
-#define PCAP_FILE_HDR       24u /* pcap global header */
-#define PCAP_REC_HDR        16u /* per-packet record header */
-#define RING_BYTES          (8 << 20)
-#define POLL_MS             100
-#define DRAIN_WAIT_MS       50
+#define PCAP_FILE_HDR	    24u /* pcap global header */
+#define PCAP_REC_HDR	    16u /* per-packet record header */
+#define RING_BYTES	    (8 << 20)
+#define POLL_MS		    100
+#define DRAIN_WAIT_MS	    50
 
 /* Recent SYNs: 4-way sets, FIFO replacement within a set. */
 #define SYN_SET_BITS 16
@@ -53,8 +53,9 @@ struct ct_capture {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	uint64_t drain_req, drain_done; /* under mu */
-	uint64_t drop_base, drop_now;	/* under mu: pcap_stats over reopens */
+	uint64_t drain_req, drain_done;	    /* under mu */
+	uint64_t drop_base, drop_now;	    /* under mu: pcap_stats over reopens */
+	char pending_err[PCAP_ERRBUF_SIZE]; /* under mu: the handle's failure, unsaid */
 
 	uint64_t count[C_N]; /* atomic: written by the thread */
 	int file_full;	     /* atomic */
@@ -196,9 +197,13 @@ static void drain(struct ct_capture *c)
 			break;
 		if (n < 0) {
 			c->broken = true;
-			if (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED))
-				ct_warn("capture on %s stopped: %s; the packet counts end here",
-					c->ifname, pcap_geterr(c->live));
+			/* Said at the next sample, not now: between steps the lab
+			 * deletes the netns for a fresh one, and the reopen that
+			 * follows makes that no news. */
+			pthread_mutex_lock(&c->mu);
+			snprintf(c->pending_err, sizeof(c->pending_err), "%s",
+				 pcap_geterr(c->live));
+			pthread_mutex_unlock(&c->mu);
 			break;
 		}
 	}
@@ -276,7 +281,7 @@ static int open_live(void *arg)
 			 "(CAP_NET_RAW) and the lab link, or set [report] capture = off",
 			 c->ifname, pcap_statustostr(rc), pcap_geterr(p));
 		rc = rc == PCAP_ERROR_NO_SUCH_DEVICE ? -ENODEV
-		     : rc == PCAP_ERROR_PERM_DENIED ? -EPERM
+		     : rc == PCAP_ERROR_PERM_DENIED  ? -EPERM
 						     : -EIO;
 		goto fail;
 	}
@@ -412,7 +417,23 @@ int ct_capture_reopen(struct ct_capture *c, int netns_fd, char *err, size_t errl
 	if (err && errlen)
 		err[0] = '\0';
 	stop_thread(c);
+	pthread_mutex_lock(&c->mu);
+	c->pending_err[0] = '\0';
+	pthread_mutex_unlock(&c->mu);
 	return start_thread(c, netns_fd, err, errlen);
+}
+
+/* A failure of the handle that no reopen followed: say it once. */
+static void say_failure(struct ct_capture *c)
+{
+	char msg[PCAP_ERRBUF_SIZE];
+
+	pthread_mutex_lock(&c->mu);
+	snprintf(msg, sizeof(msg), "%s", c->pending_err);
+	c->pending_err[0] = '\0';
+	pthread_mutex_unlock(&c->mu);
+	if (msg[0])
+		ct_warn("capture on %s stopped: %s; the packet counts end here", c->ifname, msg);
 }
 
 void ct_capture_free(struct ct_capture *c)
@@ -500,6 +521,7 @@ static int fill_sample(void *ctx, json_t *sample)
 	uint64_t v[C_N];
 
 	sync_thread(c);
+	say_failure(c);
 	load_counts(c, v);
 	json_t *o = counts_obj(v, c->prev);
 	if (!o || json_object_set_new(sample, "pkt", o) < 0)

@@ -41,7 +41,7 @@
 struct ct_capture_opts {
 	const char *path;     /* capture.pcap */
 	const char *ifname;   /* "veth0" (the client's end of the lab link) */
-	int netns_fd;         /* netns holding ifname; -1: ctload's own */
+	int netns_fd;	      /* netns holding ifname; -1: ctload's own */
 	unsigned snaplen;     /* 0: 96 */
 	uint64_t max_bytes;   /* file size bound; 0: 64 MiB */
 	uint64_t max_packets; /* 0: 1 Mi */

@@ -32,7 +32,7 @@ struct ct_liveview {
 
 	uint64_t last_draw_ns;
 	double prev_t, interval_s; /* sample times, for per-second packet counts */
-	unsigned lines_shown; /* lines of the block on screen now (ANSI) */
+	unsigned lines_shown;	   /* lines of the block on screen now (ANSI) */
 	bool cursor_hidden;
 
 	char lines[MAX_LINES][LINE_MAX_LEN];
@@ -72,8 +72,8 @@ void ct_liveview_set_ansi(struct ct_liveview *lv, bool ansi, unsigned width)
 		lv->width = width;
 }
 
-void ct_liveview_step(struct ct_liveview *lv, unsigned step, const char *label,
-		      double duration_s, double rate_target)
+void ct_liveview_step(struct ct_liveview *lv, unsigned step, const char *label, double duration_s,
+		      double rate_target)
 {
 	lv->step = step;
 	snprintf(lv->label, sizeof(lv->label), "%s", label ? label : "");
@@ -141,11 +141,11 @@ static char *next_line(struct ct_liveview *lv)
 	return lv->lines[lv->n_lines++];
 }
 
-#define ADD(...)                                                                            \
-	do {                                                                                \
-		char *l_ = next_line(lv);                                                   \
-		if (l_)                                                                     \
-			snprintf(l_, LINE_MAX_LEN, __VA_ARGS__);                            \
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		char *l_ = next_line(lv);                                                          \
+		if (l_)                                                                            \
+			snprintf(l_, LINE_MAX_LEN, __VA_ARGS__);                                   \
 	} while (0)
 
 static unsigned bar_width(const struct ct_liveview *lv)
@@ -330,16 +330,15 @@ static int fill_step(void *ctx, json_t *r)
 	const char *k;
 	char steps[32];
 
-	json_object_foreach(f, k, v)
-		failed += num(f, k);
+	json_object_foreach(f, k, v) failed += num(f, k);
 	if (lv->n_steps)
 		snprintf(steps, sizeof(steps), "%u/%u", lv->step + 1, lv->n_steps);
 	else
 		snprintf(steps, sizeof(steps), "%u", lv->step + 1);
 	lv->n_lines = 0;
-	ADD("step %s  %s  done: %s achieved of %s, %s completed, %s failed%s%s%s", steps,
-	    lv->label, ct_fmt_rate(rounded(json_number_value(json_object_get(r, "rate_achieved"))), a,
-				   sizeof(a)),
+	ADD("step %s  %s  done: %s achieved of %s, %s completed, %s failed%s%s%s", steps, lv->label,
+	    ct_fmt_rate(rounded(json_number_value(json_object_get(r, "rate_achieved"))), a,
+			sizeof(a)),
 	    ct_fmt_rate(rounded(json_number_value(json_object_get(r, "rate_target"))), b,
 			sizeof(b)),
 	    count(num(r, "completed"), c, sizeof(c)), count(failed, d, sizeof(d)),

@@ -38,8 +38,8 @@ void ct_liveview_free(struct ct_liveview *lv);
 
 /* A step begins: its index (0-based), a label (the sweep point, e.g.
  * "rate = 500/s"; may be NULL), its duration and its target rate. */
-void ct_liveview_step(struct ct_liveview *lv, unsigned step, const char *label,
-		      double duration_s, double rate_target);
+void ct_liveview_step(struct ct_liveview *lv, unsigned step, const char *label, double duration_s,
+		      double rate_target);
 
 /* Sample source (ctx = lv): redraws from the sample, throttled to 4 Hz. It
  * only reads the sample; put it last so every other source has filled it. */

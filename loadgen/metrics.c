@@ -41,16 +41,20 @@ enum nsd {
 	D_LISTEN_DROPS,
 	D_N
 };
-static const char *const nsd_key[D_N] = {
-    "ct.drop",		   "ct.early_drop",	     "ct.insert_failed",     "tcpext.TCPSynRetrans",
-    "tcpext.TCPTimeWaitOverflow", "tcpext.ListenOverflows", "tcpext.ListenDrops"};
+static const char *const nsd_key[D_N] = {"ct.drop",
+					 "ct.early_drop",
+					 "ct.insert_failed",
+					 "tcpext.TCPSynRetrans",
+					 "tcpext.TCPTimeWaitOverflow",
+					 "tcpext.ListenOverflows",
+					 "tcpext.ListenDrops"};
 
 enum pkt { P_SYN = 0, P_SYN_RETRANS, P_SYNACK, P_RST, P_FIN, P_N };
 static const char *const pkt_key[P_N] = {"syn", "syn_retrans", "synack", "rst", "fin"};
 
 /* Upper bounds of the connect-time histogram, seconds (+Inf implied). */
 static const double le_s[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-			      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+			      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,	   10};
 #define N_LE (sizeof(le_s) / sizeof(le_s[0]))
 
 struct ns_state {
@@ -381,7 +385,8 @@ static void render_load(FILE *f, const struct state *s)
 
 	family(f, "ctload_step", "gauge", "Index of the step running (summary.json steps[]).");
 	fprintf(f, "ctload_step %lld\n", (long long)s->step);
-	family(f, "ctload_rate_target", "gauge", "Connections per second the schedule asks for now.");
+	family(f, "ctload_rate_target", "gauge",
+	       "Connections per second the schedule asks for now.");
 	line_double(f, "ctload_rate_target", s->rate_target);
 	family(f, "ctload_rate", "gauge", "Completed connections per second over the last sample.");
 	line_double(f, "ctload_rate", s->rate);
@@ -423,11 +428,13 @@ static void render_load(FILE *f, const struct state *s)
 
 static void render_ns(FILE *f, const struct state *s)
 {
-	static const char *const dname[D_N] = {
-	    "node_nf_conntrack_stat_drop",	  "node_nf_conntrack_stat_early_drop",
-	    "node_nf_conntrack_stat_insert_failed", "node_netstat_TcpExt_TCPSynRetrans",
-	    "node_netstat_TcpExt_TCPTimeWaitOverflow", "node_netstat_TcpExt_ListenOverflows",
-	    "node_netstat_TcpExt_ListenDrops"};
+	static const char *const dname[D_N] = {"node_nf_conntrack_stat_drop",
+					       "node_nf_conntrack_stat_early_drop",
+					       "node_nf_conntrack_stat_insert_failed",
+					       "node_netstat_TcpExt_TCPSynRetrans",
+					       "node_netstat_TcpExt_TCPTimeWaitOverflow",
+					       "node_netstat_TcpExt_ListenOverflows",
+					       "node_netstat_TcpExt_ListenDrops"};
 	static const char *const dhelp[D_N] = {
 	    "Packets dropped because the conntrack table was full (since the run began).",
 	    "Conntrack entries evicted to make room (since the run began).",
@@ -448,8 +455,8 @@ static void render_ns(FILE *f, const struct state *s)
 	for (int d = D_DROP; d <= D_INSERT_FAILED; d++)
 		ns_family(f, s, dname[d], "gauge", dhelp[d], want_sum, d, get_sum);
 	ns_family(f, s, "node_sockstat_TCP_tw", "gauge",
-		  "TCP sockets in TIME_WAIT (and FIN_WAIT_2 mini-sockets) in this netns.",
-		  want_any, 0, get_tw);
+		  "TCP sockets in TIME_WAIT (and FIN_WAIT_2 mini-sockets) in this netns.", want_any,
+		  0, get_tw);
 	ns_family(f, s, "node_sockstat_TCP_inuse", "gauge", "TCP sockets in use in this netns.",
 		  want_any, 0, get_inuse);
 	ns_family(f, s, "node_sockstat_TCP_orphan", "gauge",

@@ -25,7 +25,8 @@ int main(int argc, char **argv)
 	int nsfd;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: ct_capture_probe NETNS IFNAME OUT.pcap SECONDS [MAX_PACKETS]\n");
+		fprintf(stderr,
+			"usage: ct_capture_probe NETNS IFNAME OUT.pcap SECONDS [MAX_PACKETS]\n");
 		return 2;
 	}
 	ct_signals_install();

@@ -81,8 +81,8 @@ Test(liveview, full_table_fills_the_bar_and_no_failures_say_none)
 	fclose(f);
 	cr_expect(strstr(buf, "step 5  "), "no step count in a search: %s", buf);
 	cr_expect(strstr(buf, "failures: none"), "%s", buf);
-	cr_expect(strstr(buf, "conntrack router [########################################]"),
-		  "%s", buf);
+	cr_expect(strstr(buf, "conntrack router [########################################]"), "%s",
+		  buf);
 	cr_expect(strstr(buf, "100.0%"), "%s", buf);
 	free(buf);
 }
@@ -147,9 +147,9 @@ Test(liveview, ansi_redraws_in_place_and_restores_the_cursor)
 	}
 	ct_liveview_set_ansi(lv, true, 100); /* room for the whole summary line */
 	struct ct_sample_source hook = ct_liveview_step_hook(lv);
-	json_t *r = json_pack("{s:f, s:f, s:i, s:{s:i}, s:{s:i}}", "rate_achieved", 499.0,
-			      "rate_target", 500.0, "completed", 4990, "failures", "timeout", 3,
-			      "ct", "peak", 12345);
+	json_t *r =
+	    json_pack("{s:f, s:f, s:i, s:{s:i}, s:{s:i}}", "rate_achieved", 499.0, "rate_target",
+		      500.0, "completed", 4990, "failures", "timeout", 3, "ct", "peak", 12345);
 	cr_assert_eq(hook.fill(hook.ctx, r), 0);
 	json_decref(r);
 	ct_liveview_free(lv);

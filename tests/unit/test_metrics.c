@@ -57,9 +57,10 @@ Test(metrics, exact_text_for_a_minimal_sample)
 	struct ct_metrics *m = ct_metrics_new(NULL, NULL, 0);
 	cr_assert_not_null(m);
 	char *t = ct_metrics_render(m);
-	cr_expect_str_eq(t, "# HELP ctload_sample_time_seconds t of the latest sample, seconds "
-			    "since the run began (as in timeseries.jsonl).\n"
-			    "# TYPE ctload_sample_time_seconds gauge\n",
+	cr_expect_str_eq(t,
+			 "# HELP ctload_sample_time_seconds t of the latest sample, seconds "
+			 "since the run began (as in timeseries.jsonl).\n"
+			 "# TYPE ctload_sample_time_seconds gauge\n",
 			 "before any sample only the empty time family");
 	free(t);
 	feed(m, minimal);
@@ -193,18 +194,20 @@ Test(metrics, histogram_cumulative_inf_equals_count)
 Test(metrics, netns_families_and_escaping)
 {
 	struct ct_metrics *m = ct_metrics_new(NULL, NULL, 0);
-	feed(m, "{\"t\": 0.1, \"step\": 0, \"failures\": {\"we\\\"ird\\\\cause\\n\": 1},"
-		" \"pkt\": {\"syn\": 10, \"syn_retrans\": 1, \"synack\": 9, \"rst\": 0, \"fin\": 18},"
-		" \"ns\": {\"client\": {\"tw\": 7, \"inuse\": 3, \"orphan\": 0, \"ports_in_use\": 10,"
-		"  \"tcpext.TCPSynRetrans\": 1},"
-		" \"server\": {\"ct.count\": 300, \"ct.max\": 262144, \"ct.drop\": 2, \"tw\": 0,"
-		"  \"inuse\": 1, \"orphan\": 0, \"tcpext.TCPSynRetrans\": 0}}}");
-	feed(m, "{\"t\": 0.2, \"step\": 0, \"failures\": {},"
-		" \"pkt\": {\"syn\": 5, \"syn_retrans\": 0, \"synack\": 5, \"rst\": 1, \"fin\": 10},"
-		" \"ns\": {\"client\": {\"tw\": 9, \"inuse\": 3, \"orphan\": 0, \"ports_in_use\": 12,"
-		"  \"tcpext.TCPSynRetrans\": 2},"
-		" \"server\": {\"ct.count\": 310, \"ct.max\": 262144, \"ct.drop\": 3, \"tw\": 0,"
-		"  \"inuse\": 1, \"orphan\": 0, \"tcpext.TCPSynRetrans\": 0}}}");
+	feed(m,
+	     "{\"t\": 0.1, \"step\": 0, \"failures\": {\"we\\\"ird\\\\cause\\n\": 1},"
+	     " \"pkt\": {\"syn\": 10, \"syn_retrans\": 1, \"synack\": 9, \"rst\": 0, \"fin\": 18},"
+	     " \"ns\": {\"client\": {\"tw\": 7, \"inuse\": 3, \"orphan\": 0, \"ports_in_use\": 10,"
+	     "  \"tcpext.TCPSynRetrans\": 1},"
+	     " \"server\": {\"ct.count\": 300, \"ct.max\": 262144, \"ct.drop\": 2, \"tw\": 0,"
+	     "  \"inuse\": 1, \"orphan\": 0, \"tcpext.TCPSynRetrans\": 0}}}");
+	feed(m,
+	     "{\"t\": 0.2, \"step\": 0, \"failures\": {},"
+	     " \"pkt\": {\"syn\": 5, \"syn_retrans\": 0, \"synack\": 5, \"rst\": 1, \"fin\": 10},"
+	     " \"ns\": {\"client\": {\"tw\": 9, \"inuse\": 3, \"orphan\": 0, \"ports_in_use\": 12,"
+	     "  \"tcpext.TCPSynRetrans\": 2},"
+	     " \"server\": {\"ct.count\": 310, \"ct.max\": 262144, \"ct.drop\": 3, \"tw\": 0,"
+	     "  \"inuse\": 1, \"orphan\": 0, \"tcpext.TCPSynRetrans\": 0}}}");
 	char *t = ct_metrics_render(m);
 	cr_expect_str_eq(value_of(t, "node_nf_conntrack_entries{netns=\"server\"}"), "310");
 	cr_expect_null(value_of(t, "node_nf_conntrack_entries{netns=\"client\"}"),
