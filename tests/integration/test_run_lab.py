@@ -13,7 +13,6 @@ import ctlib
 
 t = ctlib.start(require_root=True)
 tmp = tempfile.mkdtemp(prefix="ctt-runlab-")
-before = set(ctlib.netns_list())
 sc = ctlib.scenario_file(os.path.join(tmp, "lab.ini"), """
     [scenario]
     name = runlab
@@ -58,6 +57,9 @@ t.ok(ts and "client" in ts[0].get("ns", {}), "samples carry the client netns cou
      ts[0] if ts else None)
 t.ok(s and len(s.get("expect", [])) == 2 and all(e["held"] for e in s["expect"]),
      "[expect] on lab fields held", s and s.get("expect"))
-t.ok(set(ctlib.netns_list()) == before, "no lab netns is left behind")
+lab_id = (s or {}).get("lab", {}).get("id")
+left = [n for n in ctlib.netns_list() if lab_id and n.startswith("ctl-%s-" % lab_id)]
+t.ok(lab_id and not left, "summary.json names the lab (%s) and none of its netns is left" %
+     lab_id, left)
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
