@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """valgrind memcheck over ctload: model, lint and check on fixtures, and a
 short host-mode `ctload run` (2 s) against ctserver on 127.0.0.1 — and over
-ctserver while it serves that run. Every program must end with its usual
+ctserver while it serves that run — and a short lab run (2 s, path = nat). Every program must end with its usual
 exit code, no memcheck error and no definite or indirect leak
-(--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect).
-The lab-mode run is added when `ctload run` has topology = lab."""
+(--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)."""
+import json
 import os
 import shutil
 import signal
@@ -94,6 +94,45 @@ with open(srv_log, errors="replace") as f:
 t.ok(rc != 99 and "definitely lost" not in report and "Invalid" not in report,
      "ctserver: memcheck finds no error and no leak after serving the run", report[-3000:])
 t.ok(rc == 0, "ctserver: exits 0 on SIGTERM under valgrind (%s)" % rc)
+
+# ---- a short lab run (as root, when this build has topology = lab) ------------
+if os.geteuid() != 0:
+    t.ok(True, "# SKIP the lab run needs root")
+else:
+    lab_sc = ctlib.scenario_file(os.path.join(tmp, "lab.ini"), """
+        [scenario]
+        name = valgrind-lab
+        [lab]
+        path = nat
+        conntrack_on = router
+        [server]
+        mode = memcache
+        port = 11438
+        [load]
+        rate = 100/s
+        duration = 2s
+        request = "get k{seq}\\r\\n"
+        expect = "END\\r\\n"
+        [sysctl.client]
+        net.ipv4.tcp_tw_reuse = 1
+        """)
+    out = os.path.join(tmp, "lab-run")
+    ns_before = set(ctlib.netns_list())
+    r = vg("run topology=lab 2s", [ctlib.CTLOAD, "run", lab_sc, "--out", out, "--quiet"], (0,),
+           timeout=120)
+    if "not available" in r.stderr:
+        t.diag("ctload run has no topology = lab yet")
+    else:
+        try:
+            with open(os.path.join(out, "summary.json")) as f:
+                steps = json.load(f).get("steps", [])
+        except (OSError, ValueError):
+            steps = []
+        t.ok(steps and steps[0].get("completed") == 200,
+             "the lab run under valgrind completed its 200 connections",
+             steps[:1] or r.stderr[-1500:])
+        left = set(ctlib.netns_list()) - ns_before
+        t.ok(not left, "and took its lab down", left)
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
