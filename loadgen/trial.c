@@ -197,6 +197,7 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 			goto out;
 		ct_hist_sub(iv, &cur->connect, &prev->connect);
 		json_object_set_new(s, "connect_ms", pct_ms(iv, false));
+		json_object_set_new(s, "connect_hist", hist_ms(iv));
 		if (o->live && now - last_status >= CT_NS_PER_SEC) {
 			/* Over the second since the last status line, not the
 			 * last sample: steadier for a person to read. */

@@ -1,0 +1,35 @@
+/* judge — the figures of a step as the variables of a condition, for
+ * [search] fail_when and [expect].
+ *
+ * Names are dotted paths into the step object of summary.json, in base
+ * units: seconds (connect.p99, total.max, connect_call.p99), fractions
+ * (errors, rate.achieved = achieved / scheduled), per second (rate_achieved),
+ * counts (failed, failures.timeout, ct.drop, tw.client_peak ...). `threshold`
+ * is the last measured threshold of the run. In topology = host, ct.* and
+ * tw.* read 0: nothing is observed there. The list is in ctload(1). */
+#pragma once
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "loadgen/scenario.h"
+
+struct ct_judge_ctx {
+	const json_t *step;    /* the step judged (may be NULL) */
+	const json_t *summary; /* the run's summary (thresholds) */
+};
+
+/* ct_expr_lookup_fn over a struct ct_judge_ctx. 0 or -ENOENT. */
+int ct_judge_lookup(void *ctx, const char *name, double *value);
+
+/* Evaluate every [expect] on the last step; record each in summary.expect.
+ * Returns CT_EXIT_OK, CT_EXIT_EXPECT (one failed) or CT_EXIT_USAGE (a
+ * condition is malformed or names an unknown variable). */
+int ct_judge_expect(const struct ct_scenario *sc, json_t *summary);
+
+/* JSON helpers: a number (integer, real or boolean) -> 0 or -ENOENT; a
+ * dotted path inside an object; the number at a path or 0. */
+int ct_json_num(const json_t *v, double *out);
+const json_t *ct_json_path(const json_t *o, const char *path);
+double ct_json_d(const json_t *o, const char *path);
