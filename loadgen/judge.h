@@ -33,3 +33,11 @@ int ct_judge_expect(const struct ct_scenario *sc, json_t *summary);
 int ct_json_num(const json_t *v, double *out);
 const json_t *ct_json_path(const json_t *o, const char *path);
 double ct_json_d(const json_t *o, const char *path);
+
+/* Why a failed step failed, from its figures, in the model's limit names:
+ * "client_ports" (EADDRNOTAVAIL, or connect() slowed by the port search with
+ * no error at all), "conntrack" (table full: drops), "nat_ports" (insert
+ * failures), "server" (refused, reset,
+ * protocol), "client" (EMFILE, the client's own CPU), "unknown". Writes a
+ * sentence for people into `text`. Returns the limit name (static). */
+const char *ct_judge_cause(const json_t *step, char *text, size_t len);

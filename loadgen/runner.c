@@ -83,6 +83,9 @@ static void print_table(const json_t *summary, const char *dir)
 		}
 		if (any)
 			printf("\n");
+		const char *cause = json_string_value(json_object_get(json_object_get(s, "fail_cause"), "text"));
+		if (cause)
+			printf("     cause: %s\n", cause);
 	}
 	const json_t *th;
 	json_array_foreach(json_object_get(summary, "thresholds"), i, th)
@@ -127,7 +130,13 @@ static double ns_sum(const json_t *sample, const char *key)
 	const json_t *v;
 	double sum = 0;
 
-	json_object_foreach((json_t *)ns, role, v) sum += ct_json_d(v, key);
+	/* The lab's per-netns keys are flat ("ct.drop"), not nested. */
+	json_object_foreach((json_t *)ns, role, v)
+	{
+		double x;
+		if (ct_json_num(json_object_get(v, key), &x) == 0)
+			sum += x;
+	}
 	return sum;
 }
 
@@ -270,6 +279,12 @@ static int judge_step(const struct ct_scenario *pt, const struct ct_expr *judge,
 	}
 	json_object_set_new(res, "verdict", json_string(*failed ? "fail" : "pass"));
 	json_object_set_new(res, "fail_reason", *failed ? json_string(why) : json_null());
+	if (*failed) {
+		char text[512];
+		const char *limit = ct_judge_cause(res, text, sizeof(text));
+		json_object_set_new(res, "fail_cause",
+				    json_pack("{s:s, s:s}", "limit", limit, "text", text));
+	}
 	return CT_EXIT_OK;
 }
 
@@ -386,10 +401,13 @@ static json_t *point_threshold(struct run_ctx *rc, const struct ct_scenario *pt,
 		json_object_set_new(th, "measured_cps", json_real(found));
 		json_object_set_new(th, "bounded", json_false());
 	}
-	if (found > 0 && modeled && json_is_number(json_object_get(th, "predicted_cps"))) {
+	/* A lower bound ("held", or a search whose ceiling passed) is no
+	 * measurement to compare with the model. */
+	bool measured = found > 0 && json_is_true(json_object_get(th, "bounded"));
+	if (measured && modeled && json_is_number(json_object_get(th, "predicted_cps"))) {
 		double pred = json_number_value(json_object_get(th, "predicted_cps"));
 		json_object_set_new(th, "error_pct", json_real(ct_model_error_pct(found, pred)));
-	} else if (found <= 0) {
+	} else {
 		json_object_set_new(th, "error_pct", json_null());
 	}
 	if (modeled)
