@@ -49,7 +49,12 @@ int ct_judge_lookup(void *arg, const char *name, double *value)
 		size_t n = json_array_size(th);
 		if (!n)
 			return -ENOENT;
-		return ct_json_num(json_object_get(json_array_get(th, n - 1), "measured_cps"), value);
+		/* A point that failed without a measurable limit showed no rate
+		 * that holds: its threshold is 0, so "threshold >= X" fails
+		 * (exit 1) rather than being an unknown name (exit 2). */
+		if (ct_json_num(json_object_get(json_array_get(th, n - 1), "measured_cps"), value) < 0)
+			*value = 0;
+		return 0;
 	}
 	if (!lc->step)
 		return -ENOENT;

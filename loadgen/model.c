@@ -13,7 +13,7 @@
 #include "loadgen/scenario.h"
 
 /* Where connect() cost starts to grow, as a share of the range held in
- * TIME_WAIT (the band is 50-70 %; see docs/MODEL.md). */
+ * TIME_WAIT (the band is 50-70 %; see docs/ARCHITECTURE.md (The model)). */
 #define CLIFF_LOW  0.5
 #define CLIFF_HIGH 0.7
 

@@ -5,7 +5,7 @@
  * it allows and name the binding one: the lowest limit past which
  * connections fail. Every run records it and compares the measured threshold
  * with it; `ctload model` and `ctload check` print it. The formulas and
- * their reasons are in docs/MODEL.md.
+ * their reasons are in docs/ARCHITECTURE.md (The model).
  *
  * Pure: no I/O. ct_model_input_from_scenario() reads only its arguments.
  * A limit is a capacity (ports, entries, sockets) held for a timer (s):
@@ -55,7 +55,7 @@ enum ct_model_ct_state {
 #define CT_MODEL_NAT_PORT_HI 65535
 
 /* Everything the arithmetic needs. ct_model_input_defaults() fills kernel
- * defaults (KERNEL.md); callers override what they know. */
+ * defaults (docs/ARCHITECTURE.md (kernel facts)); callers override what they know. */
 struct ct_model_input {
 	/* client */
 	unsigned port_lo, port_hi;  /* ip_local_port_range (or [load] ports = range) */
@@ -127,7 +127,7 @@ struct ct_model_result {
 	double tuples;
 };
 
-/* Kernel defaults for a fresh network namespace (KERNEL.md). */
+/* Kernel defaults for a fresh network namespace (docs/ARCHITECTURE.md (kernel facts)). */
 void ct_model_input_defaults(struct ct_model_input *in);
 
 /* Fill `in` for a scenario: defaults, then the live host values (for a
@@ -165,7 +165,7 @@ uint64_t ct_model_kernel_default_buckets(uint64_t ram_bytes);
 uint64_t ct_model_advise_ct_max(uint64_t ram_bytes, bool round_pow2);
 /* Buckets for a max at `per_bucket` entries a bucket (seeds: 4; warn past 8). */
 uint64_t ct_model_advise_buckets(uint64_t ct_max, unsigned per_bucket);
-/* Memory of a table: entries x bytes_per_entry + buckets x 8. KERNEL.md
+/* Memory of a table: entries x bytes_per_entry + buckets x 8. docs/ARCHITECTURE.md (kernel facts)
  * measures ~256 B an entry, seed 000 says 400 (slabinfo). */
 #define CT_MODEL_ENTRY_BYTES_LOW  256
 #define CT_MODEL_ENTRY_BYTES_HIGH 400

@@ -1156,7 +1156,7 @@ out:
 }
 
 /* Latency on a log scale: a dropped SYN is retried after 1 s, then in 1 s
- * steps (KERNEL.md), so such connections sit on the 1 s, 2 s, 3 s lines. */
+ * steps (docs/ARCHITECTURE.md (kernel facts)), so such connections sit on the 1 s, 2 s, 3 s lines. */
 static void chart_latency(struct rep *r, FILE *f)
 {
 	static const char *const pk[] = {"p50", "p90", "p99", "max"};

@@ -18,7 +18,7 @@
 	{"net.netfilter.nf_conntrack_tcp_timeout_" st, NS, INT_, 0, CT_TMAX, "s",           \
 	 "how long a conntrack entry stays in TCP state " what, NULL, NULL}
 
-/* Facts from KERNEL.md (kernel 6.12-6.18); the lab reads live values. */
+/* Facts from docs/ARCHITECTURE.md (kernel facts) (kernel 6.12-6.18); the lab reads live values. */
 static const struct ct_sysctl_key keys[] = {
 	{"net.ipv4.ip_local_port_range", NS, CT_SKIND_PAIR, 1, 65535, "port",
 	 "ephemeral ports connect() picks from (default 32768 60999)",
