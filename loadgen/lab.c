@@ -17,6 +17,7 @@
 
 #include "common/ctime.h"
 #include "common/log.h"
+#include "common/sig.h"
 #include "common/units.h"
 #include "loadgen/cli.h"
 #include "loadgen/kmsg.h"
@@ -37,6 +38,18 @@ struct addr_plan {
 	uint32_t router_cli, router_srv, server;
 };
 
+/* What ctserver runs with: the [server] keys of the last ct_lab_set_server()
+ * (or of ct_lab_up), kept apart from `sc`, which ct_lab_apply_sysctls()
+ * replaces with each sweep point before the server follows it. */
+struct srv_cfg {
+	enum ct_srv_mode mode;
+	uint16_t port_lo, port_hi;
+	enum ct_srv_close close;
+	uint64_t close_delay_ns;
+	unsigned workers;
+	int backlog;
+};
+
 struct ct_lab {
 	char id[16];
 	char prefix[32];
@@ -51,6 +64,8 @@ struct ct_lab {
 	char server_log[512], events_log[512];
 	FILE *events;
 	pid_t server_pid;
+	struct srv_cfg srv;
+	uint64_t ct_base[CT_LAB_NROLES]; /* ct.count right after the netns were built */
 	struct ct_sampler *samplers[CT_LAB_NROLES];
 	struct ct_kmsg *kmsg;
 	struct ct_sample_source sources[CT_LAB_NROLES + 1];
@@ -524,6 +539,26 @@ static int apply_netns_sysctls(struct ct_lab *lab, const struct ct_scenario *sc,
 
 /* ---- ctserver ---------------------------------------------------------------- */
 
+static void srv_from(const struct ct_scenario *sc, struct srv_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = sc->server.mode;
+	cfg->port_lo = sc->server.port_lo;
+	cfg->port_hi =
+	    sc->server.port_hi > sc->server.port_lo ? sc->server.port_hi : sc->server.port_lo;
+	cfg->close = sc->server.close;
+	cfg->close_delay_ns = sc->server.close_delay_ns;
+	cfg->workers = sc->server.workers;
+	cfg->backlog = sc->server.backlog;
+}
+
+static bool srv_equal(const struct srv_cfg *a, const struct srv_cfg *b)
+{
+	return a->mode == b->mode && a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
+	       a->close == b->close && a->close_delay_ns == b->close_delay_ns &&
+	       a->workers == b->workers && a->backlog == b->backlog;
+}
+
 static int ctserver_path(char *out, size_t len)
 {
 	char self[PATH_MAX - 16];
@@ -564,7 +599,7 @@ static bool listening(int tcp_fd, uint16_t port)
 
 static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
 {
-	const struct ct_scenario *sc = lab->sc;
+	const struct srv_cfg *cfg = &lab->srv;
 	char exe[PATH_MAX], bind_addr[INET_ADDRSTRLEN], ports[32], workers[16], backlog[16];
 	char delay[32];
 	const char *argv[24];
@@ -581,32 +616,32 @@ static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
 		return ret;
 	}
 	ip4(lab->ap.server, bind_addr);
-	if (sc->server.port_hi > sc->server.port_lo)
-		snprintf(ports, sizeof(ports), "%u-%u", sc->server.port_lo, sc->server.port_hi);
+	if (cfg->port_hi > cfg->port_lo)
+		snprintf(ports, sizeof(ports), "%u-%u", cfg->port_lo, cfg->port_hi);
 	else
-		snprintf(ports, sizeof(ports), "%u", sc->server.port_lo);
+		snprintf(ports, sizeof(ports), "%u", cfg->port_lo);
 	argv[n++] = exe;
 	argv[n++] = "--mode";
-	argv[n++] = ct_srv_mode_name(sc->server.mode);
+	argv[n++] = ct_srv_mode_name(cfg->mode);
 	argv[n++] = "--bind";
 	argv[n++] = bind_addr;
 	argv[n++] = "--port";
 	argv[n++] = ports;
 	argv[n++] = "--close";
-	argv[n++] = ct_srv_close_name(sc->server.close);
-	if (sc->server.workers) {
-		snprintf(workers, sizeof(workers), "%u", sc->server.workers);
+	argv[n++] = ct_srv_close_name(cfg->close);
+	if (cfg->workers) {
+		snprintf(workers, sizeof(workers), "%u", cfg->workers);
 		argv[n++] = "--workers";
 		argv[n++] = workers;
 	}
-	if (sc->server.backlog > 0) {
-		snprintf(backlog, sizeof(backlog), "%d", sc->server.backlog);
+	if (cfg->backlog > 0) {
+		snprintf(backlog, sizeof(backlog), "%d", cfg->backlog);
 		argv[n++] = "--backlog";
 		argv[n++] = backlog;
 	}
-	if (sc->server.close_delay_ns) {
+	if (cfg->close_delay_ns) {
 		argv[n++] = "--close-delay";
-		argv[n++] = ct_fmt_duration_exact(sc->server.close_delay_ns, delay, sizeof(delay));
+		argv[n++] = ct_fmt_duration_exact(cfg->close_delay_ns, delay, sizeof(delay));
 	}
 	argv[n] = NULL;
 
@@ -652,8 +687,8 @@ static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
 				bind_addr, ports, lab->server_log);
 			return -ECHILD;
 		}
-		if (tcp_fd < 0 || (listening(tcp_fd, sc->server.port_lo) &&
-				   listening(tcp_fd, sc->server.port_hi)))
+		if (tcp_fd < 0 ||
+		    (listening(tcp_fd, cfg->port_lo) && listening(tcp_fd, cfg->port_hi)))
 			break;
 		usleep(10000);
 		if (i == 499) {
@@ -667,8 +702,8 @@ static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
 	if (tcp_fd >= 0)
 		close(tcp_fd);
 	ct_lab_event(lab, "ctserver pid %d listening on %s:%s in %s (%s, close=%s)", (int)pid,
-		     bind_addr, ports, lab->ns[CT_LAB_SERVER], ct_srv_mode_name(sc->server.mode),
-		     ct_srv_close_name(sc->server.close));
+		     bind_addr, ports, lab->ns[CT_LAB_SERVER], ct_srv_mode_name(cfg->mode),
+		     ct_srv_close_name(cfg->close));
 	return 0;
 }
 
@@ -805,6 +840,19 @@ static void close_netns_fds(struct ct_lab *lab)
 	}
 }
 
+/* What ct_lab_drain() waits to get back to: a freshly built netns tracks
+ * nothing, but a kernel that tracks the lab's own setup traffic would. */
+static void record_ct_base(struct ct_lab *lab)
+{
+	for (int r = 0; r < CT_LAB_NROLES; r++) {
+		struct ct_ns_counters c;
+
+		lab->ct_base[r] = 0;
+		if (lab->samplers[r] && ct_sampler_read(lab->samplers[r], false, &c) == 0)
+			lab->ct_base[r] = c.ct_count;
+	}
+}
+
 static int build_netns(struct ct_lab *lab, struct ct_lab_err *err)
 {
 	int ret;
@@ -825,6 +873,8 @@ static int build_netns(struct ct_lab *lab, struct ct_lab_err *err)
 		ret = open_samplers(lab, err);
 	if (ret == 0)
 		ret = start_server(lab, err);
+	if (ret == 0)
+		record_ct_base(lab);
 	return ret;
 }
 
@@ -832,6 +882,7 @@ static int set_info(struct ct_lab *lab)
 {
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], clients[64], server[64];
 	const struct ct_scenario *sc = lab->sc;
+	const struct srv_cfg *srv = &lab->srv;
 
 	ip4(lab->ap.cli_net + 1, a);
 	ip4(lab->ap.cli_net + (uint32_t)lab->n_clients, b);
@@ -840,18 +891,18 @@ static int set_info(struct ct_lab *lab)
 	else
 		snprintf(clients, sizeof(clients), "%s", a);
 	ip4(lab->ap.server, a);
-	if (sc->server.port_hi > sc->server.port_lo)
-		snprintf(server, sizeof(server), "%s:%u-%u", a, sc->server.port_lo,
-			 sc->server.port_hi);
+	if (srv->port_hi > srv->port_lo)
+		snprintf(server, sizeof(server), "%s:%u-%u", a, srv->port_lo, srv->port_hi);
 	else
-		snprintf(server, sizeof(server), "%s:%u", a, sc->server.port_lo);
+		snprintf(server, sizeof(server), "%s:%u", a, srv->port_lo);
 	json_decref(lab->info);
-	lab->info = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", lab->id, "scenario",
-	    sc->path ? sc->path : "", "path", ct_lab_path_name(sc->lab.path), "conntrack_on",
-	    ct_ct_on_name(sc->lab.conntrack_on), "clients", clients, "server", server,
-	    "server_mode", ct_srv_mode_name(sc->server.mode), "server_pid", (int)lab->server_pid,
-	    "server_log", lab->server_log, "events_log", lab->events_log);
+	lab->info =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", lab->id,
+		      "scenario", sc->path ? sc->path : "", "path", ct_lab_path_name(sc->lab.path),
+		      "conntrack_on", ct_ct_on_name(sc->lab.conntrack_on), "clients", clients,
+		      "server", server, "server_mode", ct_srv_mode_name(srv->mode), "server_close",
+		      ct_srv_close_name(srv->close), "server_pid", (int)lab->server_pid,
+		      "server_log", lab->server_log, "events_log", lab->events_log);
 	if (!lab->info)
 		return -ENOMEM;
 	{
@@ -918,6 +969,7 @@ struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir, stru
 	}
 	if (plan_addresses(sc, &lab->ap, err) < 0)
 		goto fail_free;
+	srv_from(sc, &lab->srv);
 	ret = ct_labstate_recover_stale();
 	if (ret < 0)
 		ct_warn("recovering labs left by crashed runs: %s", strerror(-ret));
@@ -1053,9 +1105,12 @@ const struct sockaddr_storage *ct_lab_client_addrs(const struct ct_lab *lab, siz
 void ct_lab_server_addr(const struct ct_lab *lab, struct sockaddr_storage *out, uint16_t *port_lo,
 			uint16_t *port_hi)
 {
+	struct sockaddr_in *sin = (struct sockaddr_in *)out;
+
 	*out = lab->server_addr;
-	*port_lo = lab->sc->server.port_lo;
-	*port_hi = lab->sc->server.port_hi ? lab->sc->server.port_hi : lab->sc->server.port_lo;
+	sin->sin_port = htons(lab->srv.port_lo);
+	*port_lo = lab->srv.port_lo;
+	*port_hi = lab->srv.port_hi;
 }
 
 void ct_lab_target(const struct ct_lab *lab, struct ct_trial_target *t)
@@ -1112,6 +1167,67 @@ int ct_lab_step_begin(struct ct_lab *lab)
 	return 0;
 }
 
+/* The line of the [sweep] axis over `key`, or 0. */
+static int axis_line(const struct ct_scenario *pt, const char *key)
+{
+	for (size_t a = 0; a < pt->n_sweep; a++)
+		if (!strcmp(pt->sweep[a].key, key))
+			return pt->sweep[a].line;
+	return 0;
+}
+
+static void key_err(struct ct_lab_err *err, int code, const struct ct_scenario *pt, const char *key,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* "FILE:LINE: [sweep] lab.path: ..." when the key is swept, else
+ * "FILE: lab.path: ...". */
+static void key_err(struct ct_lab_err *err, int code, const struct ct_scenario *pt, const char *key,
+		    const char *fmt, ...)
+{
+	char what[768];
+	int line = axis_line(pt, key);
+	const char *file = pt->path ? pt->path : "scenario";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		lab_err(err, code, "%s:%d: [sweep] %s: %s", file, line, key, what);
+	else
+		lab_err(err, code, "%s: %s: %s", file, key, what);
+}
+
+/* The topology is built once; a sweep point may not change it. */
+static int check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_lab_err *err)
+{
+	const struct ct_scenario *sc = lab->sc;
+	const char *had = sc->lab.addresses ? sc->lab.addresses : "198.18.0.0/15";
+	const char *want = pt->lab.addresses ? pt->lab.addresses : "198.18.0.0/15";
+	const char *key = NULL, *from = NULL, *to = NULL;
+
+	if (pt->lab.path != sc->lab.path) {
+		key = "lab.path";
+		from = ct_lab_path_name(sc->lab.path);
+		to = ct_lab_path_name(pt->lab.path);
+	} else if (pt->lab.conntrack_on != sc->lab.conntrack_on) {
+		key = "lab.conntrack_on";
+		from = ct_ct_on_name(sc->lab.conntrack_on);
+		to = ct_ct_on_name(pt->lab.conntrack_on);
+	} else if (strcmp(had, want)) {
+		key = "lab.addresses";
+		from = had;
+		to = want;
+	}
+	if (!key)
+		return 0;
+	key_err(err, CT_EXIT_USAGE, pt, key,
+		"%s: lab %s was built with %s and cannot change it between steps; run the "
+		"scenario once per value (ctload run --set %s=%s) instead of sweeping it",
+		to, lab->id, from, key, to);
+	return -EINVAL;
+}
+
 int ct_lab_apply_sysctls(struct ct_lab *lab, const struct ct_scenario *sc, struct ct_lab_err *err)
 {
 	struct ct_scenario *copy;
@@ -1121,6 +1237,10 @@ int ct_lab_apply_sysctls(struct ct_lab *lab, const struct ct_scenario *sc, struc
 		err->msg[0] = '\0';
 		err->exit_code = CT_EXIT_ENV;
 	}
+	/* lab->sc becomes `sc` below, and a later fresh netns is built from it. */
+	ret = check_fixed(lab, sc, err);
+	if (ret < 0)
+		return ret;
 	ret = apply_list(lab, CT_SYSCTL_HOST, &sc->sysctl[CT_SYSCTL_HOST], err);
 	if (ret == 0)
 		ret = apply_netns_sysctls(lab, sc, err);
@@ -1162,4 +1282,296 @@ int ct_lab_fresh(struct ct_lab *lab, struct ct_lab_err *err)
 		return ret;
 	set_info(lab);
 	return ct_lab_step_begin(lab);
+}
+
+/* ---- per-step server and clients ------------------------------------------- */
+
+/* "server.close client -> server, server.port 11211 -> 11211-11214" */
+static void srv_diff(const struct srv_cfg *a, const struct srv_cfg *b, char *out, size_t len)
+{
+	char x[64], y[64];
+	size_t n = 0;
+
+	out[0] = '\0';
+#define DIFF(cond, key, fa, fb)                                                                    \
+	do {                                                                                       \
+		if ((cond) && n < len)                                                             \
+			n += (size_t)snprintf(out + n, len - n, "%s%s %s -> %s", n ? ", " : "",    \
+					      key, fa, fb);                                        \
+	} while (0)
+	DIFF(a->mode != b->mode, "server.mode", ct_srv_mode_name(a->mode),
+	     ct_srv_mode_name(b->mode));
+	if (a->port_lo != b->port_lo || a->port_hi != b->port_hi) {
+		snprintf(x, sizeof(x), a->port_hi > a->port_lo ? "%u-%u" : "%u", a->port_lo,
+			 a->port_hi);
+		snprintf(y, sizeof(y), b->port_hi > b->port_lo ? "%u-%u" : "%u", b->port_lo,
+			 b->port_hi);
+		DIFF(true, "server.port", x, y);
+	}
+	DIFF(a->close != b->close, "server.close", ct_srv_close_name(a->close),
+	     ct_srv_close_name(b->close));
+	if (a->close_delay_ns != b->close_delay_ns) {
+		ct_fmt_duration_exact(a->close_delay_ns, x, sizeof(x));
+		ct_fmt_duration_exact(b->close_delay_ns, y, sizeof(y));
+		DIFF(true, "server.close_delay", x, y);
+	}
+	if (a->workers != b->workers) {
+		snprintf(x, sizeof(x), "%u", a->workers);
+		snprintf(y, sizeof(y), "%u", b->workers);
+		DIFF(true, "server.workers", x, y);
+	}
+	if (a->backlog != b->backlog) {
+		snprintf(x, sizeof(x), "%d", a->backlog);
+		snprintf(y, sizeof(y), "%d", b->backlog);
+		DIFF(true, "server.backlog", x, y);
+	}
+#undef DIFF
+}
+
+/* [lab] clients: add or remove the client netns' addresses in place. The
+ * addresses live and die with the netns, so nothing is journaled. Removed
+ * ones go from the top, so 198.18.0.1 (the primary, whose deletion would
+ * take the secondaries with it) always stays. */
+static int set_clients(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_lab_err *err)
+{
+	unsigned want = pt->lab.clients, have = (unsigned)lab->n_clients;
+	uint32_t half_size = 1u << (32 - lab->ap.half_prefix);
+	unsigned prefix =
+	    lab->sc->lab.path == CT_PATH_DIRECT ? lab->ap.prefix : lab->ap.half_prefix;
+	unsigned lo = want < have ? want : have, hi = want < have ? have : want;
+	struct sockaddr_storage *addrs;
+	char a[INET_ADDRSTRLEN], *script;
+	size_t cap, len = 0;
+	int ret;
+
+	if (want == have)
+		return 0;
+	if (want < 1 || want > half_size - 3) {
+		key_err(err, CT_EXIT_USAGE, pt, "lab.clients",
+			"%u: the lab's range holds at most %u client addresses", want,
+			half_size - 3);
+		return -EINVAL;
+	}
+	cap = 64 + (size_t)(hi - lo) * 64;
+	script = malloc(cap);
+	addrs = calloc(want, sizeof(*addrs));
+	if (!script || !addrs) {
+		free(script);
+		free(addrs);
+		lab_err(err, CT_EXIT_ENV, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned i = lo; i < hi; i++)
+		len += (size_t)snprintf(script + len, cap - len, "addr %s %s/%u dev veth0\n",
+					want > have ? "add" : "del",
+					ip4(lab->ap.cli_net + 1 + i, a), prefix);
+	ret = batch(lab, CT_LAB_CLIENT, script, err);
+	free(script);
+	if (ret < 0) {
+		free(addrs);
+		return ret;
+	}
+	for (unsigned i = 0; i < want; i++) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&addrs[i];
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(lab->ap.cli_net + 1 + i);
+	}
+	free(lab->client_addrs);
+	lab->client_addrs = addrs;
+	lab->n_clients = want;
+	ct_lab_event(lab, "lab.clients %u -> %u: client addresses %s", have, want,
+		     want > have ? "added" : "removed");
+	return 0;
+}
+
+int ct_lab_set_server(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_lab_err *err)
+{
+	struct srv_cfg want;
+	size_t had_clients = lab->n_clients;
+	bool restart;
+	int ret;
+
+	if (err) {
+		err->msg[0] = '\0';
+		err->exit_code = CT_EXIT_ENV;
+	}
+	ret = check_fixed(lab, pt, err);
+	if (ret < 0)
+		return ret;
+	ret = set_clients(lab, pt, err);
+	if (ret < 0)
+		return ret;
+	srv_from(pt, &want);
+	restart = !srv_equal(&want, &lab->srv) || lab->server_pid <= 0;
+	if (restart) {
+		char diff[512];
+
+		srv_diff(&lab->srv, &want, diff, sizeof(diff));
+		ct_lab_event(lab, "ctserver settings %s: restarting it",
+			     diff[0] ? diff : "unchanged, but it is not running");
+		stop_server(lab);
+		/* Kept even if the start fails: a later ct_lab_fresh() retries
+		 * with the settings the step asked for. */
+		lab->srv = want;
+		ret = start_server(lab, err);
+		if (ret < 0)
+			return ret;
+	}
+	if ((restart || had_clients != lab->n_clients) && set_info(lab) < 0) {
+		lab_err(err, CT_EXIT_ENV, "writing the lab state: out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- cooldown = drain ------------------------------------------------------- */
+
+/* Does conntrack track in netns `r` (see build_rules)? */
+static bool tracks(const struct ct_lab *lab, enum ct_lab_role r)
+{
+	const struct ct_scenario *sc = lab->sc;
+
+	if (r == CT_LAB_SERVER)
+		return sc->lab.conntrack_on == CT_CTON_SERVER;
+	if (r == CT_LAB_ROUTER)
+		return sc->lab.conntrack_on == CT_CTON_ROUTER || sc->lab.path == CT_PATH_NAT;
+	return false;
+}
+
+/* A socket's TIME_WAIT is fixed at 60 s (TCP_TIMEWAIT_LEN); a conntrack
+ * entry's is the tracking netns' nf_conntrack_tcp_timeout_time_wait
+ * (120 s by default). The longer of the two, and 10 s for the garbage
+ * collector to get round to it. */
+static uint64_t drain_budget(const struct ct_lab *lab)
+{
+	uint64_t longest = 60;
+
+	for (int r = 0; r < CT_LAB_NROLES; r++) {
+		char v[64];
+
+		if (lab->nsfd[r] < 0 || !tracks(lab, (enum ct_lab_role)r))
+			continue;
+		if (ct_sysctl_read(lab->nsfd[r], "net.netfilter.nf_conntrack_tcp_timeout_time_wait",
+				   v, sizeof(v)) == 0) {
+			uint64_t t = strtoull(v, NULL, 10);
+			if (t > longest)
+				longest = t;
+		}
+	}
+	return (longest + 10) * 1000000000ull;
+}
+
+struct drain_left {
+	uint64_t tw[CT_LAB_NROLES], ct[CT_LAB_NROLES];
+	bool any;
+};
+
+/* `states`: also dump the conntrack table, which makes the kernel reap the
+ * expired entries it walks past (the count otherwise waits for the GC). */
+static int drain_read(struct ct_lab *lab, bool states, struct drain_left *left,
+		      struct ct_lab_err *err)
+{
+	memset(left, 0, sizeof(*left));
+	for (int r = 0; r < CT_LAB_NROLES; r++) {
+		struct ct_ns_counters c;
+		int ret;
+
+		if (!lab->samplers[r])
+			continue;
+		ret = ct_sampler_read(lab->samplers[r], states, &c);
+		if (ret < 0) {
+			lab_err(err, CT_EXIT_ENV, "drain: reading the counters of netns %s: %s",
+				lab->ns[r], strerror(-ret));
+			return ret;
+		}
+		if (c.tcp_tw > 0) {
+			left->tw[r] = c.tcp_tw;
+			left->any = true;
+		}
+		if (c.has_ct && c.ct_count > lab->ct_base[r]) {
+			left->ct[r] = c.ct_count;
+			left->any = true;
+		}
+	}
+	return 0;
+}
+
+/* "server netns ctl-3f2a-srv still holds 812 conntrack entries, client
+ * netns ctl-3f2a-cli still holds 3 TIME_WAIT sockets" */
+static void drain_what(const struct ct_lab *lab, const struct drain_left *left, char *out,
+		       size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int r = 0; r < CT_LAB_NROLES && n < len; r++) {
+		if (left->ct[r] && n < len) {
+			n += (size_t)snprintf(out + n, len - n,
+					      "%s%s netns %s still holds %llu conntrack entries",
+					      n ? ", " : "", role_name[r], lab->ns[r],
+					      (unsigned long long)left->ct[r]);
+			if (lab->ct_base[r] && n < len)
+				n += (size_t)snprintf(out + n, len - n, " (%llu when it was built)",
+						      (unsigned long long)lab->ct_base[r]);
+		}
+		if (left->tw[r] && n < len)
+			n += (size_t)snprintf(out + n, len - n,
+					      "%s%s netns %s still holds %llu TIME_WAIT sockets",
+					      n ? ", " : "", role_name[r], lab->ns[r],
+					      (unsigned long long)left->tw[r]);
+	}
+}
+
+int ct_lab_drain(struct ct_lab *lab, uint64_t max_wait_ns, struct ct_lab_err *err)
+{
+	uint64_t start = ct_now_ns(), waited;
+	struct drain_left left;
+	char what[768], dur[32];
+	int ret;
+
+	if (err) {
+		err->msg[0] = '\0';
+		err->exit_code = CT_EXIT_ENV;
+	}
+	if (max_wait_ns == 0)
+		max_wait_ns = drain_budget(lab);
+	for (unsigned i = 0;; i++) {
+		/* The table dump at most once a second, as the sampler does. */
+		ret = drain_read(lab, i % 5 == 0, &left, err);
+		if (ret < 0)
+			return ret;
+		waited = ct_now_ns() - start;
+		if (!left.any) {
+			ct_lab_event(lab, "drained in %s",
+				     ct_fmt_duration(waited, dur, sizeof(dur)));
+			return 0;
+		}
+		drain_what(lab, &left, what, sizeof(what));
+		if (i == 0) {
+			ct_fmt_duration(max_wait_ns, dur, sizeof(dur));
+			ct_info("cooldown = drain: %s; waiting up to %s", what, dur);
+			ct_lab_event(lab, "drain: %s; waiting up to %s", what, dur);
+		}
+		if (ct_stop_requested()) {
+			lab_err(err, CT_EXIT_ENV, "drain interrupted: %s", what);
+			return -EINTR;
+		}
+		if (waited >= max_wait_ns) {
+			ct_fmt_duration(waited, dur, sizeof(dur));
+			lab_err(err, CT_EXIT_ENV,
+				"%s after %s of [search] cooldown = drain; wait longer, or use "
+				"cooldown = fresh-netns, which starts each step from empty netns",
+				what, dur);
+			ct_lab_event(lab, "drain gave up: %s after %s", what, dur);
+			return -ETIMEDOUT;
+		}
+		{
+			uint64_t left_ns = max_wait_ns - waited;
+			uint64_t nap = left_ns < 200000000ull ? left_ns : 200000000ull;
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)nap};
+
+			/* A signal cuts the nap short; the stop flag is checked next. */
+			nanosleep(&ts, NULL);
+		}
+	}
 }

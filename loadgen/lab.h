@@ -31,18 +31,25 @@
  * The nf_conntrack module is loaded with modprobe when it is needed and
  * missing, and left loaded (unloading would drop the host's own table).
  *
- * How a run uses it (cmd_run, topology = lab):
+ * How a run uses it (runner, topology = lab):
  *     lab = ct_lab_up(sc, ct_rundir_path(rd), &err);      // NULL: print err.msg,
  *                                                          // exit err.exit_code
- *     for each sweep point pt:
- *         if (cooldown == fresh-netns && not the first) ct_lab_fresh(lab, &err);
+ *     for each step (sweep point pt, or search trial) but the first:
+ *         cooldown == fresh-netns: ct_lab_fresh(lab, &err);
+ *         cooldown == drain:       ct_lab_drain(lab, 0, &err);  // 0: default wait
+ *     and then for every step, the first too, in this order:
  *         ct_lab_apply_sysctls(lab, pt, &err);            // journaled
- *         ct_lab_target(lab, &target);                    // after fresh: new fd
+ *         ct_lab_set_server(lab, pt, &err);               // [server], [lab] clients
+ *         ct_lab_target(lab, &target);                    // after the two above
  *         ct_lab_step_begin(lab);
  *         o.sources = ct_lab_sources(lab, &o.n_sources);
  *         o.step_hooks = ct_lab_step_hooks(lab, &o.n_step_hooks);
  *         ct_trial_run(&o, &result);
  *     ct_lab_down(lab);                                    // on every path
+ * Any of them failing: print err.msg, leave the loop, ct_lab_down(), exit
+ * err.exit_code. The topology ([lab] path, conntrack_on, addresses) is
+ * built once: a step that changes it is refused (CT_EXIT_USAGE, naming the
+ * [sweep] line) by ct_lab_apply_sysctls() and ct_lab_set_server().
  * ct_lab_up() already calls ct_labstate_recover_stale(); call it yourself
  * before changing the host any other way. A SIGINT/SIGTERM only sets the
  * stop flag (common/sig.h): leave the loop and call ct_lab_down(). A host
@@ -108,8 +115,35 @@ int ct_lab_apply_sysctls(struct ct_lab *lab, const struct ct_scenario *sc, struc
 
 /* cooldown = fresh-netns: delete and rebuild every lab netns (no TIME_WAIT
  * or conntrack entry survives), re-apply the per-netns sysctls last applied,
- * restart ctserver. The client netns fd changes. */
+ * restart ctserver with the settings it last ran with (those of the last
+ * ct_lab_set_server), with the current client addresses. The client netns
+ * fd changes. */
 int ct_lab_fresh(struct ct_lab *lab, struct ct_lab_err *err);
+
+/* Make the lab serve step `pt`: if any [server] key of `pt` (mode, port,
+ * close, close_delay, workers, backlog) differs from what ctserver runs
+ * with, end it (by PID; the journal forgets it), start a new one with pt's
+ * settings, wait until it listens on every port and journal it; otherwise
+ * nothing. A [lab] clients change adds or removes client addresses in the
+ * client netns in place (198.18.0.1 stays). ct_lab_target(),
+ * ct_lab_server_addr(), ct_lab_client_addrs(), ct_lab_tuple_space() and
+ * ct_lab_info() report the new settings afterwards (the client address
+ * array moves: take the target again), and ct_lab_fresh() keeps them.
+ * Refuses a change of path, conntrack_on or addresses (CT_EXIT_USAGE). On
+ * failure no ctserver runs: end the lab. */
+int ct_lab_set_server(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_lab_err *err);
+
+/* cooldown = drain: sample the lab's netns every 200 ms until no TIME_WAIT
+ * socket is left in any of them (sockstat tw, FIN_WAIT_2 included) and each
+ * conntrack count is back where it was when the netns were built (0 in
+ * practice); once a second the conntrack table is dumped, which makes the
+ * kernel reap expired entries the GC has not reached yet. Gives up after
+ * `max_wait_ns` (0: the longer of the socket TIME_WAIT, 60 s, and the
+ * tracking netns' nf_conntrack_tcp_timeout_time_wait, plus 10 s; 130 s with
+ * the defaults) with -ETIMEDOUT and err naming what is left ("server netns
+ * ctl-3f2a-srv still holds 812 conntrack entries after 2m10s ..."), and
+ * with -EINTR as soon as ct_stop_requested(). Changes nothing. */
+int ct_lab_drain(struct ct_lab *lab, uint64_t max_wait_ns, struct ct_lab_err *err);
 
 /* Mark the start of a step: the step hooks report peaks and counter growth
  * from here. */
