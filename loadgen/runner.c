@@ -214,7 +214,7 @@ static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json
 
 	*res = NULL;
 	if (rc->lab && (code = lab_prepare_step(rc->lab, pt, rc->steps, rc->target, &to)) != 0)
-		return code;
+		return code < 0 ? CT_EXIT_OK : code; /* < 0: stopped, no step (*res NULL) */
 	/* The lab's samplers first; then the sources that read what they
 	 * wrote: failures, capture, metrics (reads the capture's counts), and
 	 * the live view last. */
@@ -434,7 +434,7 @@ static int search_trial(struct run_ctx *rc, const struct ct_scenario *pt, const 
 	tr->load.max_connections = 0;
 	int code = run_step(rc, tr, settings, &res);
 	ct_scenario_free(tr);
-	if (code != CT_EXIT_OK)
+	if (code != CT_EXIT_OK || !res)
 		return code;
 	json_object_set_new(res, "search", json_pack("{s:f}", "rate", rate));
 	if ((code = judge_step(pt, judge, rc->summary, res, failed)) != CT_EXIT_OK)
@@ -544,14 +544,22 @@ static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, si
 	struct ct_lab_err lerr = {.exit_code = CT_EXIT_ENV};
 	if (p > 0 && pt->search.cooldown == CT_COOL_FRESH_NETNS && ct_lab_fresh(lab, &lerr) < 0)
 		goto fail;
+	if (p > 0 && pt->search.cooldown == CT_COOL_DRAIN && ct_lab_drain(lab, 0, &lerr) < 0)
+		goto fail;
 	if (ct_lab_apply_sysctls(lab, pt, &lerr) < 0)
 		goto fail;
+	/* Every step, the first too: a sweep may change the server. */
+	if (ct_lab_set_server(lab, pt, &lerr) < 0)
+		goto fail;
+	/* After set_server: the ports and client addresses may have moved. */
 	ct_lab_target(lab, target);
 	ct_lab_step_begin(lab);
 	to->sources = ct_lab_sources(lab, &to->n_sources);
 	to->step_hooks = ct_lab_step_hooks(lab, &to->n_step_hooks);
 	return CT_EXIT_OK;
 fail:
+	if (ct_stop_requested())
+		return -1; /* interrupted while preparing: not an error */
 	ct_error("%s", lerr.msg);
 	return lerr.exit_code ? lerr.exit_code : CT_EXIT_ENV;
 }
@@ -689,6 +697,12 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 					    json_string(ct_plan_value(sc, p, a)));
 		if (!o->quiet && rc.npts > 1 && !rc.lv)
 			ct_note("point %zu/%zu: %s", p + 1, rc.npts, label[0] ? label : "-");
+		/* When the lab's server closes first (close = server or rst), the
+		 * client waits for it: closing on the reply would race the
+		 * server's FIN and put TIME_WAIT on whichever side wins. */
+		if (sc->scenario.topology == CT_TOPO_LAB && pt->load.close == CT_CCLOSE_FIN &&
+		    pt->server.close != CT_SRV_CLOSE_CLIENT)
+			pt->load.close = CT_CCLOSE_WAIT;
 		rc.label = label;
 		rc.point_first = json_array_size(json_object_get(rc.summary, "steps"));
 		if (pt->search.enabled)
