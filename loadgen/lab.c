@@ -651,7 +651,8 @@ static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
 		return -errno;
 	}
 	tcp_fd = ct_netns_open_file(lab->nsfd[CT_LAB_SERVER], "/proc/net/tcp", O_RDONLY);
-	pid = ct_netns_spawn(lab->nsfd[CT_LAB_SERVER], argv, log_fd);
+	int release_fd = -1;
+	pid = ct_netns_spawn(lab->nsfd[CT_LAB_SERVER], argv, log_fd, &release_fd);
 	close(log_fd);
 	if (pid < 0) {
 		if (tcp_fd >= 0)
@@ -659,12 +660,13 @@ static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
 		lab_err(err, CT_EXIT_ENV, "starting ctserver: %s", strerror(-pid));
 		return pid;
 	}
-	/* Recorded right away: a crash from here on still ends it. The start
-	 * time is read after exec may not have happened yet, but fork already
-	 * fixed it. */
+	/* Journaled before the child may exec: a crash from here on still
+	 * ends it, and one before this line makes the child exit on its own
+	 * (ct_netns_spawn's gate). Fork already fixed the start time. */
 	ct_proc_start_time(pid, &start);
 	lab->server_pid = pid;
 	ret = ct_labstate_add_proc(lab->st, "ctserver", pid, start, lab->ns[CT_LAB_SERVER]);
+	ct_netns_release(release_fd, ret == 0);
 	if (ret < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);

@@ -522,8 +522,13 @@ int ct_labstate_rollback(struct ct_labstate *st, bool verbose, const char *why)
 			first = ret;
 	}
 	if (first == 0) {
+		char tmp[600];
+
 		if (unlink(st->path) < 0 && errno != ENOENT)
 			first = -errno;
+		/* A save cut short by the owner's death leaves its temporary. */
+		snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
+		unlink(tmp);
 	} else {
 		ct_error("the lab state %s is kept so that 'sudo ctload lab down --all' can "
 			 "retry",

@@ -309,24 +309,58 @@ int ct_nft_apply(int nsfd, const char *ruleset, char *err, size_t errlen)
 	return ct_exec(nsfd, argv, ruleset, err, errlen);
 }
 
-pid_t ct_netns_spawn(int nsfd, const char *const argv[], int log_fd)
+pid_t ct_netns_spawn(int nsfd, const char *const argv[], int log_fd, int *release_fd)
 {
 	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int out = log_fd >= 0 ? log_fd : null_fd;
+	int gate[2];
 	pid_t pid;
 
 	if (null_fd < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
+	if (pipe2(gate, O_CLOEXEC) < 0) {
 		int e = errno;
 		close(null_fd);
 		return -e;
 	}
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(null_fd);
+		close(gate[0]);
+		close(gate[1]);
+		return -e;
+	}
 	if (pid == 0) {
+		char go = 0;
+		ssize_t n;
+
+		/* Wait for the parent's word: EOF (it died, or refused) means
+		 * the start was never recorded, so never run. */
+		close(gate[1]);
+		do
+			n = read(gate[0], &go, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1 || go != 'g')
+			_exit(125);
 		/* The log fd must survive exec even if opened O_CLOEXEC. */
 		child_exec(nsfd, argv, null_fd, out, out, true);
 	}
+	close(gate[0]);
 	close(null_fd);
+	*release_fd = gate[1];
 	return pid;
+}
+
+void ct_netns_release(int release_fd, bool go)
+{
+	if (release_fd < 0)
+		return;
+	if (go) {
+		ssize_t n;
+		do
+			n = write(release_fd, "g", 1);
+		while (n < 0 && errno == EINTR);
+	}
+	close(release_fd);
 }

@@ -56,5 +56,13 @@ int ct_nft_apply(int nsfd, const char *ruleset, char *err, size_t errlen);
 
 /* Start a long-lived program inside netns `nsfd` in its own session (so a
  * terminal's ^C reaches ctload, which then ends it), stdin from /dev/null,
- * stdout and stderr to `log_fd` (-1: /dev/null). Returns its PID or -errno. */
-pid_t ct_netns_spawn(int nsfd, const char *const argv[], int log_fd);
+ * stdout and stderr to `log_fd` (-1: /dev/null). Returns its PID or -errno.
+ *
+ * The child waits before exec until ct_netns_release(*release_fd) is
+ * called, so the caller can journal the PID first; if the caller dies
+ * before that (SIGKILL), the child sees the pipe close and exits without
+ * ever running the program: no process outlives an unrecorded start. */
+pid_t ct_netns_spawn(int nsfd, const char *const argv[], int log_fd, int *release_fd);
+/* Let a spawned child exec (go = true) or make it exit (go = false); closes
+ * the fd. */
+void ct_netns_release(int release_fd, bool go);
