@@ -603,3 +603,16 @@ def prom_value(fams, name, **labels):
             if n == name and lab == labels:
                 return v
     return None
+
+
+# ---- sanitizer builds ----------------------------------------------------------
+
+def sanitized(path):
+    """Whether the program at `path` is built with AddressSanitizer (meson
+    -Db_sanitize=address...): its RSS is not comparable to a plain build's
+    (shadow memory, quarantine), and valgrind cannot run it."""
+    try:
+        with open(path, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False

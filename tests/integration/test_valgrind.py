@@ -16,9 +16,8 @@ import ctlib
 t = ctlib.start()
 if not shutil.which("valgrind"):
     t.skip_all("valgrind is missing (scripts/setup installs it)")
-with open(ctlib.CTLOAD, "rb") as f:
-    if b"__asan_init" in f.read():
-        t.skip_all("an ASan build: valgrind cannot run it")
+if ctlib.sanitized(ctlib.CTLOAD):
+    t.skip_all("an ASan build: valgrind cannot run it")
 
 tmp = tempfile.mkdtemp(prefix="ctt-vg-")
 data = os.path.join(ctlib.SRCDIR, "tests", "data")
