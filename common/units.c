@@ -1,4 +1,5 @@
 #include "common/units.h"
+#include "common/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,19 +16,6 @@ __extension__ typedef unsigned __int128 u128;
 
 #define U64_MAX_ ((uint64_t)-1)
 
-static void why_set(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void why_set(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || why_len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-}
 
 /* A decimal number as mantissa / 10^scale. */
 struct decimal {
@@ -58,7 +46,7 @@ static int parse_decimal(const char *s, struct decimal *d, const char **endp, ch
 
 		any = true;
 		if (d->mant > (U64_MAX_ - dig) / 10) {
-			why_set(why, why_len, "number too large");
+			ct_why(why, why_len, "number too large");
 			return -ERANGE;
 		}
 		d->mant = d->mant * 10 + dig;
@@ -75,14 +63,14 @@ static int parse_decimal(const char *s, struct decimal *d, const char **endp, ch
 				d->mant = d->mant * 10 + dig;
 				d->scale++;
 			} else if (dig != 0) {
-				why_set(why, why_len, "too many digits");
+				ct_why(why, why_len, "too many digits");
 				return -EINVAL;
 			}
 			p++;
 		}
 	}
 	if (!any) {
-		why_set(why, why_len, "'%s' is not a number", s);
+		ct_why(why, why_len, "'%s' is not a number", s);
 		return -EINVAL;
 	}
 	*endp = p;
@@ -134,11 +122,11 @@ static int scale_whole(const struct decimal *d, uint64_t mult, bool round, uint6
 	if (round && r * 2 >= den)
 		q++;
 	else if (!round && r != 0) {
-		why_set(why, why_len, "'%s' is not a whole number", orig);
+		ct_why(why, why_len, "'%s' is not a whole number", orig);
 		return -EINVAL;
 	}
 	if (q > U64_MAX_) {
-		why_set(why, why_len, "'%s' is too large", orig);
+		ct_why(why, why_len, "'%s' is too large", orig);
 		return -ERANGE;
 	}
 	*out = (uint64_t)q;
@@ -149,7 +137,7 @@ static int refuse_negative(const struct decimal *d, const char *what, const char
 			   size_t why_len)
 {
 	if (d->neg && d->mant != 0) {
-		why_set(why, why_len, "%s '%s' is negative", what, s);
+		ct_why(why, why_len, "%s '%s' is negative", what, s);
 		return -ERANGE;
 	}
 	return 0;
@@ -175,14 +163,14 @@ int ct_parse_duration(const char *s, uint64_t *out_ns, char *why, size_t why_len
 	int rc;
 
 	if (!s) {
-		why_set(why, why_len, "no duration given");
+		ct_why(why, why_len, "no duration given");
 		return -EINVAL;
 	}
 	if ((rc = parse_decimal(s, &d, &p, why, why_len)) < 0)
 		return rc;
 	end = unit_word(p, unit, sizeof(unit));
 	if (!only_blanks(end)) {
-		why_set(why, why_len, "'%s' is not a duration; write e.g. 10s or 250ms", s);
+		ct_why(why, why_len, "'%s' is not a duration; write e.g. 10s or 250ms", s);
 		return -EINVAL;
 	}
 	if (unit[0] == '\0') {
@@ -192,7 +180,7 @@ int ct_parse_duration(const char *s, uint64_t *out_ns, char *why, size_t why_len
 			if (strcmp(unit, units[i].name) == 0)
 				mult = units[i].ns;
 		if (!mult) {
-			why_set(why, why_len, "unknown unit '%s'; use ns, us, ms, s, m or h", unit);
+			ct_why(why, why_len, "unknown unit '%s'; use ns, us, ms, s, m or h", unit);
 			return -EINVAL;
 		}
 	}
@@ -229,18 +217,18 @@ int ct_parse_count(const char *s, uint64_t *out, char *why, size_t why_len)
 	int rc;
 
 	if (!s) {
-		why_set(why, why_len, "no count given");
+		ct_why(why, why_len, "no count given");
 		return -EINVAL;
 	}
 	if ((rc = parse_decimal(s, &d, &p, why, why_len)) < 0)
 		return rc;
 	end = unit_word(p, unit, sizeof(unit));
 	if (!only_blanks(end)) {
-		why_set(why, why_len, "'%s' is not a count; write e.g. 2000, 2k or 1.5M", s);
+		ct_why(why, why_len, "'%s' is not a count; write e.g. 2000, 2k or 1.5M", s);
 		return -EINVAL;
 	}
 	if (si_mult(unit, &mult) < 0) {
-		why_set(why, why_len, "unknown suffix '%s' in count '%s'; use k, M or G", unit, s);
+		ct_why(why, why_len, "unknown suffix '%s' in count '%s'; use k, M or G", unit, s);
 		return -EINVAL;
 	}
 	if ((rc = refuse_negative(&d, "count", s, why, why_len)) < 0)
@@ -268,7 +256,7 @@ int ct_parse_rate(const char *s, double *out_per_s, char *why, size_t why_len)
 	int rc;
 
 	if (!s) {
-		why_set(why, why_len, "no rate given");
+		ct_why(why, why_len, "no rate given");
 		return -EINVAL;
 	}
 	if ((rc = parse_decimal(s, &d, &p, why, why_len)) < 0)
@@ -281,7 +269,7 @@ int ct_parse_rate(const char *s, double *out_per_s, char *why, size_t why_len)
 			if (isspace((unsigned char)*p))
 				continue;
 			if (n + 1 >= sizeof(unit)) {
-				why_set(why, why_len, "'%s' is not a rate; write e.g. 500/s or 2k/s", s);
+				ct_why(why, why_len, "'%s' is not a rate; write e.g. 500/s or 2k/s", s);
 				return -EINVAL;
 			}
 			unit[n++] = *p;
@@ -299,20 +287,20 @@ int ct_parse_rate(const char *s, double *out_per_s, char *why, size_t why_len)
 				found = true;
 			}
 		if (!found) {
-			why_set(why, why_len, "unknown time unit '/%s' in rate '%s'; use /s, /m, /h, /ms or /us",
+			ct_why(why, why_len, "unknown time unit '/%s' in rate '%s'; use /s, /m, /h, /ms or /us",
 				slash + 1, s);
 			return -EINVAL;
 		}
 	}
 	if (si_mult(unit, &mult) < 0) {
-		why_set(why, why_len, "'%s' is not a rate; write e.g. 500/s, 2k/s or 30000/m", s);
+		ct_why(why, why_len, "'%s' is not a rate; write e.g. 500/s, 2k/s or 30000/m", s);
 		return -EINVAL;
 	}
 	if ((rc = refuse_negative(&d, "rate", s, why, why_len)) < 0)
 		return rc;
 	v = (double)d.mant / pow(10.0, (double)d.scale) * (double)mult / per;
 	if (!isfinite(v) || v > 1e15) {
-		why_set(why, why_len, "rate '%s' is too large", s);
+		ct_why(why, why_len, "rate '%s' is too large", s);
 		return -ERANGE;
 	}
 	*out_per_s = v;
@@ -340,21 +328,21 @@ int ct_parse_size(const char *s, uint64_t *out_bytes, char *why, size_t why_len)
 	int rc;
 
 	if (!s) {
-		why_set(why, why_len, "no size given");
+		ct_why(why, why_len, "no size given");
 		return -EINVAL;
 	}
 	if ((rc = parse_decimal(s, &d, &p, why, why_len)) < 0)
 		return rc;
 	end = unit_word(p, unit, sizeof(unit));
 	if (!only_blanks(end)) {
-		why_set(why, why_len, "'%s' is not a size; write e.g. 512, 64KiB or 1MB", s);
+		ct_why(why, why_len, "'%s' is not a size; write e.g. 512, 64KiB or 1MB", s);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (strcmp(unit, units[i].name) == 0)
 			mult = units[i].mult;
 	if (!mult) {
-		why_set(why, why_len, "unknown unit '%s'; use B, KB, MB, GB (x1000) or KiB, MiB, GiB (x1024)",
+		ct_why(why, why_len, "unknown unit '%s'; use B, KB, MB, GB (x1000) or KiB, MiB, GiB (x1024)",
 			unit);
 		return -EINVAL;
 	}
@@ -375,20 +363,20 @@ static int parse_port(const char *s, const char **endp, unsigned *out, char *why
 	while (isspace((unsigned char)*p))
 		p++;
 	if (!isdigit((unsigned char)*p)) {
-		why_set(why, why_len, "'%s' is not a port or port range; write e.g. 11211 or 11211-11242",
+		ct_why(why, why_len, "'%s' is not a port or port range; write e.g. 11211 or 11211-11242",
 			orig);
 		return -EINVAL;
 	}
 	while (isdigit((unsigned char)*p)) {
 		v = v * 10 + (unsigned)(*p - '0');
 		if (v > 65535) {
-			why_set(why, why_len, "port in '%s' is out of range 1..65535", orig);
+			ct_why(why, why_len, "port in '%s' is out of range 1..65535", orig);
 			return -ERANGE;
 		}
 		p++;
 	}
 	if (v == 0) {
-		why_set(why, why_len, "port 0 in '%s' is not a port; use 1..65535", orig);
+		ct_why(why, why_len, "port 0 in '%s' is not a port; use 1..65535", orig);
 		return -ERANGE;
 	}
 	while (isspace((unsigned char)*p))
@@ -405,7 +393,7 @@ int ct_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi, char *why, si
 	int rc;
 
 	if (!s) {
-		why_set(why, why_len, "no port given");
+		ct_why(why, why_len, "no port given");
 		return -EINVAL;
 	}
 	if ((rc = parse_port(s, &p, &a, why, why_len, s)) < 0)
@@ -416,11 +404,11 @@ int ct_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi, char *why, si
 			return rc;
 	}
 	if (*p != '\0') {
-		why_set(why, why_len, "'%s' is not a port or port range; write e.g. 11211 or 11211-11242", s);
+		ct_why(why, why_len, "'%s' is not a port or port range; write e.g. 11211 or 11211-11242", s);
 		return -EINVAL;
 	}
 	if (a > b) {
-		why_set(why, why_len, "port range '%s' runs backwards; write LOW-HIGH", s);
+		ct_why(why, why_len, "port range '%s' runs backwards; write LOW-HIGH", s);
 		return -ERANGE;
 	}
 	*lo = (uint16_t)a;
@@ -436,7 +424,7 @@ int ct_parse_bool(const char *s, int *out, char *why, size_t why_len)
 	size_t n;
 
 	if (!s) {
-		why_set(why, why_len, "no value given");
+		ct_why(why, why_len, "no value given");
 		return -EINVAL;
 	}
 	while (isspace((unsigned char)*s))
@@ -459,7 +447,7 @@ int ct_parse_bool(const char *s, int *out, char *why, size_t why_len)
 		}
 	}
 bad:
-	why_set(why, why_len, "'%s' is not a yes/no value; use on/off, yes/no, true/false or 1/0", s);
+	ct_why(why, why_len, "'%s' is not a yes/no value; use on/off, yes/no, true/false or 1/0", s);
 	return -EINVAL;
 }
 

@@ -18,6 +18,7 @@
 #include "common/units.h"
 #include "loadgen/expr.h"
 #include "loadgen/sysctl_keys.h"
+#include "common/text.h"
 
 #define NS_PER_S 1000000000ULL
 #define MAX_DURATION_NS (24ULL * 3600ULL * NS_PER_S)
@@ -213,43 +214,6 @@ static int fail(struct ct_scenario_err *err, const struct where *w, const char *
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Optimal string alignment distance: like Levenshtein, and a swap of two
- * neighbours ("laod") counts as one edit. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), res;
-	size_t *d;
-
-	if (la > 200 || lb > 200)
-		return (size_t)-1;
-	d = calloc((la + 1) * (lb + 1), sizeof(*d));
-	if (!d)
-		return (size_t)-1;
-#define D(i, j) d[(i) * (lb + 1) + (j)]
-	for (size_t i = 0; i <= la; i++)
-		D(i, 0) = i;
-	for (size_t j = 0; j <= lb; j++)
-		D(0, j) = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t v = D(i - 1, j - 1) + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-
-			if (D(i - 1, j) + 1 < v)
-				v = D(i - 1, j) + 1;
-			if (D(i, j - 1) + 1 < v)
-				v = D(i, j - 1) + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    D(i - 2, j - 2) + 1 < v)
-				v = D(i - 2, j - 2) + 1;
-			D(i, j) = v;
-		}
-	}
-	res = D(la, lb);
-#undef D
-	free(d);
-	return res;
-}
-
 /* Nearest of `cands` to `s`: distance <= 3, or one a prefix of the other. */
 static const char *nearest(const char *s, const char *const *cands, size_t n)
 {
@@ -257,7 +221,7 @@ static const char *nearest(const char *s, const char *const *cands, size_t n)
 	size_t best_d = 4;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(s, cands[i]);
+		size_t d = ct_edit_distance(s, cands[i], true);
 		size_t ls = strlen(s), lc = strlen(cands[i]);
 
 		if (d >= 4 && ls >= 3 &&

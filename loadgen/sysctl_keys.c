@@ -1,4 +1,5 @@
 #include "loadgen/sysctl_keys.h"
+#include "common/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -122,19 +123,6 @@ static const struct ct_sysctl_removed removed[] = {
 	 "is a read-only counter; ctload samples it, a scenario cannot set it"},
 };
 
-static void why_set(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void why_set(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || why_len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-}
 
 int ct_sysctl_key_normalize(const char *name, char *out, size_t len)
 {
@@ -199,43 +187,6 @@ const struct ct_sysctl_removed *ct_sysctl_key_removed(const char *name)
 	return NULL;
 }
 
-/* Optimal string alignment distance: like Levenshtein, and a swap of two
- * neighbours ("laod") counts as one edit. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), res;
-	size_t *d;
-
-	if (la > 200 || lb > 200)
-		return (size_t)-1;
-	d = calloc((la + 1) * (lb + 1), sizeof(*d));
-	if (!d)
-		return (size_t)-1;
-#define D(i, j) d[(i) * (lb + 1) + (j)]
-	for (size_t i = 0; i <= la; i++)
-		D(i, 0) = i;
-	for (size_t j = 0; j <= lb; j++)
-		D(0, j) = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t v = D(i - 1, j - 1) + (a[i - 1] != b[j - 1]);
-
-			if (D(i - 1, j) + 1 < v)
-				v = D(i - 1, j) + 1;
-			if (D(i, j - 1) + 1 < v)
-				v = D(i, j - 1) + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    D(i - 2, j - 2) + 1 < v)
-				v = D(i - 2, j - 2) + 1;
-			D(i, j) = v;
-		}
-	}
-	res = D(la, lb);
-#undef D
-	free(d);
-	return res;
-}
-
 static const char *last_component(const char *s)
 {
 	const char *dot = strrchr(s, '.');
@@ -252,8 +203,8 @@ const struct ct_sysctl_key *ct_sysctl_key_nearest(const char *name)
 	if (ct_sysctl_key_normalize(name, buf, sizeof(buf)) < 0)
 		return NULL;
 	for (size_t i = 0; i < NKEYS; i++) {
-		size_t d = edit_distance(buf, keys[i].name);
-		size_t d2 = edit_distance(last_component(buf), last_component(keys[i].name));
+		size_t d = ct_edit_distance(buf, keys[i].name, false);
+		size_t d2 = ct_edit_distance(last_component(buf), last_component(keys[i].name), false);
 
 		if (d2 < d)
 			d = d2;
@@ -287,7 +238,7 @@ const struct ct_sysctl_key *ct_sysctl_key_resolve(const char *name,
 	if (legacy_out)
 		*legacy_out = NULL;
 	if (ct_sysctl_key_normalize(name, buf, sizeof(buf)) < 0) {
-		why_set(why, why_len, "'%s' is not a sysctl name", name ? name : "");
+		ct_why(why, why_len, "'%s' is not a sysctl name", name ? name : "");
 		return NULL;
 	}
 	if ((k = ct_sysctl_key_find(buf)))
@@ -298,16 +249,16 @@ const struct ct_sysctl_key *ct_sysctl_key_resolve(const char *name,
 		return ct_sysctl_key_find(leg->modern);
 	}
 	if ((rm = ct_sysctl_key_removed(buf))) {
-		why_set(why, why_len, "%s %s", buf, rm->why);
+		ct_why(why, why_len, "%s %s", buf, rm->why);
 		return NULL;
 	}
 	near = ct_sysctl_key_nearest(buf);
 	if (near)
-		why_set(why, why_len,
+		ct_why(why, why_len,
 			"'%s' is not a sysctl ctload knows; did you mean '%s'? (see scenarios/README.md)",
 			buf, near->name);
 	else
-		why_set(why, why_len,
+		ct_why(why, why_len,
 			"'%s' is not a sysctl ctload knows; only the networking keys listed in "
 			"scenarios/README.md may be set",
 			buf);
@@ -361,7 +312,7 @@ static int check_portlist(const struct ct_sysctl_key *k, const char *value, char
 		n = a == b ? snprintf(norm + o, norm_len - o, "%s%lld", o ? "," : "", a)
 			   : snprintf(norm + o, norm_len - o, "%s%lld-%lld", o ? "," : "", a, b);
 		if (n < 0 || (size_t)n >= norm_len - o) {
-			why_set(why, why_len, "value for %s is too long", k->name);
+			ct_why(why, why_len, "value for %s is too long", k->name);
 			return -EINVAL;
 		}
 		o += (size_t)n;
@@ -372,7 +323,7 @@ static int check_portlist(const struct ct_sysctl_key *k, const char *value, char
 	}
 	return 0;
 bad:
-	why_set(why, why_len,
+	ct_why(why, why_len,
 		"'%s' is not a port list for %s; write ports and ranges like 8080,9000-9010", value,
 		k->name);
 	return -EINVAL;
@@ -393,19 +344,19 @@ int ct_sysctl_key_check_value(const struct ct_sysctl_key *k, const char *value, 
 	case CT_SKIND_PAIR:
 		if ((rc = parse_ll(value, &p, &a)) < 0 || !isspace((unsigned char)*p) ||
 		    (rc = parse_ll(p, &p, &b)) < 0) {
-			why_set(why, why_len, "'%s' is not a pair for %s; write two numbers, e.g. \"%lld %lld\"",
+			ct_why(why, why_len, "'%s' is not a pair for %s; write two numbers, e.g. \"%lld %lld\"",
 				value, k->name, k->min < 1024 ? 1024LL : k->min, k->max);
 			return -EINVAL;
 		}
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p) {
-			why_set(why, why_len, "'%s' is not a pair for %s; write two numbers, e.g. \"1024 65535\"",
+			ct_why(why, why_len, "'%s' is not a pair for %s; write two numbers, e.g. \"1024 65535\"",
 				value, k->name);
 			return -EINVAL;
 		}
 		if (a < k->min || b > k->max || a > b) {
-			why_set(why, why_len, "'%s' is out of range for %s: need %lld <= LO <= HI <= %lld",
+			ct_why(why, why_len, "'%s' is out of range for %s: need %lld <= LO <= HI <= %lld",
 				value, k->name, k->min, k->max);
 			return -ERANGE;
 		}
@@ -415,18 +366,18 @@ int ct_sysctl_key_check_value(const struct ct_sysctl_key *k, const char *value, 
 	case CT_SKIND_INT:
 	case CT_SKIND_BOOL:
 		if ((rc = parse_ll(value, &p, &a)) == -ERANGE) {
-			why_set(why, why_len, "'%s' is out of range for %s: %lld..%lld", value, k->name,
+			ct_why(why, why_len, "'%s' is out of range for %s: %lld..%lld", value, k->name,
 				k->min, k->max);
 			return -ERANGE;
 		}
 		if (rc < 0 || (p = p + strspn(p, " \t"), *p != '\0')) {
-			why_set(why, why_len, "'%s' is not %s for %s (sysctl values are written as the kernel "
+			ct_why(why, why_len, "'%s' is not %s for %s (sysctl values are written as the kernel "
 				"takes them, without units)",
 				value, k->kind == CT_SKIND_BOOL ? "0 or 1" : "an integer", k->name);
 			return -EINVAL;
 		}
 		if (a < k->min || a > k->max) {
-			why_set(why, why_len, "%lld is out of range for %s: %lld..%lld%s%s", a, k->name,
+			ct_why(why, why_len, "%lld is out of range for %s: %lld..%lld%s%s", a, k->name,
 				k->min, k->max, k->unit[0] ? " " : "", k->unit);
 			return -ERANGE;
 		}
