@@ -604,9 +604,16 @@ static int open_outputs(struct run_ctx *rc, const struct ct_runner_opts *o)
 	return CT_EXIT_OK;
 }
 
-/* What can be refused before any change to the host. */
+/* What can be refused before anything is written or changed. */
 static int preflight(const struct ct_scenario *sc)
 {
+	if (sc->scenario.topology == CT_TOPO_LAB && geteuid() != 0) {
+		ct_error("%s: topology = lab: ctload builds network namespaces and needs root "
+			 "(CAP_NET_ADMIN, CAP_SYS_ADMIN); run it with sudo, or use topology = "
+			 "host against a server on 127.0.0.1",
+			 sc->path);
+		return CT_EXIT_ENV;
+	}
 	if (sc->report.capture && sc->scenario.topology != CT_TOPO_LAB) {
 		ct_error("%s: [report] capture = on: ctload captures on the lab link only "
 			 "(topology = lab); set capture = off for topology = host",

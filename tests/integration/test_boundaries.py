@@ -66,6 +66,8 @@ t.ok(r.returncode == 3 and "root" in r.stderr, "lab down as non-root exits 3 (%d
 r = as_nobody([ctlib.CTLOAD, "run", lab_sc, "--out", os.path.join(tmp, "lab-run"), "--quiet"])
 t.ok(r.returncode == 3, "run topology=lab as non-root exits 3 (%d)" % r.returncode, r.stderr)
 t.ok("root" in r.stderr, "... and says root is needed", r.stderr)
+t.ok(not os.path.exists(os.path.join(tmp, "lab-run")),
+     "... before writing anything: no run directory is made")
 ours = [n for n in ctlib.netns_list("") if n not in ns_before and n.startswith("ctl-")]
 t.ok(not ours and state_files() == st_before,
      "a refused non-root lab leaves no netns and no lab state", (ours, state_files()))

@@ -222,8 +222,12 @@ t.ok(int(stats.get("curr_connections", 99)) <= 3,
      "idle connections under the bound were closed at --idle-timeout",
      stats.get("curr_connections"))
 peak = max(good["peak_rss"], rss_kib())
-t.ok(0 < peak <= RSS_BOUND_KIB, "RSS stayed under the stated bound: peak %d KiB <= %d KiB"
-     % (peak, RSS_BOUND_KIB))
+if ctlib.sanitized(ctlib.CTSERVER):
+    # ASan's shadow memory and quarantine make RSS incomparable.
+    t.ok(peak > 0, "RSS sampled (bound not checked under AddressSanitizer): %d KiB" % peak)
+else:
+    t.ok(0 < peak <= RSS_BOUND_KIB, "RSS stayed under the stated bound: peak %d KiB <= %d KiB"
+         % (peak, RSS_BOUND_KIB))
 ctlib.stop(srv)
 t.ok(srv.returncode == 0, "ctserver exits 0 on SIGTERM", srv.returncode)
 t.done()
