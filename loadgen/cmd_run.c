@@ -37,12 +37,9 @@ static void usage(FILE *out)
 int ct_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"set", required_argument, NULL, 's'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"metrics-listen", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"set", required_argument, NULL, 's'}, {"out", required_argument, NULL, 'o'},
+	    {"quiet", no_argument, NULL, 'q'},	   {"metrics-listen", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
 	};
 	char **sets = calloc((size_t)argc + 1, sizeof(char *));
 	size_t n_set = 0;

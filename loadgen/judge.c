@@ -52,7 +52,8 @@ int ct_judge_lookup(void *arg, const char *name, double *value)
 		/* A point that failed without a measurable limit showed no rate
 		 * that holds: its threshold is 0, so "threshold >= X" fails
 		 * (exit 1) rather than being an unknown name (exit 2). */
-		if (ct_json_num(json_object_get(json_array_get(th, n - 1), "measured_cps"), value) < 0)
+		if (ct_json_num(json_object_get(json_array_get(th, n - 1), "measured_cps"), value) <
+		    0)
 			*value = 0;
 		return 0;
 	}
@@ -200,18 +201,18 @@ const char *ct_judge_cause(const json_t *step, char *text, size_t len)
 			 "conn/s with %s",
 			 call_p99 / 1000, achieved, target,
 			 eaddr + timeout + refused + reset + protocol > 0 ? "few errors"
-									 : "no error at all");
+									  : "no error at all");
 		return "client_ports";
 	}
 	if (refused + reset + protocol > 0) {
-		snprintf(text, len,
-			 "the server refused %.0f, reset %.0f and answered %.0f connections wrongly",
-			 refused, reset, protocol);
+		snprintf(
+		    text, len,
+		    "the server refused %.0f, reset %.0f and answered %.0f connections wrongly",
+		    refused, reset, protocol);
 		return "server";
 	}
 	if (emfile > 0) {
-		snprintf(text, len, "the client ran out of file descriptors (%.0f EMFILE)",
-			 emfile);
+		snprintf(text, len, "the client ran out of file descriptors (%.0f EMFILE)", emfile);
 		return "client";
 	}
 	if (timeout > 0) {

@@ -1156,7 +1156,8 @@ out:
 }
 
 /* Latency on a log scale: a dropped SYN is retried after 1 s, then in 1 s
- * steps (docs/ARCHITECTURE.md (kernel facts)), so such connections sit on the 1 s, 2 s, 3 s lines. */
+ * steps (docs/ARCHITECTURE.md (kernel facts)), so such connections sit on the 1 s, 2 s, 3 s lines.
+ */
 static void chart_latency(struct rep *r, FILE *f)
 {
 	static const char *const pk[] = {"p50", "p90", "p99", "max"};
@@ -1523,7 +1524,19 @@ static void threshold_sentence(struct rep *r, const json_t *th, bool first_cap, 
 				 e < 0 ? "below" : "above", FC(pr));
 	}
 	char s[600];
-	if (isnan(m)) /* the search found no rate that broke */
+	const char *method = json_string_value(json_object_get(th, "method"));
+	if (method && !strcmp(method, "held")) {
+		/* A plain step that held: a lower bound, not a limit reached. */
+		snprintf(s, sizeof(s), "%s%s%severy connection held at %s conn/s%s%s%s%s",
+			 lbl[0] ? "with " : "", lbl, lbl[0] ? ", " : "", FC(m),
+			 isnan(pr) ? "" : " (the model puts the sustained limit at ",
+			 isnan(pr) ? "" : FC(pr), isnan(pr) ? "" : "/s: ", isnan(pr) ? "" : what);
+		if (!isnan(pr))
+			strncat(s, ")", sizeof(s) - strlen(s) - 1);
+	} else if (method && !strcmp(method, "none"))
+		snprintf(s, sizeof(s), "%s%s%s%s, but no limit could be measured from it",
+			 lbl[0] ? "with " : "", lbl, lbl[0] ? ", " : "", what);
+	else if (isnan(m)) /* the search found no rate that broke */
 		snprintf(s, sizeof(s), "%s%s%snothing broke at the rates tried%s%s%s",
 			 lbl[0] ? "with " : "", lbl, lbl[0] ? ", " : "",
 			 isnan(pr) ? "" : " (the model expected a limit at ",
@@ -1631,20 +1644,16 @@ static void headline(struct rep *r, FILE *f)
 	size_t nth = json_array_size(ths);
 	char buf[1400] = "";
 	bool bad = false;
-	if (nth) {
-		size_t used = 0;
-		for (size_t i = 0; i < nth && i < 3; i++) {
-			char one[600];
-			threshold_sentence(r, json_array_get(ths, i), i == 0, one, sizeof(one));
-			used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s",
-						 i ? "; " : "", one);
-			if (used >= sizeof(buf))
-				break;
-		}
-		strncat(buf, ".", sizeof(buf) - strlen(buf) - 1);
-		bad = true;
-	} else if (tuning_axis(r)) {
+	/* One sentence for people who read only this: the before/after of the
+	 * tuning key when there is one, else the first threshold. */
+	if (tuning_axis(r)) {
 		bad = axis_headline(r, tuning_axis(r), buf, sizeof(buf));
+	} else if (nth) {
+		const json_t *th = json_array_get(ths, 0);
+		const char *method = json_string_value(json_object_get(th, "method"));
+		threshold_sentence(r, th, true, buf, sizeof(buf));
+		strncat(buf, ".", sizeof(buf) - strlen(buf) - 1);
+		bad = !method || strcmp(method, "held");
 	} else {
 		const struct step *fs = NULL;
 		double best = 0;
@@ -1696,7 +1705,10 @@ static void section_story(struct rep *r, FILE *f)
 	{
 		char s[600];
 		threshold_sentence(r, th, true, s, sizeof(s));
-		fputs("<li class=\"bad\">", f);
+		const char *method = json_string_value(json_object_get(th, "method"));
+		fputs(method && !strcmp(method, "held") ? "<li class=\"ok\">"
+							: "<li class=\"bad\">",
+		      f);
 		ct_svg_esc(f, s);
 		fputs(".</li>", f);
 	}

@@ -31,45 +31,60 @@
 
 /* ---- the summary table ------------------------------------------------------- */
 
+/* "nf_conntrack_max=8192 tcp_tw_reuse=0": each setting by the last part
+ * of its key, so that sweep points can be told apart in a terminal. */
+static void settings_label(const json_t *set, char *label, size_t len)
+{
+	size_t used = 0;
+	const char *k;
+	const json_t *v;
+
+	snprintf(label, len, "-");
+	json_object_foreach((json_t *)set, k, v)
+	{
+		const char *dot = strrchr(k, '.');
+		int w =
+		    snprintf(label + used, len - used, "%s%s=%s", used ? " " : "",
+			     dot ? dot + 1 : k, json_string_value(v) ? json_string_value(v) : "?");
+		used += w > 0 ? (size_t)w : 0;
+		if (used >= len)
+			break;
+	}
+}
+
 static void print_table(const json_t *summary, const char *dir)
 {
 	const json_t *steps = json_object_get(summary, "steps");
 	size_t i;
 	const json_t *s;
-	printf("%-4s %-28s %10s %10s %10s %8s %8s %9s %9s %9s %8s %s\n", "step", "settings",
+	int width = 8;
+	char label[160];
+
+	json_array_foreach(steps, i, s)
+	{
+		settings_label(json_object_get(s, "settings"), label, sizeof(label));
+		if ((int)strlen(label) > width)
+			width = (int)strlen(label);
+	}
+	printf("%-4s %-*s %10s %10s %10s %8s %8s %9s %9s %9s %8s %s\n", "step", width, "settings",
 	       "target/s", "achieved/s", "completed", "failed", "unsent", "conn p50", "conn p99",
 	       "conn max", "cpu/conn", "verdict");
 	json_array_foreach(steps, i, s)
 	{
-		char label[29] = "-";
-		const json_t *set = json_object_get(s, "settings");
-		if (json_object_size(set)) {
-			size_t used = 0;
-			const char *k;
-			const json_t *v;
-			json_object_foreach((json_t *)set, k, v)
-			{
-				int w = snprintf(label + used, sizeof(label) - used, "%s%s=%s",
-						 used ? "," : "",
-						 strrchr(k, '.') ? strrchr(k, '.') + 1 : k,
-						 json_string_value(v) ? json_string_value(v) : "?");
-				used += w > 0 ? (size_t)w : 0;
-				if (used >= sizeof(label))
-					break;
-			}
-		}
+		settings_label(json_object_get(s, "settings"), label, sizeof(label));
 		double failed = 0;
 		const char *k;
 		const json_t *v;
 		json_object_foreach((json_t *)json_object_get(s, "failures"), k, v) failed +=
 		    ct_json_d(v, "");
 		const char *verdict = json_string_value(json_object_get(s, "verdict"));
-		printf(
-		    "%-4zu %-28s %10.1f %10.1f %10.0f %8.0f %8.0f %7.2fms %7.2fms %7.1fms %6.1fus"
-		    " %s\n",
-		    i + 1, label, ct_json_d(s, "rate_target"), ct_json_d(s, "rate_achieved"), ct_json_d(s, "completed"),
-		    failed, ct_json_d(s, "unsent"), ct_json_d(s, "connect_ms.p50"), ct_json_d(s, "connect_ms.p99"),
-		    ct_json_d(s, "connect_ms.max"), ct_json_d(s, "cpu_per_conn_us"), verdict ? verdict : "");
+		printf("%-4zu %-*s %10.1f %10.1f %10.0f %8.0f %8.0f %7.2fms %7.2fms %7.1fms %6.1fus"
+		       " %s\n",
+		       i + 1, width, label, ct_json_d(s, "rate_target"),
+		       ct_json_d(s, "rate_achieved"), ct_json_d(s, "completed"), failed,
+		       ct_json_d(s, "unsent"), ct_json_d(s, "connect_ms.p50"),
+		       ct_json_d(s, "connect_ms.p99"), ct_json_d(s, "connect_ms.max"),
+		       ct_json_d(s, "cpu_per_conn_us"), verdict ? verdict : "");
 		const json_t *f = json_object_get(s, "failures");
 		bool any = false;
 		json_object_foreach((json_t *)f, k, v)
@@ -83,14 +98,17 @@ static void print_table(const json_t *summary, const char *dir)
 		}
 		if (any)
 			printf("\n");
-		const char *cause = json_string_value(json_object_get(json_object_get(s, "fail_cause"), "text"));
+		const char *cause =
+		    json_string_value(json_object_get(json_object_get(s, "fail_cause"), "text"));
 		if (cause)
 			printf("     cause: %s\n", cause);
 	}
 	const json_t *th;
 	json_array_foreach(json_object_get(summary, "thresholds"), i, th)
 	{
-		const char *set = json_string_value(json_object_get(th, "label"));
+		char tl[160];
+		settings_label(json_object_get(th, "settings"), tl, sizeof(tl));
+		const char *set = tl;
 		const char *method = json_string_value(json_object_get(th, "method"));
 		const char *binding = json_string_value(json_object_get(th, "binding_limit"));
 		if (!json_is_number(json_object_get(th, "measured_cps")))
@@ -118,8 +136,8 @@ static void print_table(const json_t *summary, const char *dir)
  * EADDRNOTAVAIL (client ports) or a conntrack drop / insert failure in any
  * netns (table full, NAT clash). Times are from the step's start. */
 struct failwatch {
-	double t0;       /* the step's start, s since the run's origin */
-	double interval; /* sample interval, s */
+	double t0;		     /* the step's start, s since the run's origin */
+	double interval;	     /* sample interval, s */
 	double t_ports, t_ct, t_nat; /* < 0: not seen */
 };
 
@@ -183,7 +201,7 @@ struct run_ctx {
 	uint64_t origin;
 	bool live, quiet;
 	size_t npts;
-	unsigned steps;     /* steps run so far (the index of the next) */
+	unsigned steps;	    /* steps run so far (the index of the next) */
 	const char *label;  /* the sweep point's label */
 	size_t point_first; /* index in steps[] of the current point's first step */
 	struct ct_liveview *lv;
@@ -379,8 +397,8 @@ static json_t *point_threshold(struct run_ctx *rc, const struct ct_scenario *pt,
 		json_object_set_new(th, "measured_cps", json_real(inferred));
 		json_object_set_new(th, "bounded", json_true());
 		json_object_set_new(th, "inferred",
-				    json_pack("{s:s, s:f, s:f}", "limit", what, "capacity", capacity,
-					      "time_to_exhaustion_s", t_fail));
+				    json_pack("{s:s, s:f, s:f}", "limit", what, "capacity",
+					      capacity, "time_to_exhaustion_s", t_fail));
 		if (searched)
 			json_object_set_new(th, "search_cps", json_real(found));
 		found = inferred;
@@ -487,7 +505,8 @@ static int run_search(struct run_ctx *rc, const struct ct_scenario *pt, const js
 		json_array_foreach(json_object_get(m, "limits"), i, l)
 		{
 			const char *name = json_string_value(json_object_get(l, "name"));
-			const char *binding = json_string_value(json_object_get(th, "binding_limit"));
+			const char *binding =
+			    json_string_value(json_object_get(th, "binding_limit"));
 			if (name && binding && !strcmp(name, binding)) {
 				uint64_t t = (uint64_t)((ct_json_d(l, "timer_s") + 5) * 1e9);
 				dur = t > dur ? t : dur;
@@ -654,7 +673,8 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 		return code;
 	judge = ct_expr_parse(sc->search.fail_when.text, jerr, sizeof(jerr));
 	if (!judge) {
-		ct_error("%s:%d: [search] fail_when: %s", sc->path, sc->search.fail_when.line, jerr);
+		ct_error("%s:%d: [search] fail_when: %s", sc->path, sc->search.fail_when.line,
+			 jerr);
 		return CT_EXIT_USAGE;
 	}
 	if (o->host_target)

@@ -14,10 +14,9 @@
 #include "common/log.h"
 #include "common/units.h"
 
-
 /* "HOST:PORT", "HOST:LO-HI", "[V6]:PORT". */
-int ct_safety_parse_target(const char *text, struct sockaddr_storage *ss, uint16_t *lo, uint16_t *hi,
-			char *why, size_t whylen)
+int ct_safety_parse_target(const char *text, struct sockaddr_storage *ss, uint16_t *lo,
+			   uint16_t *hi, char *why, size_t whylen)
 {
 	char host[256];
 	const char *ports;
@@ -151,10 +150,9 @@ bool ct_safety_target_allowed(const struct sockaddr_storage *ss)
 	return !in_init_netns() && !has_default_route();
 }
 
-
 /* topology = host: the [server] target, under the safety rule. */
 int ct_safety_host_target(const struct ct_scenario *sc, const char *file,
-			     struct ct_trial_target *target)
+			  struct ct_trial_target *target)
 {
 	char why[640];
 	if (!sc->server.target) {
@@ -163,8 +161,8 @@ int ct_safety_host_target(const struct ct_scenario *sc, const char *file,
 			 file);
 		return -EINVAL;
 	}
-	if (ct_safety_parse_target(sc->server.target, &target->dst, &target->port_lo, &target->port_hi, why,
-			 sizeof(why)) < 0) {
+	if (ct_safety_parse_target(sc->server.target, &target->dst, &target->port_lo,
+				   &target->port_hi, why, sizeof(why)) < 0) {
 		ct_error("%s: [server] target: %s", file, why);
 		return -EINVAL;
 	}

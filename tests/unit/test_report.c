@@ -244,3 +244,32 @@ Test(report, errors_name_the_directory, .init = setup, .fini = teardown)
 		     0);
 	cr_expect(strstr(err, "/nonexistent/x/report.html"), "%s", err);
 }
+
+/* A sweep point that held its rate is a lower bound, not a limit reached:
+ * the report must say it held, never that something ran out at that rate. */
+Test(report, a_point_that_held_is_not_told_as_a_failure, .init = setup, .fini = teardown)
+{
+	char dir[128], path[192];
+	snprintf(dir, sizeof(dir), "%s/run", tmp);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	json_t *sum = json_pack(
+	    "{s:s, s:s, s:[{s:{s:s}, s:f, s:f, s:i, s:i, s:s, s:{s:i}}],"
+	    " s:[{s:{s:s}, s:s, s:f, s:b, s:f, s:s}]}",
+	    "scenario", "held", "topology", "lab", "steps", "settings",
+	    "sysctl.host.net.netfilter.nf_conntrack_max", "65536", "rate_target", 1000.0,
+	    "rate_achieved", 1000.0, "completed", 12000, "attempted", 12000, "verdict", "pass",
+	    "failures", "timeout", 0, "thresholds", "settings",
+	    "sysctl.host.net.netfilter.nf_conntrack_max", "65536", "method", "held",
+	    "measured_cps", 1000.0, "bounded", 0, "predicted_cps", 546.0, "binding_limit",
+	    "conntrack");
+	cr_assert_not_null(sum);
+	cr_assert_eq(json_dump_file(sum, path, 0), 0);
+	json_decref(sum);
+	char *html = build(dir);
+	cr_expect(strstr(html, "every connection held at 1,000 conn/s") != NULL,
+		  "the held point is told as held");
+	cr_expect(strstr(html, "filled at 1,000") == NULL && strstr(html, "ran out") == NULL,
+		  "nothing is said to have run out at the rate that held");
+	free(html);
+}
