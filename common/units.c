@@ -143,6 +143,29 @@ static int refuse_negative(const struct decimal *d, const char *what, const char
 	return 0;
 }
 
+/* A number and the unit word after it, nothing else but blanks: the
+ * common front of the duration, count and size parsers. `kind` and
+ * `example` word the error ("'5 x' is not a size; write e.g. 64KiB"). */
+static int number_and_unit(const char *s, const char *kind, const char *example,
+			   struct decimal *d, char *unit, size_t unit_len, char *why, size_t why_len)
+{
+	const char *p, *end;
+	int rc;
+
+	if (!s) {
+		ct_why(why, why_len, "no %s given", kind);
+		return -EINVAL;
+	}
+	if ((rc = parse_decimal(s, d, &p, why, why_len)) < 0)
+		return rc;
+	end = unit_word(p, unit, unit_len);
+	if (!only_blanks(end)) {
+		ct_why(why, why_len, "'%s' is not a %s; write e.g. %s", s, kind, example);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int ct_parse_duration(const char *s, uint64_t *out_ns, char *why, size_t why_len)
 {
 	static const struct {
@@ -157,22 +180,12 @@ int ct_parse_duration(const char *s, uint64_t *out_ns, char *why, size_t why_len
 		{"h", 3600ULL * 1000000000ULL},
 	};
 	struct decimal d;
-	const char *p, *end;
 	char unit[16];
 	uint64_t mult = 0, v;
 	int rc;
 
-	if (!s) {
-		ct_why(why, why_len, "no duration given");
-		return -EINVAL;
-	}
-	if ((rc = parse_decimal(s, &d, &p, why, why_len)) < 0)
+	if ((rc = number_and_unit(s, "duration", "10s or 250ms", &d, unit, sizeof(unit), why, why_len)) < 0)
 		return rc;
-	end = unit_word(p, unit, sizeof(unit));
-	if (!only_blanks(end)) {
-		ct_why(why, why_len, "'%s' is not a duration; write e.g. 10s or 250ms", s);
-		return -EINVAL;
-	}
 	if (unit[0] == '\0') {
 		mult = units[3].ns;
 	} else {
@@ -211,22 +224,12 @@ static int si_mult(const char *u, uint64_t *mult)
 int ct_parse_count(const char *s, uint64_t *out, char *why, size_t why_len)
 {
 	struct decimal d;
-	const char *p, *end;
 	char unit[16];
 	uint64_t mult, v;
 	int rc;
 
-	if (!s) {
-		ct_why(why, why_len, "no count given");
-		return -EINVAL;
-	}
-	if ((rc = parse_decimal(s, &d, &p, why, why_len)) < 0)
+	if ((rc = number_and_unit(s, "count", "2000, 2k or 1.5M", &d, unit, sizeof(unit), why, why_len)) < 0)
 		return rc;
-	end = unit_word(p, unit, sizeof(unit));
-	if (!only_blanks(end)) {
-		ct_why(why, why_len, "'%s' is not a count; write e.g. 2000, 2k or 1.5M", s);
-		return -EINVAL;
-	}
 	if (si_mult(unit, &mult) < 0) {
 		ct_why(why, why_len, "unknown suffix '%s' in count '%s'; use k, M or G", unit, s);
 		return -EINVAL;
@@ -322,22 +325,12 @@ int ct_parse_size(const char *s, uint64_t *out_bytes, char *why, size_t why_len)
 		{"T", 1099511627776ULL},
 	};
 	struct decimal d;
-	const char *p, *end;
 	char unit[16];
 	uint64_t mult = 0, v;
 	int rc;
 
-	if (!s) {
-		ct_why(why, why_len, "no size given");
-		return -EINVAL;
-	}
-	if ((rc = parse_decimal(s, &d, &p, why, why_len)) < 0)
+	if ((rc = number_and_unit(s, "size", "512, 64KiB or 1MB", &d, unit, sizeof(unit), why, why_len)) < 0)
 		return rc;
-	end = unit_word(p, unit, sizeof(unit));
-	if (!only_blanks(end)) {
-		ct_why(why, why_len, "'%s' is not a size; write e.g. 512, 64KiB or 1MB", s);
-		return -EINVAL;
-	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (strcmp(unit, units[i].name) == 0)
 			mult = units[i].mult;
