@@ -253,11 +253,27 @@ static ssize_t conn_read(struct ct_conn *c, char *dst, size_t room)
 	return -1;
 }
 
+/* Read more into buf[*have..cap). True: go on driving the connection (bytes
+ * came, or it is closing); false: wait for the socket to be readable. */
+static bool read_into(struct ct_conn *c, char *buf, size_t cap, size_t *have)
+{
+	ssize_t n = conn_read(c, buf + *have, cap - *have);
+
+	if (n > 0) {
+		*have += (size_t)n;
+		return true;
+	}
+	if (n < 0) {
+		c->state = CONN_CLOSING;
+		return true;
+	}
+	set_events(c, true, false);
+	return false;
+}
+
 /* Fill rbuf. true: got bytes, go on; false: wait or closing (state set). */
 static bool fill_rbuf(struct ct_conn *c)
 {
-	ssize_t n;
-
 	if (c->w->stalled) {
 		set_events(c, true, false);
 		return false;
@@ -282,17 +298,7 @@ static bool fill_rbuf(struct ct_conn *c)
 		c->rbuf = big;
 		c->rcap = RBUF_BIG;
 	}
-	n = conn_read(c, c->rbuf + c->rlen, c->rcap - c->rlen);
-	if (n > 0) {
-		c->rlen += (size_t)n;
-		return true;
-	}
-	if (n < 0) {
-		c->state = CONN_CLOSING;
-		return true;
-	}
-	set_events(c, true, false);
-	return false;
+	return read_into(c, c->rbuf, c->rcap, &c->rlen);
 }
 
 /* Nothing complete to answer: flush, apply the close policy, or read. */
@@ -414,7 +420,6 @@ static bool parse_memcache(struct ct_conn *c)
 
 static bool step_nread(struct ct_conn *c)
 {
-	ssize_t n;
 
 	if (!c->vbuf) {
 		if (c->rlen - c->rpos >= c->vneed) {
@@ -438,17 +443,7 @@ static bool step_nread(struct ct_conn *c)
 		set_events(c, true, false);
 		return false;
 	}
-	n = conn_read(c, c->vbuf + c->vhave, c->vneed - c->vhave);
-	if (n > 0) {
-		c->vhave += (size_t)n;
-		return true;
-	}
-	if (n < 0) {
-		c->state = CONN_CLOSING;
-		return true;
-	}
-	set_events(c, true, false);
-	return false;
+	return read_into(c, c->vbuf, c->vneed, &c->vhave);
 }
 
 static bool step_swallow(struct ct_conn *c)
