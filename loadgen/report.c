@@ -1232,6 +1232,27 @@ out:
 		free(y[k]);
 }
 
+/* Horizontal grid lines and y labels from 0 to ymax, the top one in /s:
+ * the axis of the per-step and threshold bar charts. */
+static void rate_axis(FILE *f, const struct ct_svg_plot *p, double ymax)
+{
+	double ticks[16];
+	size_t nt = ct_svg_ticks(0, ymax, 5, ticks, 16);
+
+	fputs("<g class=\"grid\">", f);
+	for (size_t i = 0; i < nt; i++)
+		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p->x,
+			p->x + p->w, ct_svg_py(p, ticks[i]), ct_svg_py(p, ticks[i]));
+	fputs("</g><g class=\"ylabels\">", f);
+	for (size_t i = 0; i < nt; i++) {
+		char l[32];
+		ct_svg_fmt(ticks[i], l, sizeof(l));
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s%s</text>", p->x - 6,
+			ct_svg_py(p, ticks[i]) + 4, l, i + 1 == nt ? "/s" : "");
+	}
+	fputs("</g>", f);
+}
+
 /* Bars per step: the target (light), what completed (green) and what
  * failed (red, per second of the step). */
 static void chart_steps(struct rep *r, FILE *f)
@@ -1261,20 +1282,7 @@ static void chart_steps(struct rep *r, FILE *f)
 		"<svg data-chart=\"steps\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
 		"aria-label=\"rate per step\">",
 		W, h);
-	double ticks[16];
-	size_t nt = ct_svg_ticks(0, ymax, 5, ticks, 16);
-	fputs("<g class=\"grid\">", f);
-	for (size_t i = 0; i < nt; i++)
-		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x,
-			p.x + p.w, ct_svg_py(&p, ticks[i]), ct_svg_py(&p, ticks[i]));
-	fputs("</g><g class=\"ylabels\">", f);
-	for (size_t i = 0; i < nt; i++) {
-		char l[32];
-		ct_svg_fmt(ticks[i], l, sizeof(l));
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s%s</text>", p.x - 6,
-			ct_svg_py(&p, ticks[i]) + 4, l, i + 1 == nt ? "/s" : "");
-	}
-	fputs("</g>", f);
+	rate_axis(f, &p, ymax);
 	double slot = p.w / (double)r->n_steps;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct step *s = &r->steps[k];
@@ -1366,20 +1374,7 @@ static void chart_thresholds(struct rep *r, FILE *f, const json_t *ths)
 		"<svg data-chart=\"thresholds\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
 		"aria-label=\"measured against predicted threshold\">",
 		W, h);
-	double ticks[16];
-	size_t nt = ct_svg_ticks(0, ymax, 5, ticks, 16);
-	fputs("<g class=\"grid\">", f);
-	for (size_t k = 0; k < nt; k++)
-		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x,
-			p.x + p.w, ct_svg_py(&p, ticks[k]), ct_svg_py(&p, ticks[k]));
-	fputs("</g><g class=\"ylabels\">", f);
-	for (size_t k = 0; k < nt; k++) {
-		char l[32];
-		ct_svg_fmt(ticks[k], l, sizeof(l));
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s%s</text>", p.x - 6,
-			ct_svg_py(&p, ticks[k]) + 4, l, k + 1 == nt ? "/s" : "");
-	}
-	fputs("</g>", f);
+	rate_axis(f, &p, ymax);
 	double slot = p.w / (double)n, base = ct_svg_py(&p, 0);
 	json_array_foreach(ths, i, th)
 	{
