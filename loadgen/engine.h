@@ -47,7 +47,7 @@ struct ct_engine_config {
 	size_t n_src;
 	int netns_fd;	  /* -1 = current netns; else each engine thread setns()es
 			   * into it before it opens any socket */
-	unsigned threads; /* 0 = sc->load.threads, and if that is 0, one per core */
+	unsigned threads; /* 0 = sc->load.threads, and if that is 0, half the CPUs (>= 1) */
 };
 
 /* A merged snapshot. Counters are cumulative since start. */
