@@ -130,6 +130,7 @@ static const struct keydef keydefs[] = {
 	E_("load", "close", load.close, cclose_names),
 	R_("load", "threads", K_U32, load.threads, 0, 1024),
 	R_("load", "max_inflight", K_U32, load.max_inflight, 1, 10e6),
+	R_("load", "launch_window", K_DUR, load.launch_window_ns, 0, 100e6),
 
 	X_("search", "find"),
 	X_("search", "precision"),
@@ -1463,6 +1464,7 @@ static void set_defaults(struct ct_scenario *sc)
 	sc->load.ports = CT_PORTS_KERNEL;
 	sc->load.close = CT_CCLOSE_FIN;
 	sc->load.max_inflight = 10000;
+	sc->load.launch_window_ns = 1000000ULL;
 	sc->search.precision = 0.02;
 	sc->search.trial_ns = 5 * NS_PER_S;
 	sc->search.cooldown = CT_COOL_FRESH_NETNS;
@@ -1808,6 +1810,7 @@ int ct_scenario_write(const struct ct_scenario *sc, FILE *out)
 		fprintf(out, "port_range = %u-%u\n", sc->load.port_lo, sc->load.port_hi);
 	fprintf(out, "close = %s\n", ct_client_close_name(sc->load.close));
 	fprintf(out, "threads = %u\nmax_inflight = %u\n", sc->load.threads, sc->load.max_inflight);
+	w_dur(out, "launch_window", sc->load.launch_window_ns);
 
 	for (int s = 0; s < CT_SYSCTL_NSCOPES; s++) {
 		if (!sc->sysctl[s].n)
@@ -1882,7 +1885,8 @@ bool ct_scenario_equal(const struct ct_scenario *a, const struct ct_scenario *b)
 	    a->load.reply_timeout_ns != b->load.reply_timeout_ns || a->load.ports != b->load.ports ||
 	    a->load.port_lo != b->load.port_lo || a->load.port_hi != b->load.port_hi ||
 	    a->load.close != b->load.close || a->load.threads != b->load.threads ||
-	    a->load.max_inflight != b->load.max_inflight)
+	    a->load.max_inflight != b->load.max_inflight ||
+	    a->load.launch_window_ns != b->load.launch_window_ns)
 		return false;
 	for (int s = 0; s < CT_SYSCTL_NSCOPES; s++) {
 		if (a->sysctl[s].n != b->sysctl[s].n)

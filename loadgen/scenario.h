@@ -117,6 +117,7 @@ struct ct_scenario {
 		enum ct_client_close close; /* default fin */
 		unsigned threads;           /* 0 = one per core */
 		unsigned max_inflight;      /* default 10000 */
+		uint64_t launch_window_ns;  /* start together what is due this soon; default 1 ms */
 	} load;
 
 	struct ct_sysctl_list sysctl[CT_SYSCTL_NSCOPES];

@@ -68,6 +68,7 @@ Test(scenario, minimal_defaults)
 	cr_assert_eq(sc->load.ports, CT_PORTS_KERNEL);
 	cr_assert_eq(sc->load.close, CT_CCLOSE_FIN);
 	cr_assert_eq(sc->load.max_inflight, 10000);
+	cr_assert_eq(sc->load.launch_window_ns, 1000000ULL);
 	cr_assert_eq(sc->n_sweep, 0);
 	cr_assert_eq(sc->n_expect, 0);
 	cr_assert_not(sc->search.enabled);
@@ -118,6 +119,7 @@ Test(scenario, full_values)
 	cr_assert_eq(sc->load.port_hi, 40999);
 	cr_assert_eq(sc->load.close, CT_CCLOSE_RST);
 	cr_assert_eq(sc->load.max_inflight, 20000);
+	cr_assert_eq(sc->load.launch_window_ns, 500000ULL);
 
 	cr_assert_eq(sc->sysctl[CT_SYSCTL_CLIENT].n, 2);
 	cr_assert_str_eq(sc->sysctl[CT_SYSCTL_CLIENT].v[0].key, "net.ipv4.tcp_tw_reuse");
@@ -354,6 +356,7 @@ static const struct {
 	{"duration_too_long.ini", 6, {"[load] duration", "24h"}},
 	{"rate_too_high.ini", 5, {"[load] rate", "limit"}},
 	{"bad_enum.ini", 5, {"[server] close", "did you mean 'client'"}},
+	{"window_too_long.ini", 8, {"[load] launch_window", "100ms"}},
 };
 
 Test(scenario, bad_files_name_file_line_key)
