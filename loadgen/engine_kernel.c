@@ -131,6 +131,7 @@ struct kengine {
 	struct worker **w;
 	uint64_t t0;  /* schedule time 0, monotonic ns */
 	uint64_t window_ns; /* [load] launch_window */
+	enum ct_client_close close; /* [load] close, auto resolved */
 	int stop_req; /* atomic: 0 run, 1 stop starting, 2 abort */
 };
 
@@ -205,7 +206,7 @@ static void fail(struct conn *c, enum ct_fail why)
 static void finish(struct conn *c)
 {
 	struct worker *w = c->w;
-	if (w->e->sc->load.close == CT_CCLOSE_RST) {
+	if (w->e->close == CT_CCLOSE_RST) {
 		struct linger l = {.l_onoff = 1, .l_linger = 0};
 		/* Best effort: if it fails the close is a FIN, still a completion. */
 		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
@@ -326,7 +327,7 @@ static void drive(struct conn *c, short what)
 			if (n > 0) {
 				match(c, w->rbuf, (size_t)n);
 				if (c->matched && !sc->load.raw &&
-				    sc->load.close != CT_CCLOSE_WAIT) {
+				    e->close != CT_CCLOSE_WAIT) {
 					finish(c);
 					return;
 				}
@@ -707,6 +708,7 @@ static struct ct_engine *kernel_new(const struct ct_engine_config *cfg)
 	}
 	ct_schedule_params_from(&e->sp, sc);
 	e->window_ns = sc->load.launch_window_ns;
+	e->close = ct_scenario_client_close(sc);
 	const char *req = sc->load.request ? sc->load.request : "";
 	char *raw = malloc(strlen(req) + 1);
 	long rlen = raw ? ct_reqtmpl_unescape(req, raw) : -ENOMEM;

@@ -756,9 +756,10 @@ int ct_model_input_from_scenario(struct ct_model_input *in, const struct ct_scen
 			in->server_ports = (unsigned)(hi2 - lo + 1);
 	}
 	in->backlog = sc->server.backlog;
-	if (sc->load.close == CT_CCLOSE_RST || sc->server.close == CT_SRV_CLOSE_RST)
+	enum ct_client_close cc = ct_scenario_client_close(sc);
+	if (cc == CT_CCLOSE_RST || sc->server.close == CT_SRV_CLOSE_RST)
 		in->closer = CT_MCLOSE_RST;
-	else if (sc->server.close == CT_SRV_CLOSE_SERVER || sc->load.close == CT_CCLOSE_WAIT)
+	else if (sc->server.close == CT_SRV_CLOSE_SERVER || cc == CT_CCLOSE_WAIT)
 		in->closer = CT_MCLOSE_SERVER;
 	else
 		in->closer = CT_MCLOSE_CLIENT;

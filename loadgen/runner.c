@@ -724,12 +724,6 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 					    json_string(ct_plan_value(sc, p, a)));
 		if (!o->quiet && rc.npts > 1 && !rc.lv)
 			ct_note("point %zu/%zu: %s", p + 1, rc.npts, label[0] ? label : "-");
-		/* When the lab's server closes first (close = server or rst), the
-		 * client waits for it: closing on the reply would race the
-		 * server's FIN and put TIME_WAIT on whichever side wins. */
-		if (sc->scenario.topology == CT_TOPO_LAB && pt->load.close == CT_CCLOSE_FIN &&
-		    pt->server.close != CT_SRV_CLOSE_CLIENT)
-			pt->load.close = CT_CCLOSE_WAIT;
 		rc.label = label;
 		rc.point_first = json_array_size(json_object_get(rc.summary, "steps"));
 		if (pt->search.enabled)

@@ -38,7 +38,7 @@ static const char *const sclose_names[] = {"client", "server", "rst", NULL};
 static const char *const engine_names[] = {"kernel", "pcap", "dpdk", NULL};
 static const char *const profile_names[] = {"constant", "ramp", "step", "poisson", NULL};
 static const char *const ports_names[] = {"kernel", "bind", "range", NULL};
-static const char *const cclose_names[] = {"fin", "rst", "wait", NULL};
+static const char *const cclose_names[] = {"fin", "rst", "wait", "auto", NULL};
 static const char *const cool_names[] = {"fresh-netns", "drain", "none", NULL};
 static const char *const scope_names[] = {"client", "server", "router", "host", NULL};
 
@@ -61,6 +61,15 @@ NAME_FN(ct_profile_name, enum ct_profile, profile_names)
 NAME_FN(ct_port_strategy_name, enum ct_port_strategy, ports_names)
 NAME_FN(ct_client_close_name, enum ct_client_close, cclose_names)
 NAME_FN(ct_cooldown_name, enum ct_cooldown, cool_names)
+
+enum ct_client_close ct_scenario_client_close(const struct ct_scenario *sc)
+{
+	if (sc->load.close != CT_CCLOSE_AUTO)
+		return sc->load.close;
+	return sc->scenario.topology == CT_TOPO_LAB && sc->server.close != CT_SRV_CLOSE_CLIENT
+		   ? CT_CCLOSE_WAIT
+		   : CT_CCLOSE_FIN;
+}
 NAME_FN(ct_sysctl_scope_name, enum ct_sysctl_scope, scope_names)
 
 /* ---------------------------------------------------------------- key table */
@@ -1462,7 +1471,7 @@ static void set_defaults(struct ct_scenario *sc)
 	sc->load.connect_timeout_ns = 3 * NS_PER_S;
 	sc->load.reply_timeout_ns = 3 * NS_PER_S;
 	sc->load.ports = CT_PORTS_KERNEL;
-	sc->load.close = CT_CCLOSE_FIN;
+	sc->load.close = CT_CCLOSE_AUTO;
 	sc->load.max_inflight = 10000;
 	sc->load.launch_window_ns = 1000000ULL;
 	sc->search.precision = 0.02;

@@ -27,8 +27,10 @@ enum ct_profile { CT_PROFILE_CONSTANT, CT_PROFILE_RAMP, CT_PROFILE_STEP, CT_PROF
 /* How the client picks its source port ([load] ports). */
 enum ct_port_strategy { CT_PORTS_KERNEL, CT_PORTS_BIND, CT_PORTS_RANGE };
 /* How the client ends a connection ([load] close): FIN, RST (SO_LINGER 0),
- * or wait for the server to close and then close. */
-enum ct_client_close { CT_CCLOSE_FIN, CT_CCLOSE_RST, CT_CCLOSE_WAIT };
+ * wait for the server to close and then close, or auto (the default): wait
+ * when the lab's server closes first, else fin. The engine and the model
+ * see it through ct_scenario_client_close(), never as auto. */
+enum ct_client_close { CT_CCLOSE_FIN, CT_CCLOSE_RST, CT_CCLOSE_WAIT, CT_CCLOSE_AUTO };
 enum ct_cooldown { CT_COOL_FRESH_NETNS, CT_COOL_DRAIN, CT_COOL_NONE };
 
 /* Where a [sysctl.*] section applies. */
@@ -193,5 +195,10 @@ const char *ct_engine_kind_name(enum ct_engine_kind v);
 const char *ct_profile_name(enum ct_profile v);
 const char *ct_port_strategy_name(enum ct_port_strategy v);
 const char *ct_client_close_name(enum ct_client_close v);
+/* [load] close with auto resolved: in a lab whose server closes first
+ * ([server] close = server or rst) the client waits for that close, since
+ * closing on the reply would race the server's FIN and put TIME_WAIT on
+ * whichever side wins; otherwise fin. */
+enum ct_client_close ct_scenario_client_close(const struct ct_scenario *sc);
 const char *ct_cooldown_name(enum ct_cooldown v);
 const char *ct_sysctl_scope_name(enum ct_sysctl_scope v);

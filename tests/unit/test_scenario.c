@@ -66,7 +66,7 @@ Test(scenario, minimal_defaults)
 	cr_assert_eq(sc->load.connect_timeout_ns, 3000000000ULL);
 	cr_assert_eq(sc->load.reply_timeout_ns, 3000000000ULL);
 	cr_assert_eq(sc->load.ports, CT_PORTS_KERNEL);
-	cr_assert_eq(sc->load.close, CT_CCLOSE_FIN);
+	cr_assert_eq(sc->load.close, CT_CCLOSE_AUTO);
 	cr_assert_eq(sc->load.max_inflight, 10000);
 	cr_assert_eq(sc->load.launch_window_ns, 1000000ULL);
 	cr_assert_eq(sc->n_sweep, 0);
@@ -509,4 +509,38 @@ Test(scenario, enum_names)
 	cr_assert_str_eq(ct_sysctl_scope_name(CT_SYSCTL_HOST), "host");
 	cr_assert_str_eq(ct_port_strategy_name(CT_PORTS_RANGE), "range");
 	cr_assert_str_eq(ct_client_close_name(CT_CCLOSE_WAIT), "wait");
+}
+
+/* [load] close = auto (the default) waits for the server's FIN when the
+ * lab's server closes first, per sweep point; an explicit close is kept. */
+Test(scenario, client_close_auto)
+{
+	struct ct_scenario_err err = {{0}};
+	char path[64];
+	struct ct_scenario *sc = load_text("[scenario]\nname = c\n[server]\nclose = server\n"
+					   "[load]\nrate = 10/s\n",
+					   &err, path, sizeof(path));
+
+	cr_assert_not_null(sc, "%s", err.msg);
+	cr_assert_eq(sc->load.close, CT_CCLOSE_AUTO);
+	cr_assert_eq(ct_scenario_client_close(sc), CT_CCLOSE_WAIT);
+	cr_assert_eq(ct_scenario_set(sc, "server.close", "rst", &err), 0, "%s", err.msg);
+	cr_assert_eq(ct_scenario_client_close(sc), CT_CCLOSE_WAIT);
+	cr_assert_eq(ct_scenario_set(sc, "server.close", "client", &err), 0, "%s", err.msg);
+	cr_assert_eq(ct_scenario_client_close(sc), CT_CCLOSE_FIN);
+	/* Given explicitly, it is what the engine does, even if it races. */
+	cr_assert_eq(ct_scenario_set(sc, "server.close", "server", &err), 0, "%s", err.msg);
+	cr_assert_eq(ct_scenario_set(sc, "load.close", "fin", &err), 0, "%s", err.msg);
+	cr_assert_eq(ct_scenario_client_close(sc), CT_CCLOSE_FIN);
+	cr_assert_eq(ct_scenario_set(sc, "load.close", "rst", &err), 0, "%s", err.msg);
+	cr_assert_eq(ct_scenario_client_close(sc), CT_CCLOSE_RST);
+	ct_scenario_free(sc);
+
+	/* Host mode: the target's close policy is unknown, so fin. */
+	sc = load_text("[scenario]\nname = h\ntopology = host\n[server]\ntarget = 127.0.0.1:1\n"
+		       "close = server\n[load]\nrate = 10/s\n",
+		       &err, path, sizeof(path));
+	cr_assert_not_null(sc, "%s", err.msg);
+	cr_assert_eq(ct_scenario_client_close(sc), CT_CCLOSE_FIN);
+	ct_scenario_free(sc);
 }
