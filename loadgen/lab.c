@@ -584,17 +584,26 @@ static int ctserver_path(char *out, size_t len)
 
 /* Is something listening on `port` in the server netns? /proc/net/tcp rows
  * "sl local rem st ...": local "0100A8C6:2BCB", st 0A = LISTEN. */
+/* Whether the netns of tcp_fd (its /proc/net/tcp) has a listener on port.
+ * A read of a seq_file returns at most about a page of whole lines (27 of
+ * them), so the file is read to its end: a ctserver on 16 ports with 2
+ * workers has 32 listeners, and the one looked for was often not in the
+ * first page. */
 static bool listening(int tcp_fd, uint16_t port)
 {
 	static char buf[1 << 16];
 	char want[32];
-	ssize_t n = pread(tcp_fd, buf, sizeof(buf) - 1, 0);
+	off_t off = 0;
+	ssize_t n;
 
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	snprintf(want, sizeof(want), ":%04X 00000000:0000 0A", port);
-	return strstr(buf, want) != NULL;
+	while ((n = pread(tcp_fd, buf, sizeof(buf) - 1, off)) > 0) {
+		buf[n] = '\0';
+		if (strstr(buf, want))
+			return true;
+		off += n;
+	}
+	return false;
 }
 
 static int start_server(struct ct_lab *lab, struct ct_lab_err *err)

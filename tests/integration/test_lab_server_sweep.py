@@ -8,8 +8,10 @@ ctserver with that step's settings (ct_lab_set_server).
 - [load] close = wait with server.close = server, rst: the server closes
   first, so TIME_WAIT is in the server netns and (almost) not in the
   client's; rst leaves none anywhere.
-- server.port = 11211, 11300-11303: the target moves to the new ports and
-  the tuple space grows fourfold, with no refused connection."""
+- server.port = 11211, 11300-11303, 11400-11463: the target moves to the
+  new ports and the tuple space grows four- and 64-fold, with no refused
+  connection (128 listeners: the lab reads all of /proc/net/tcp to see
+  ctserver listen, not its first page)."""
 import os
 import shutil
 import tempfile
@@ -115,24 +117,30 @@ r, s, out = run("port", """
     conntrack_on = server
     [server]
     mode = memcache
+    workers = 2
     [load]
     rate = 100/s
     duration = 1s
     [sweep]
-    server.port = 11211, 11300-11303
+    server.port = 11211, 11300-11303, 11400-11463
     """)
 t.ok(r.returncode == 0, "ctload run with [sweep] server.port exits 0", r.stderr)
 steps = (s or {}).get("steps", [])
-t.ok(len(steps) == 2, "two steps", len(steps))
-if len(steps) == 2:
-    a, b = steps
-    for st in (a, b):
+t.ok(len(steps) == 3, "three steps", len(steps))
+if len(steps) == 3:
+    a, b, c = steps
+    for st in (a, b, c):
         t.ok(st.get("completed", 0) >= 80 and not any(st.get("failures", {}).values()),
              "port=%s: completes, nothing refused" % st.get("settings", {}).get("server.port"),
              (st.get("completed"), st.get("failures")))
     sa = a.get("tuples", {}).get("space", 0)
     sb = b.get("tuples", {}).get("space", 0)
+    sc64 = c.get("tuples", {}).get("space", 0)
     t.ok(sa > 0 and sb == 4 * sa, "four server ports: four times the tuple space (%d, %d)" %
          (sa, sb))
+    # 64 ports x 2 workers = 128 listeners, far past the first page of
+    # /proc/net/tcp that the lab once read alone to see ctserver listen.
+    t.ok(sc64 == 64 * sa, "64 server ports (128 listeners): the server is seen listening and "
+         "the tuple space is 64 times (%d)" % sc64)
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
