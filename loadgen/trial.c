@@ -254,6 +254,15 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	json_object_set_new(r, "connect_hist", hist_ms(&fin->connect));
 	json_object_set_new(r, "total_ms", pct_ms(&fin->total, true));
 	json_object_set_new(r, "connect_call_us", pct_us(&fin->connect_call));
+	{
+		/* The engine threads' share of the step spent inside connect():
+		 * near 1 when the port search, not the rest of the work, is
+		 * what holds the rate down. */
+		double thread_s = (double)ct_engine_threads(&cfg) * (double)(ct_now_ns() - start) / 1e9;
+		json_object_set_new(
+		    r, "connect_busy",
+		    json_real(thread_s > 0 ? (double)fin->connect_call.sum / 1e9 / thread_s : 0));
+	}
 	json_object_set_new(
 	    r, "cpu",
 	    json_pack("{s:f, s:f}", "user", cpu1.user - cpu0.user, "sys", cpu1.sys - cpu0.sys));
