@@ -11,9 +11,9 @@
  * Launch window ([load] launch_window, W): a wake-up also starts the
  * connections due within the next W, up to W early, and the timer is armed
  * for the next due time after that. The thread thus wakes at most about
- * once per W for the schedule instead of once per connection (at 24k/s on
+ * once per W for the schedule instead of once per connection (at 20k/s on
  * loopback that wake-up, timerfd_settime + epoll_wait + a context switch,
- * was a fifth of ctload's CPU per connection: docs/PERFORMANCE.md), and a
+ * was a third of ctload's CPU per connection: docs/PERFORMANCE.md), and a
  * connection starts no later than it is due unless the thread is behind.
  * Latency counts from the earlier of the due time and the actual start, so
  * an early start hides nothing and a late one still shows. W >= 1 ms uses
