@@ -584,26 +584,28 @@ static int ctserver_path(char *out, size_t len)
 
 /* Is something listening on `port` in the server netns? /proc/net/tcp rows
  * "sl local rem st ...": local "0100A8C6:2BCB", st 0A = LISTEN. */
-/* Whether the netns of tcp_fd (its /proc/net/tcp) has a listener on port.
- * A read of a seq_file returns at most about a page of whole lines (27 of
- * them), so the file is read to its end: a ctserver on 16 ports with 2
- * workers has 32 listeners, and the one looked for was often not in the
- * first page. */
-static bool listening(int tcp_fd, uint16_t port)
+/* Whether the netns of tcp_fd (its /proc/net/tcp) has listeners on both
+ * ports, in one pass. A read of a seq_file returns at most about a page of
+ * whole lines (27 of them), so the file is read to its end: a ctserver on
+ * 16 ports with 2 workers has 32 listeners, and the one looked for was
+ * often not in the first page. */
+static bool listening(int tcp_fd, uint16_t lo, uint16_t hi)
 {
 	static char buf[1 << 16];
-	char want[32];
+	char want_lo[32], want_hi[32];
+	bool seen_lo = false, seen_hi = false;
 	off_t off = 0;
 	ssize_t n;
 
-	snprintf(want, sizeof(want), ":%04X 00000000:0000 0A", port);
-	while ((n = pread(tcp_fd, buf, sizeof(buf) - 1, off)) > 0) {
+	snprintf(want_lo, sizeof(want_lo), ":%04X 00000000:0000 0A", lo);
+	snprintf(want_hi, sizeof(want_hi), ":%04X 00000000:0000 0A", hi);
+	while (!(seen_lo && seen_hi) && (n = pread(tcp_fd, buf, sizeof(buf) - 1, off)) > 0) {
 		buf[n] = '\0';
-		if (strstr(buf, want))
-			return true;
+		seen_lo = seen_lo || strstr(buf, want_lo);
+		seen_hi = seen_hi || strstr(buf, want_hi);
 		off += n;
 	}
-	return false;
+	return seen_lo && seen_hi;
 }
 
 static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
@@ -699,7 +701,7 @@ static int start_server(struct ct_lab *lab, struct ct_lab_err *err)
 			return -ECHILD;
 		}
 		if (tcp_fd < 0 ||
-		    (listening(tcp_fd, cfg->port_lo) && listening(tcp_fd, cfg->port_hi)))
+		    listening(tcp_fd, cfg->port_lo, cfg->port_hi))
 			break;
 		usleep(10000);
 		if (i == 499) {
