@@ -179,6 +179,8 @@ const char *ct_judge_cause(const json_t *step, char *text, size_t len)
 	double reset = ct_json_d(step, "failures.reset");
 	double protocol = ct_json_d(step, "failures.protocol");
 	double busy = ct_json_d(step, "connect_busy");
+	const char *errs =
+	    eaddr + timeout + refused + reset + protocol > 0 ? "few errors" : "no error at all";
 
 	if (eaddr > 0) {
 		snprintf(text, len,
@@ -207,9 +209,7 @@ const char *ct_judge_cause(const json_t *step, char *text, size_t len)
 			 "the client spent %.0f%% of its time inside connect() (%.2f ms a call, "
 			 "p99) searching the port range for a free port as it filled with "
 			 "TIME_WAIT: it fell to %.0f of %.0f conn/s with %s",
-			 busy * 100, call_p99 / 1000, achieved, target,
-			 eaddr + timeout + refused + reset + protocol > 0 ? "few errors"
-									  : "no error at all");
+			 busy * 100, call_p99 / 1000, achieved, target, errs);
 		return "client_ports";
 	}
 	if (call_p99 >= CT_PORT_SEARCH_SLOW_US) {
@@ -217,9 +217,7 @@ const char *ct_judge_cause(const json_t *step, char *text, size_t len)
 			 "connect() itself slowed to %.1f ms (p99) searching the port range for a "
 			 "free port as it filled with TIME_WAIT: the client fell to %.0f of %.0f "
 			 "conn/s with %s",
-			 call_p99 / 1000, achieved, target,
-			 eaddr + timeout + refused + reset + protocol > 0 ? "few errors"
-									  : "no error at all");
+			 call_p99 / 1000, achieved, target, errs);
 		return "client_ports";
 	}
 	if (refused + reset + protocol > 0) {

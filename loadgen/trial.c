@@ -237,12 +237,14 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	double dur = (double)sc->load.duration_ns / 1e9;
 	double cpu_s = cpu1.user + cpu1.sys - cpu0.user - cpu0.sys;
 	uint64_t nfail = failed(fin);
+	double wall_s = (double)(ct_now_ns() - start) / 1e9;
+	unsigned threads = ct_engine_threads(&cfg);
 	json_t *r = json_pack(
 	    "{s:i, s:o, s:f, s:f, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f}", "step",
 	    (int)o->step, "settings", o->settings ? json_deep_copy(o->settings) : json_object(),
 	    "rate_target", dur > 0 ? ct_schedule_expected(&sp, sc->load.duration_ns) / dur : 0,
 	    "rate_achieved", dur > 0 ? (double)fin->completed / dur : 0, "duration_s", dur,
-	    "wall_s", (double)(ct_now_ns() - start) / 1e9, "threads", (int)ct_engine_threads(&cfg),
+	    "wall_s", wall_s, "threads", (int)threads,
 	    "scheduled", (json_int_t)fin->scheduled, "attempted", (json_int_t)fin->attempted,
 	    "established", (json_int_t)fin->established, "completed", (json_int_t)fin->completed,
 	    "unsent", (json_int_t)fin->unsent, "inflight_peak", (json_int_t)inflight_peak,
@@ -254,15 +256,12 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	json_object_set_new(r, "connect_hist", hist_ms(&fin->connect));
 	json_object_set_new(r, "total_ms", pct_ms(&fin->total, true));
 	json_object_set_new(r, "connect_call_us", pct_us(&fin->connect_call));
-	{
-		/* The engine threads' share of the step spent inside connect():
-		 * near 1 when the port search, not the rest of the work, is
-		 * what holds the rate down. */
-		double thread_s = (double)ct_engine_threads(&cfg) * (double)(ct_now_ns() - start) / 1e9;
-		json_object_set_new(
-		    r, "connect_busy",
-		    json_real(thread_s > 0 ? (double)fin->connect_call.sum / 1e9 / thread_s : 0));
-	}
+	/* The engine threads' share of the step spent inside connect(): near 1
+	 * when the port search, not the rest of the work, holds the rate down. */
+	json_object_set_new(r, "connect_busy",
+			    json_real(wall_s > 0 ? (double)fin->connect_call.sum / 1e9 /
+						       ((double)threads * wall_s)
+						 : 0));
 	json_object_set_new(
 	    r, "cpu",
 	    json_pack("{s:f, s:f}", "user", cpu1.user - cpu0.user, "sys", cpu1.sys - cpu0.sys));
