@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,29 @@ Test(engine, connection_state_fits_in_512_bytes)
 	 * connection in flight costs ctload (the kernel's socket aside). */
 	cr_expect_leq(ct_engine_kernel_conn_size(), 512, "struct conn is %zu bytes",
 		      ct_engine_kernel_conn_size());
+}
+
+/* threads = 0: half the CPUs ctload may run on, at least one (the server
+ * runs on the same host); an explicit count, from the config or the
+ * scenario, is kept. */
+Test(engine, default_threads_are_half_the_cpus)
+{
+	struct ct_scenario sc;
+	struct ct_engine_config cfg;
+	cpu_set_t set;
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.sc = &sc;
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	unsigned cpus = (unsigned)CPU_COUNT(&set);
+	unsigned want = cpus >= 2 ? cpus / 2 : 1;
+	cr_expect_eq(ct_engine_threads(&cfg), want, "%u CPUs: %u threads, want %u", cpus,
+		     ct_engine_threads(&cfg), want);
+	sc.load.threads = 3;
+	cr_expect_eq(ct_engine_threads(&cfg), 3);
+	cfg.threads = 5;
+	cr_expect_eq(ct_engine_threads(&cfg), 5);
 }
 
 /* A one-thread memcache-ish server: read a line, answer END, close. */
