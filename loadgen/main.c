@@ -4,7 +4,7 @@
 
 #include "ct_config.h"
 #include "common/log.h"
-#include "loadgen/cli.h"
+#include "loadgen/cli/cli.h"
 
 static const struct ct_cmd commands[] = {
 	/* {name, fn, summary}: one line per subcommand, each with its own --help. */

@@ -11,7 +11,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #if CT_HAVE_PCAP
-#include "loadgen/capture.h"
+#include "loadgen/probe/capture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loadgen/expr.h"
+#include "loadgen/scenario/expr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "loadgen/lint.h"
+#include "loadgen/model/lint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loadgen/reqtmpl.h"
+#include "loadgen/engine/reqtmpl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "loadgen/scenario.h"
+#include "loadgen/scenario/scenario.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -22,7 +22,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static const char minimal[] = "[scenario]\nname = minimal\n[load]\nrate = 500/s\n";
 
 /* Load `len` bytes of text as a scenario file. */
-static struct ct_scenario *load_bytes(const void *text, size_t len, struct ct_scenario_err *err)
+static struct ct_scenario *load_bytes(const void *text, size_t len, struct ct_err *err)
 {
 	char path[64];
 	struct ct_scenario *sc = NULL;
@@ -49,7 +49,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void try_sets(const struct ct_scenario *base, const char *text)
 {
 	char *copy = strdup(text), *save = NULL;
-	struct ct_scenario_err err;
+	struct ct_err err;
 
 	if (!copy)
 		return;
@@ -71,7 +71,7 @@ static void try_sets(const struct ct_scenario *base, const char *text)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ct_scenario_err err;
+	struct ct_err err;
 	struct ct_scenario *sc, *base;
 	char *text;
 

@@ -16,8 +16,8 @@
 
 #include "common/ctime.h"
 #include "common/sig.h"
-#include "loadgen/capture.h"
-#include "loadgen/netns.h"
+#include "loadgen/probe/capture.h"
+#include "loadgen/host/netns.h"
 
 int main(int argc, char **argv)
 {

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "common/ctime.h"
-#include "loadgen/engine.h"
-#include "loadgen/scenario.h"
+#include "loadgen/engine/engine.h"
+#include "loadgen/scenario/scenario.h"
 
 Test(engine, connection_state_fits_in_512_bytes)
 {
@@ -90,7 +90,7 @@ static struct ct_scenario *scenario(const char *body)
 	FILE *f = fdopen(fd, "w");
 	fputs(body, f);
 	fclose(f);
-	struct ct_scenario_err err;
+	struct ct_err err;
 	struct ct_scenario *sc = ct_scenario_load(path, NULL, 0, &err);
 	unlink(path);
 	cr_assert_not_null(sc, "%s", err.msg);

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "loadgen/expr.h"
+#include "loadgen/scenario/expr.h"
 
 struct var {
 	const char *name;

@@ -1,7 +1,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "loadgen/hist.h"
+#include "loadgen/engine/hist.h"
 
 static struct ct_hist h, h2, d;
 

@@ -3,7 +3,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "loadgen/judge.h"
+#include "loadgen/run/judge.h"
 
 struct cause_case {
 	const char *what;

@@ -19,16 +19,16 @@
 #include <unistd.h>
 
 #include "common/sig.h"
-#include "loadgen/lab.h"
-#include "loadgen/labstate.h"
-#include "loadgen/netns.h"
-#include "loadgen/scenario.h"
-#include "loadgen/sysctl.h"
+#include "loadgen/lab/lab.h"
+#include "loadgen/host/labstate.h"
+#include "loadgen/host/netns.h"
+#include "loadgen/scenario/scenario.h"
+#include "loadgen/host/sysctl.h"
 
 static struct ct_scenario *load(const char *text)
 {
 	char path[] = "/tmp/ct-test-lab-XXXXXX";
-	struct ct_scenario_err err;
+	struct ct_err err;
 	struct ct_scenario *sc;
 	int fd = mkstemp(path);
 
@@ -128,7 +128,7 @@ static long long ns_value(struct ct_lab *lab, const char *role, const char *key)
 static struct ct_scenario *point(const struct ct_scenario *sc, const char *key, const char *value)
 {
 	struct ct_scenario *pt = ct_scenario_dup(sc);
-	struct ct_scenario_err serr;
+	struct ct_err serr;
 
 	cr_assert_not_null(pt);
 	cr_assert_eq(ct_scenario_set(pt, key, value, &serr), 0, "%s=%s: %s", key, value, serr.msg);
@@ -165,8 +165,8 @@ TestSuite(lab, .fini = undo_own_labs);
 Test(lab, up_target_samples_fresh_down, .timeout = 60)
 {
 	struct ct_scenario *sc, *pt;
-	struct ct_scenario_err serr;
-	struct ct_lab_err err;
+	struct ct_err serr;
+	struct ct_err err;
 	struct ct_trial_target t;
 	struct ct_lab *lab;
 	char name_cli[64], v[64], ip[INET_ADDRSTRLEN];
@@ -183,9 +183,9 @@ Test(lab, up_target_samples_fresh_down, .timeout = 60)
 		  "[server]\nmode = echo\nport = 11700-11701\n[load]\nrate = 10/s\n");
 	lab = ct_lab_up(sc, NULL, &err);
 	cr_assert_not_null(lab, "lab up: %s", err.msg);
-	snprintf(name_cli, sizeof(name_cli), "%s", ct_lab_netns(lab, CT_LAB_CLIENT));
+	snprintf(name_cli, sizeof(name_cli), "%s", ct_lab_netns(lab, CT_ROLE_CLIENT));
 	cr_expect(ct_netns_exists(name_cli));
-	cr_expect_null(ct_lab_netns(lab, CT_LAB_ROUTER), "direct has no router");
+	cr_expect_null(ct_lab_netns(lab, CT_ROLE_ROUTER), "direct has no router");
 
 	ct_lab_target(lab, &t);
 	cr_expect_geq(t.netns_fd, 0);
@@ -273,14 +273,14 @@ Test(lab, up_target_samples_fresh_down, .timeout = 60)
 Test(lab, conntrack_on_router_needs_a_router)
 {
 	struct ct_scenario *sc;
-	struct ct_lab_err err;
+	struct ct_err err;
 
 	/* The scenario parser refuses this too; the lab must not rely on it. */
 	sc = load("[scenario]\nname = t\n[lab]\npath = router\nconntrack_on = router\n"
 		  "[load]\nrate = 10/s\n");
 	sc->lab.path = CT_PATH_DIRECT;
 	cr_expect_null(ct_lab_up(sc, NULL, &err));
-	cr_expect_eq(err.exit_code, 2);
+	cr_expect_eq(err.code, 2);
 	cr_expect(strstr(err.msg, "conntrack_on = router") != NULL, "%s", err.msg);
 	ct_scenario_free(sc);
 }
@@ -291,8 +291,8 @@ Test(lab, conntrack_on_router_needs_a_router)
 Test(lab, set_server_follows_the_step, .timeout = 60)
 {
 	struct ct_scenario *sc, *same, *pt, *bad;
-	struct ct_scenario_err serr;
-	struct ct_lab_err err;
+	struct ct_err serr;
+	struct ct_err err;
 	struct ct_trial_target t;
 	struct ct_lab *lab;
 	char ip[INET_ADDRSTRLEN];
@@ -349,7 +349,7 @@ Test(lab, set_server_follows_the_step, .timeout = 60)
 	/* The topology is fixed. */
 	bad = point(pt, "lab.path", "router");
 	cr_expect_eq(ct_lab_set_server(lab, bad, &err), -EINVAL);
-	cr_expect_eq(err.exit_code, 2);
+	cr_expect_eq(err.code, 2);
 	cr_expect(strstr(err.msg, "lab.path") && strstr(err.msg, "router"), "%s", err.msg);
 	cr_expect_eq(ct_lab_apply_sysctls(lab, bad, &err), -EINVAL, "apply_sysctls refuses too");
 	cr_expect_eq(server_pid(lab), pid1, "a refused step changes nothing");
@@ -377,7 +377,7 @@ Test(lab, set_server_follows_the_step, .timeout = 60)
 Test(lab, drain_waits_for_the_counts, .timeout = 90)
 {
 	struct ct_scenario *sc, *pt;
-	struct ct_lab_err err;
+	struct ct_err err;
 	struct ct_trial_target t;
 	struct ct_lab *lab;
 	char cli[64];
@@ -399,7 +399,7 @@ Test(lab, drain_waits_for_the_counts, .timeout = 90)
 		  "net.netfilter.nf_conntrack_tcp_timeout_last_ack = 3\n");
 	lab = ct_lab_up(sc, NULL, &err);
 	cr_assert_not_null(lab, "lab up: %s", err.msg);
-	snprintf(cli, sizeof(cli), "%s", ct_lab_netns(lab, CT_LAB_CLIENT));
+	snprintf(cli, sizeof(cli), "%s", ct_lab_netns(lab, CT_ROLE_CLIENT));
 	cr_expect_eq(ct_lab_drain(lab, 5000000000ull, &err), 0, "nothing to drain: %s", err.msg);
 
 	ct_lab_target(lab, &t);

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "loadgen/labstate.h"
+#include "loadgen/host/labstate.h"
 
 static char dir[128], sysroot[160], keyfile[256];
 

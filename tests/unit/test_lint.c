@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "loadgen/lint.h"
+#include "loadgen/model/lint.h"
 
 struct want {
 	int line;

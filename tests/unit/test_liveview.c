@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "loadgen/liveview.h"
+#include "loadgen/probe/liveview.h"
 
 static const char *sample_json =
     "{\"t\": 1.0, \"step\": 0, \"rate_target\": 500, \"rate\": 498, \"completed\": 2512,"

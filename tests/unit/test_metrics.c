@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "loadgen/metrics.h"
+#include "loadgen/probe/metrics.h"
 
 static void feed(struct ct_metrics *m, const char *json)
 {

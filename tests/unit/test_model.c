@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "loadgen/model.h"
+#include "loadgen/model/model.h"
 
 static struct ct_model_result run(const struct ct_model_input *in)
 {

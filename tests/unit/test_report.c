@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "loadgen/report.h"
+#include "loadgen/report/report.h"
 
 static char tmp[64];
 

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "loadgen/reqtmpl.h"
+#include "loadgen/engine/reqtmpl.h"
 
 static int render(const char *text, uint64_t seq, unsigned thread, char *out, size_t len)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loadgen/kmsg.h"
-#include "loadgen/sampler.h"
+#include "loadgen/probe/kmsg.h"
+#include "loadgen/probe/sampler.h"
 
 static char *slurp(const char *name)
 {

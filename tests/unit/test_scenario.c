@@ -6,15 +6,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "loadgen/expr.h"
-#include "loadgen/scenario.h"
+#include "loadgen/scenario/expr.h"
+#include "loadgen/scenario/scenario.h"
 
 #define GOOD(f) CT_TEST_DATA "/good/" f
 #define BAD(f) CT_TEST_DATA "/bad/" f
 
 static struct ct_scenario *load_ok(const char *path, char *const *sets, size_t n)
 {
-	struct ct_scenario_err err = {{0}};
+	struct ct_err err = {0};
 	struct ct_scenario *sc = ct_scenario_load(path, sets, n, &err);
 
 	cr_assert_not_null(sc, "%s did not load: %s", path, err.msg);
@@ -22,7 +22,7 @@ static struct ct_scenario *load_ok(const char *path, char *const *sets, size_t n
 }
 
 /* Load `text` from a temporary file; returns NULL with err on failure. */
-static struct ct_scenario *load_text(const char *text, struct ct_scenario_err *err, char *path,
+static struct ct_scenario *load_text(const char *text, struct ct_err *err, char *path,
 				     size_t len)
 {
 	struct ct_scenario *sc;
@@ -182,7 +182,7 @@ Test(scenario, sweep_expansion)
 
 Test(scenario, sweep_additive_units_and_global)
 {
-	struct ct_scenario_err err;
+	struct ct_err err;
 	char path[64];
 	struct ct_scenario *sc = load_text("[scenario]\nname = s\n[load]\nrate = 1k/s\n"
 					   "[sweep]\nduration = 1s..4s +1s\n"
@@ -214,7 +214,7 @@ Test(scenario, sweep_additive_units_and_global)
 
 Test(scenario, rate_from_sweep_only)
 {
-	struct ct_scenario_err err;
+	struct ct_err err;
 	char path[64];
 	struct ct_scenario *sc = load_text("[scenario]\nname = s\n[load]\nduration = 2s\n"
 					   "[sweep]\nrate = 300,600\n",
@@ -252,7 +252,7 @@ Test(scenario, set_overrides)
 Test(scenario, set_errors)
 {
 	struct ct_scenario *sc = load_ok(GOOD("minimal.ini"), NULL, 0);
-	struct ct_scenario_err err;
+	struct ct_err err;
 
 	cr_assert_eq(ct_scenario_set(sc, "load.rate", "0", &err), -EINVAL);
 	cr_assert(strstr(err.msg, "--set load.rate=0") && strstr(err.msg, "[load] rate"), "%s", err.msg);
@@ -282,7 +282,7 @@ Test(scenario, set_errors)
 Test(scenario, bad_set_in_load_names_it)
 {
 	char *sets[] = {(char *)"load.rate"};
-	struct ct_scenario_err err;
+	struct ct_err err;
 
 	cr_assert_null(ct_scenario_load(GOOD("minimal.ini"), sets, 1, &err));
 	cr_assert(strstr(err.msg, "--set load.rate"), "%s", err.msg);
@@ -294,7 +294,7 @@ Test(scenario, write_load_round_trip)
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct ct_scenario *a = load_ok(files[i], NULL, 0), *b;
-		struct ct_scenario_err err;
+		struct ct_err err;
 		char path[] = "/tmp/ct_test_rt_XXXXXX";
 		int fd = mkstemp(path);
 		FILE *f = fdopen(fd, "w");
@@ -362,7 +362,7 @@ static const struct {
 Test(scenario, bad_files_name_file_line_key)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct ct_scenario_err err = {{0}};
+		struct ct_err err = {0};
 		char path[512], loc[128];
 		struct ct_scenario *sc;
 
@@ -380,7 +380,7 @@ Test(scenario, bad_files_name_file_line_key)
 
 Test(scenario, missing_file)
 {
-	struct ct_scenario_err err;
+	struct ct_err err;
 
 	cr_assert_null(ct_scenario_load(BAD("does_not_exist.ini"), NULL, 0, &err));
 	cr_assert(strstr(err.msg, "bad/does_not_exist.ini"), "%s", err.msg);
@@ -389,7 +389,7 @@ Test(scenario, missing_file)
 
 Test(scenario, unreadable_file)
 {
-	struct ct_scenario_err err;
+	struct ct_err err;
 	char dir[] = "/tmp/ct_test_unreadable_XXXXXX";
 	char file[128];
 	FILE *f;
@@ -446,7 +446,7 @@ Test(scenario, misc_rules)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct ct_scenario_err err = {{0}};
+		struct ct_err err = {0};
 		char path[64];
 		struct ct_scenario *sc = load_text(cases[i].text, &err, path, sizeof(path));
 
@@ -459,7 +459,7 @@ Test(scenario, misc_rules)
 
 Test(scenario, host_topology_and_sysctl_host_netns_key)
 {
-	struct ct_scenario_err err;
+	struct ct_err err;
 	char path[64];
 	struct ct_scenario *sc =
 		load_text("[scenario]\nname = h\ntopology = host\n[server]\ntarget = [::1]:11211-11214\n"
@@ -478,7 +478,7 @@ Test(scenario, host_topology_and_sysctl_host_netns_key)
 
 Test(scenario, request_templates)
 {
-	struct ct_scenario_err err;
+	struct ct_err err;
 	char path[64];
 	struct ct_scenario *sc = load_text("[scenario]\nname = t\n[load]\nrate = 1\n"
 					   "request = \"POST /{seq} {\\\"a\\\": {rand:100000000}} {thread}\\r\\n\"\n",
@@ -491,7 +491,7 @@ Test(scenario, request_templates)
 
 Test(scenario, empty_search_section_enables_search)
 {
-	struct ct_scenario_err err;
+	struct ct_err err;
 	char path[64];
 	struct ct_scenario *sc = load_text("[scenario]\nname = t\n[load]\nrate = 1\n[search]\n", &err,
 					   path, sizeof(path));
@@ -515,7 +515,7 @@ Test(scenario, enum_names)
  * lab's server closes first, per sweep point; an explicit close is kept. */
 Test(scenario, client_close_auto)
 {
-	struct ct_scenario_err err = {{0}};
+	struct ct_err err = {0};
 	char path[64];
 	struct ct_scenario *sc = load_text("[scenario]\nname = c\n[server]\nclose = server\n"
 					   "[load]\nrate = 10/s\n",

@@ -1,7 +1,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "loadgen/schedule.h"
+#include "loadgen/engine/schedule.h"
 
 static struct ct_schedule_params params(enum ct_profile prof, double rate, double rate_end,
 					double dur_s)

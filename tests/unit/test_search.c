@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <math.h>
 
-#include "loadgen/search.h"
+#include "loadgen/run/search.h"
 
 /* Drive the search against a device whose true threshold is `limit`. */
 static double run_against(double limit, double start, double max, double precision,

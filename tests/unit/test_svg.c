@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loadgen/svg.h"
+#include "loadgen/report/svg.h"
 
 Test(svg, ticks_are_round_numbers_covering_the_range)
 {

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "loadgen/sysctl_keys.h"
+#include "loadgen/scenario/sysctl_keys.h"
 
 static char why[300];
 static char norm[64];

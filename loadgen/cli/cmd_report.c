@@ -1,0 +1,69 @@
+/* cmd_report — `ctload report DIR [--out FILE]`: rebuild report.html and
+ * timeseries.csv from a run directory's files (also of a run that was cut
+ * short). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "loadgen/cli/cli.h"
+#include "loadgen/report/report.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ctload report DIR [--out FILE]\n"
+		"Rebuild DIR/report.html and DIR/timeseries.csv from the run directory DIR\n"
+		"(scenario.ini, summary.json, timeseries.jsonl, events.log). Works on a run\n"
+		"that was interrupted or killed: whatever was recorded is shown, and what is\n"
+		"missing is named at the top of the report.\n\n"
+		"  --out FILE  write the HTML to FILE instead (timeseries.csv goes next to it)\n\n"
+		"The page is self-contained (no network): open it in any browser or print it.\n"
+		"Exit: 0 written, 2 bad usage or DIR is not a run directory, 3 cannot write.\n");
+}
+
+int ct_cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"out", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *out = NULL;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return CT_EXIT_OK;
+		default:
+			ct_error("report: unknown or incomplete option '%s' (try 'ctload report "
+				 "--help')",
+				 argv[optind - 1]);
+			return CT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return CT_EXIT_USAGE;
+	}
+	const char *dir = argv[optind];
+	char err[1024] = "";
+	int rc = ct_report_write(dir, out, err, sizeof(err));
+	if (rc < 0) {
+		ct_error("%s", err[0] ? err : strerror(-rc));
+		return rc == -ENOENT || rc == -ENOTDIR ? CT_EXIT_USAGE : CT_EXIT_ENV;
+	}
+	if (out)
+		ct_note("wrote %s", out);
+	else
+		ct_note("wrote %s/report.html and %s/timeseries.csv", dir, dir);
+	return CT_EXIT_OK;
+}

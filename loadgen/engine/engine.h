@@ -1,0 +1,108 @@
+/* engine — opens and closes connections on an open-loop schedule.
+ *
+ * One small ops table per backend ("kernel" = libevent sockets; "pcap" and
+ * "dpdk" later), chosen in exactly one place, ct_engine_new(), by name.
+ * Callers see only struct ct_engine and the functions below.
+ *
+ * Life: new -> start -> (snapshot ... until stats.running == 0) -> stop ->
+ * free. The engine runs its own threads; every call here is made from one
+ * controlling thread. A connection is connect -> send the request -> read
+ * until the expected reply -> close (FIN, RST, or after the server closes),
+ * never reused. Latencies are measured from the connection's scheduled
+ * start, so a stall shows as latency, not as a lower rate.
+ *
+ * Counters are per engine thread, written only by that thread without
+ * locks, and merged by ct_engine_snapshot() with relaxed atomic loads. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "loadgen/engine/hist.h"
+#include "loadgen/scenario/scenario.h"
+
+/* Why a connection failed. Names (ct_fail_name) are the summary.json keys. */
+enum ct_fail {
+	CT_FAIL_EADDRNOTAVAIL = 0, /* no source port left (connect or bind) */
+	CT_FAIL_TIMEOUT,	   /* connect or reply did not complete in time */
+	CT_FAIL_REFUSED,	   /* RST to the SYN */
+	CT_FAIL_RESET,		   /* reset after the connection was up */
+	CT_FAIL_PROTOCOL,	   /* reply did not match [load] expect */
+	CT_FAIL_EMFILE,		   /* out of file descriptors */
+	CT_FAIL_OTHER,
+	CT_FAIL_N
+};
+const char *ct_fail_name(enum ct_fail f);
+
+struct ct_engine_config {
+	const char *name; /* "kernel"; NULL = ct_engine_kind_name(sc->load.engine) */
+	const struct ct_scenario
+	    *sc; /* [load] and scenario.seed are read; must outlive the engine */
+	struct sockaddr_storage dst; /* server address; its port is ignored */
+	uint16_t dport_lo, dport_hi; /* server ports, used in turn */
+	const struct sockaddr_storage
+	    *src; /* client addresses used in turn (port 0); may be NULL */
+	size_t n_src;
+	int netns_fd;	  /* -1 = current netns; else each engine thread setns()es
+			   * into it before it opens any socket */
+	unsigned threads; /* 0 = sc->load.threads, and if that is 0, half the CPUs (>= 1) */
+};
+
+/* A merged snapshot. Counters are cumulative since start. */
+struct ct_engine_stats {
+	uint64_t scheduled;   /* connections whose due time has come */
+	uint64_t attempted;   /* connect() called (or failed before it: socket, bind) */
+	uint64_t established; /* the TCP handshake completed */
+	uint64_t completed;   /* reply matched and the connection closed cleanly */
+	uint64_t failures[CT_FAIL_N];
+	uint64_t unsent;   /* due but never started: the in-flight cap was reached until the end */
+	uint64_t inflight; /* started and not finished */
+	uint64_t syn_retrans;	     /* SYN retransmissions seen at connect completion (TCP_INFO) */
+	unsigned running;	     /* engine threads still running; 0 = the run is over */
+	struct ct_hist connect;	     /* scheduled start -> handshake complete, ns */
+	struct ct_hist total;	     /* scheduled start -> reply complete and closed, ns */
+	struct ct_hist connect_call; /* time inside the connect() call, ns */
+};
+
+struct ct_engine;
+
+struct ct_engine_ops {
+	const char *name;
+	/* Allocate everything (pools, threads not yet started). NULL + errno,
+	 * with a message logged. */
+	struct ct_engine *(*new)(const struct ct_engine_config *cfg);
+	/* Start the threads; the schedule's time 0 is a few ms after the call. */
+	int (*start)(struct ct_engine *e);
+	/* Merge the threads' counters into *out (zeroed first). */
+	void (*snapshot)(struct ct_engine *e, struct ct_engine_stats *out);
+	/* Stop starting connections. abort=false: let in-flight ones finish
+	 * (bounded by the timeouts); abort=true: close them now (they count
+	 * as timeout). Returns at once; ct_engine_free() joins. */
+	void (*stop)(struct ct_engine *e, bool abort);
+	/* Join the threads and free. NULL is a no-op. */
+	void (*free)(struct ct_engine *e);
+};
+
+/* Generic handle: ops + backend state. Backends embed it first. */
+struct ct_engine {
+	const struct ct_engine_ops *ops;
+};
+
+extern const struct ct_engine_ops ct_engine_kernel_ops;
+
+/* Pick the backend by name and create it. ENOENT when the backend is not
+ * built into this binary. */
+struct ct_engine *ct_engine_new(const struct ct_engine_config *cfg);
+int ct_engine_start(struct ct_engine *e);
+void ct_engine_snapshot(struct ct_engine *e, struct ct_engine_stats *out);
+void ct_engine_stop(struct ct_engine *e, bool abort);
+void ct_engine_free(struct ct_engine *e);
+
+/* The thread count an engine will use for cfg (resolves 0). */
+unsigned ct_engine_threads(const struct ct_engine_config *cfg);
+
+/* Per-connection state of the kernel engine, in bytes, including its
+ * receive buffer: the memory one connection in flight costs. */
+size_t ct_engine_kernel_conn_size(void);

@@ -1,0 +1,219 @@
+#include "loadgen/run/judge.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "loadgen/cli/cli.h"
+#include "loadgen/scenario/expr.h"
+
+/* Names in base units: seconds, per second, fractions, counts. */
+int ct_judge_lookup(void *arg, const char *name, double *value)
+{
+	const struct ct_judge_ctx *lc = arg;
+	static const struct {
+		const char *prefix, *field;
+		double scale;
+	} lat[] = {
+	    {"connect.", "connect_ms", 1e-3},
+	    {"total.", "total_ms", 1e-3},
+	    {"connect_call.", "connect_call_us", 1e-6},
+	};
+	if (!strcmp(name, "threshold")) {
+		const json_t *th = json_object_get(lc->summary, "thresholds");
+		size_t n = json_array_size(th);
+		if (!n)
+			return -ENOENT;
+		/* A point that failed without a measurable limit showed no rate
+		 * that holds: its threshold is 0, so "threshold >= X" fails
+		 * (exit 1) rather than being an unknown name (exit 2). */
+		if (ct_json_num(json_object_get(json_array_get(th, n - 1), "measured_cps"), value) <
+		    0)
+			*value = 0;
+		return 0;
+	}
+	if (!lc->step)
+		return -ENOENT;
+	for (size_t i = 0; i < sizeof(lat) / sizeof(lat[0]); i++) {
+		size_t pl = strlen(lat[i].prefix);
+		if (!strncmp(name, lat[i].prefix, pl)) {
+			const json_t *o =
+			    json_object_get(json_object_get(lc->step, lat[i].field), name + pl);
+			if (ct_json_num(o, value) < 0)
+				return -ENOENT;
+			*value *= lat[i].scale;
+			return 0;
+		}
+	}
+	if (!strcmp(name, "rate.achieved")) {
+		/* The achieved rate as a fraction of the scheduled one. */
+		double a, t;
+		if (ct_json_num(json_object_get(lc->step, "rate_achieved"), &a) < 0 ||
+		    ct_json_num(json_object_get(lc->step, "rate_target"), &t) < 0 || t <= 0)
+			return -ENOENT;
+		*value = a / t;
+		return 0;
+	}
+	if ((!strncmp(name, "ct.", 3) && !json_object_get(lc->step, "ct")) ||
+	    (!strncmp(name, "tw.", 3) && !json_object_get(lc->step, "tw"))) {
+		/* topology = host samples no conntrack or TIME_WAIT: nothing
+		 * observed reads as 0, so the default fail_when works there. */
+		*value = 0;
+		return 0;
+	}
+	if (!strcmp(name, "cpu_per_conn")) {
+		if (ct_json_num(json_object_get(lc->step, "cpu_per_conn_us"), value) < 0)
+			return -ENOENT;
+		*value *= 1e-6;
+		return 0;
+	}
+	if (!strcmp(name, "failed")) {
+		const json_t *f = json_object_get(lc->step, "failures");
+		const char *k;
+		const json_t *v;
+		double sum = 0, x;
+		json_object_foreach((json_t *)f, k, v) if (!ct_json_num(v, &x)) sum += x;
+		*value = sum;
+		return 0;
+	}
+	return ct_json_num(ct_json_path(lc->step, name), value);
+}
+
+/* Evaluate every [expect]; record each in summary.expect. Returns the exit
+ * code: OK, EXPECT (one failed) or USAGE (a condition is malformed or names
+ * an unknown variable). */
+int ct_judge_expect(const struct ct_scenario *sc, json_t *summary)
+{
+	json_t *steps = json_object_get(summary, "steps");
+	struct ct_judge_ctx lc = {
+	    .step = json_array_get(steps, json_array_size(steps) ? json_array_size(steps) - 1 : 0),
+	    .summary = summary,
+	};
+	json_t *out = json_object_get(summary, "expect");
+	int code = CT_EXIT_OK;
+	for (size_t i = 0; i < sc->n_expect; i++) {
+		const struct ct_cond *c = &sc->expect[i];
+		char err[256] = "", why[512] = "";
+		bool held = false;
+		struct ct_expr *e = ct_expr_parse(c->text, err, sizeof(err));
+		if (!e) {
+			ct_error("%s:%d: [expect] '%s': %s", sc->path, c->line, c->text, err);
+			code = CT_EXIT_USAGE;
+			continue;
+		}
+		int rc = ct_expr_eval(e, ct_judge_lookup, &lc, &held, why, sizeof(why));
+		ct_expr_free(e);
+		if (rc < 0) {
+			ct_error("%s:%d: [expect] '%s': %s (see ctload(1), EXPECT VARIABLES)",
+				 sc->path, c->line, c->text, why);
+			code = CT_EXIT_USAGE;
+			continue;
+		}
+		json_array_append_new(out, json_pack("{s:s, s:i, s:b, s:s}", "text", c->text,
+						     "line", c->line, "held", held, "why", why));
+		if (!held) {
+			ct_error("%s:%d: expect failed: %s (%s)", sc->path, c->line, c->text, why);
+			if (code == CT_EXIT_OK)
+				code = CT_EXIT_EXPECT;
+		} else {
+			ct_info("expect held: %s (%s)", c->text, why);
+		}
+	}
+	return code;
+}
+
+/* Time inside connect() past which the port search is what slows it:
+ * a free port is found in a few microseconds; the cliff measured on this
+ * kind of lab went from 10 us to 100 ms. */
+#define CT_PORT_SEARCH_SLOW_US 1000.0
+/* Or: the client threads spend most of their time inside connect(), and a
+ * call takes longer than a whole loopback handshake does (10-100 us p99).
+ * One client thread on a full range: 700 us per call, 95 % of the thread,
+ * 12k/s falling to 1.4k/s, with no call reaching CT_PORT_SEARCH_SLOW_US. */
+#define CT_PORT_SEARCH_BUSY	0.5
+#define CT_PORT_SEARCH_BUSY_US	200.0
+
+const char *ct_judge_cause(const json_t *step, char *text, size_t len)
+{
+	double eaddr = ct_json_d(step, "failures.eaddrnotavail");
+	double drop = ct_json_d(step, "ct.drop");
+	double insert = ct_json_d(step, "ct.insert_failed");
+	double timeout = ct_json_d(step, "failures.timeout");
+	double call_p99 = ct_json_d(step, "connect_call_us.p99");
+	double achieved = ct_json_d(step, "rate_achieved");
+	double target = ct_json_d(step, "rate_target");
+	double emfile = ct_json_d(step, "failures.emfile");
+	double refused = ct_json_d(step, "failures.refused");
+	double reset = ct_json_d(step, "failures.reset");
+	double protocol = ct_json_d(step, "failures.protocol");
+	double busy = ct_json_d(step, "connect_busy");
+	const char *errs =
+	    eaddr + timeout + refused + reset + protocol > 0 ? "few errors" : "no error at all";
+
+	if (eaddr > 0) {
+		snprintf(text, len,
+			 "the client ran out of ephemeral ports: %.0f connect() calls failed with "
+			 "EADDRNOTAVAIL (every port of the range held, most in TIME_WAIT)",
+			 eaddr);
+		return "client_ports";
+	}
+	if (drop > 0) {
+		snprintf(text, len,
+			 "the conntrack table was full: the kernel dropped %.0f packets (\"table "
+			 "full, dropping packet\"), %.0f connections timed out",
+			 drop, timeout);
+		return "conntrack";
+	}
+	if (insert > 0) {
+		snprintf(text, len,
+			 "conntrack could not insert %.0f new entries (NAT found no free source "
+			 "port): their SYNs were dropped silently",
+			 insert);
+		return "nat_ports";
+	}
+	if (call_p99 < CT_PORT_SEARCH_SLOW_US && busy >= CT_PORT_SEARCH_BUSY &&
+	    call_p99 >= CT_PORT_SEARCH_BUSY_US && target > 0 && achieved < 0.95 * target) {
+		snprintf(text, len,
+			 "the client spent %.0f%% of its time inside connect() (%.2f ms a call, "
+			 "p99) searching the port range for a free port as it filled with "
+			 "TIME_WAIT: it fell to %.0f of %.0f conn/s with %s",
+			 busy * 100, call_p99 / 1000, achieved, target, errs);
+		return "client_ports";
+	}
+	if (call_p99 >= CT_PORT_SEARCH_SLOW_US) {
+		snprintf(text, len,
+			 "connect() itself slowed to %.1f ms (p99) searching the port range for a "
+			 "free port as it filled with TIME_WAIT: the client fell to %.0f of %.0f "
+			 "conn/s with %s",
+			 call_p99 / 1000, achieved, target, errs);
+		return "client_ports";
+	}
+	if (refused + reset + protocol > 0) {
+		snprintf(
+		    text, len,
+		    "the server refused %.0f, reset %.0f and answered %.0f connections wrongly",
+		    refused, reset, protocol);
+		return "server";
+	}
+	if (emfile > 0) {
+		snprintf(text, len, "the client ran out of file descriptors (%.0f EMFILE)", emfile);
+		return "client";
+	}
+	if (timeout > 0) {
+		snprintf(text, len,
+			 "%.0f connections timed out without a drop counted in the lab (SYNs or "
+			 "replies lost elsewhere)",
+			 timeout);
+		return "unknown";
+	}
+	if (target > 0 && achieved < 0.95 * target) {
+		snprintf(text, len,
+			 "the client reached only %.0f of %.0f conn/s with no error and connect() "
+			 "fast: its own CPU or the server's was the limit",
+			 achieved, target);
+		return "client";
+	}
+	snprintf(text, len, "no resource ran out; the condition itself failed");
+	return "unknown";
+}

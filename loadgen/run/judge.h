@@ -1,0 +1,39 @@
+/* judge — the figures of a step as the variables of a condition, for
+ * [search] fail_when and [expect].
+ *
+ * Names are dotted paths into the step object of summary.json, in base
+ * units: seconds (connect.p99, total.max, connect_call.p99), fractions
+ * (errors, rate.achieved = achieved / scheduled), per second (rate_achieved),
+ * counts (failed, failures.timeout, ct.drop, tw.client_peak ...). `threshold`
+ * is the last measured threshold of the run. In topology = host, ct.* and
+ * tw.* read 0: nothing is observed there. The list is in ctload(1). */
+#pragma once
+
+#include "loadgen/base/json.h"
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "loadgen/scenario/scenario.h"
+
+struct ct_judge_ctx {
+	const json_t *step;    /* the step judged (may be NULL) */
+	const json_t *summary; /* the run's summary (thresholds) */
+};
+
+/* ct_expr_lookup_fn over a struct ct_judge_ctx. 0 or -ENOENT. */
+int ct_judge_lookup(void *ctx, const char *name, double *value);
+
+/* Evaluate every [expect] on the last step; record each in summary.expect.
+ * Returns CT_EXIT_OK, CT_EXIT_EXPECT (one failed) or CT_EXIT_USAGE (a
+ * condition is malformed or names an unknown variable). */
+int ct_judge_expect(const struct ct_scenario *sc, json_t *summary);
+
+/* Why a failed step failed, from its figures, in the model's limit names:
+ * "client_ports" (EADDRNOTAVAIL, or connect() slowed by the port search with
+ * no error at all), "conntrack" (table full: drops), "nat_ports" (insert
+ * failures), "server" (refused, reset,
+ * protocol), "client" (EMFILE, the client's own CPU), "unknown". Writes a
+ * sentence for people into `text`. Returns the limit name (static). */
+const char *ct_judge_cause(const json_t *step, char *text, size_t len);

@@ -1,0 +1,772 @@
+#include "loadgen/run/runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ct_config.h"
+#include "common/ctime.h"
+#include "common/log.h"
+#include "common/sig.h"
+#include "loadgen/cli/cli.h"
+#include "loadgen/scenario/expr.h"
+#include "loadgen/host/hostinfo.h"
+#include "loadgen/run/judge.h"
+#include "loadgen/lab/lab.h"
+#include "loadgen/probe/liveview.h"
+#include "loadgen/probe/metrics.h"
+#include "loadgen/model/model.h"
+#include "loadgen/scenario/plan.h"
+#include "loadgen/report/report.h"
+#include "loadgen/run/rundir.h"
+#include "loadgen/run/search.h"
+#if CT_HAVE_PCAP
+#include "loadgen/probe/capture.h"
+#endif
+
+/* ---- the summary table ------------------------------------------------------- */
+
+/* "nf_conntrack_max=8192 tcp_tw_reuse=0": each setting by the last part
+ * of its key, so that sweep points can be told apart in a terminal. */
+static void settings_label(const json_t *set, char *label, size_t len)
+{
+	size_t used = 0;
+	const char *k;
+	const json_t *v;
+
+	snprintf(label, len, "-");
+	json_object_foreach((json_t *)set, k, v)
+	{
+		const char *dot = strrchr(k, '.');
+		int w =
+		    snprintf(label + used, len - used, "%s%s=%s", used ? " " : "",
+			     dot ? dot + 1 : k, json_string_value(v) ? json_string_value(v) : "?");
+		used += w > 0 ? (size_t)w : 0;
+		if (used >= len)
+			break;
+	}
+}
+
+static void print_table(const json_t *summary, const char *dir)
+{
+	const json_t *steps = json_object_get(summary, "steps");
+	size_t i;
+	const json_t *s;
+	int width = 8;
+	char label[160];
+
+	json_array_foreach(steps, i, s)
+	{
+		settings_label(json_object_get(s, "settings"), label, sizeof(label));
+		if ((int)strlen(label) > width)
+			width = (int)strlen(label);
+	}
+	printf("%-4s %-*s %10s %10s %10s %8s %8s %9s %9s %9s %8s %s\n", "step", width, "settings",
+	       "target/s", "achieved/s", "completed", "failed", "unsent", "conn p50", "conn p99",
+	       "conn max", "cpu/conn", "verdict");
+	json_array_foreach(steps, i, s)
+	{
+		settings_label(json_object_get(s, "settings"), label, sizeof(label));
+		double failed = 0;
+		const char *k;
+		const json_t *v;
+		json_object_foreach((json_t *)json_object_get(s, "failures"), k, v) failed +=
+		    ct_json_d(v, "");
+		const char *verdict = json_string_value(json_object_get(s, "verdict"));
+		printf("%-4zu %-*s %10.1f %10.1f %10.0f %8.0f %8.0f %7.2fms %7.2fms %7.1fms %6.1fus"
+		       " %s\n",
+		       i + 1, width, label, ct_json_d(s, "rate_target"),
+		       ct_json_d(s, "rate_achieved"), ct_json_d(s, "completed"), failed,
+		       ct_json_d(s, "unsent"), ct_json_d(s, "connect_ms.p50"),
+		       ct_json_d(s, "connect_ms.p99"), ct_json_d(s, "connect_ms.max"),
+		       ct_json_d(s, "cpu_per_conn_us"), verdict ? verdict : "");
+		const json_t *f = json_object_get(s, "failures");
+		bool any = false;
+		json_object_foreach((json_t *)f, k, v)
+		{
+			double x = 0;
+			ct_json_num(v, &x);
+			if (x > 0) {
+				printf("%s%s %.0f", any ? ", " : "     failures: ", k, x);
+				any = true;
+			}
+		}
+		if (any)
+			printf("\n");
+		const char *cause =
+		    json_string_value(json_object_get(json_object_get(s, "fail_cause"), "text"));
+		if (cause)
+			printf("     cause: %s\n", cause);
+	}
+	const json_t *th;
+	json_array_foreach(json_object_get(summary, "thresholds"), i, th)
+	{
+		char tl[160];
+		settings_label(json_object_get(th, "settings"), tl, sizeof(tl));
+		const char *set = tl;
+		const char *method = json_string_value(json_object_get(th, "method"));
+		const char *binding = json_string_value(json_object_get(th, "binding_limit"));
+		if (!json_is_number(json_object_get(th, "measured_cps")))
+			printf("threshold [%s]: not measured", set && *set ? set : "-");
+		else
+			printf("threshold [%s]: %s%.0f/s (%s)", set && *set ? set : "-",
+			       json_is_true(json_object_get(th, "bounded")) ? "" : ">= ",
+			       ct_json_d(th, "measured_cps"), method ? method : "search");
+		if (json_is_number(json_object_get(th, "predicted_cps")))
+			printf("; model %.0f/s, binding %s", ct_json_d(th, "predicted_cps"),
+			       binding ? binding : "?");
+		if (json_is_number(json_object_get(th, "error_pct")) &&
+		    json_is_number(json_object_get(th, "measured_cps")))
+			printf(", error %+.1f%%", ct_json_d(th, "error_pct"));
+		printf("\n");
+	}
+	printf("run directory: %s (report: %s/report.html)\n", dir, dir);
+}
+
+/* ---- steps and the rate search ------------------------------------------------- */
+
+/* ---- first failures: when a step's resources ran out -------------------------- */
+
+/* Watches the samples of one step for the first sign of exhaustion: an
+ * EADDRNOTAVAIL (client ports) or a conntrack drop / insert failure in any
+ * netns (table full, NAT clash). Times are from the step's start. */
+struct failwatch {
+	double t0;		     /* the step's start, s since the run's origin */
+	double interval;	     /* sample interval, s */
+	double t_ports, t_ct, t_nat; /* < 0: not seen */
+};
+
+static double ns_sum(const json_t *sample, const char *key)
+{
+	const json_t *ns = json_object_get(sample, "ns");
+	const char *role;
+	const json_t *v;
+	double sum = 0;
+
+	/* The lab's per-netns keys are flat ("ct.drop"), not nested. */
+	json_object_foreach((json_t *)ns, role, v)
+	{
+		double x;
+		if (ct_json_num(json_object_get(v, key), &x) == 0)
+			sum += x;
+	}
+	return sum;
+}
+
+static int on_failwatch_sample(void *ctx, json_t *sample)
+{
+	struct failwatch *fw = ctx;
+	/* The event happened within the interval that ends at t. */
+	double t = ct_json_d(sample, "t") - fw->t0 - fw->interval / 2;
+
+	if (t < 0)
+		t = 0;
+	if (fw->t_ports < 0 && ct_json_d(sample, "failures.eaddrnotavail") > 0)
+		fw->t_ports = t;
+	if (fw->t_ct < 0 && ns_sum(sample, "ct.drop") > 0)
+		fw->t_ct = t;
+	if (fw->t_nat < 0 && ns_sum(sample, "ct.insert_failed") > 0)
+		fw->t_nat = t;
+	return 0;
+}
+
+static int on_failwatch_step(void *ctx, json_t *step)
+{
+	struct failwatch *fw = ctx;
+	json_t *o = json_object();
+
+	if (fw->t_ports >= 0)
+		json_object_set_new(o, "eaddrnotavail_s", json_real(fw->t_ports));
+	if (fw->t_ct >= 0)
+		json_object_set_new(o, "ct_drop_s", json_real(fw->t_ct));
+	if (fw->t_nat >= 0)
+		json_object_set_new(o, "ct_insert_failed_s", json_real(fw->t_nat));
+	json_object_set_new(step, "first_failure", o);
+	return 0;
+}
+
+/* ---- steps ------------------------------------------------------------------- */
+
+struct run_ctx {
+	const struct ct_scenario *sc;
+	json_t *summary;
+	struct ct_rundir *rd;
+	struct ct_lab *lab;
+	struct ct_trial_target *target;
+	uint64_t origin;
+	bool live, quiet;
+	size_t npts;
+	unsigned steps;	    /* steps run so far (the index of the next) */
+	const char *label;  /* the sweep point's label */
+	size_t point_first; /* index in steps[] of the current point's first step */
+	struct ct_liveview *lv;
+	struct ct_metrics *metrics;
+	struct ct_capture *cap;
+};
+
+static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, size_t p,
+			    struct ct_trial_target *target, struct ct_trial_opts *to);
+
+/* Run one step of `pt` and append it to summary.steps; *res borrows it. */
+static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
+		    json_t **res)
+{
+	struct ct_trial_opts to = {
+	    .sc = pt,
+	    .step = rc->steps,
+	    .n_steps = pt->search.enabled ? rc->steps + 1 : (unsigned)rc->npts,
+	    .settings = settings,
+	    .target = rc->target,
+	    .rd = rc->rd,
+	    .origin_ns = rc->origin,
+	    .live = rc->live && !rc->lv,
+	};
+	struct ct_sample_source src[16], hooks[16];
+	size_t ns = 0, nh = 0;
+	int code;
+
+	*res = NULL;
+	if (rc->lab && (code = lab_prepare_step(rc->lab, pt, rc->steps, rc->target, &to)) != 0)
+		return code < 0 ? CT_EXIT_OK : code; /* < 0: stopped, no step (*res NULL) */
+	/* The lab's samplers first; then the sources that read what they
+	 * wrote: failures, capture, metrics (reads the capture's counts), and
+	 * the live view last. */
+	for (size_t i = 0; i < to.n_sources && ns < 10; i++)
+		src[ns++] = to.sources[i];
+	for (size_t i = 0; i < to.n_step_hooks && nh < 10; i++)
+		hooks[nh++] = to.step_hooks[i];
+	struct failwatch fw = {
+	    .t0 = (double)(ct_now_ns() - rc->origin) / 1e9,
+	    .interval = (double)pt->report.sample_interval_ns / 1e9,
+	    .t_ports = -1,
+	    .t_ct = -1,
+	    .t_nat = -1,
+	};
+	src[ns++] = (struct ct_sample_source){"failures", on_failwatch_sample, &fw};
+	hooks[nh++] = (struct ct_sample_source){"failures", on_failwatch_step, &fw};
+#if CT_HAVE_PCAP
+	if (rc->cap) {
+		if (rc->steps > 0 && pt->search.cooldown == CT_COOL_FRESH_NETNS) {
+			char err[512];
+			if (ct_capture_reopen(rc->cap, rc->target->netns_fd, err, sizeof(err)) < 0)
+				ct_warn("%s", err);
+		}
+		ct_capture_step_begin(rc->cap);
+		src[ns++] = ct_capture_source(rc->cap);
+		hooks[nh++] = ct_capture_step_hook(rc->cap);
+	}
+#endif
+	if (rc->metrics) {
+		src[ns++] = ct_metrics_source(rc->metrics);
+		hooks[nh++] = ct_metrics_step_hook(rc->metrics);
+	}
+	if (rc->lv) {
+		ct_liveview_step(rc->lv, rc->steps, rc->label, (double)pt->load.duration_ns / 1e9,
+				 pt->load.rate);
+		src[ns++] = ct_liveview_source(rc->lv);
+		hooks[nh++] = ct_liveview_step_hook(rc->lv);
+	}
+	to.sources = src;
+	to.n_sources = ns;
+	to.step_hooks = hooks;
+	to.n_step_hooks = nh;
+	int r = ct_trial_run(&to, res);
+	if (r < 0)
+		return r == -EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV;
+	json_array_append_new(json_object_get(rc->summary, "steps"), *res);
+	rc->steps++;
+	ct_rundir_flush(rc->rd);
+	return CT_EXIT_OK;
+}
+
+/* Judge a step by fail_when: verdict "pass"/"fail" and fail_reason. */
+static int judge_step(const struct ct_scenario *pt, const struct ct_expr *judge, json_t *summary,
+		      json_t *res, bool *failed)
+{
+	struct ct_judge_ctx lc = {.step = res, .summary = summary};
+	char why[512] = "";
+
+	if (ct_expr_eval(judge, ct_judge_lookup, &lc, failed, why, sizeof(why)) < 0) {
+		ct_error("%s:%d: [search] fail_when: %s", pt->path, pt->search.fail_when.line, why);
+		return CT_EXIT_USAGE;
+	}
+	json_object_set_new(res, "verdict", json_string(*failed ? "fail" : "pass"));
+	json_object_set_new(res, "fail_reason", *failed ? json_string(why) : json_null());
+	if (*failed) {
+		char text[512];
+		const char *limit = ct_judge_cause(res, text, sizeof(text));
+		json_object_set_new(res, "fail_cause",
+				    json_pack("{s:s, s:s}", "limit", limit, "text", text));
+	}
+	return CT_EXIT_OK;
+}
+
+/* ---- the model and the threshold of a point ----------------------------------- */
+
+static int model_for(const struct ct_scenario *pt, struct ct_model_input *in,
+		     struct ct_model_result *res)
+{
+	struct ct_hostinfo *hi = calloc(1, sizeof(*hi));
+	int rc = -ENOMEM;
+
+	if (hi && ct_hostinfo_read(hi, NULL) == 0 &&
+	    ct_model_input_from_scenario(in, pt, hi, NULL, 0) == 0)
+		rc = ct_model_compute(in, res);
+	free(hi);
+	return rc;
+}
+
+/* From the steps of this point that ran out of a resource above its limit,
+ * the sustained limit: capacity = rate x time to exhaustion, limit =
+ * capacity / timer. Picks the step whose exhaustion came latest before the
+ * timer ran (the least relative error from the sample interval). Returns
+ * the limit (0: none) and what ran out. */
+static double infer_limit(const json_t *steps, size_t first, const struct ct_model_result *mr,
+			  const char **what, double *capacity, double *t_fail_out)
+{
+	static const struct {
+		const char *key;
+		enum ct_limit_id id;
+	} causes[] = {
+	    {"eaddrnotavail_s", CT_LIMIT_CLIENT_PORTS},
+	    {"ct_drop_s", CT_LIMIT_CONNTRACK},
+	    {"ct_insert_failed_s", CT_LIMIT_NAT_PORTS},
+	};
+	double best = 0, best_t = -1;
+
+	for (size_t i = first; i < json_array_size(steps); i++) {
+		const json_t *s = json_array_get(steps, i);
+		const json_t *ff = json_object_get(s, "first_failure");
+		double rate = ct_json_d(s, "rate_target");
+
+		for (size_t c = 0; c < sizeof(causes) / sizeof(causes[0]); c++) {
+			const json_t *tv = json_object_get(ff, causes[c].key);
+			const struct ct_limit *lim = &mr->limits[causes[c].id];
+			double cap, limit;
+
+			if (!json_is_number(tv) || !lim->applies || lim->timer_s <= 0)
+				continue;
+			double t = json_number_value(tv);
+			if (t < 0.5) /* within the first samples: no measure of capacity */
+				continue;
+			if (ct_model_infer(rate, t, lim->timer_s, &cap, &limit) < 0)
+				continue;
+			if (t > best_t) {
+				best_t = t;
+				best = limit;
+				*capacity = cap;
+				*what = lim->name;
+				*t_fail_out = t;
+			}
+		}
+	}
+	return best;
+}
+
+/* Record the threshold of the point whose steps start at rc->point_first.
+ * `found`/`bounded` come from a search (searched = true) or, for a plain
+ * step, from its verdict. */
+static json_t *point_threshold(struct run_ctx *rc, const struct ct_scenario *pt,
+			       const json_t *settings, bool searched, double found, bool bounded)
+{
+	struct ct_model_input *in = calloc(1, sizeof(*in));
+	struct ct_model_result *mr = calloc(1, sizeof(*mr));
+	json_t *steps = json_object_get(rc->summary, "steps");
+	json_t *th = NULL;
+	const char *what = NULL;
+	double capacity = 0, t_fail = 0, inferred = 0;
+	bool modeled = in && mr && model_for(pt, in, mr) == 0;
+
+	if (modeled) {
+		inferred = infer_limit(steps, rc->point_first, mr, &what, &capacity, &t_fail);
+		th = ct_model_threshold_json(found, mr);
+	}
+	if (!th)
+		th = json_object();
+	json_object_set_new(th, "settings", json_deep_copy(settings));
+	json_object_set_new(th, "label", json_string(rc->label ? rc->label : ""));
+	if (inferred > 0 && (!searched || found <= 0 || inferred < found)) {
+		/* The search's short trials cannot see a limit whose timer is
+		 * longer than a trial; the time to exhaustion can. */
+		json_object_set_new(th, "method", json_string("inferred"));
+		json_object_set_new(th, "measured_cps", json_real(inferred));
+		json_object_set_new(th, "bounded", json_true());
+		json_object_set_new(th, "inferred",
+				    json_pack("{s:s, s:f, s:f}", "limit", what, "capacity",
+					      capacity, "time_to_exhaustion_s", t_fail));
+		if (searched)
+			json_object_set_new(th, "search_cps", json_real(found));
+		found = inferred;
+	} else if (searched) {
+		json_object_set_new(th, "method", json_string("search"));
+		json_object_set_new(th, "measured_cps", json_real(found));
+		json_object_set_new(th, "bounded", json_boolean(bounded));
+	} else if (bounded) {
+		/* A plain step that failed without running out of a resource
+		 * we can time: no threshold measured, only the model's. */
+		json_object_set_new(th, "method", json_string("none"));
+		json_object_set_new(th, "measured_cps", json_null());
+		json_object_set_new(th, "bounded", json_true());
+		found = 0;
+	} else {
+		/* The step held at its rate: the limit is at least that. */
+		json_object_set_new(th, "method", json_string("held"));
+		json_object_set_new(th, "measured_cps", json_real(found));
+		json_object_set_new(th, "bounded", json_false());
+	}
+	/* A lower bound ("held", or a search whose ceiling passed) is no
+	 * measurement to compare with the model. */
+	bool measured = found > 0 && json_is_true(json_object_get(th, "bounded"));
+	if (measured && modeled && json_is_number(json_object_get(th, "predicted_cps"))) {
+		double pred = json_number_value(json_object_get(th, "predicted_cps"));
+		json_object_set_new(th, "error_pct", json_real(ct_model_error_pct(found, pred)));
+	} else {
+		json_object_set_new(th, "error_pct", json_null());
+	}
+	if (modeled)
+		json_object_set_new(th, "model", ct_model_to_json(in, mr));
+	free(in);
+	free(mr);
+	return th;
+}
+
+/* ---- one sweep point ---------------------------------------------------------- */
+
+/* One search trial at `rate` for `dur_ns`, judged by fail_when. */
+static int search_trial(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
+			const struct ct_expr *judge, double rate, uint64_t dur_ns, bool *failed)
+{
+	struct ct_scenario *tr = ct_scenario_dup(pt);
+	json_t *res = NULL;
+
+	if (!tr)
+		return CT_EXIT_ENV;
+	tr->load.profile = CT_PROFILE_CONSTANT;
+	tr->load.rate = tr->load.rate_end = rate;
+	tr->load.duration_ns = dur_ns;
+	tr->load.max_connections = 0;
+	int code = run_step(rc, tr, settings, &res);
+	ct_scenario_free(tr);
+	if (code != CT_EXIT_OK || !res)
+		return code;
+	json_object_set_new(res, "search", json_pack("{s:f}", "rate", rate));
+	if ((code = judge_step(pt, judge, rc->summary, res, failed)) != CT_EXIT_OK)
+		return code;
+	if (!rc->quiet)
+		ct_note("search: %.0f/s %s%s", rate, *failed ? "fails: " : "passes",
+			*failed ? json_string_value(json_object_get(res, "fail_reason")) : "");
+	ct_rundir_flush(rc->rd);
+	return CT_EXIT_OK;
+}
+
+/* [search]: RFC 2544-style exponential then binary search on the rate of
+ * this point, from [load] rate up to 64 times it. Each trial is a step
+ * (with "search": {"rate"}) judged by fail_when. */
+static int run_search(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
+		      const struct ct_expr *judge)
+{
+	struct ct_search s;
+	int code = CT_EXIT_OK;
+	double start = pt->load.rate, max = start * 64;
+
+	if (ct_search_init(&s, start, max, pt->search.precision, 24) < 0) {
+		ct_error("%s: [search]: cannot search from %g/s with precision %g", pt->path, start,
+			 pt->search.precision);
+		return CT_EXIT_USAGE;
+	}
+	for (double rate; (rate = ct_search_next(&s)) > 0 && !ct_stop_requested();) {
+		bool failed = false;
+		code = search_trial(rc, pt, settings, judge, rate, pt->search.trial_ns, &failed);
+		if (code != CT_EXIT_OK)
+			return code;
+		ct_search_report(&s, !failed);
+	}
+	if (ct_stop_requested())
+		return CT_EXIT_OK;
+	bool bounded = false;
+	double found = ct_search_result(&s, &bounded);
+	json_t *th = point_threshold(rc, pt, settings, true, found, bounded);
+	json_object_set_new(th, "trials", json_integer((json_int_t)s.trials));
+	json_object_set_new(th, "precision", json_real(pt->search.precision));
+	double limit = ct_json_d(th, "measured_cps");
+	if (pt->search.confirm && limit > 0 && !ct_stop_requested()) {
+		/* One trial at the limit, at least as long as the timer of the
+		 * limit that binds (short trials pass a rate that a table
+		 * filling in 20 s cannot hold) and as [load] duration. */
+		const json_t *m = json_object_get(th, "model");
+		uint64_t dur = pt->load.duration_ns;
+		size_t i;
+		const json_t *l;
+		json_array_foreach(json_object_get(m, "limits"), i, l)
+		{
+			const char *name = json_string_value(json_object_get(l, "name"));
+			const char *binding =
+			    json_string_value(json_object_get(th, "binding_limit"));
+			if (name && binding && !strcmp(name, binding)) {
+				uint64_t t = (uint64_t)((ct_json_d(l, "timer_s") + 5) * 1e9);
+				dur = t > dur ? t : dur;
+			}
+		}
+		bool failed = false;
+		code = search_trial(rc, pt, settings, judge, limit, dur, &failed);
+		json_object_set_new(th, "confirmed",
+				    code == CT_EXIT_OK ? json_boolean(!failed) : json_null());
+		json_t *steps = json_object_get(rc->summary, "steps");
+		json_t *last = json_array_get(steps, json_array_size(steps) - 1);
+		if (code == CT_EXIT_OK && last)
+			json_object_set_new(json_object_get(last, "search"), "confirm",
+					    json_true());
+	}
+	json_array_append_new(json_object_get(rc->summary, "thresholds"), th);
+	ct_rundir_flush(rc->rd);
+	if (!rc->quiet)
+		ct_note("threshold: %.0f/s (%s)%s", limit,
+			json_string_value(json_object_get(th, "method")),
+			json_is_false(json_object_get(th, "bounded"))
+			    ? " - the highest rate tried passed: the limit is higher"
+			    : "");
+	return code;
+}
+
+/* A point without [search]: one step at the [load] rate, judged. */
+static int run_plain(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
+		     const struct ct_expr *judge)
+{
+	json_t *res = NULL;
+	bool failed = false;
+	int code = run_step(rc, pt, settings, &res);
+
+	if (code != CT_EXIT_OK || !res)
+		return code;
+	if ((code = judge_step(pt, judge, rc->summary, res, &failed)) != CT_EXIT_OK)
+		return code;
+	if (ct_stop_requested() && json_is_true(json_object_get(res, "interrupted")))
+		return CT_EXIT_OK;
+	json_t *th = point_threshold(rc, pt, settings, false, pt->load.rate, failed);
+	json_array_append_new(json_object_get(rc->summary, "thresholds"), th);
+	ct_rundir_flush(rc->rd);
+	return CT_EXIT_OK;
+}
+
+/* ---- the lab ------------------------------------------------------------------ */
+
+/* topology = lab: before step `p`, a fresh lab when the cooldown asks for
+ * one, this point's sysctls, and the target, samplers and hooks. */
+static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, size_t p,
+			    struct ct_trial_target *target, struct ct_trial_opts *to)
+{
+	struct ct_err lerr = {.code = CT_EXIT_ENV};
+	if (p > 0 && pt->search.cooldown == CT_COOL_FRESH_NETNS && ct_lab_fresh(lab, &lerr) < 0)
+		goto fail;
+	if (p > 0 && pt->search.cooldown == CT_COOL_DRAIN && ct_lab_drain(lab, 0, &lerr) < 0)
+		goto fail;
+	if (ct_lab_apply_sysctls(lab, pt, &lerr) < 0)
+		goto fail;
+	/* Every step, the first too: a sweep may change the server. */
+	if (ct_lab_set_server(lab, pt, &lerr) < 0)
+		goto fail;
+	/* After set_server: the ports and client addresses may have moved. */
+	ct_lab_target(lab, target);
+	ct_lab_step_begin(lab);
+	to->sources = ct_lab_sources(lab, &to->n_sources);
+	to->step_hooks = ct_lab_step_hooks(lab, &to->n_step_hooks);
+	return CT_EXIT_OK;
+fail:
+	if (ct_stop_requested())
+		return -1; /* interrupted while preparing: not an error */
+	ct_error("%s", lerr.msg);
+	return lerr.code ? lerr.code : CT_EXIT_ENV;
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+/* Live view, metrics endpoint and capture, as the scenario and options ask. */
+static int open_outputs(struct run_ctx *rc, const struct ct_runner_opts *o)
+{
+	const struct ct_scenario *sc = rc->sc;
+	const char *listen = o->metrics_listen ? o->metrics_listen : sc->report.metrics_listen;
+
+	if (listen) {
+		char merr[512];
+		rc->metrics = ct_metrics_new(listen, merr, sizeof(merr));
+		if (!rc->metrics) {
+			int e = errno;
+			ct_error("%s", merr);
+			return e == EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV;
+		}
+		if (!o->quiet)
+			ct_note("metrics on http://%s/metrics", ct_metrics_address(rc->metrics));
+	}
+#if CT_HAVE_PCAP
+	if (sc->report.capture && rc->lab) {
+		char path[4096], cerr[512];
+		snprintf(path, sizeof(path), "%s/capture.pcap", ct_rundir_path(rc->rd));
+		struct ct_capture_opts co = {
+		    .path = path,
+		    .ifname = "veth0",
+		    .netns_fd = ct_lab_client_netns_fd(rc->lab),
+		};
+		rc->cap = ct_capture_new(&co, cerr, sizeof(cerr));
+		if (!rc->cap) {
+			ct_error("%s", cerr);
+			return CT_EXIT_ENV;
+		}
+	}
+#endif
+	if (rc->live)
+		rc->lv = ct_liveview_new(stderr, sc->search.enabled ? 0 : (unsigned)rc->npts);
+	return CT_EXIT_OK;
+}
+
+/* What can be refused before anything is written or changed. */
+static int preflight(const struct ct_scenario *sc)
+{
+	if (sc->scenario.topology == CT_TOPO_LAB && geteuid() != 0) {
+		ct_error("%s: topology = lab: ctload builds network namespaces and needs root "
+			 "(CAP_NET_ADMIN, CAP_SYS_ADMIN); run it with sudo, or use topology = "
+			 "host against a server on 127.0.0.1",
+			 sc->path);
+		return CT_EXIT_ENV;
+	}
+	if (sc->report.capture && sc->scenario.topology != CT_TOPO_LAB) {
+		ct_error("%s: [report] capture = on: ctload captures on the lab link only "
+			 "(topology = lab); set capture = off for topology = host",
+			 sc->path);
+		return CT_EXIT_USAGE;
+	}
+#if !CT_HAVE_PCAP
+	if (sc->report.capture) {
+		ct_error("%s: [report] capture = on: this ctload was built without libpcap "
+			 "(install libpcap-dev and rebuild)",
+			 sc->path);
+		return CT_EXIT_USAGE;
+	}
+#endif
+	for (size_t i = 0; i < sc->n_expect; i++) {
+		char eerr[256] = "";
+		struct ct_expr *e = ct_expr_parse(sc->expect[i].text, eerr, sizeof(eerr));
+		if (!e) {
+			ct_error("%s:%d: [expect] '%s': %s", sc->path, sc->expect[i].line,
+				 sc->expect[i].text, eerr);
+			return CT_EXIT_USAGE;
+		}
+		ct_expr_free(e);
+	}
+	return CT_EXIT_OK;
+}
+
+int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
+{
+	struct ct_trial_target target = {.netns_fd = -1};
+	struct ct_err err = {0};
+	struct ct_expr *judge = NULL;
+	char run_path[4096] = "";
+	char jerr[256] = "";
+	int code;
+
+	if ((code = preflight(sc)) != CT_EXIT_OK)
+		return code;
+	judge = ct_expr_parse(sc->search.fail_when.text, jerr, sizeof(jerr));
+	if (!judge) {
+		ct_error("%s:%d: [search] fail_when: %s", sc->path, sc->search.fail_when.line,
+			 jerr);
+		return CT_EXIT_USAGE;
+	}
+	if (o->host_target)
+		target = *o->host_target;
+
+	struct run_ctx rc = {
+	    .sc = sc,
+	    .target = &target,
+	    .quiet = o->quiet,
+	    .live = !o->quiet && isatty(STDERR_FILENO),
+	    .npts = ct_plan_points(sc),
+	};
+	rc.rd = ct_rundir_open(o->out_dir, sc);
+	if (!rc.rd) {
+		ct_expr_free(judge);
+		return CT_EXIT_ENV;
+	}
+	snprintf(run_path, sizeof(run_path), "%s", ct_rundir_path(rc.rd));
+	rc.summary = ct_rundir_summary(rc.rd);
+	if (sc->scenario.topology == CT_TOPO_LAB) {
+		struct ct_err lerr = {.code = CT_EXIT_ENV};
+		rc.lab = ct_lab_up(sc, run_path, &lerr);
+		if (!rc.lab) {
+			ct_error("%s", lerr.msg);
+			code = lerr.code ? lerr.code : CT_EXIT_ENV;
+			goto out;
+		}
+		json_object_set_new(rc.summary, "lab", json_deep_copy(ct_lab_info(rc.lab)));
+	}
+	if ((code = open_outputs(&rc, o)) != CT_EXIT_OK)
+		goto out;
+
+	rc.origin = ct_now_ns();
+	/* The wall time of t = 0, so a report can place events.log lines. */
+	json_object_set_new(rc.summary, "origin_unix", json_real(ct_wall_s()));
+	for (size_t p = 0; p < rc.npts && !ct_stop_requested() && code == CT_EXIT_OK; p++) {
+		char label[256];
+		struct ct_scenario *pt = ct_plan_point(sc, p, label, sizeof(label), &err);
+		if (!pt) {
+			ct_error("%s", err.msg);
+			code = CT_EXIT_USAGE;
+			break;
+		}
+		json_t *settings = json_object();
+		for (size_t a = 0; a < sc->n_sweep; a++)
+			json_object_set_new(settings, sc->sweep[a].key,
+					    json_string(ct_plan_value(sc, p, a)));
+		if (!o->quiet && rc.npts > 1 && !rc.lv)
+			ct_note("point %zu/%zu: %s", p + 1, rc.npts, label[0] ? label : "-");
+		rc.label = label;
+		rc.point_first = json_array_size(json_object_get(rc.summary, "steps"));
+		if (pt->search.enabled)
+			code = run_search(&rc, pt, settings, judge);
+		else
+			code = run_plain(&rc, pt, settings, judge);
+		rc.label = NULL;
+		json_decref(settings);
+		ct_scenario_free(pt);
+	}
+	if (ct_stop_requested()) {
+		json_object_set_new(rc.summary, "interrupted", json_true());
+		ct_warn("interrupted: the run directory holds the steps done so far");
+	}
+	if (code == CT_EXIT_OK)
+		code = ct_judge_expect(sc, rc.summary);
+out:
+	json_object_set_new(rc.summary, "exit_code", json_integer(code));
+	ct_rundir_flush(rc.rd);
+	ct_liveview_free(rc.lv);
+	rc.lv = NULL;
+	ct_metrics_free(rc.metrics);
+#if CT_HAVE_PCAP
+	ct_capture_free(rc.cap);
+#endif
+	/* On every path: the lab restores the host before we return. */
+	if (rc.lab && ct_lab_down(rc.lab) < 0 && code == CT_EXIT_OK)
+		code = CT_EXIT_ENV;
+	ct_rundir_close(rc.rd);
+	if (run_path[0]) {
+		char rerr[512] = "";
+		if (ct_report_build(run_path, rerr, sizeof(rerr)) < 0)
+			ct_warn("report.html not written: %s", rerr);
+	}
+	if (!o->quiet && run_path[0]) {
+		/* Reread what was written: the table shows the file's truth. */
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/summary.json", run_path);
+		json_t *summary = json_load_file(path, 0, NULL);
+		if (summary)
+			print_table(summary, run_path);
+		json_decref(summary);
+	}
+	ct_expr_free(judge);
+	return code;
+}

@@ -1,0 +1,75 @@
+/* trial — run one step: one scenario copy, one engine run, sampled.
+ *
+ * ct_trial_run() starts the engine, and every [report] sample_interval
+ * writes one object to timeseries.jsonl:
+ *   t            s since the run's origin        step      step index
+ *   rate_target  the profile's rate at t (conn/s)
+ *   scheduled attempted established completed unsent    cumulative in the step
+ *   failures{eaddrnotavail,timeout,refused,reset,protocol,emfile,other} cumulative
+ *   inflight     connections open now
+ *   rate         completions/s over the interval; attempt_rate likewise
+ *   connect_ms{p50,p90,p99,max}   scheduled start -> handshake, over the interval
+ *   total_ms{p50,p90,p99,max}     scheduled start -> reply and close
+ *   connect_call_us{p50,p99,max}  time inside connect() (the port search)
+ *   cpu{user,sys}  ctload's CPU seconds over the interval (getrusage)
+ *   syn_retrans    cumulative SYN retransmissions (TCP_INFO)
+ * plus whatever each sample source adds (the lab's per-netns counters).
+ * When the engine is done it returns the step object for summary.json:
+ *   step settings rate_target rate_achieved duration_s wall_s threads
+ *   scheduled attempted established completed unsent inflight_peak
+ *   failures{...} errors (failed+unsent over scheduled, a fraction)
+ *   connect_ms{p50,p90,p99,max,mean} total_ms{...} connect_call_us{p50,p99,max}
+ *   connect_hist [[ms, count], ...] (the connect-time histogram, non-empty buckets)
+ *   cpu{user,sys} cpu_per_conn_us syn_retrans verdict fail_reason
+ * (verdict and fail_reason are null, for a judge to fill) plus what each
+ * step hook adds. rate_achieved = completed / duration. Every loop is
+ * bounded: the step lasts at most duration + connect_timeout +
+ * reply_timeout (+ 5 s of slack before in-flight connections are aborted). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "loadgen/run/rundir.h"
+#include "loadgen/scenario/scenario.h"
+
+/* Something that adds fields to each sample (or, as a step hook, to the
+ * step result). fill returns 0 or -errno (an error is logged once and the
+ * source is skipped for the rest of the step). */
+struct ct_sample_source {
+	const char *name;
+	int (*fill)(void *ctx, json_t *obj);
+	void *ctx;
+};
+
+/* Where the load goes. */
+struct ct_trial_target {
+	struct sockaddr_storage dst;	    /* port ignored */
+	uint16_t port_lo, port_hi;	    /* server ports, used in turn */
+	const struct sockaddr_storage *src; /* client addresses, may be NULL */
+	size_t n_src;
+	int netns_fd; /* -1: current netns (see engine.h) */
+};
+
+struct ct_trial_opts {
+	const struct ct_scenario *sc; /* this step's scenario (sweep point applied) */
+	unsigned step, n_steps;	      /* index in summary steps[], and how many (for status) */
+	const json_t *settings;	      /* the sweep point, copied into the result; NULL = {} */
+	const struct ct_trial_target *target;
+	struct ct_rundir *rd; /* NULL: no timeseries */
+	uint64_t origin_ns;   /* monotonic time of the run's t = 0 */
+	const struct ct_sample_source *sources;
+	size_t n_sources;
+	const struct ct_sample_source *step_hooks;
+	size_t n_step_hooks;
+	bool live; /* one-line status on stderr each second */
+};
+
+/* Returns 0 with *result (a new reference) or -errno when the engine could
+ * not run (the reason logged). An interrupted step (SIGINT) still returns
+ * its result, with "interrupted": true. */
+int ct_trial_run(const struct ct_trial_opts *o, json_t **result);
