@@ -14,21 +14,6 @@ static const struct ct_engine_ops *const backends[] = {
     NULL,
 };
 
-static const char *const fail_names[CT_FAIL_N] = {
-    [CT_FAIL_EADDRNOTAVAIL] = "eaddrnotavail",
-    [CT_FAIL_TIMEOUT] = "timeout",
-    [CT_FAIL_REFUSED] = "refused",
-    [CT_FAIL_RESET] = "reset",
-    [CT_FAIL_PROTOCOL] = "protocol",
-    [CT_FAIL_EMFILE] = "emfile",
-    [CT_FAIL_OTHER] = "other",
-};
-
-const char *ct_fail_name(enum ct_fail f)
-{
-	return (unsigned)f < CT_FAIL_N ? fail_names[f] : "?";
-}
-
 /* The default is half the CPUs ctload may run on, at least one. The server
  * is always on this host (traffic stays on loopback or in the lab's
  * namespaces) and needs CPUs of its own, and on loopback or a veth the

@@ -20,21 +20,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "loadgen/engine/cause.h"
 #include "loadgen/engine/hist.h"
 #include "loadgen/scenario/scenario.h"
 
-/* Why a connection failed. Names (ct_fail_name) are the summary.json keys. */
-enum ct_fail {
-	CT_FAIL_EADDRNOTAVAIL = 0, /* no source port left (connect or bind) */
-	CT_FAIL_TIMEOUT,	   /* connect or reply did not complete in time */
-	CT_FAIL_REFUSED,	   /* RST to the SYN */
-	CT_FAIL_RESET,		   /* reset after the connection was up */
-	CT_FAIL_PROTOCOL,	   /* reply did not match [load] expect */
-	CT_FAIL_EMFILE,		   /* out of file descriptors */
-	CT_FAIL_OTHER,
-	CT_FAIL_N
-};
-const char *ct_fail_name(enum ct_fail f);
 
 struct ct_engine_config {
 	const char *name; /* "kernel"; NULL = ct_engine_kind_name(sc->load.engine) */
