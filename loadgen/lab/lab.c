@@ -23,6 +23,7 @@
 #include "loadgen/probe/kmsg.h"
 #include "loadgen/host/labstate.h"
 #include "loadgen/host/netns.h"
+#include "loadgen/host/procfs.h"
 #include "loadgen/probe/sampler.h"
 #include "loadgen/host/sysctl.h"
 
@@ -582,30 +583,29 @@ static int ctserver_path(char *out, size_t len)
 	return access(out, X_OK) == 0 ? 0 : -errno;
 }
 
-/* Is something listening on `port` in the server netns? /proc/net/tcp rows
- * "sl local rem st ...": local "0100A8C6:2BCB", st 0A = LISTEN. */
+struct want_ports {
+	uint16_t lo, hi;
+	bool seen_lo, seen_hi;
+};
+
+static bool on_listen_port(void *ctx, uint16_t port)
+{
+	struct want_ports *w = ctx;
+
+	w->seen_lo = w->seen_lo || port == w->lo;
+	w->seen_hi = w->seen_hi || port == w->hi;
+	return w->seen_lo && w->seen_hi;
+}
+
 /* Whether the netns of tcp_fd (its /proc/net/tcp) has listeners on both
- * ports, in one pass. A read of a seq_file returns at most about a page of
- * whole lines (27 of them), so the file is read to its end: a ctserver on
- * 16 ports with 2 workers has 32 listeners, and the one looked for was
- * often not in the first page. */
+ * ports, in one pass over the whole file: a ctserver on 16 ports with 2
+ * workers has 32 listeners, and the one looked for is often not in the
+ * first page a read returns. */
 static bool listening(int tcp_fd, uint16_t lo, uint16_t hi)
 {
-	static char buf[1 << 16];
-	char want_lo[32], want_hi[32];
-	bool seen_lo = false, seen_hi = false;
-	off_t off = 0;
-	ssize_t n;
+	struct want_ports w = {.lo = lo, .hi = hi};
 
-	snprintf(want_lo, sizeof(want_lo), ":%04X 00000000:0000 0A", lo);
-	snprintf(want_hi, sizeof(want_hi), ":%04X 00000000:0000 0A", hi);
-	while (!(seen_lo && seen_hi) && (n = pread(tcp_fd, buf, sizeof(buf) - 1, off)) > 0) {
-		buf[n] = '\0';
-		seen_lo = seen_lo || strstr(buf, want_lo);
-		seen_hi = seen_hi || strstr(buf, want_hi);
-		off += n;
-	}
-	return seen_lo && seen_hi;
+	return ct_procfs_tcp_listen_each(tcp_fd, on_listen_port, &w) == 1;
 }
 
 static int start_server(struct ct_lab *lab, struct ct_err *err)
