@@ -1,8 +1,10 @@
 /* procfs: the one parser of LISTEN rows in /proc/net/tcp and tcp6, and the
  * reader that feeds it a whole file. The fixtures (tests/data/proc/net/)
  * are longer than one read's buffer, with listeners at the start and at
- * the end, so a reader that stops after its first read misses some. */
+ * the end, so a reader that stops after its first read misses some.
+ * /proc/PID/stat lines are parsed the same way: text in, fields out. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,4 +121,26 @@ Test(procfs, live_file_reads)
 	cr_assert_geq(fd, 0);
 	cr_expect_geq(ct_procfs_tcp_listen_each(fd, collect, &s), 0);
 	close(fd);
+}
+
+Test(procfs, stat_line)
+{
+	char state = 0;
+	unsigned long long start = 0;
+
+	/* A command name with spaces and ')' in it; start time is field 22. */
+	cr_assert_eq(ct_procfs_stat_parse("4242 (a b) c) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 "
+					  "0 0 20 0 1 0 98765 1000 10 18446744073709551615\n",
+					  &state, &start),
+		     0);
+	cr_expect_eq(state, 'S');
+	cr_expect_eq(start, 98765);
+	cr_assert_eq(ct_procfs_stat_parse("7 (zz) Z 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 31 0 0",
+					  &state, &start),
+		     0);
+	cr_expect_eq(state, 'Z');
+	cr_expect_eq(start, 31);
+	cr_expect_eq(ct_procfs_stat_parse("no parenthesis here", &state, &start), -EIO);
+	cr_expect_eq(ct_procfs_stat_parse("1 (short) S 1 2 3", &state, &start), -EIO,
+		     "fewer than 22 fields");
 }
