@@ -223,13 +223,13 @@ static bool needs_conntrack(const struct ct_scenario *sc)
 static int ensure_conntrack(const struct ct_scenario *sc, struct ct_err *err)
 {
 	const char *argv[] = {"modprobe", "nf_conntrack", NULL};
-	char why[512] = "";
+	struct ct_err why = {.msg = ""};
 
 	if (access("/proc/sys/net/netfilter/nf_conntrack_max", F_OK) == 0)
 		return 0;
 	if (!needs_conntrack(sc))
 		return 0;
-	if (ct_exec(-1, argv, NULL, why, sizeof(why)) == 0 &&
+	if (ct_exec(-1, argv, NULL, &why) == 0 &&
 	    access("/proc/sys/net/netfilter/nf_conntrack_max", F_OK) == 0) {
 		ct_note("loaded the nf_conntrack module (it stays loaded)");
 		return 0;
@@ -238,7 +238,7 @@ static int ensure_conntrack(const struct ct_scenario *sc, struct ct_err *err)
 		"conntrack is not available: /proc/sys/net/netfilter/nf_conntrack_max is "
 		"missing and 'modprobe nf_conntrack' failed (%s); this kernel needs "
 		"CONFIG_NF_CONNTRACK, or set [lab] conntrack_on = none",
-		why[0] ? why : "no message");
+		why.msg[0] ? why.msg : "no message");
 	return -ENOENT;
 }
 
@@ -277,7 +277,7 @@ static int new_id(struct ct_lab *lab, const char *state_dir, struct ct_err *err)
 
 static int make_netns(struct ct_lab *lab, enum ct_role r, struct ct_err *err)
 {
-	char why[512];
+	struct ct_err why = {.msg = ""};
 	int ret;
 
 	snprintf(lab->ns[r], sizeof(lab->ns[r]), "%s%s", lab->prefix, role_suffix[r]);
@@ -286,9 +286,9 @@ static int make_netns(struct ct_lab *lab, enum ct_role r, struct ct_err *err)
 		lab_err(err, CT_EXIT_ENV, "recording netns %s: %s", lab->ns[r], strerror(-ret));
 		return ret;
 	}
-	ret = ct_netns_add(lab->ns[r], why, sizeof(why));
+	ret = ct_netns_add(lab->ns[r], &why);
 	if (ret < 0) {
-		lab_err(err, CT_EXIT_ENV, "creating netns %s: %s", lab->ns[r], why);
+		lab_err(err, CT_EXIT_ENV, "creating netns %s: %s", lab->ns[r], why.msg);
 		return ret;
 	}
 	lab->nsfd[r] = ct_netns_open(lab->ns[r]);
@@ -307,22 +307,22 @@ static int veth(struct ct_lab *lab, enum ct_role ra, const char *a, enum ct_role
 {
 	const char *argv[] = {"ip",   "-n",   lab->ns[ra], "link", "add",   a,		 "type",
 			      "veth", "peer", "name",	   b,	   "netns", lab->ns[rb], NULL};
-	char why[512];
-	int ret = ct_exec(-1, argv, NULL, why, sizeof(why));
+	struct ct_err why = {.msg = ""};
+	int ret = ct_exec(-1, argv, NULL, &why);
 
 	if (ret < 0)
 		lab_err(err, CT_EXIT_ENV, "creating veth %s/%s between %s and %s: %s", a, b,
-			lab->ns[ra], lab->ns[rb], why);
+			lab->ns[ra], lab->ns[rb], why.msg);
 	return ret;
 }
 
 static int batch(struct ct_lab *lab, enum ct_role r, const char *script, struct ct_err *err)
 {
-	char why[512];
-	int ret = ct_ip_batch(lab->ns[r], script, why, sizeof(why));
+	struct ct_err why = {.msg = ""};
+	int ret = ct_ip_batch(lab->ns[r], script, &why);
 
 	if (ret < 0)
-		lab_err(err, CT_EXIT_ENV, "configuring netns %s: %s", lab->ns[r], why);
+		lab_err(err, CT_EXIT_ENV, "configuring netns %s: %s", lab->ns[r], why.msg);
 	return ret;
 }
 
@@ -386,6 +386,7 @@ static int build_rules(struct ct_lab *lab, struct ct_err *err)
 {
 	const struct ct_scenario *sc = lab->sc;
 	char rules[1024], why[512], a[INET_ADDRSTRLEN];
+	struct ct_err nft = {.msg = ""};
 	int ret;
 
 	if (sc->lab.path != CT_PATH_DIRECT) {
@@ -412,9 +413,9 @@ static int build_rules(struct ct_lab *lab, struct ct_err *err)
 			 "  }\n"
 			 "}\n",
 			 hook, hook);
-		ret = ct_nft_apply(lab->nsfd[r], rules, why, sizeof(why));
+		ret = ct_nft_apply(lab->nsfd[r], rules, &nft);
 		if (ret < 0) {
-			lab_err(err, CT_EXIT_ENV, "nft rules in %s: %s", lab->ns[r], why);
+			lab_err(err, CT_EXIT_ENV, "nft rules in %s: %s", lab->ns[r], nft.msg);
 			return ret;
 		}
 		ct_lab_event(lab, "conntrack on in %s (nft ct state rule on %s)", lab->ns[r], hook);
@@ -428,10 +429,10 @@ static int build_rules(struct ct_lab *lab, struct ct_err *err)
 			 "  }\n"
 			 "}\n",
 			 ip4(lab->ap.cli_net, a), lab->ap.half_prefix);
-		ret = ct_nft_apply(lab->nsfd[CT_ROLE_ROUTER], rules, why, sizeof(why));
+		ret = ct_nft_apply(lab->nsfd[CT_ROLE_ROUTER], rules, &nft);
 		if (ret < 0) {
 			lab_err(err, CT_EXIT_ENV, "nft masquerade in %s: %s",
-				lab->ns[CT_ROLE_ROUTER], why);
+				lab->ns[CT_ROLE_ROUTER], nft.msg);
 			return ret;
 		}
 		ct_lab_event(lab, "masquerade of %s/%u on %s", a, lab->ap.half_prefix,
