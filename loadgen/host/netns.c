@@ -73,7 +73,7 @@ int ct_exec(int nsfd, const char *const argv[], const char *stdin_text, struct c
 			if (n < 0) {
 				ret = -errno;
 				ct_err_set(err, CT_EXIT_ENV, "writing %s's input: %s", argv[0],
-					strerror(errno));
+					   strerror(errno));
 				goto out;
 			}
 			off += (size_t)n;
@@ -108,13 +108,15 @@ int ct_exec(int nsfd, const char *const argv[], const char *stdin_text, struct c
 		ret = 0;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
 		ret = -ENOENT;
-		ct_err_set(err, CT_EXIT_ENV, "%s: not found (install it: sudo scripts/setup)", argv[0]);
+		ct_err_set(err, CT_EXIT_ENV, "%s: not found (install it: sudo scripts/setup)",
+			   argv[0]);
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
 		ret = -EIO;
 		ct_err_set(err, CT_EXIT_ENV, "%s: could not enter the netns or start", argv[0]);
 	} else {
 		ret = -EIO;
-		ct_err_set(err, CT_EXIT_ENV, "%s: %s", argv[0], got ? out : "failed without a message");
+		ct_err_set(err, CT_EXIT_ENV, "%s: %s", argv[0],
+			   got ? out : "failed without a message");
 	}
 out:
 	if (in_fd >= 0)
