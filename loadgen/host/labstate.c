@@ -393,7 +393,8 @@ static int restore_sysctl(struct ct_labstate *st, json_t *e, bool verbose, const
 	const char *old = json_string_value(json_object_get(e, "old"));
 	const char *nw = json_string_value(json_object_get(e, "new"));
 	const char *netns = json_string_value(json_object_get(e, "netns"));
-	char path[512], rel[256], err[256], now[256];
+	char path[512], rel[256], now[256];
+	struct ct_err err = {.msg = ""};
 	int nsfd = -1, ret;
 
 	if (!key || !old)
@@ -414,12 +415,13 @@ static int restore_sysctl(struct ct_labstate *st, json_t *e, bool verbose, const
 			close(nsfd);
 		return 0;
 	}
-	ret = ct_sysctl_write_path(nsfd, path, old, err, sizeof(err));
+	ret = ct_sysctl_write_path(nsfd, path, old, &err);
 	if (nsfd >= 0)
 		close(nsfd);
 	if (ret < 0) {
 		ct_error("could not restore %s = %s%s%s: %s; set it by hand: sysctl -w %s='%s'",
-			 key, old, netns ? " in netns " : "", netns ? netns : "", err, key, old);
+			 key, old, netns ? " in netns " : "", netns ? netns : "", err.msg, key,
+			 old);
 		return ret;
 	}
 	if (why) {

@@ -385,16 +385,17 @@ out:
 static int build_rules(struct ct_lab *lab, struct ct_err *err)
 {
 	const struct ct_scenario *sc = lab->sc;
-	char rules[1024], why[512], a[INET_ADDRSTRLEN];
+	char rules[1024], a[INET_ADDRSTRLEN];
 	struct ct_err nft = {.msg = ""};
 	int ret;
 
 	if (sc->lab.path != CT_PATH_DIRECT) {
+		struct ct_err why = {.msg = ""};
+
 		ret = ct_sysctl_apply(lab->st, "router", lab->nsfd[CT_ROLE_ROUTER],
-				      lab->ns[CT_ROLE_ROUTER], "net.ipv4.ip_forward", "1", why,
-				      sizeof(why));
+				      lab->ns[CT_ROLE_ROUTER], "net.ipv4.ip_forward", "1", &why);
 		if (ret < 0) {
-			lab_err(err, CT_EXIT_ENV, "%s", why);
+			lab_err(err, CT_EXIT_ENV, "%s", why.msg);
 			return ret;
 		}
 	}
@@ -486,7 +487,8 @@ static int apply_list(struct ct_lab *lab, enum ct_sysctl_scope scope,
 							 : CT_ROLE_ROUTER;
 	int nsfd = scope == CT_SYSCTL_HOST ? -1 : lab->nsfd[r];
 	const char *ns = scope == CT_SYSCTL_HOST ? NULL : lab->ns[r];
-	char why[768];
+	char owner[768];
+	struct ct_err why = {.msg = ""};
 
 	if (scope != CT_SYSCTL_HOST && !ns[0])
 		return 0;
@@ -501,24 +503,24 @@ static int apply_list(struct ct_lab *lab, enum ct_sysctl_scope scope,
 			if ((pass == 0) != buckets)
 				continue;
 			if (scope == CT_SYSCTL_HOST &&
-			    host_key_owner(lab, s->key, why, sizeof(why))) {
+			    host_key_owner(lab, s->key, owner, sizeof(owner))) {
 				lab_err(
 				    err, CT_EXIT_ENV,
 				    "[sysctl.host] %s: already changed by %s, which restores it "
 				    "when it ends; take that down first (ctload lab down)",
-				    s->key, why);
+				    s->key, owner);
 				return -EBUSY;
 			}
 			ret = ct_sysctl_apply(lab->st, ct_sysctl_scope_name(scope), nsfd, ns,
-					      s->key, s->value, why, sizeof(why));
+					      s->key, s->value, &why);
 			if (ret < 0) {
 				if (s->line > 0 && lab->sc->path)
 					lab_err(err, CT_EXIT_ENV, "%s:%d: [sysctl.%s] %s",
 						lab->sc->path, s->line, ct_sysctl_scope_name(scope),
-						why);
+						why.msg);
 				else
 					lab_err(err, CT_EXIT_ENV, "[sysctl.%s] %s",
-						ct_sysctl_scope_name(scope), why);
+						ct_sysctl_scope_name(scope), why.msg);
 				return ret;
 			}
 			ct_lab_event(lab, "sysctl %s = %s [%s]", s->key, s->value,
