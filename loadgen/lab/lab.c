@@ -26,18 +26,10 @@
 #include "loadgen/host/procfs.h"
 #include "loadgen/probe/sampler.h"
 #include "loadgen/host/sysctl.h"
+#include "loadgen/lab/addr.h"
 
 static const char *const role_name[CT_ROLE_NLAB] = {"client", "server", "router"};
 static const char *const role_suffix[CT_ROLE_NLAB] = {"cli", "srv", "rtr"};
-
-/* The lab's IPv4 plan, from [lab] addresses split in halves. Host order. */
-struct addr_plan {
-	uint32_t net, mask;	   /* the whole range */
-	unsigned prefix;	   /* of the whole range */
-	uint32_t cli_net, srv_net; /* each half */
-	unsigned half_prefix;
-	uint32_t router_cli, router_srv, server;
-};
 
 /* What ctserver runs with: the [server] keys of the last ct_lab_set_server()
  * (or of ct_lab_up), kept apart from `sc`, which ct_lab_apply_sysctls()
@@ -58,7 +50,7 @@ struct ct_lab {
 	int nsfd[CT_ROLE_NLAB];
 	struct ct_labstate *st;
 	struct ct_scenario *sc; /* the last applied settings */
-	struct addr_plan ap;
+	struct ct_lab_addr ap;
 	struct sockaddr_storage *client_addrs;
 	size_t n_clients;
 	struct sockaddr_storage server_addr;
@@ -91,13 +83,6 @@ static void lab_err(struct ct_err *err, int code, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *ip4(uint32_t host_order, char *buf)
-{
-	struct in_addr a = {.s_addr = htonl(host_order)};
-
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
-
 /* ---- events.log ---------------------------------------------------------------- */
 
 static void event_line(struct ct_lab *lab, double wall, const char *source, const char *text)
@@ -125,54 +110,6 @@ void ct_lab_event(struct ct_lab *lab, const char *fmt, ...)
 	va_end(ap);
 	ct_debug("lab: %s", text);
 	event_line(lab, ct_wall_s(), "lab", text);
-}
-
-/* ---- address plan ---------------------------------------------------------- */
-
-static int plan_addresses(const struct ct_scenario *sc, struct addr_plan *ap,
-			  struct ct_err *err)
-{
-	const char *cidr = sc->lab.addresses ? sc->lab.addresses : "198.18.0.0/15";
-	char host[64];
-	const char *slash = strchr(cidr, '/');
-	struct in_addr a;
-	unsigned prefix;
-	uint32_t half_size;
-
-	if (!slash || (size_t)(slash - cidr) >= sizeof(host) ||
-	    sscanf(slash + 1, "%u", &prefix) != 1 || prefix < 8 || prefix > 28) {
-		lab_err(err, CT_EXIT_USAGE,
-			"[lab] addresses = %s: expected an IPv4 range like 198.18.0.0/15 "
-			"(prefix 8..28)",
-			cidr);
-		return -EINVAL;
-	}
-	memcpy(host, cidr, (size_t)(slash - cidr));
-	host[slash - cidr] = '\0';
-	if (inet_pton(AF_INET, host, &a) != 1) {
-		lab_err(err, CT_EXIT_USAGE, "[lab] addresses = %s: '%s' is not an IPv4 address",
-			cidr, host);
-		return -EINVAL;
-	}
-	ap->prefix = prefix;
-	ap->mask = prefix ? ~0u << (32 - prefix) : 0;
-	ap->net = ntohl(a.s_addr) & ap->mask;
-	ap->half_prefix = prefix + 1;
-	half_size = 1u << (32 - ap->half_prefix);
-	ap->cli_net = ap->net;
-	ap->srv_net = ap->net + half_size;
-	ap->router_cli = ap->cli_net + half_size - 2;
-	ap->router_srv = ap->srv_net + half_size - 2;
-	ap->server = ap->srv_net + 1;
-	/* Client i is cli_net + 1 + i; the router takes half_size - 2. */
-	if (sc->lab.clients < 1 || sc->lab.clients > half_size - 3) {
-		lab_err(err, CT_EXIT_USAGE,
-			"[lab] clients = %u: the range %s holds at most %u client addresses; "
-			"use a wider [lab] addresses or fewer clients",
-			sc->lab.clients, cidr, half_size - 3);
-		return -EINVAL;
-	}
-	return 0;
 }
 
 /* ---- building -------------------------------------------------------------- */
@@ -329,10 +266,10 @@ static int batch(struct ct_lab *lab, enum ct_role r, const char *script, struct 
 static int build_links(struct ct_lab *lab, struct ct_err *err)
 {
 	const struct ct_scenario *sc = lab->sc;
-	const struct addr_plan *ap = &lab->ap;
+	const struct ct_lab_addr *ap = &lab->ap;
 	size_t cap = 128 + lab->n_clients * 64;
 	char *script = malloc(cap), a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	unsigned cli_prefix = sc->lab.path == CT_PATH_DIRECT ? ap->prefix : ap->half_prefix;
+	unsigned cli_prefix = ct_lab_addr_link_prefix(ap, sc->lab.path == CT_PATH_DIRECT);
 	size_t len = 0;
 	int ret;
 
@@ -351,31 +288,31 @@ static int build_links(struct ct_lab *lab, struct ct_err *err)
 	/* Client: one address per [lab] clients, the route to the server half. */
 	for (size_t i = 0; i < lab->n_clients; i++)
 		len += (size_t)snprintf(script + len, cap - len, "addr add %s/%u dev veth0\n",
-					ip4(ap->cli_net + 1 + (uint32_t)i, a), cli_prefix);
+					ct_lab_addr_str(ct_lab_addr_client(ap, (unsigned)i), a), cli_prefix);
 	len += (size_t)snprintf(script + len, cap - len, "link set veth0 up\n");
 	if (sc->lab.path != CT_PATH_DIRECT)
 		len +=
 		    (size_t)snprintf(script + len, cap - len, "route add %s/%u via %s\n",
-				     ip4(ap->srv_net, a), ap->half_prefix, ip4(ap->router_cli, b));
+				     ct_lab_addr_str(ap->srv_net, a), ap->half_prefix, ct_lab_addr_str(ap->router_cli, b));
 	ret = batch(lab, CT_ROLE_CLIENT, script, err);
 	if (ret < 0)
 		goto out;
 
 	len = (size_t)snprintf(script, cap, "addr add %s/%u dev veth0\nlink set veth0 up\n",
-			       ip4(ap->server, a), cli_prefix);
+			       ct_lab_addr_str(ap->server, a), cli_prefix);
 	/* Under NAT the server sees only the router's address: no route back. */
 	if (sc->lab.path == CT_PATH_ROUTER)
-		snprintf(script + len, cap - len, "route add %s/%u via %s\n", ip4(ap->cli_net, a),
-			 ap->half_prefix, ip4(ap->router_srv, b));
+		snprintf(script + len, cap - len, "route add %s/%u via %s\n", ct_lab_addr_str(ap->cli_net, a),
+			 ap->half_prefix, ct_lab_addr_str(ap->router_srv, b));
 	ret = batch(lab, CT_ROLE_SERVER, script, err);
 	if (ret < 0 || sc->lab.path == CT_PATH_DIRECT)
 		goto out;
 
-	len = (size_t)snprintf(script, cap, "addr add %s/%u dev vcli\n", ip4(ap->router_cli, a),
+	len = (size_t)snprintf(script, cap, "addr add %s/%u dev vcli\n", ct_lab_addr_str(ap->router_cli, a),
 			       ap->half_prefix);
 	snprintf(script + len, cap - len,
 		 "addr add %s/%u dev vsrv\nlink set vcli up\nlink set vsrv up\n",
-		 ip4(ap->router_srv, a), ap->half_prefix);
+		 ct_lab_addr_str(ap->router_srv, a), ap->half_prefix);
 	ret = batch(lab, CT_ROLE_ROUTER, script, err);
 out:
 	free(script);
@@ -429,7 +366,7 @@ static int build_rules(struct ct_lab *lab, struct ct_err *err)
 			 "    oifname \"vsrv\" ip saddr %s/%u masquerade\n"
 			 "  }\n"
 			 "}\n",
-			 ip4(lab->ap.cli_net, a), lab->ap.half_prefix);
+			 ct_lab_addr_str(lab->ap.cli_net, a), lab->ap.half_prefix);
 		ret = ct_nft_apply(lab->nsfd[CT_ROLE_ROUTER], rules, &nft);
 		if (ret < 0) {
 			lab_err(err, CT_EXIT_ENV, "nft masquerade in %s: %s",
@@ -629,7 +566,7 @@ static int start_server(struct ct_lab *lab, struct ct_err *err)
 			exe, strerror(-ret));
 		return ret;
 	}
-	ip4(lab->ap.server, bind_addr);
+	ct_lab_addr_str(lab->ap.server, bind_addr);
 	if (cfg->port_hi > cfg->port_lo)
 		snprintf(ports, sizeof(ports), "%u-%u", cfg->port_lo, cfg->port_hi);
 	else
@@ -900,13 +837,13 @@ static int set_info(struct ct_lab *lab)
 	const struct ct_scenario *sc = lab->sc;
 	const struct srv_cfg *srv = &lab->srv;
 
-	ip4(lab->ap.cli_net + 1, a);
-	ip4(lab->ap.cli_net + (uint32_t)lab->n_clients, b);
+	ct_lab_addr_str(ct_lab_addr_client(&lab->ap, 0), a);
+	ct_lab_addr_str(ct_lab_addr_client(&lab->ap, (unsigned)lab->n_clients - 1), b);
 	if (lab->n_clients > 1)
 		snprintf(clients, sizeof(clients), "%s-%s", a, b);
 	else
 		snprintf(clients, sizeof(clients), "%s", a);
-	ip4(lab->ap.server, a);
+	ct_lab_addr_str(lab->ap.server, a);
 	if (srv->port_hi > srv->port_lo)
 		snprintf(server, sizeof(server), "%s:%u-%u", a, srv->port_lo, srv->port_hi);
 	else
@@ -983,7 +920,7 @@ struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir, stru
 		lab_err(err, CT_EXIT_ENV, "out of memory");
 		goto fail_free;
 	}
-	if (plan_addresses(sc, &lab->ap, err) < 0)
+	if (ct_lab_addr_plan(sc->lab.addresses, sc->lab.clients, &lab->ap, err) < 0)
 		goto fail_free;
 	srv_from(sc, &lab->srv);
 	ret = ct_labstate_recover_stale();
@@ -1003,17 +940,10 @@ struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir, stru
 	lab->client_addrs = calloc(lab->n_clients, sizeof(*lab->client_addrs));
 	if (!lab->client_addrs)
 		goto fail;
-	for (size_t i = 0; i < lab->n_clients; i++) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&lab->client_addrs[i];
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(lab->ap.cli_net + 1 + (uint32_t)i);
-	}
-	{
-		struct sockaddr_in *sin = (struct sockaddr_in *)&lab->server_addr;
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(lab->ap.server);
-		sin->sin_port = htons(sc->server.port_lo);
-	}
+	for (size_t i = 0; i < lab->n_clients; i++)
+		ct_lab_addr_sockaddr(ct_lab_addr_client(&lab->ap, (unsigned)i), 0,
+				     &lab->client_addrs[i]);
+	ct_lab_addr_sockaddr(lab->ap.server, sc->server.port_lo, &lab->server_addr);
 	if (lab->n_clients > 500)
 		ct_note("%zu client addresses: the kernel's neighbour table is global "
 			"(net.ipv4.neigh.default.gc_thresh3, default 1024); raise it in "
@@ -1218,8 +1148,8 @@ static void key_err(struct ct_err *err, int code, const struct ct_scenario *pt, 
 static int check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_err *err)
 {
 	const struct ct_scenario *sc = lab->sc;
-	const char *had = sc->lab.addresses ? sc->lab.addresses : "198.18.0.0/15";
-	const char *want = pt->lab.addresses ? pt->lab.addresses : "198.18.0.0/15";
+	const char *had = sc->lab.addresses ? sc->lab.addresses : CT_LAB_ADDR_DEFAULT;
+	const char *want = pt->lab.addresses ? pt->lab.addresses : CT_LAB_ADDR_DEFAULT;
 	const char *key = NULL, *from = NULL, *to = NULL;
 
 	if (pt->lab.path != sc->lab.path) {
@@ -1351,9 +1281,8 @@ static void srv_diff(const struct srv_cfg *a, const struct srv_cfg *b, char *out
 static int set_clients(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_err *err)
 {
 	unsigned want = pt->lab.clients, have = (unsigned)lab->n_clients;
-	uint32_t half_size = 1u << (32 - lab->ap.half_prefix);
-	unsigned prefix =
-	    lab->sc->lab.path == CT_PATH_DIRECT ? lab->ap.prefix : lab->ap.half_prefix;
+	unsigned max = ct_lab_addr_max_clients(&lab->ap);
+	unsigned prefix = ct_lab_addr_link_prefix(&lab->ap, lab->sc->lab.path == CT_PATH_DIRECT);
 	unsigned lo = want < have ? want : have, hi = want < have ? have : want;
 	struct sockaddr_storage *addrs;
 	char a[INET_ADDRSTRLEN], *script;
@@ -1362,10 +1291,10 @@ static int set_clients(struct ct_lab *lab, const struct ct_scenario *pt, struct 
 
 	if (want == have)
 		return 0;
-	if (want < 1 || want > half_size - 3) {
+	if (want < 1 || want > max) {
 		key_err(err, CT_EXIT_USAGE, pt, "lab.clients",
 			"%u: the lab's range holds at most %u client addresses", want,
-			half_size - 3);
+			max);
 		return -EINVAL;
 	}
 	cap = 64 + (size_t)(hi - lo) * 64;
@@ -1380,18 +1309,15 @@ static int set_clients(struct ct_lab *lab, const struct ct_scenario *pt, struct 
 	for (unsigned i = lo; i < hi; i++)
 		len += (size_t)snprintf(script + len, cap - len, "addr %s %s/%u dev veth0\n",
 					want > have ? "add" : "del",
-					ip4(lab->ap.cli_net + 1 + i, a), prefix);
+					ct_lab_addr_str(ct_lab_addr_client(&lab->ap, i), a), prefix);
 	ret = batch(lab, CT_ROLE_CLIENT, script, err);
 	free(script);
 	if (ret < 0) {
 		free(addrs);
 		return ret;
 	}
-	for (unsigned i = 0; i < want; i++) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&addrs[i];
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(lab->ap.cli_net + 1 + i);
-	}
+	for (unsigned i = 0; i < want; i++)
+		ct_lab_addr_sockaddr(ct_lab_addr_client(&lab->ap, i), 0, &addrs[i]);
 	free(lab->client_addrs);
 	lab->client_addrs = addrs;
 	lab->n_clients = want;
