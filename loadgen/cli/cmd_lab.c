@@ -27,6 +27,7 @@
 #include "loadgen/cli/cli.h"
 #include "loadgen/lab/lab.h"
 #include "loadgen/host/labstate.h"
+#include "loadgen/host/procfs.h"
 #include "loadgen/host/netns.h"
 #include "loadgen/probe/sampler.h"
 #include "loadgen/scenario/scenario.h"

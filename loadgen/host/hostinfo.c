@@ -1,10 +1,14 @@
 #include "loadgen/host/hostinfo.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "loadgen/host/procfs.h"
 
 static const char *const ct_state_files[CT_MST_N] = {
     "syn_sent",	  "syn_recv", "established", "fin_wait",
@@ -271,6 +275,14 @@ static int cmp_u16(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
+static bool mark_port(void *ctx, uint16_t port)
+{
+	uint8_t *seen = ctx;
+
+	seen[port / 8] |= (uint8_t)(1u << (port % 8));
+	return false;
+}
+
 int ct_hostinfo_listen_ports(const char *root, uint16_t *ports, size_t max, size_t *n)
 {
 	static const char *const files[] = {"proc/net/tcp", "proc/net/tcp6"};
@@ -279,30 +291,16 @@ int ct_hostinfo_listen_ports(const char *root, uint16_t *ports, size_t max, size
 	int opened = 0;
 
 	for (size_t fi = 0; fi < 2; fi++) {
-		char path[512], line[512];
-		FILE *f;
+		char path[512];
+		int fd;
 
 		snprintf(path, sizeof(path), "%s/%s", root && *root ? root : "", files[fi]);
-		if (!(f = fopen(path, "re")))
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
 			continue;
 		opened++;
-		if (!fgets(line, sizeof(line), f)) { /* header */
-			fclose(f);
-			continue;
-		}
-		while (fgets(line, sizeof(line), f)) {
-			char local[64], remote[64], *colon;
-			unsigned st, port;
-
-			if (sscanf(line, " %*s %63s %63s %x", local, remote, &st) != 3 ||
-			    st != 0x0A)
-				continue;
-			if (!(colon = strrchr(local, ':')) || sscanf(colon + 1, "%x", &port) != 1 ||
-			    port > 65535)
-				continue;
-			seen[port / 8] |= (uint8_t)(1u << (port % 8));
-		}
-		fclose(f);
+		ct_procfs_tcp_listen_each(fd, mark_port, seen);
+		close(fd);
 	}
 	if (!opened)
 		return -ENOENT;

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "loadgen/host/netns.h"
+#include "loadgen/host/procfs.h"
 #include "loadgen/host/sysctl.h"
 
 struct ct_labstate {
@@ -24,62 +25,6 @@ struct ct_labstate {
 	char *sysroot; /* tests: fake /proc/sys */
 	json_t *root;  /* the whole file */
 };
-
-int ct_proc_start_time(pid_t pid, unsigned long long *out)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	/* The command name may hold spaces and ')': fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EIO;
-	p++;
-	/* After ')' comes field 3 (state); start time is field 22. */
-	for (field = 3; field < 22 && p; field++) {
-		p = strchr(p + 1, ' ');
-	}
-	if (!p || sscanf(p, " %llu", &start) != 1)
-		return -EIO;
-	*out = start;
-	return 0;
-}
-
-bool ct_proc_is(pid_t pid, unsigned long long start)
-{
-	unsigned long long now;
-	char path[64], state = 0, buf[512], *p;
-	int fd;
-	ssize_t n;
-
-	if (pid <= 0 || ct_proc_start_time(pid, &now) < 0 || now != start)
-		return false;
-	/* A zombie is dead for our purposes: it holds no netns or port. */
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0) {
-		buf[n] = '\0';
-		p = strrchr(buf, ')');
-		if (p && p[1] == ' ')
-			state = p[2];
-	}
-	return state != 'Z' && state != 'X';
-}
 
 void ct_sysctl_key_to_path(const char *key, char *out, size_t len)
 {
@@ -448,7 +393,8 @@ static int restore_sysctl(struct ct_labstate *st, json_t *e, bool verbose, const
 	const char *old = json_string_value(json_object_get(e, "old"));
 	const char *nw = json_string_value(json_object_get(e, "new"));
 	const char *netns = json_string_value(json_object_get(e, "netns"));
-	char path[512], rel[256], err[256], now[256];
+	char path[512], rel[256], now[256];
+	struct ct_err err = {.msg = ""};
 	int nsfd = -1, ret;
 
 	if (!key || !old)
@@ -469,12 +415,13 @@ static int restore_sysctl(struct ct_labstate *st, json_t *e, bool verbose, const
 			close(nsfd);
 		return 0;
 	}
-	ret = ct_sysctl_write_path(nsfd, path, old, err, sizeof(err));
+	ret = ct_sysctl_write_path(nsfd, path, old, &err);
 	if (nsfd >= 0)
 		close(nsfd);
 	if (ret < 0) {
 		ct_error("could not restore %s = %s%s%s: %s; set it by hand: sysctl -w %s='%s'",
-			 key, old, netns ? " in netns " : "", netns ? netns : "", err, key, old);
+			 key, old, netns ? " in netns " : "", netns ? netns : "", err.msg, key,
+			 old);
 		return ret;
 	}
 	if (why) {

@@ -34,12 +34,6 @@
 
 struct ct_labstate;
 
-/* Start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat).
- * Returns 0 or -errno (-ESRCH: no such process). */
-int ct_proc_start_time(pid_t pid, unsigned long long *out);
-/* True when `pid` is alive and still has start time `start`. */
-bool ct_proc_is(pid_t pid, unsigned long long start);
-
 /* Create the state file DIR/<run_id>.json owned by this process (dir NULL:
  * CT_LABSTATE_DIR, created 0755 if missing). Fails with EEXIST if a lab of
  * that id already exists. NULL + errno on failure. */

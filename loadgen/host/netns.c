@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,20 +17,6 @@
 #include "common/log.h"
 
 #define NETNS_RUN_DIR "/run/netns"
-
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Only async-signal-safe calls between fork() and exec(): ctload may have
  * threads by the time a lab is built or rebuilt. */
@@ -63,7 +48,7 @@ static void child_exec(int nsfd, const char *const argv[], int in_fd, int out_fd
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-int ct_exec(int nsfd, const char *const argv[], const char *stdin_text, char *err, size_t errlen)
+int ct_exec(int nsfd, const char *const argv[], const char *stdin_text, struct ct_err *err)
 {
 	char out[1024];
 	size_t got = 0;
@@ -77,7 +62,7 @@ int ct_exec(int nsfd, const char *const argv[], const char *stdin_text, char *er
 	out_fd = memfd_create("ctload-out", MFD_CLOEXEC);
 	if (in_fd < 0 || out_fd < 0) {
 		ret = -errno;
-		err_set(err, errlen, "memfd_create: %s", strerror(errno));
+		ct_err_set(err, CT_EXIT_ENV, "memfd_create: %s", strerror(errno));
 		goto out;
 	}
 	if (stdin_text) {
@@ -87,8 +72,8 @@ int ct_exec(int nsfd, const char *const argv[], const char *stdin_text, char *er
 			ssize_t n = write(in_fd, stdin_text + off, len - off);
 			if (n < 0) {
 				ret = -errno;
-				err_set(err, errlen, "writing %s's input: %s", argv[0],
-					strerror(errno));
+				ct_err_set(err, CT_EXIT_ENV, "writing %s's input: %s", argv[0],
+					   strerror(errno));
 				goto out;
 			}
 			off += (size_t)n;
@@ -101,7 +86,7 @@ int ct_exec(int nsfd, const char *const argv[], const char *stdin_text, char *er
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
-		err_set(err, errlen, "fork for %s: %s", argv[0], strerror(errno));
+		ct_err_set(err, CT_EXIT_ENV, "fork for %s: %s", argv[0], strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
@@ -123,13 +108,15 @@ int ct_exec(int nsfd, const char *const argv[], const char *stdin_text, char *er
 		ret = 0;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
 		ret = -ENOENT;
-		err_set(err, errlen, "%s: not found (install it: sudo scripts/setup)", argv[0]);
+		ct_err_set(err, CT_EXIT_ENV, "%s: not found (install it: sudo scripts/setup)",
+			   argv[0]);
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
 		ret = -EIO;
-		err_set(err, errlen, "%s: could not enter the netns or start", argv[0]);
+		ct_err_set(err, CT_EXIT_ENV, "%s: could not enter the netns or start", argv[0]);
 	} else {
 		ret = -EIO;
-		err_set(err, errlen, "%s: %s", argv[0], got ? out : "failed without a message");
+		ct_err_set(err, CT_EXIT_ENV, "%s: %s", argv[0],
+			   got ? out : "failed without a message");
 	}
 out:
 	if (in_fd >= 0)
@@ -139,16 +126,16 @@ out:
 	return ret;
 }
 
-int ct_netns_add(const char *name, char *err, size_t errlen)
+int ct_netns_add(const char *name, struct ct_err *err)
 {
 	const char *add[] = {"ip", "netns", "add", name, NULL};
 	const char *lo[] = {"ip", "-n", name, "link", "set", "lo", "up", NULL};
 	int ret;
 
-	ret = ct_exec(-1, add, NULL, err, errlen);
+	ret = ct_exec(-1, add, NULL, err);
 	if (ret < 0)
 		return ret;
-	return ct_exec(-1, lo, NULL, err, errlen);
+	return ct_exec(-1, lo, NULL, err);
 }
 
 bool ct_netns_exists(const char *name)
@@ -162,14 +149,14 @@ bool ct_netns_exists(const char *name)
 int ct_netns_del(const char *name)
 {
 	const char *del[] = {"ip", "netns", "del", name, NULL};
-	char err[512];
+	struct ct_err err = {.msg = ""};
 	int ret;
 
 	if (!ct_netns_exists(name))
 		return 0;
-	ret = ct_exec(-1, del, NULL, err, sizeof(err));
+	ret = ct_exec(-1, del, NULL, &err);
 	if (ret < 0)
-		ct_warn("deleting netns %s: %s", name, err);
+		ct_warn("deleting netns %s: %s", name, err.msg);
 	return ret;
 }
 
@@ -294,19 +281,19 @@ int ct_netns_open_file(int nsfd, const char *path, int flags)
 	return ct_netns_run(nsfd, do_open, &job);
 }
 
-int ct_ip_batch(const char *name, const char *script, char *err, size_t errlen)
+int ct_ip_batch(const char *name, const char *script, struct ct_err *err)
 {
 	const char *with_ns[] = {"ip", "-n", name, "-batch", "-", NULL};
 	const char *here[] = {"ip", "-batch", "-", NULL};
 
-	return ct_exec(-1, name ? with_ns : here, script, err, errlen);
+	return ct_exec(-1, name ? with_ns : here, script, err);
 }
 
-int ct_nft_apply(int nsfd, const char *ruleset, char *err, size_t errlen)
+int ct_nft_apply(int nsfd, const char *ruleset, struct ct_err *err)
 {
 	const char *argv[] = {"nft", "-f", "-", NULL};
 
-	return ct_exec(nsfd, argv, ruleset, err, errlen);
+	return ct_exec(nsfd, argv, ruleset, err);
 }
 
 pid_t ct_netns_spawn(int nsfd, const char *const argv[], int log_fd, int *release_fd)

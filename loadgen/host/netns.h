@@ -17,6 +17,8 @@
  * thread's netns, hence thread-self). */
 #pragma once
 
+#include "loadgen/base/err.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -24,11 +26,12 @@
 /* Run argv (argv[0] looked up in PATH), inside netns `nsfd` unless it is -1,
  * with `stdin_text` (may be NULL) as its standard input. Returns 0 when it
  * exits 0; otherwise -EIO (non-zero exit; `err` gets "ip: <its stderr>"),
- * -ENOENT (program not found), or another -errno. `err` may be NULL. */
-int ct_exec(int nsfd, const char *const argv[], const char *stdin_text, char *err, size_t errlen);
+ * -ENOENT (program not found), or another -errno. `err` (may be NULL) gets
+ * code CT_EXIT_ENV. */
+int ct_exec(int nsfd, const char *const argv[], const char *stdin_text, struct ct_err *err);
 
 /* Create named netns `name` (ip netns add) and bring its lo up. */
-int ct_netns_add(const char *name, char *err, size_t errlen);
+int ct_netns_add(const char *name, struct ct_err *err);
 /* Delete named netns `name`; 0 if it did not exist. */
 int ct_netns_del(const char *name);
 bool ct_netns_exists(const char *name);
@@ -50,9 +53,9 @@ int ct_netns_run(int nsfd, int (*fn)(void *arg), void *arg);
 int ct_netns_open_file(int nsfd, const char *path, int flags);
 
 /* Apply an `ip -batch` script in netns `name` (NULL: here). */
-int ct_ip_batch(const char *name, const char *script, char *err, size_t errlen);
+int ct_ip_batch(const char *name, const char *script, struct ct_err *err);
 /* Load an nft ruleset (nft -f -) inside netns `nsfd`. */
-int ct_nft_apply(int nsfd, const char *ruleset, char *err, size_t errlen);
+int ct_nft_apply(int nsfd, const char *ruleset, struct ct_err *err);
 
 /* Start a long-lived program inside netns `nsfd` in its own session (so a
  * terminal's ^C reaches ctload, which then ends it), stdin from /dev/null,

@@ -93,12 +93,12 @@ int ct_sysctl_read(int nsfd, const char *key, char *buf, size_t len)
 	return ct_sysctl_read_path(nsfd, path, buf, len);
 }
 
-int ct_sysctl_write_path(int nsfd, const char *path, const char *value, char *err, size_t errlen)
+int ct_sysctl_write_path(int nsfd, const char *path, const char *value, struct ct_err *err)
 {
 	struct rw_job job = {.path = path, .value = value};
 	int ret = ct_netns_run(nsfd, do_rw, &job);
 
-	if (ret < 0 && err && errlen) {
+	if (ret < 0) {
 		const char *hint = "";
 		if (ret == -EINVAL)
 			hint = " (out of the range this kernel accepts)";
@@ -107,33 +107,34 @@ int ct_sysctl_write_path(int nsfd, const char *path, const char *value, char *er
 			       "[sysctl.host], and need root)";
 		else if (ret == -ENOENT)
 			hint = " (no such key in this kernel)";
-		snprintf(err, errlen, "the kernel refused it: %s%s", strerror(-ret), hint);
+		ct_err_set(err, CT_EXIT_ENV, "the kernel refused it: %s%s", strerror(-ret), hint);
 	}
 	return ret;
 }
 
-int ct_sysctl_write(int nsfd, const char *key, const char *value, char *err, size_t errlen)
+int ct_sysctl_write(int nsfd, const char *key, const char *value, struct ct_err *err)
 {
 	char path[512];
 
 	key_path(key, path, sizeof(path));
-	return ct_sysctl_write_path(nsfd, path, value, err, errlen);
+	return ct_sysctl_write_path(nsfd, path, value, err);
 }
 
 int ct_sysctl_apply(struct ct_labstate *st, const char *scope, int nsfd, const char *netns,
-		    const char *key, const char *value, char *err, size_t errlen)
+		    const char *key, const char *value, struct ct_err *err)
 {
-	char old[256], now[256], want[256], why[256];
+	char old[256], now[256], want[256];
+	struct ct_err why = {.msg = ""};
 	int ret;
 
 	ret = ct_sysctl_read(nsfd, key, old, sizeof(old));
 	if (ret < 0) {
-		snprintf(err, errlen, "%s%s%s%s: cannot read it: %s%s", key,
-			 netns ? " (netns " : "", netns ? netns : "", netns ? ")" : "",
-			 strerror(-ret),
-			 ret == -ENOENT ? " (no such key in this kernel, or its module is not "
-					  "loaded)"
-					: "");
+		ct_err_set(err, CT_EXIT_ENV, "%s%s%s%s: cannot read it: %s%s", key,
+			   netns ? " (netns " : "", netns ? netns : "", netns ? ")" : "",
+			   strerror(-ret),
+			   ret == -ENOENT ? " (no such key in this kernel, or its module is not "
+					    "loaded)"
+					  : "");
 		return ret;
 	}
 	snprintf(want, sizeof(want), "%s", value);
@@ -141,15 +142,15 @@ int ct_sysctl_apply(struct ct_labstate *st, const char *scope, int nsfd, const c
 	if (st) {
 		ret = ct_labstate_add_sysctl(st, scope, netns, key, old, want);
 		if (ret < 0) {
-			snprintf(err, errlen, "recording sysctl %s in %s: %s", key,
-				 ct_labstate_path(st), strerror(-ret));
+			ct_err_set(err, CT_EXIT_ENV, "recording sysctl %s in %s: %s", key,
+				   ct_labstate_path(st), strerror(-ret));
 			return ret;
 		}
 	}
-	ret = ct_sysctl_write(nsfd, key, want, why, sizeof(why));
+	ret = ct_sysctl_write(nsfd, key, want, &why);
 	if (ret < 0) {
-		snprintf(err, errlen, "%s = %s%s%s%s: %s", key, want, netns ? " (netns " : "",
-			 netns ? netns : "", netns ? ")" : "", why);
+		ct_err_set(err, CT_EXIT_ENV, "%s = %s%s%s%s: %s", key, want,
+			   netns ? " (netns " : "", netns ? netns : "", netns ? ")" : "", why.msg);
 		return ret;
 	}
 	if (ct_sysctl_read(nsfd, key, now, sizeof(now)) == 0 && strcmp(now, want))

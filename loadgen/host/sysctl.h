@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "loadgen/base/err.h"
+
 struct ct_labstate;
 
 /* Read `key` (or a path under /proc/sys when it contains '/') in netns
@@ -20,18 +22,19 @@ int ct_sysctl_read(int nsfd, const char *key, char *buf, size_t len);
 /* Same with an explicit file path (tests use a fake /proc/sys). */
 int ct_sysctl_read_path(int nsfd, const char *path, char *buf, size_t len);
 
-/* Write `value`; on failure `err` says what the kernel answered
- * ("the kernel refused it: Invalid argument (...)"). */
-int ct_sysctl_write(int nsfd, const char *key, const char *value, char *err, size_t errlen);
-int ct_sysctl_write_path(int nsfd, const char *path, const char *value, char *err, size_t errlen);
+/* Write `value`; on failure `err` (may be NULL; code CT_EXIT_ENV) says what
+ * the kernel answered ("the kernel refused it: Invalid argument (...)"). */
+int ct_sysctl_write(int nsfd, const char *key, const char *value, struct ct_err *err);
+int ct_sysctl_write_path(int nsfd, const char *path, const char *value, struct ct_err *err);
 
 /* Record the current value in `st` (fsync'd), then write `value`, then read
  * it back (a note is logged when the kernel stored something else, e.g. a
- * clamped value). On failure `err` reads "KEY = VALUE (netns NS): the kernel
- * refused it: ...". `scope` is "client", "server", "router" or "host";
- * `netns` its name (NULL for host). `st` may be NULL (no journal). */
+ * clamped value). On failure `err` (may be NULL; code CT_EXIT_ENV) reads
+ * "KEY = VALUE (netns NS): the kernel refused it: ...". `scope` is
+ * "client", "server", "router" or "host"; `netns` its name (NULL for host).
+ * `st` may be NULL (no journal). */
 int ct_sysctl_apply(struct ct_labstate *st, const char *scope, int nsfd, const char *netns,
-		    const char *key, const char *value, char *err, size_t errlen);
+		    const char *key, const char *value, struct ct_err *err);
 
 /* Fold blanks (tabs, repeated spaces, trailing newline) to single spaces. */
 void ct_sysctl_normalize(char *value);

@@ -8,7 +8,7 @@
  *   router   ctl-ID-cli [veth0] -- [vcli] ctl-ID-rtr [vsrv] -- [veth0] ctl-ID-srv
  *   nat      as router, with masquerade of the client addresses on vsrv
  *            (as Docker does); the server has no route back to the clients.
- * Addresses come from [lab] addresses (default 198.18.0.0/15, RFC 2544's
+ * Addresses (addr.h) come from [lab] addresses (default 198.18.0.0/15, RFC 2544's
  * benchmarking range), split in halves: the clients take the first half
  * (198.18.0.1, .2, ... one per [lab] clients), the server the first address
  * of the second half (198.19.0.1); the router takes the last usable address

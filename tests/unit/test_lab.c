@@ -1,7 +1,9 @@
 /* The lab API as `ctload run` uses it: a target the engine can connect
  * through from the client netns, samples and step figures that show the
  * traffic, per-trial sysctls, a fresh netns with nothing left over, and a
- * down that leaves nothing behind. Needs root (skipped otherwise). */
+ * down that leaves nothing behind. Needs root (skipped otherwise), but for
+ * conntrack_on_router_needs_a_router, which is refused before the host is
+ * touched. The address plan alone is tested without root (test_addr.c). */
 #include <criterion/criterion.h>
 #include <stdbool.h>
 #include <arpa/inet.h>

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "loadgen/host/labstate.h"
+#include "loadgen/host/procfs.h"
 
 static char dir[128], sysroot[160], keyfile[256];
 

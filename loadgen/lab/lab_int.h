@@ -1,0 +1,131 @@
+/* lab_int — what the lab's own modules share: the lab itself and the calls
+ * between them. Nothing outside loadgen/lab/ includes this.
+ *
+ *   lab.c       up, down, fresh netns, and what the lab reports (lab.h)
+ *   addr.c      the address plan (pure, addr.h)
+ *   logs.c      where server.log and events.log go; events.log's lines
+ *   topo.c      the netns, their veths and addresses, the nft rules
+ *   sysctls.c   [sysctl.*], journaled: at up, per step, in a fresh netns
+ *   ctserver.c  the ctserver process: its settings, start and end
+ *   sources.c   the netns samplers and kernel log lines as sample sources
+ *   step.c      per step: ctserver's settings, client addresses, the
+ *               topology that may not change
+ *   drain.c     cooldown = drain */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "loadgen/lab/addr.h"
+#include "loadgen/lab/lab.h"
+
+struct ct_kmsg;
+struct ct_labstate;
+struct ct_sampler;
+
+/* What ctserver runs with: the [server] keys of the last ct_lab_set_server()
+ * (or of ct_lab_up), kept apart from `sc`, which ct_lab_apply_sysctls()
+ * replaces with each sweep point before the server follows it. */
+struct ct_lab_ctserver_cfg {
+	enum ct_srv_mode mode;
+	uint16_t port_lo, port_hi;
+	enum ct_srv_close close;
+	uint64_t close_delay_ns;
+	unsigned workers;
+	int backlog;
+};
+
+struct ct_lab {
+	char id[16];
+	char prefix[32];
+	char ns[CT_ROLE_NLAB][32]; /* "" when the role does not exist */
+	int nsfd[CT_ROLE_NLAB];
+	struct ct_labstate *st;
+	struct ct_scenario *sc; /* the last applied settings */
+	struct ct_lab_addr ap;
+	struct sockaddr_storage *client_addrs;
+	size_t n_clients;
+	struct sockaddr_storage server_addr;
+	char server_log[512], events_log[512];
+	FILE *events;
+	pid_t server_pid;
+	struct ct_lab_ctserver_cfg srv;
+	uint64_t ct_base[CT_ROLE_NLAB]; /* ct.count right after the netns were built */
+	struct ct_sampler *samplers[CT_ROLE_NLAB];
+	struct ct_kmsg *kmsg;
+	struct ct_sample_source sources[CT_ROLE_NLAB + 1];
+	size_t n_sources;
+	struct ct_sample_source hooks[1];
+	json_t *info;
+	json_t *pending_events; /* kernel lines seen since the last sample */
+};
+
+/* lab.c: an API entry starts from an empty message and CT_EXIT_ENV. */
+void ct_lab_err_clear(struct ct_err *err);
+/* lab.c: rewrite what `ctload lab status` shows (ct_lab_info) and journal
+ * it. 0 or -ENOMEM. */
+int ct_lab_set_info(struct ct_lab *lab);
+
+/* logs.c: choose server.log and events.log (in run_dir, or journaled next
+ * to the state file when run_dir is NULL) and open events.log. */
+int ct_lab_logs_open(struct ct_lab *lab, const char *run_dir, struct ct_err *err);
+/* logs.c: one events.log line stamped `wall` (seconds since the epoch). */
+void ct_lab_logs_line(struct ct_lab *lab, double wall, const char *source, const char *text);
+void ct_lab_logs_close(struct ct_lab *lab);
+
+/* topo.c: refuse a scenario the lab cannot build (CT_EXIT_USAGE). */
+int ct_lab_topo_check(const struct ct_scenario *sc, struct ct_err *err);
+/* topo.c: load nf_conntrack when the scenario needs it and it is missing. */
+int ct_lab_topo_ensure_conntrack(const struct ct_scenario *sc, struct ct_err *err);
+/* topo.c: pick a lab id no netns and no state file uses; create the state
+ * file (the journal) under it. */
+int ct_lab_topo_new_id(struct ct_lab *lab, const char *state_dir, struct ct_err *err);
+/* topo.c: create the netns of each role, link and address them, load the
+ * nft rules. */
+int ct_lab_topo_build(struct ct_lab *lab, struct ct_err *err);
+/* topo.c: delete every lab netns (for a fresh one), the router's first. */
+int ct_lab_topo_delete(struct ct_lab *lab, struct ct_err *err);
+/* topo.c: close the netns file descriptors. */
+void ct_lab_topo_close(struct ct_lab *lab);
+/* topo.c: run an `ip -batch` script in the netns of role r. */
+int ct_lab_topo_batch(struct ct_lab *lab, enum ct_role r, const char *script, struct ct_err *err);
+/* topo.c: does conntrack track in the netns of role r? */
+bool ct_lab_topo_tracks(const struct ct_lab *lab, enum ct_role r);
+
+/* sysctls.c: apply one [sysctl.SCOPE] list, journaled. */
+int ct_lab_sysctls_apply(struct ct_lab *lab, enum ct_sysctl_scope scope,
+			 const struct ct_sysctl_list *list, struct ct_err *err);
+/* sysctls.c: [sysctl.client], [sysctl.server], [sysctl.router] of sc. */
+int ct_lab_sysctls_apply_netns(struct ct_lab *lab, const struct ct_scenario *sc,
+			       struct ct_err *err);
+
+/* ctserver.c: ctserver's settings from the [server] keys of sc. */
+void ct_lab_ctserver_cfg_from(const struct ct_scenario *sc, struct ct_lab_ctserver_cfg *cfg);
+bool ct_lab_ctserver_cfg_equal(const struct ct_lab_ctserver_cfg *a,
+			       const struct ct_lab_ctserver_cfg *b);
+/* ctserver.c: what differs from a to b, as "server.KEY A -> B, ...". */
+void ct_lab_ctserver_cfg_diff(const struct ct_lab_ctserver_cfg *a,
+			      const struct ct_lab_ctserver_cfg *b, char *out, size_t len);
+/* ctserver.c: start ctserver with lab->srv in the server netns, journaled,
+ * and wait until it listens on its first and last port. */
+int ct_lab_ctserver_start(struct ct_lab *lab, struct ct_err *err);
+/* ctserver.c: end it (SIGTERM, then SIGKILL) and drop it from the journal. */
+void ct_lab_ctserver_stop(struct ct_lab *lab);
+
+/* sources.c: a sampler per lab netns, and the sample sources over them. */
+int ct_lab_sources_open(struct ct_lab *lab, struct ct_err *err);
+void ct_lab_sources_close(struct ct_lab *lab);
+/* sources.c: remember each netns' conntrack count (what drain waits for). */
+void ct_lab_sources_record_base(struct ct_lab *lab);
+/* sources.c: open /dev/kmsg (kernel log lines; none if it cannot be read)
+ * and set the step hook. */
+void ct_lab_sources_start(struct ct_lab *lab);
+
+/* step.c: refuse a step that changes the topology (CT_EXIT_USAGE). */
+int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_err *err);

@@ -1,0 +1,156 @@
+/* sources — what the lab adds to each sample and each step: one sampler
+ * per lab netns (sample.ns.<role>), the kernel log lines (events.log and
+ * sample.events), and the step figures over them (ct, tw, tuples). */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/ctime.h"
+#include "common/log.h"
+#include "loadgen/lab/lab_int.h"
+#include "loadgen/probe/kmsg.h"
+#include "loadgen/probe/sampler.h"
+
+static void on_kernel_line(void *ctx, uint64_t ts_us, const char *text)
+{
+	struct ct_lab *lab = ctx;
+	struct timespec mono;
+	double wall = ct_wall_s();
+
+	/* Kernel stamps count from boot on the monotonic clock. */
+	if (clock_gettime(CLOCK_MONOTONIC, &mono) == 0) {
+		double now_us = (double)mono.tv_sec * 1e6 + (double)mono.tv_nsec / 1e3;
+		wall -= (now_us - (double)ts_us) / 1e6;
+	}
+	ct_lab_logs_line(lab, wall, "kernel", text);
+	if (lab->pending_events)
+		json_array_append_new(lab->pending_events, json_string(text));
+}
+
+static int fill_kmsg(void *ctx, json_t *sample)
+{
+	struct ct_lab *lab = ctx;
+	int ret;
+
+	if (!lab->kmsg)
+		return 0;
+	ret = ct_kmsg_poll(lab->kmsg, on_kernel_line, lab);
+	if (ret < 0)
+		return ret;
+	if (json_array_size(lab->pending_events)) {
+		json_object_set(sample, "events", lab->pending_events);
+		json_decref(lab->pending_events);
+		lab->pending_events = json_array();
+	}
+	return 0;
+}
+
+static int fill_step(void *ctx, json_t *step)
+{
+	struct ct_lab *lab = ctx;
+	struct ct_sampler_step ss[CT_ROLE_NLAB] = {{0}};
+	uint64_t peak = 0, limit = 0, drop = 0, early = 0, failed = 0;
+
+	for (int r = 0; r < CT_ROLE_NLAB; r++) {
+		if (!lab->samplers[r])
+			continue;
+		ct_sampler_step(lab->samplers[r], &ss[r]);
+		if (ss[r].ct_peak > peak)
+			peak = ss[r].ct_peak;
+		if (ss[r].ct_limit)
+			limit = ss[r].ct_limit;
+		drop += ss[r].ct_drop;
+		early += ss[r].ct_early_drop;
+		failed += ss[r].ct_insert_failed;
+	}
+	json_object_set_new(step, "ct",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "peak", (json_int_t)peak,
+				      "limit", (json_int_t)limit, "drop", (json_int_t)drop,
+				      "early_drop", (json_int_t)early, "insert_failed",
+				      (json_int_t)failed));
+	json_object_set_new(step, "tw",
+			    json_pack("{s:I, s:I}", "client_peak",
+				      (json_int_t)ss[CT_ROLE_CLIENT].tw_peak, "server_peak",
+				      (json_int_t)ss[CT_ROLE_SERVER].tw_peak));
+	/* Each client socket (open or in TIME_WAIT) holds one distinct 4-tuple. */
+	json_object_set_new(step, "tuples",
+			    json_pack("{s:I, s:I}", "space", (json_int_t)ct_lab_tuple_space(lab),
+				      "in_use_peak", (json_int_t)ss[CT_ROLE_CLIENT].sockets_peak));
+	return 0;
+}
+
+void ct_lab_sources_close(struct ct_lab *lab)
+{
+	for (int r = 0; r < CT_ROLE_NLAB; r++) {
+		ct_sampler_free(lab->samplers[r]);
+		lab->samplers[r] = NULL;
+	}
+	lab->n_sources = 0;
+}
+
+int ct_lab_sources_open(struct ct_lab *lab, struct ct_err *err)
+{
+	lab->n_sources = 0;
+	for (int r = 0; r < CT_ROLE_NLAB; r++) {
+		if (!lab->ns[r][0])
+			continue;
+		lab->samplers[r] = ct_sampler_new(ct_role_name((enum ct_role)r), lab->nsfd[r]);
+		if (!lab->samplers[r]) {
+			ct_err_set(err, CT_EXIT_ENV, "opening the counters of netns %s: %s",
+				   lab->ns[r], strerror(errno));
+			return -errno;
+		}
+		lab->sources[lab->n_sources++] =
+		    (struct ct_sample_source){.name = ct_role_name((enum ct_role)r),
+					      .fill = ct_sampler_fill,
+					      .ctx = lab->samplers[r]};
+	}
+	lab->sources[lab->n_sources++] =
+	    (struct ct_sample_source){.name = "kmsg", .fill = fill_kmsg, .ctx = lab};
+	return 0;
+}
+
+/* What ct_lab_drain() waits to get back to: a freshly built netns tracks
+ * nothing, but a kernel that tracks the lab's own setup traffic would. */
+void ct_lab_sources_record_base(struct ct_lab *lab)
+{
+	for (int r = 0; r < CT_ROLE_NLAB; r++) {
+		struct ct_ns_counters c;
+
+		lab->ct_base[r] = 0;
+		if (lab->samplers[r] && ct_sampler_read(lab->samplers[r], false, &c) == 0)
+			lab->ct_base[r] = c.ct_count;
+	}
+}
+
+void ct_lab_sources_start(struct ct_lab *lab)
+{
+	lab->kmsg = ct_kmsg_open();
+	if (!lab->kmsg)
+		ct_info("no kernel log events: /dev/kmsg: %s", strerror(errno));
+	lab->hooks[0] = (struct ct_sample_source){.name = "lab", .fill = fill_step, .ctx = lab};
+}
+
+const struct ct_sample_source *ct_lab_sources(struct ct_lab *lab, size_t *n)
+{
+	*n = lab->n_sources;
+	return lab->sources;
+}
+
+const struct ct_sample_source *ct_lab_step_hooks(struct ct_lab *lab, size_t *n)
+{
+	*n = 1;
+	return lab->hooks;
+}
+
+int ct_lab_step_begin(struct ct_lab *lab)
+{
+	for (int r = 0; r < CT_ROLE_NLAB; r++) {
+		if (lab->samplers[r]) {
+			int ret = ct_sampler_step_begin(lab->samplers[r]);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
