@@ -10,13 +10,16 @@
 
 #include "common/ctime.h"
 #include "common/units.h"
+#include "loadgen/base/role.h"
 
 #define MIN_REDRAW_NS (CT_NS_PER_SEC / 4) /* at most 4 Hz */
 #define MAX_LINES     12
 #define LINE_MAX_LEN  512
 #define BAR_MAX	      40
 
-static const char *const role_order[] = {"client", "server", "router", "host"};
+/* The netns in the order the view lists them. */
+static const enum ct_role role_order[] = {CT_ROLE_CLIENT, CT_ROLE_SERVER, CT_ROLE_ROUTER,
+					  CT_ROLE_HOST};
 #define N_ROLES (sizeof(role_order) / sizeof(role_order[0]))
 
 struct ct_liveview {
@@ -206,9 +209,9 @@ static void build(struct ct_liveview *lv, json_t *s, uint64_t now)
 	 * gets no bar; if none tracks anything yet, the first that could. */
 	bool any_ct = false, any_count = false;
 	for (size_t r = 0; r < N_ROLES; r++)
-		any_count |= num(json_object_get(ns, role_order[r]), "ct.count") > 0;
+		any_count |= num(json_object_get(ns, ct_role_name(role_order[r])), "ct.count") > 0;
 	for (size_t r = 0; r < N_ROLES; r++) {
-		json_t *o = json_object_get(ns, role_order[r]);
+		json_t *o = json_object_get(ns, ct_role_name(role_order[r]));
 		if (!o || !json_object_get(o, "ct.count"))
 			continue;
 		if (any_count ? num(o, "ct.count") == 0 : any_ct)
@@ -217,7 +220,7 @@ static void build(struct ct_liveview *lv, json_t *s, uint64_t now)
 		double fr = max ? (double)cnt / (double)max : 0;
 		any_ct = true;
 		bar(pb, sizeof(pb), fr, bar_width(lv));
-		ADD("  conntrack %-6s %s  %s / %s  %.1f%%  drop %s", role_order[r], pb,
+		ADD("  conntrack %-6s %s  %s / %s  %.1f%%  drop %s", ct_role_name(role_order[r]), pb,
 		    count(cnt, a, sizeof(a)), count(max, b, sizeof(b)), 100 * fr,
 		    count(num(o, "ct.drop"), c, sizeof(c)));
 	}
@@ -229,16 +232,17 @@ static void build(struct ct_liveview *lv, json_t *s, uint64_t now)
 		size_t o = (size_t)snprintf(l, LINE_MAX_LEN, "  TIME_WAIT");
 		bool any = false;
 		for (size_t r = 0; r < N_ROLES && o < LINE_MAX_LEN; r++) {
-			json_t *no = json_object_get(ns, role_order[r]);
+			json_t *no = json_object_get(ns, ct_role_name(role_order[r]));
 			if (!no || !json_object_get(no, "tw"))
 				continue;
 			any = true;
-			o += (size_t)snprintf(l + o, LINE_MAX_LEN - o, " %s %s ", role_order[r],
+			o += (size_t)snprintf(l + o, LINE_MAX_LEN - o, " %s %s ",
+					      ct_role_name(role_order[r]),
 					      count(num(no, "tw"), a, sizeof(a)));
 		}
 		if (!any && o < LINE_MAX_LEN)
 			o += (size_t)snprintf(l + o, LINE_MAX_LEN - o, " not sampled ");
-		json_t *cl = json_object_get(ns, "client");
+		json_t *cl = json_object_get(ns, ct_role_name(CT_ROLE_CLIENT));
 		if (cl && json_object_get(cl, "ports_in_use") && o < LINE_MAX_LEN)
 			snprintf(l + o, LINE_MAX_LEN - o, "  ports in use %s",
 				 count(num(cl, "ports_in_use"), a, sizeof(a)));

@@ -18,12 +18,10 @@
 #include <event2/http.h>
 
 #include "common/log.h"
+#include "loadgen/base/role.h"
 
 #define MAX_CAUSES 16
 #define TICK_MS	   100
-
-enum role { R_CLIENT = 0, R_SERVER, R_ROUTER, R_N };
-static const char *const role_name[R_N] = {"client", "server", "router"};
 
 /* Load counters cumulative within a step (as the samples carry them). */
 enum load { L_SCHEDULED = 0, L_ATTEMPTED, L_ESTABLISHED, L_COMPLETED, L_UNSENT, L_SYNRETX, L_N };
@@ -78,7 +76,7 @@ struct state {
 	double hist_sum;
 	bool have_pkt;
 	uint64_t pkt[P_N];
-	struct ns_state ns[R_N];
+	struct ns_state ns[CT_ROLE_NLAB]; /* by enum ct_role: the lab roles */
 };
 
 struct ct_metrics {
@@ -198,8 +196,8 @@ static void take_sample(struct state *s, json_t *smp)
 			s->pkt[p] += u64_of(json_object_get(v, pkt_key[p]));
 	}
 	ns = json_object_get(smp, "ns");
-	for (int r = 0; r < R_N; r++) {
-		json_t *o = json_object_get(ns, role_name[r]);
+	for (int r = 0; r < CT_ROLE_NLAB; r++) {
+		json_t *o = json_object_get(ns, ct_role_name(r));
 		if (o)
 			take_ns(&s->ns[r], o);
 	}
@@ -308,14 +306,14 @@ static void ns_family(FILE *f, const struct state *s, const char *name, const ch
 {
 	bool any = false;
 
-	for (int r = 0; r < R_N; r++)
+	for (int r = 0; r < CT_ROLE_NLAB; r++)
 		any |= s->ns[r].present && want(&s->ns[r], arg);
 	if (!any)
 		return;
 	family(f, name, type, help);
-	for (int r = 0; r < R_N; r++)
+	for (int r = 0; r < CT_ROLE_NLAB; r++)
 		if (s->ns[r].present && want(&s->ns[r], arg))
-			line_u64(f, name, "netns", role_name[r], get(&s->ns[r], arg));
+			line_u64(f, name, "netns", ct_role_name(r), get(&s->ns[r], arg));
 }
 
 static bool want_ct(const struct ns_state *n, int a)
