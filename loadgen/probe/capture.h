@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loadgen/base/err.h"
 #include "loadgen/run/trial.h"
 
 struct ct_capture_opts {
@@ -58,13 +59,14 @@ struct ct_capture_counts {
 struct ct_capture;
 
 /* Create the file, open the interface and start the capture thread. NULL +
- * errno on failure, with `err` saying what failed and what to do. */
-struct ct_capture *ct_capture_new(const struct ct_capture_opts *o, char *err, size_t errlen);
+ * errno on failure, with `err` (may be NULL) saying what failed and what to
+ * do, code CT_EXIT_ENV. */
+struct ct_capture *ct_capture_new(const struct ct_capture_opts *o, struct ct_err *err);
 
 /* Move the capture to `netns_fd` (after ct_lab_fresh() replaced the client
  * netns): the live handle is reopened there, the file and the counts go on.
  * 0 or -errno with `err` filled. */
-int ct_capture_reopen(struct ct_capture *c, int netns_fd, char *err, size_t errlen);
+int ct_capture_reopen(struct ct_capture *c, int netns_fd, struct ct_err *err);
 
 /* Counts so far (drains the ring first, like the sample source). */
 void ct_capture_counts(struct ct_capture *c, struct ct_capture_counts *out);

@@ -569,7 +569,7 @@ int ct_metrics_parse_listen(const char *s, char *addr, size_t addrlen, unsigned 
 	return 0;
 }
 
-static int start_server(struct ct_metrics *m, const char *listen, char *err, size_t errlen)
+static int start_server(struct ct_metrics *m, const char *listen, struct ct_err *err)
 {
 	char host[64];
 	unsigned port;
@@ -580,17 +580,17 @@ static int start_server(struct ct_metrics *m, const char *listen, char *err, siz
 	int rc;
 
 	if (ct_metrics_parse_listen(listen, host, sizeof(host), &port) < 0) {
-		snprintf(err, errlen,
-			 "metrics_listen \"%s\": expected ADDR:PORT, e.g. 127.0.0.1:9464 or "
-			 "[::1]:9464",
-			 listen);
+		ct_err_set(err, CT_EXIT_USAGE,
+			   "metrics_listen \"%s\": expected ADDR:PORT, e.g. 127.0.0.1:9464 or "
+			   "[::1]:9464",
+			   listen);
 		return -EINVAL;
 	}
 	m->base = event_base_new();
 	m->http = m->base ? evhttp_new(m->base) : NULL;
 	m->tick = m->base ? event_new(m->base, -1, EV_PERSIST, on_tick, m) : NULL;
 	if (!m->http || !m->tick || event_add(m->tick, &tv) < 0) {
-		snprintf(err, errlen, "metrics: setting up the HTTP server: out of memory");
+		ct_err_set(err, CT_EXIT_ENV, "metrics: setting up the HTTP server: out of memory");
 		return -ENOMEM;
 	}
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
@@ -599,10 +599,11 @@ static int start_server(struct ct_metrics *m, const char *listen, char *err, siz
 	bs = evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port);
 	if (!bs) {
 		rc = errno ? errno : EADDRNOTAVAIL;
-		snprintf(err, errlen,
-			 "metrics: cannot listen on %s: %s; give a local address and a free "
-			 "port (--metrics-listen 127.0.0.1:9464)",
-			 listen, strerror(rc));
+		/* An address the kernel calls invalid is the user's to fix. */
+		ct_err_set(err, rc == EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV,
+			   "metrics: cannot listen on %s: %s; give a local address and a free "
+			   "port (--metrics-listen 127.0.0.1:9464)",
+			   listen, strerror(rc));
 		return -rc;
 	}
 	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0) {
@@ -620,27 +621,28 @@ static int start_server(struct ct_metrics *m, const char *listen, char *err, siz
 	}
 	rc = pthread_create(&m->thread, NULL, serve, m);
 	if (rc) {
-		snprintf(err, errlen, "metrics: starting the server thread: %s", strerror(rc));
+		ct_err_set(err, CT_EXIT_ENV, "metrics: starting the server thread: %s",
+			   strerror(rc));
 		return -rc;
 	}
 	m->thread_running = true;
 	return 0;
 }
 
-struct ct_metrics *ct_metrics_new(const char *listen, char *err, size_t errlen)
+struct ct_metrics *ct_metrics_new(const char *listen, struct ct_err *err)
 {
 	struct ct_metrics *m = calloc(1, sizeof(*m));
 	int rc;
 
-	if (err && errlen)
-		err[0] = '\0';
+	if (err)
+		err->msg[0] = '\0';
 	if (!m) {
-		snprintf(err, errlen, "metrics: out of memory");
+		ct_err_set(err, CT_EXIT_ENV, "metrics: out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
 	pthread_mutex_init(&m->mu, NULL);
-	if (listen && (rc = start_server(m, listen, err, errlen)) < 0) {
+	if (listen && (rc = start_server(m, listen, err)) < 0) {
 		ct_metrics_free(m);
 		errno = -rc;
 		return NULL;

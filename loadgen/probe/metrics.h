@@ -39,14 +39,17 @@
 
 #include <jansson.h>
 
+#include "loadgen/base/err.h"
+
 #include "loadgen/run/trial.h"
 
 struct ct_metrics;
 
 /* Listen on `listen` ("ADDR:PORT", "[V6ADDR]:PORT"); NULL: no server, only
  * the sources and ct_metrics_render() (tests). NULL + errno on failure, with
- * `err` naming the address and what to do. */
-struct ct_metrics *ct_metrics_new(const char *listen, char *err, size_t errlen);
+ * `err` (may be NULL) naming the address and what to do; its code is
+ * CT_EXIT_USAGE for an address to fix (EINVAL), else CT_EXIT_ENV. */
+struct ct_metrics *ct_metrics_new(const char *listen, struct ct_err *err);
 /* Stop the server thread and free. NULL is a no-op. */
 void ct_metrics_free(struct ct_metrics *m);
 /* "ADDR:PORT" actually bound (port 0 resolved), "" without a server. */

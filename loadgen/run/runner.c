@@ -13,7 +13,7 @@
 #include "common/ctime.h"
 #include "common/log.h"
 #include "common/sig.h"
-#include "loadgen/cli/cli.h"
+#include "loadgen/base/err.h"
 #include "loadgen/scenario/expr.h"
 #include "loadgen/host/hostinfo.h"
 #include "loadgen/run/judge.h"
@@ -252,9 +252,9 @@ static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json
 #if CT_HAVE_PCAP
 	if (rc->cap) {
 		if (rc->steps > 0 && pt->search.cooldown == CT_COOL_FRESH_NETNS) {
-			char err[512];
-			if (ct_capture_reopen(rc->cap, rc->target->netns_fd, err, sizeof(err)) < 0)
-				ct_warn("%s", err);
+			struct ct_err err = {0};
+			if (ct_capture_reopen(rc->cap, rc->target->netns_fd, &err) < 0)
+				ct_warn("%s", err.msg);
 		}
 		ct_capture_step_begin(rc->cap);
 		src[ns++] = ct_capture_source(rc->cap);
@@ -592,28 +592,28 @@ static int open_outputs(struct run_ctx *rc, const struct ct_runner_opts *o)
 	const char *listen = o->metrics_listen ? o->metrics_listen : sc->report.metrics_listen;
 
 	if (listen) {
-		char merr[512];
-		rc->metrics = ct_metrics_new(listen, merr, sizeof(merr));
+		struct ct_err merr = {0};
+		rc->metrics = ct_metrics_new(listen, &merr);
 		if (!rc->metrics) {
-			int e = errno;
-			ct_error("%s", merr);
-			return e == EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV;
+			ct_error("%s", merr.msg);
+			return ct_err_code(&merr, CT_EXIT_ENV);
 		}
 		if (!o->quiet)
 			ct_note("metrics on http://%s/metrics", ct_metrics_address(rc->metrics));
 	}
 #if CT_HAVE_PCAP
 	if (sc->report.capture && rc->lab) {
-		char path[4096], cerr[512];
+		char path[4096];
+		struct ct_err cerr = {0};
 		snprintf(path, sizeof(path), "%s/capture.pcap", ct_rundir_path(rc->rd));
 		struct ct_capture_opts co = {
 		    .path = path,
 		    .ifname = "veth0",
 		    .netns_fd = ct_lab_client_netns_fd(rc->lab),
 		};
-		rc->cap = ct_capture_new(&co, cerr, sizeof(cerr));
+		rc->cap = ct_capture_new(&co, &cerr);
 		if (!rc->cap) {
-			ct_error("%s", cerr);
+			ct_error("%s", cerr.msg);
 			return CT_EXIT_ENV;
 		}
 	}

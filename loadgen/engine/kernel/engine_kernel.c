@@ -685,7 +685,7 @@ static struct ct_engine *kernel_new(const struct ct_engine_config *cfg)
 {
 	struct kengine *e = calloc(1, sizeof(*e));
 	const struct ct_scenario *sc = cfg->sc;
-	char err[128] = "";
+	struct ct_err err = {0};
 	int rc = ENOMEM;
 
 	if (!e)
@@ -718,11 +718,11 @@ static struct ct_engine *kernel_new(const struct ct_engine_config *cfg)
 		ct_error("[load] request: bad escape; use \\r \\n \\t \\\\ \\\" or \\xHH");
 		goto fail;
 	}
-	e->req = ct_reqtmpl_new(raw, (size_t)rlen, err, sizeof(err));
+	e->req = ct_reqtmpl_new(raw, (size_t)rlen, &err);
 	free(raw);
 	if (!e->req) {
 		rc = errno;
-		ct_error("[load] request: %s", err[0] ? err : strerror(rc));
+		ct_error("[load] request: %s", err.msg[0] ? err.msg : strerror(rc));
 		goto fail;
 	}
 	if (sc->load.expect && sc->load.expect[0]) {
