@@ -269,29 +269,30 @@ static int open_live(void *arg)
 	    pcap_set_immediate_mode(p, 1) || pcap_set_buffer_size(p, RING_BYTES) ||
 	    pcap_set_timeout(p, POLL_MS)) {
 		ct_err_set(a->err, CT_EXIT_ENV, "capture: setting up %s: %s", c->ifname,
-			 pcap_geterr(p));
+			   pcap_geterr(p));
 		rc = -EINVAL;
 		goto fail;
 	}
 	rc = pcap_activate(p);
 	if (rc < 0) {
 		ct_err_set(a->err, CT_EXIT_ENV,
-			 "capture: cannot capture on %s: %s (%s); capture needs root "
-			 "(CAP_NET_RAW) and the lab link, or set [report] capture = off",
-			 c->ifname, pcap_statustostr(rc), pcap_geterr(p));
+			   "capture: cannot capture on %s: %s (%s); capture needs root "
+			   "(CAP_NET_RAW) and the lab link, or set [report] capture = off",
+			   c->ifname, pcap_statustostr(rc), pcap_geterr(p));
 		rc = rc == PCAP_ERROR_NO_SUCH_DEVICE ? -ENODEV
 		     : rc == PCAP_ERROR_PERM_DENIED  ? -EPERM
 						     : -EIO;
 		goto fail;
 	}
 	if (pcap_datalink(p) != DLT_EN10MB) {
-		ct_err_set(a->err, CT_EXIT_ENV, "capture: %s is not an Ethernet link (%s)", c->ifname,
-			 pcap_datalink_val_to_name(pcap_datalink(p)));
+		ct_err_set(a->err, CT_EXIT_ENV, "capture: %s is not an Ethernet link (%s)",
+			   c->ifname, pcap_datalink_val_to_name(pcap_datalink(p)));
 		rc = -EINVAL;
 		goto fail;
 	}
 	if (pcap_compile(p, &prog, "tcp", 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		ct_err_set(a->err, CT_EXIT_ENV, "capture: compiling the filter: %s", pcap_geterr(p));
+		ct_err_set(a->err, CT_EXIT_ENV, "capture: compiling the filter: %s",
+			   pcap_geterr(p));
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -299,12 +300,13 @@ static int open_live(void *arg)
 	pcap_freecode(&prog);
 	if (rc < 0 || pcap_setnonblock(p, 1, ebuf) < 0) {
 		ct_err_set(a->err, CT_EXIT_ENV, "capture: setting the filter on %s: %s", c->ifname,
-			 pcap_geterr(p));
+			   pcap_geterr(p));
 		rc = -EIO;
 		goto fail;
 	}
 	if (pcap_get_selectable_fd(p) < 0) {
-		ct_err_set(a->err, CT_EXIT_ENV, "capture: %s has no pollable descriptor", c->ifname);
+		ct_err_set(a->err, CT_EXIT_ENV, "capture: %s has no pollable descriptor",
+			   c->ifname);
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -565,3 +567,52 @@ struct ct_sample_source ct_capture_step_hook(struct ct_capture *c)
 {
 	return (struct ct_sample_source){.name = "capture", .fill = fill_step, .ctx = c};
 }
+
+/* ---- the probe ------------------------------------------------------------------ */
+
+/* Lab only: the runner refuses a capture in topology = host, and the client
+ * netns is known once the lab is up. */
+static int cap_wanted(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	return cfg->capture && cfg->client_netns_fd >= 0;
+}
+
+static void *cap_open(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/capture.pcap", cfg->run_dir);
+	struct ct_capture_opts co = {
+	    .path = path,
+	    .ifname = "veth0",
+	    .netns_fd = cfg->client_netns_fd,
+	};
+	return ct_capture_new(&co, err);
+}
+
+static void cap_step_begin(void *ctx, const struct ct_probe_step *st)
+{
+	struct ct_capture *c = ctx;
+
+	if (st->fresh_netns) {
+		struct ct_err err = {0};
+		if (ct_capture_reopen(c, st->client_netns_fd, &err) < 0)
+			ct_warn("%s", err.msg);
+	}
+	ct_capture_step_begin(c);
+}
+
+static void cap_close(void *ctx)
+{
+	ct_capture_free(ctx);
+}
+
+const struct ct_probe_kind ct_probe_capture = {
+    .name = "capture",
+    .wanted = cap_wanted,
+    .open = cap_open,
+    .step_begin = cap_step_begin,
+    .sample = fill_sample,
+    .step_end = fill_step,
+    .close = cap_close,
+};

@@ -1,8 +1,12 @@
 /* capture — libpcap on the lab link: capture.pcap (headers only, bounded)
  * and per-interval counts of the TCP handshake and teardown packets.
  *
- * Built only when meson finds libpcap (CT_HAVE_PCAP in ct_config.h); a
- * caller guards its use with `#if CT_HAVE_PCAP`.
+ * Built only when meson finds libpcap (CT_HAVE_PCAP in ct_config.h): the
+ * only file of ctload's core that includes a pcap header. Without it the
+ * functions below are absent and only the probe kind exists
+ * (capture_none.c), refusing [report] capture = on with the message that
+ * says how to get it; a caller of the functions guards them with
+ * `#if CT_HAVE_PCAP`, the runner needs no guard (probe.h).
  *
  * The pcap handle is opened in a short-lived thread that entered the client
  * netns (ct_netns_run): its packet socket stays in that netns, so the
@@ -37,7 +41,7 @@
 #include <stdint.h>
 
 #include "loadgen/base/err.h"
-#include "loadgen/run/trial.h"
+#include "loadgen/probe/probe.h"
 
 struct ct_capture_opts {
 	const char *path;     /* capture.pcap */
@@ -79,6 +83,11 @@ void ct_capture_free(struct ct_capture *c);
 struct ct_sample_source ct_capture_source(struct ct_capture *c);
 struct ct_sample_source ct_capture_step_hook(struct ct_capture *c);
 void ct_capture_step_begin(struct ct_capture *c);
+
+/* Kind "capture" of the probe table: open with [report] capture = on in a
+ * lab (capture.pcap in the run directory, on the client's veth0); reopened
+ * in the new client netns when a step begins in a fresh one. */
+extern const struct ct_probe_kind ct_probe_capture;
 
 /* Pure: classify one captured frame (DLT_EN10MB). Returns 0 and fills the
  * fields for a TCP segment over IPv4/IPv6, -EINVAL otherwise. key is a hash

@@ -220,8 +220,8 @@ static void build(struct ct_liveview *lv, json_t *s, uint64_t now)
 		double fr = max ? (double)cnt / (double)max : 0;
 		any_ct = true;
 		bar(pb, sizeof(pb), fr, bar_width(lv));
-		ADD("  conntrack %-6s %s  %s / %s  %.1f%%  drop %s", ct_role_name(role_order[r]), pb,
-		    count(cnt, a, sizeof(a)), count(max, b, sizeof(b)), 100 * fr,
+		ADD("  conntrack %-6s %s  %s / %s  %.1f%%  drop %s", ct_role_name(role_order[r]),
+		    pb, count(cnt, a, sizeof(a)), count(max, b, sizeof(b)), 100 * fr,
 		    count(num(o, "ct.drop"), c, sizeof(c)));
 	}
 	if (!any_ct)
@@ -386,3 +386,39 @@ void ct_liveview_free(struct ct_liveview *lv)
 	}
 	free(lv);
 }
+
+/* ---- the probe ------------------------------------------------------------------ */
+
+static int lv_wanted(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	return cfg->live != NULL;
+}
+
+static void *lv_open(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	struct ct_liveview *lv = ct_liveview_new(cfg->live, cfg->n_steps);
+
+	if (!lv)
+		ct_err_set(err, CT_EXIT_ENV, "live view: out of memory");
+	return lv;
+}
+
+static void lv_step_begin(void *ctx, const struct ct_probe_step *st)
+{
+	ct_liveview_step(ctx, st->index, st->label, st->duration_s, st->rate);
+}
+
+static void lv_close(void *ctx)
+{
+	ct_liveview_free(ctx);
+}
+
+const struct ct_probe_kind ct_probe_liveview = {
+    .name = "liveview",
+    .wanted = lv_wanted,
+    .open = lv_open,
+    .step_begin = lv_step_begin,
+    .sample = fill_sample,
+    .step_end = fill_step,
+    .close = lv_close,
+};

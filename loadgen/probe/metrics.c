@@ -674,3 +674,33 @@ void ct_metrics_free(struct ct_metrics *m)
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
+
+/* ---- the probe ------------------------------------------------------------------ */
+
+static int m_wanted(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	return cfg->metrics_listen != NULL;
+}
+
+static void *m_open(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	struct ct_metrics *m = ct_metrics_new(cfg->metrics_listen, err);
+
+	if (m && !cfg->quiet)
+		ct_note("metrics on http://%s/metrics", ct_metrics_address(m));
+	return m;
+}
+
+static void m_close(void *ctx)
+{
+	ct_metrics_free(ctx);
+}
+
+const struct ct_probe_kind ct_probe_metrics = {
+    .name = "metrics",
+    .wanted = m_wanted,
+    .open = m_open,
+    .sample = fill_sample,
+    .step_end = fill_step,
+    .close = m_close,
+};

@@ -41,7 +41,7 @@
 
 #include "loadgen/base/err.h"
 
-#include "loadgen/run/trial.h"
+#include "loadgen/probe/probe.h"
 
 struct ct_metrics;
 
@@ -59,6 +59,10 @@ const char *ct_metrics_address(const struct ct_metrics *m);
  * step hook (folds the step's counts into the run totals). ctx = m. */
 struct ct_sample_source ct_metrics_source(struct ct_metrics *m);
 struct ct_sample_source ct_metrics_step_hook(struct ct_metrics *m);
+
+/* Kind "metrics" of the probe table: open with a metrics_listen address
+ * (noted unless quiet); its sample source and step hook are the two above. */
+extern const struct ct_probe_kind ct_probe_metrics;
 
 /* The exposition text for the latest sample (malloc'd, caller frees), NULL
  * on ENOMEM. What the HTTP handler sends. */
