@@ -7,11 +7,23 @@
 #include "loadgen/base/json.h"
 #include "loadgen/engine/cause.h"
 
-struct failwatch {
-	double t0;		     /* the step's start, s since the run's origin */
-	double interval;	     /* sample interval, s */
-	double t_ports, t_ct, t_nat; /* < 0: not seen */
+/* The first is the cause's name (cause.h) with "_s": seconds. */
+static const char *const keys[CT_FIRST_N] = {
+    [CT_FIRST_PORTS] = "eaddrnotavail_s",
+    [CT_FIRST_CT_DROP] = "ct_drop_s",
+    [CT_FIRST_CT_INSERT] = "ct_insert_failed_s",
 };
+
+struct failwatch {
+	double t0;	      /* the step's start, s since the run's origin */
+	double interval;      /* sample interval, s */
+	double t[CT_FIRST_N]; /* < 0: not seen */
+};
+
+const char *ct_failwatch_key(enum ct_first_failure f)
+{
+	return (unsigned)f < CT_FIRST_N ? keys[f] : NULL;
+}
 
 static double ns_sum(const json_t *sample, const char *key)
 {
@@ -40,12 +52,12 @@ static int fw_sample(void *ctx, json_t *sample)
 	ct_json_num(CT_JSON_GET(sample, "failures", ct_fail_name(CT_FAIL_EADDRNOTAVAIL)), &eaddr);
 	if (t < 0)
 		t = 0;
-	if (fw->t_ports < 0 && eaddr > 0)
-		fw->t_ports = t;
-	if (fw->t_ct < 0 && ns_sum(sample, "ct.drop") > 0)
-		fw->t_ct = t;
-	if (fw->t_nat < 0 && ns_sum(sample, "ct.insert_failed") > 0)
-		fw->t_nat = t;
+	if (fw->t[CT_FIRST_PORTS] < 0 && eaddr > 0)
+		fw->t[CT_FIRST_PORTS] = t;
+	if (fw->t[CT_FIRST_CT_DROP] < 0 && ns_sum(sample, "ct.drop") > 0)
+		fw->t[CT_FIRST_CT_DROP] = t;
+	if (fw->t[CT_FIRST_CT_INSERT] < 0 && ns_sum(sample, "ct.insert_failed") > 0)
+		fw->t[CT_FIRST_CT_INSERT] = t;
 	return 0;
 }
 
@@ -54,12 +66,9 @@ static int fw_step_end(void *ctx, json_t *step)
 	struct failwatch *fw = ctx;
 	json_t *o = json_object();
 
-	if (fw->t_ports >= 0)
-		json_object_set_new(o, "eaddrnotavail_s", json_real(fw->t_ports));
-	if (fw->t_ct >= 0)
-		json_object_set_new(o, "ct_drop_s", json_real(fw->t_ct));
-	if (fw->t_nat >= 0)
-		json_object_set_new(o, "ct_insert_failed_s", json_real(fw->t_nat));
+	for (int f = 0; f < CT_FIRST_N; f++)
+		if (fw->t[f] >= 0)
+			json_object_set_new(o, keys[f], json_real(fw->t[f]));
 	json_object_set_new(step, "first_failure", o);
 	return 0;
 }
@@ -68,13 +77,10 @@ static void fw_step_begin(void *ctx, const struct ct_probe_step *st)
 {
 	struct failwatch *fw = ctx;
 
-	*fw = (struct failwatch){
-	    .t0 = st->t0_s,
-	    .interval = st->interval_s,
-	    .t_ports = -1,
-	    .t_ct = -1,
-	    .t_nat = -1,
-	};
+	fw->t0 = st->t0_s;
+	fw->interval = st->interval_s;
+	for (int f = 0; f < CT_FIRST_N; f++)
+		fw->t[f] = -1;
 }
 
 static int fw_wanted(const struct ct_probe_config *cfg, struct ct_err *err)
@@ -91,7 +97,8 @@ static void *fw_open(const struct ct_probe_config *cfg, struct ct_err *err)
 		errno = ENOMEM;
 		return NULL;
 	}
-	fw->t_ports = fw->t_ct = fw->t_nat = -1;
+	for (int f = 0; f < CT_FIRST_N; f++)
+		fw->t[f] = -1;
 	return fw;
 }
 

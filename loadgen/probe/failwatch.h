@@ -12,5 +12,17 @@
 
 #include "loadgen/probe/probe.h"
 
+/* What the watch times. */
+enum ct_first_failure {
+	CT_FIRST_PORTS = 0, /* a connect() found no free port (EADDRNOTAVAIL) */
+	CT_FIRST_CT_DROP,   /* a conntrack table was full: packets dropped */
+	CT_FIRST_CT_INSERT, /* conntrack could not insert an entry (NAT found no port) */
+	CT_FIRST_N
+};
+
+/* Its key in "first_failure": "eaddrnotavail_s", "ct_drop_s",
+ * "ct_insert_failed_s"; NULL when out of range. */
+const char *ct_failwatch_key(enum ct_first_failure f);
+
 /* Kind "failures" of the probe table. */
 extern const struct ct_probe_kind ct_probe_failwatch;

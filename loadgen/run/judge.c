@@ -39,8 +39,7 @@ int ct_judge_lookup(void *arg, const char *name, double *value)
 	for (size_t i = 0; i < sizeof(lat) / sizeof(lat[0]); i++) {
 		size_t pl = strlen(lat[i].prefix);
 		if (!strncmp(name, lat[i].prefix, pl)) {
-			const json_t *o =
-			    json_object_get(json_object_get(lc->step, lat[i].field), name + pl);
+			const json_t *o = CT_JSON_GET(lc->step, lat[i].field, name + pl);
 			if (ct_json_num(o, value) < 0)
 				return -ENOENT;
 			*value *= lat[i].scale;

@@ -17,6 +17,7 @@
 #include "loadgen/host/hostinfo.h"
 #include "loadgen/run/judge.h"
 #include "loadgen/lab/lab.h"
+#include "loadgen/probe/failwatch.h"
 #include "loadgen/probe/probe.h"
 #include "loadgen/model/model.h"
 #include "loadgen/scenario/plan.h"
@@ -93,8 +94,7 @@ static void print_table(const json_t *summary, const char *dir)
 		}
 		if (any)
 			printf("\n");
-		const char *cause =
-		    json_string_value(json_object_get(json_object_get(s, "fail_cause"), "text"));
+		const char *cause = json_string_value(CT_JSON_GET(s, "fail_cause", "text"));
 		if (cause)
 			printf("     cause: %s\n", cause);
 	}
@@ -243,12 +243,12 @@ static double infer_limit(const json_t *steps, size_t first, const struct ct_mod
 			  const char **what, double *capacity, double *t_fail_out)
 {
 	static const struct {
-		const char *key;
+		enum ct_first_failure first;
 		enum ct_limit_id id;
 	} causes[] = {
-	    {"eaddrnotavail_s", CT_LIMIT_CLIENT_PORTS},
-	    {"ct_drop_s", CT_LIMIT_CONNTRACK},
-	    {"ct_insert_failed_s", CT_LIMIT_NAT_PORTS},
+	    {CT_FIRST_PORTS, CT_LIMIT_CLIENT_PORTS},
+	    {CT_FIRST_CT_DROP, CT_LIMIT_CONNTRACK},
+	    {CT_FIRST_CT_INSERT, CT_LIMIT_NAT_PORTS},
 	};
 	double best = 0, best_t = -1;
 
@@ -258,7 +258,7 @@ static double infer_limit(const json_t *steps, size_t first, const struct ct_mod
 		double rate = ct_json_d(s, "rate_target");
 
 		for (size_t c = 0; c < sizeof(causes) / sizeof(causes[0]); c++) {
-			const json_t *tv = json_object_get(ff, causes[c].key);
+			const json_t *tv = json_object_get(ff, ct_failwatch_key(causes[c].first));
 			const struct ct_limit *lim = &mr->limits[causes[c].id];
 			double cap, limit;
 
