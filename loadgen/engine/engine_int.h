@@ -1,5 +1,8 @@
 /* engine_int — what the engine folder shares inside: the backends' ops
- * tables, which only engine.c's chooser names. */
+ * tables, which only engine.c's chooser names. A backend lives in its own
+ * sub-folder (kernel/ now; packet/ for the userspace TCP client when it
+ * lands, its pcap and dpdk files the only ones with those headers) and
+ * adds its ops here and to engine.c's table. */
 #pragma once
 
 #include "loadgen/engine/engine.h"

@@ -1,4 +1,4 @@
-/* fuzz_reqtmpl — libFuzzer target for loadgen/reqtmpl.h: the input as a
+/* fuzz_reqtmpl — libFuzzer target for loadgen/engine/reqtmpl.h: the input as a
  * [load] request as written in a scenario (escapes decoded by
  * ct_reqtmpl_unescape), compiled and rendered for extreme seq, thread and
  * seed values. Promises checked: a rendering never passes
