@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "loadgen/engine/engine_int.h"
 
 static const struct ct_engine_ops *const backends[] = {
     &ct_engine_kernel_ops,
@@ -24,7 +25,7 @@ static const struct ct_engine_ops *const backends[] = {
  * connection. */
 unsigned ct_engine_threads(const struct ct_engine_config *cfg)
 {
-	unsigned n = cfg->threads ? cfg->threads : cfg->sc->load.threads;
+	unsigned n = cfg->threads ? cfg->threads : cfg->load.threads;
 	if (!n) {
 		cpu_set_t set;
 		long c = sched_getaffinity(0, sizeof(set), &set) == 0
@@ -37,7 +38,7 @@ unsigned ct_engine_threads(const struct ct_engine_config *cfg)
 
 struct ct_engine *ct_engine_new(const struct ct_engine_config *cfg)
 {
-	const char *name = cfg->name ? cfg->name : ct_engine_kind_name(cfg->sc->load.engine);
+	const char *name = cfg->name ? cfg->name : ct_engine_kernel_ops.name;
 	for (const struct ct_engine_ops *const *b = backends; *b; b++) {
 		if (!strcmp((*b)->name, name)) {
 			struct ct_engine *e = (*b)->new (cfg);
@@ -70,4 +71,14 @@ void ct_engine_free(struct ct_engine *e)
 {
 	if (e)
 		e->ops->free(e);
+}
+
+const char *ct_engine_name(const struct ct_engine *e)
+{
+	return e->ops->name;
+}
+
+size_t ct_engine_conn_size(const struct ct_engine *e)
+{
+	return e->ops->conn_size(e);
 }

@@ -11,6 +11,11 @@
  * never reused. Latencies are measured from the connection's scheduled
  * start, so a stall shows as latency, not as a lower rate.
  *
+ * An engine sees no scenario: it reads the [load] part it needs from
+ * struct ct_engine_load, which run/loadcfg fills from the scenario (the one
+ * place that maps one to the other), and it reports its own cost per
+ * connection (ct_engine_conn_size).
+ *
  * Counters are per engine thread, written only by that thread without
  * locks, and merged by ct_engine_snapshot() with relaxed atomic loads. */
 #pragma once
@@ -22,13 +27,41 @@
 
 #include "loadgen/engine/cause.h"
 #include "loadgen/engine/hist.h"
-#include "loadgen/scenario/scenario.h"
+#include "loadgen/engine/schedule.h"
 
+/* How the client picks its source port ([load] ports). */
+enum ct_engine_ports {
+	CT_ENGINE_PORTS_KERNEL, /* connect() picks from the kernel's ephemeral range */
+	CT_ENGINE_PORTS_BIND,	/* bind() to port_lo..port_hi in turn (SO_REUSEADDR) */
+	CT_ENGINE_PORTS_RANGE,	/* connect() picks from port_lo..port_hi (IP_LOCAL_PORT_RANGE) */
+};
+
+/* How the client ends a connection once the reply matched ([load] close,
+ * auto already resolved). */
+enum ct_engine_close {
+	CT_ENGINE_CLOSE_FIN,
+	CT_ENGINE_CLOSE_RST,  /* SO_LINGER 0 */
+	CT_ENGINE_CLOSE_WAIT, /* wait for the server's close, then close */
+};
+
+/* The [load] part of a scenario, as an engine reads it. */
+struct ct_engine_load {
+	struct ct_schedule_params sched; /* profile, rates, duration, cap; seed = scenario seed */
+	const char *request;		 /* template as written, escapes not decoded; NULL = "" */
+	const char *expect;		 /* as written; NULL or "" = any reply */
+	bool raw;			 /* request as-is, reply read until the server closes */
+	uint64_t connect_timeout_ns, reply_timeout_ns;
+	enum ct_engine_ports ports;
+	uint16_t port_lo, port_hi; /* ports = bind|range */
+	enum ct_engine_close close;
+	unsigned threads;	   /* 0 = half the CPUs (>= 1) */
+	unsigned max_inflight;	   /* 0 = 10000 */
+	uint64_t launch_window_ns; /* start together what is due this soon */
+};
 
 struct ct_engine_config {
-	const char *name; /* "kernel"; NULL = ct_engine_kind_name(sc->load.engine) */
-	const struct ct_scenario
-	    *sc; /* [load] and scenario.seed are read; must outlive the engine */
+	const char *name; /* the backend, as [load] engine names it: "kernel"; NULL = "kernel" */
+	struct ct_engine_load load;  /* its strings must outlive ct_engine_new() */
 	struct sockaddr_storage dst; /* server address; its port is ignored */
 	uint16_t dport_lo, dport_hi; /* server ports, used in turn */
 	const struct sockaddr_storage
@@ -36,7 +69,7 @@ struct ct_engine_config {
 	size_t n_src;
 	int netns_fd;	  /* -1 = current netns; else each engine thread setns()es
 			   * into it before it opens any socket */
-	unsigned threads; /* 0 = sc->load.threads, and if that is 0, half the CPUs (>= 1) */
+	unsigned threads; /* 0 = load.threads, and if that is 0, half the CPUs (>= 1) */
 };
 
 /* A merged snapshot. Counters are cumulative since start. */
@@ -72,14 +105,15 @@ struct ct_engine_ops {
 	void (*stop)(struct ct_engine *e, bool abort);
 	/* Join the threads and free. NULL is a no-op. */
 	void (*free)(struct ct_engine *e);
+	/* The engine's own state per connection in flight, in bytes (buffers
+	 * included, the kernel's socket aside): what one connection costs it. */
+	size_t (*conn_size)(const struct ct_engine *e);
 };
 
 /* Generic handle: ops + backend state. Backends embed it first. */
 struct ct_engine {
 	const struct ct_engine_ops *ops;
 };
-
-extern const struct ct_engine_ops ct_engine_kernel_ops;
 
 /* Pick the backend by name and create it. ENOENT when the backend is not
  * built into this binary. */
@@ -89,9 +123,9 @@ void ct_engine_snapshot(struct ct_engine *e, struct ct_engine_stats *out);
 void ct_engine_stop(struct ct_engine *e, bool abort);
 void ct_engine_free(struct ct_engine *e);
 
+/* The backend's name ("kernel") and its bytes per connection in flight. */
+const char *ct_engine_name(const struct ct_engine *e);
+size_t ct_engine_conn_size(const struct ct_engine *e);
+
 /* The thread count an engine will use for cfg (resolves 0). */
 unsigned ct_engine_threads(const struct ct_engine_config *cfg);
-
-/* Per-connection state of the kernel engine, in bytes, including its
- * receive buffer: the memory one connection in flight costs. */
-size_t ct_engine_kernel_conn_size(void);

@@ -42,7 +42,7 @@ static int push(struct ct_reqtmpl *t, struct seg s)
 
 /* Parse a placeholder at text[i] == '{'. Returns its length (0 if it is
  * not a placeholder, -EINVAL if it is a malformed {rand:...}). */
-static long placeholder(const char *p, size_t left, struct seg *s, char *err, size_t errlen)
+static long placeholder(const char *p, size_t left, struct seg *s, struct ct_err *err)
 {
 	if (left >= 5 && !memcmp(p, "{seq}", 5)) {
 		s->kind = SEG_SEQ;
@@ -55,13 +55,13 @@ static long placeholder(const char *p, size_t left, struct seg *s, char *err, si
 	if (left >= 6 && !memcmp(p, "{rand:", 6)) {
 		const char *end = memchr(p, '}', left);
 		if (!end) {
-			snprintf(err, errlen, "'{rand:' has no closing '}'");
+			ct_err_set(err, CT_EXIT_USAGE, "'{rand:' has no closing '}'");
 			return -EINVAL;
 		}
 		char num[24];
 		size_t nl = (size_t)(end - (p + 6));
 		if (nl == 0 || nl >= sizeof(num)) {
-			snprintf(err, errlen, "{rand:N} needs a number N between 1 and 2^63");
+			ct_err_set(err, CT_EXIT_USAGE, "{rand:N} needs a number N between 1 and 2^63");
 			return -EINVAL;
 		}
 		memcpy(num, p + 6, nl);
@@ -70,7 +70,7 @@ static long placeholder(const char *p, size_t left, struct seg *s, char *err, si
 		errno = 0;
 		unsigned long long v = strtoull(num, &e, 10);
 		if (*e || errno || v == 0 || num[0] == '-') {
-			snprintf(err, errlen, "{rand:%s}: N must be a whole number >= 1", num);
+			ct_err_set(err, CT_EXIT_USAGE, "{rand:%s}: N must be a whole number >= 1", num);
 			return -EINVAL;
 		}
 		s->kind = SEG_RAND;
@@ -129,7 +129,7 @@ static size_t digits(uint64_t v)
 	return d;
 }
 
-struct ct_reqtmpl *ct_reqtmpl_new(const char *text, size_t len, char *err, size_t errlen)
+struct ct_reqtmpl *ct_reqtmpl_new(const char *text, size_t len, struct ct_err *err)
 {
 	struct ct_reqtmpl *t = calloc(1, sizeof(*t));
 	int rc = -ENOMEM;
@@ -143,7 +143,7 @@ struct ct_reqtmpl *ct_reqtmpl_new(const char *text, size_t len, char *err, size_
 	t->len = len;
 	for (size_t i = 0; i < len;) {
 		struct seg s = {.kind = SEG_LIT, .off = i, .len = 1};
-		long n = text[i] == '{' ? placeholder(text + i, len - i, &s, err, errlen) : 0;
+		long n = text[i] == '{' ? placeholder(text + i, len - i, &s, err) : 0;
 		if (n < 0) {
 			rc = (int)n;
 			goto fail;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loadgen/base/err.h"
+
 struct ct_reqtmpl;
 
 /* Decode the escapes of `in` into `out` (at least strlen(in)+1 bytes; the
@@ -20,10 +22,10 @@ struct ct_reqtmpl;
  * -EINVAL on a malformed escape (the scenario parser rejects those first). */
 long ct_reqtmpl_unescape(const char *in, char *out);
 
-/* Compile `text` (length len; it may hold NUL bytes). NULL + errno on
- * failure: EINVAL with `err` naming the bad placeholder ("{rand:0}"). */
-/* `text` is raw (escapes decoded by the caller). */
-struct ct_reqtmpl *ct_reqtmpl_new(const char *text, size_t len, char *err, size_t errlen);
+/* Compile `text` (length len; it may hold NUL bytes; raw: escapes decoded by
+ * the caller). NULL + errno on failure: EINVAL with `err` (may be NULL)
+ * naming the bad placeholder ("{rand:0}"), code CT_EXIT_USAGE. */
+struct ct_reqtmpl *ct_reqtmpl_new(const char *text, size_t len, struct ct_err *err);
 void ct_reqtmpl_free(struct ct_reqtmpl *t);
 
 /* Write the request into buf (no NUL added). Returns its length, or

@@ -4,19 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-void ct_schedule_params_from(struct ct_schedule_params *p, const struct ct_scenario *sc)
-{
-	memset(p, 0, sizeof(*p));
-	p->profile = sc->load.profile;
-	p->rate = sc->load.rate;
-	p->rate_end = sc->load.rate_end > 0 ? sc->load.rate_end : sc->load.rate;
-	p->step_every_ns = sc->load.step_every_ns;
-	p->step_by = sc->load.step_by;
-	p->duration_ns = sc->load.duration_ns;
-	p->max_connections = sc->load.max_connections;
-	p->seed = sc->scenario.seed;
-}
-
 static uint64_t splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -53,11 +40,11 @@ double ct_schedule_rate_at(const struct ct_schedule_params *p, uint64_t t_ns)
 {
 	double t = (double)t_ns / 1e9, d = (double)p->duration_ns / 1e9;
 	switch (p->profile) {
-	case CT_PROFILE_RAMP:
+	case CT_SCHED_RAMP:
 		if (d <= 0)
 			return p->rate;
 		return p->rate + (p->rate_end - p->rate) * (t < d ? t / d : 1.0);
-	case CT_PROFILE_STEP: {
+	case CT_SCHED_STEP: {
 		if (!p->step_every_ns)
 			return p->rate;
 		double r = p->rate + p->step_by * (double)(t_ns / p->step_every_ns);
@@ -65,8 +52,8 @@ double ct_schedule_rate_at(const struct ct_schedule_params *p, uint64_t t_ns)
 			r = p->rate_end;
 		return r;
 	}
-	case CT_PROFILE_CONSTANT:
-	case CT_PROFILE_POISSON:
+	case CT_SCHED_CONSTANT:
+	case CT_SCHED_POISSON:
 	default:
 		return p->rate;
 	}
@@ -96,10 +83,10 @@ double ct_schedule_expected(const struct ct_schedule_params *p, uint64_t t_ns)
 		t_ns = p->duration_ns;
 	double t = (double)t_ns / 1e9, d = (double)p->duration_ns / 1e9, n;
 	switch (p->profile) {
-	case CT_PROFILE_RAMP:
+	case CT_SCHED_RAMP:
 		n = d > 0 ? p->rate * t + (p->rate_end - p->rate) * t * t / (2 * d) : 0;
 		break;
-	case CT_PROFILE_STEP:
+	case CT_SCHED_STEP:
 		n = p->step_every_ns ? step_integral(p, t) : p->rate * t;
 		break;
 	default:
@@ -117,7 +104,7 @@ static double due_of(struct ct_schedule *s, double n)
 	const struct ct_schedule_params *p = &s->p;
 	double d = (double)p->duration_ns / 1e9;
 	switch (p->profile) {
-	case CT_PROFILE_RAMP: {
+	case CT_SCHED_RAMP: {
 		double a = d > 0 ? (p->rate_end - p->rate) / d : 0;
 		if (fabs(a) < 1e-12)
 			return n / p->rate;
@@ -127,7 +114,7 @@ static double due_of(struct ct_schedule *s, double n)
 			return INFINITY; /* a falling ramp that never reaches n */
 		return (-p->rate + sqrt(disc)) / a;
 	}
-	case CT_PROFILE_STEP: {
+	case CT_SCHED_STEP: {
 		if (!p->step_every_ns)
 			return n / p->rate;
 		double e = (double)p->step_every_ns / 1e9;
@@ -156,7 +143,7 @@ bool ct_schedule_next(struct ct_schedule *s, uint64_t *due_ns, uint64_t *seq)
 	double t;
 	if (s->issued >= s->cap || s->p.rate <= 0)
 		return false;
-	if (s->p.profile == CT_PROFILE_POISSON) {
+	if (s->p.profile == CT_SCHED_POISSON) {
 		double per_thread = s->p.rate / s->nthreads;
 		/* 53 random bits -> u in (0, 1] so log(u) is finite. */
 		double u = ((double)(splitmix64(&s->rng) >> 11) + 1.0) / 9007199254740992.0;

@@ -17,10 +17,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "loadgen/scenario/scenario.h"
+/* The shape of the rate over the step ([load] profile). */
+enum ct_sched_profile { CT_SCHED_CONSTANT, CT_SCHED_RAMP, CT_SCHED_STEP, CT_SCHED_POISSON };
 
 struct ct_schedule_params {
-	enum ct_profile profile;
+	enum ct_sched_profile profile;
 	double rate, rate_end; /* conn/s */
 	uint64_t step_every_ns;
 	double step_by;
@@ -39,9 +40,6 @@ struct ct_schedule {
 	uint64_t rng;	   /* poisson: xorshift state */
 	unsigned step_seg; /* step: current segment, to search forward only */
 };
-
-/* Fill p from a scenario's [load] section and seed. */
-void ct_schedule_params_from(struct ct_schedule_params *p, const struct ct_scenario *sc);
 
 /* Prepare thread `thread` of `nthreads`. */
 void ct_schedule_init(struct ct_schedule *s, const struct ct_schedule_params *p, unsigned thread,

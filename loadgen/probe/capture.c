@@ -247,8 +247,7 @@ static void *capture_main(void *arg)
 struct open_args {
 	struct ct_capture *c;
 	pcap_t *p;
-	char *err;
-	size_t errlen;
+	struct ct_err *err;
 };
 
 /* Runs in a thread inside the target netns: the packet socket stays there. */
@@ -263,49 +262,51 @@ static int open_live(void *arg)
 
 	p = pcap_create(c->ifname, ebuf);
 	if (!p) {
-		snprintf(a->err, a->errlen, "capture: opening %s: %s", c->ifname, ebuf);
+		ct_err_set(a->err, CT_EXIT_ENV, "capture: opening %s: %s", c->ifname, ebuf);
 		return -ENODEV;
 	}
 	if (pcap_set_snaplen(p, (int)c->snaplen) || pcap_set_promisc(p, 0) ||
 	    pcap_set_immediate_mode(p, 1) || pcap_set_buffer_size(p, RING_BYTES) ||
 	    pcap_set_timeout(p, POLL_MS)) {
-		snprintf(a->err, a->errlen, "capture: setting up %s: %s", c->ifname,
-			 pcap_geterr(p));
+		ct_err_set(a->err, CT_EXIT_ENV, "capture: setting up %s: %s", c->ifname,
+			   pcap_geterr(p));
 		rc = -EINVAL;
 		goto fail;
 	}
 	rc = pcap_activate(p);
 	if (rc < 0) {
-		snprintf(a->err, a->errlen,
-			 "capture: cannot capture on %s: %s (%s); capture needs root "
-			 "(CAP_NET_RAW) and the lab link, or set [report] capture = off",
-			 c->ifname, pcap_statustostr(rc), pcap_geterr(p));
+		ct_err_set(a->err, CT_EXIT_ENV,
+			   "capture: cannot capture on %s: %s (%s); capture needs root "
+			   "(CAP_NET_RAW) and the lab link, or set [report] capture = off",
+			   c->ifname, pcap_statustostr(rc), pcap_geterr(p));
 		rc = rc == PCAP_ERROR_NO_SUCH_DEVICE ? -ENODEV
 		     : rc == PCAP_ERROR_PERM_DENIED  ? -EPERM
 						     : -EIO;
 		goto fail;
 	}
 	if (pcap_datalink(p) != DLT_EN10MB) {
-		snprintf(a->err, a->errlen, "capture: %s is not an Ethernet link (%s)", c->ifname,
-			 pcap_datalink_val_to_name(pcap_datalink(p)));
+		ct_err_set(a->err, CT_EXIT_ENV, "capture: %s is not an Ethernet link (%s)",
+			   c->ifname, pcap_datalink_val_to_name(pcap_datalink(p)));
 		rc = -EINVAL;
 		goto fail;
 	}
 	if (pcap_compile(p, &prog, "tcp", 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		snprintf(a->err, a->errlen, "capture: compiling the filter: %s", pcap_geterr(p));
+		ct_err_set(a->err, CT_EXIT_ENV, "capture: compiling the filter: %s",
+			   pcap_geterr(p));
 		rc = -EINVAL;
 		goto fail;
 	}
 	rc = pcap_setfilter(p, &prog);
 	pcap_freecode(&prog);
 	if (rc < 0 || pcap_setnonblock(p, 1, ebuf) < 0) {
-		snprintf(a->err, a->errlen, "capture: setting the filter on %s: %s", c->ifname,
-			 pcap_geterr(p));
+		ct_err_set(a->err, CT_EXIT_ENV, "capture: setting the filter on %s: %s", c->ifname,
+			   pcap_geterr(p));
 		rc = -EIO;
 		goto fail;
 	}
 	if (pcap_get_selectable_fd(p) < 0) {
-		snprintf(a->err, a->errlen, "capture: %s has no pollable descriptor", c->ifname);
+		ct_err_set(a->err, CT_EXIT_ENV, "capture: %s has no pollable descriptor",
+			   c->ifname);
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -316,15 +317,15 @@ fail:
 	return rc;
 }
 
-static int start_thread(struct ct_capture *c, int netns_fd, char *err, size_t errlen)
+static int start_thread(struct ct_capture *c, int netns_fd, struct ct_err *err)
 {
-	struct open_args a = {.c = c, .p = NULL, .err = err, .errlen = errlen};
+	struct open_args a = {.c = c, .p = NULL, .err = err};
 	int rc = ct_netns_run(netns_fd, open_live, &a);
 
 	if (rc < 0) {
-		if (!a.p && err && !err[0])
-			snprintf(err, errlen, "capture: entering the netns of %s: %s", c->ifname,
-				 strerror(-rc));
+		if (!a.p && err && !err->msg[0])
+			ct_err_set(err, CT_EXIT_ENV, "capture: entering the netns of %s: %s",
+				   c->ifname, strerror(-rc));
 		return rc;
 	}
 	c->live = a.p;
@@ -332,7 +333,8 @@ static int start_thread(struct ct_capture *c, int netns_fd, char *err, size_t er
 	__atomic_store_n(&c->stop, 0, __ATOMIC_RELAXED);
 	rc = pthread_create(&c->thread, NULL, capture_main, c);
 	if (rc) {
-		snprintf(err, errlen, "capture: starting the capture thread: %s", strerror(rc));
+		ct_err_set(err, CT_EXIT_ENV, "capture: starting the capture thread: %s",
+			   strerror(rc));
 		pcap_close(c->live);
 		c->live = NULL;
 		return -rc;
@@ -363,13 +365,13 @@ static void stop_thread(struct ct_capture *c)
 	c->live = NULL;
 }
 
-struct ct_capture *ct_capture_new(const struct ct_capture_opts *o, char *err, size_t errlen)
+struct ct_capture *ct_capture_new(const struct ct_capture_opts *o, struct ct_err *err)
 {
 	struct ct_capture *c = calloc(1, sizeof(*c));
 	int rc = -ENOMEM;
 
-	if (err && errlen)
-		err[0] = '\0';
+	if (err)
+		err->msg[0] = '\0';
 	if (!c)
 		goto fail;
 	c->wake_fd = -1;
@@ -387,7 +389,7 @@ struct ct_capture *ct_capture_new(const struct ct_capture_opts *o, char *err, si
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->wake_fd < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "capture: eventfd: %s", strerror(errno));
+		ct_err_set(err, CT_EXIT_ENV, "capture: eventfd: %s", strerror(errno));
 		goto fail;
 	}
 	c->dead = pcap_open_dead(DLT_EN10MB, (int)c->snaplen);
@@ -395,32 +397,33 @@ struct ct_capture *ct_capture_new(const struct ct_capture_opts *o, char *err, si
 		goto fail;
 	c->dumper = pcap_dump_open(c->dead, c->path);
 	if (!c->dumper) {
-		snprintf(err, errlen, "capture: creating %s: %s", c->path, pcap_geterr(c->dead));
+		ct_err_set(err, CT_EXIT_ENV, "capture: creating %s: %s", c->path,
+			   pcap_geterr(c->dead));
 		rc = -EIO;
 		goto fail;
 	}
 	c->file_bytes = PCAP_FILE_HDR;
-	rc = start_thread(c, o->netns_fd, err, errlen);
+	rc = start_thread(c, o->netns_fd, err);
 	if (rc < 0)
 		goto fail;
 	return c;
 fail:
-	if (rc == -ENOMEM && err && errlen && !err[0])
-		snprintf(err, errlen, "capture: out of memory");
+	if (rc == -ENOMEM && err && !err->msg[0])
+		ct_err_set(err, CT_EXIT_ENV, "capture: out of memory");
 	ct_capture_free(c);
 	errno = -rc;
 	return NULL;
 }
 
-int ct_capture_reopen(struct ct_capture *c, int netns_fd, char *err, size_t errlen)
+int ct_capture_reopen(struct ct_capture *c, int netns_fd, struct ct_err *err)
 {
-	if (err && errlen)
-		err[0] = '\0';
+	if (err)
+		err->msg[0] = '\0';
 	stop_thread(c);
 	pthread_mutex_lock(&c->mu);
 	c->pending_err[0] = '\0';
 	pthread_mutex_unlock(&c->mu);
-	return start_thread(c, netns_fd, err, errlen);
+	return start_thread(c, netns_fd, err);
 }
 
 /* A failure of the handle that no reopen followed: say it once. */
@@ -564,3 +567,52 @@ struct ct_sample_source ct_capture_step_hook(struct ct_capture *c)
 {
 	return (struct ct_sample_source){.name = "capture", .fill = fill_step, .ctx = c};
 }
+
+/* ---- the probe ------------------------------------------------------------------ */
+
+/* Lab only: the runner refuses a capture in topology = host, and the client
+ * netns is known once the lab is up. */
+static int cap_wanted(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	return cfg->capture && cfg->client_netns_fd >= 0;
+}
+
+static void *cap_open(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/capture.pcap", cfg->run_dir);
+	struct ct_capture_opts co = {
+	    .path = path,
+	    .ifname = "veth0",
+	    .netns_fd = cfg->client_netns_fd,
+	};
+	return ct_capture_new(&co, err);
+}
+
+static void cap_step_begin(void *ctx, const struct ct_probe_step *st)
+{
+	struct ct_capture *c = ctx;
+
+	if (st->fresh_netns) {
+		struct ct_err err = {0};
+		if (ct_capture_reopen(c, st->client_netns_fd, &err) < 0)
+			ct_warn("%s", err.msg);
+	}
+	ct_capture_step_begin(c);
+}
+
+static void cap_close(void *ctx)
+{
+	ct_capture_free(ctx);
+}
+
+const struct ct_probe_kind ct_probe_capture = {
+    .name = "capture",
+    .wanted = cap_wanted,
+    .open = cap_open,
+    .step_begin = cap_step_begin,
+    .sample = fill_sample,
+    .step_end = fill_step,
+    .close = cap_close,
+};

@@ -1,8 +1,12 @@
 /* capture — libpcap on the lab link: capture.pcap (headers only, bounded)
  * and per-interval counts of the TCP handshake and teardown packets.
  *
- * Built only when meson finds libpcap (CT_HAVE_PCAP in ct_config.h); a
- * caller guards its use with `#if CT_HAVE_PCAP`.
+ * Built only when meson finds libpcap (CT_HAVE_PCAP in ct_config.h): the
+ * only file of ctload's core that includes a pcap header. Without it the
+ * functions below are absent and only the probe kind exists
+ * (capture_none.c), refusing [report] capture = on with the message that
+ * says how to get it; a caller of the functions guards them with
+ * `#if CT_HAVE_PCAP`, the runner needs no guard (probe.h).
  *
  * The pcap handle is opened in a short-lived thread that entered the client
  * netns (ct_netns_run): its packet socket stays in that netns, so the
@@ -36,7 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loadgen/run/trial.h"
+#include "loadgen/base/err.h"
+#include "loadgen/probe/probe.h"
 
 struct ct_capture_opts {
 	const char *path;     /* capture.pcap */
@@ -58,13 +63,14 @@ struct ct_capture_counts {
 struct ct_capture;
 
 /* Create the file, open the interface and start the capture thread. NULL +
- * errno on failure, with `err` saying what failed and what to do. */
-struct ct_capture *ct_capture_new(const struct ct_capture_opts *o, char *err, size_t errlen);
+ * errno on failure, with `err` (may be NULL) saying what failed and what to
+ * do, code CT_EXIT_ENV. */
+struct ct_capture *ct_capture_new(const struct ct_capture_opts *o, struct ct_err *err);
 
 /* Move the capture to `netns_fd` (after ct_lab_fresh() replaced the client
  * netns): the live handle is reopened there, the file and the counts go on.
  * 0 or -errno with `err` filled. */
-int ct_capture_reopen(struct ct_capture *c, int netns_fd, char *err, size_t errlen);
+int ct_capture_reopen(struct ct_capture *c, int netns_fd, struct ct_err *err);
 
 /* Counts so far (drains the ring first, like the sample source). */
 void ct_capture_counts(struct ct_capture *c, struct ct_capture_counts *out);
@@ -77,6 +83,11 @@ void ct_capture_free(struct ct_capture *c);
 struct ct_sample_source ct_capture_source(struct ct_capture *c);
 struct ct_sample_source ct_capture_step_hook(struct ct_capture *c);
 void ct_capture_step_begin(struct ct_capture *c);
+
+/* Kind "capture" of the probe table: open with [report] capture = on in a
+ * lab (capture.pcap in the run directory, on the client's veth0); reopened
+ * in the new client netns when a step begins in a fresh one. */
+extern const struct ct_probe_kind ct_probe_capture;
 
 /* Pure: classify one captured frame (DLT_EN10MB). Returns 0 and fills the
  * fields for a TCP segment over IPv4/IPv6, -EINVAL otherwise. key is a hash

@@ -10,13 +10,16 @@
 
 #include "common/ctime.h"
 #include "common/units.h"
+#include "loadgen/base/role.h"
 
 #define MIN_REDRAW_NS (CT_NS_PER_SEC / 4) /* at most 4 Hz */
 #define MAX_LINES     12
 #define LINE_MAX_LEN  512
 #define BAR_MAX	      40
 
-static const char *const role_order[] = {"client", "server", "router", "host"};
+/* The netns in the order the view lists them. */
+static const enum ct_role role_order[] = {CT_ROLE_CLIENT, CT_ROLE_SERVER, CT_ROLE_ROUTER,
+					  CT_ROLE_HOST};
 #define N_ROLES (sizeof(role_order) / sizeof(role_order[0]))
 
 struct ct_liveview {
@@ -154,15 +157,13 @@ static unsigned bar_width(const struct ct_liveview *lv)
 	return w < 10 ? 10 : w > BAR_MAX ? BAR_MAX : w;
 }
 
-static void build(struct ct_liveview *lv, json_t *s, uint64_t now)
+/* The step, its progress and time; the rates, counts and connect p99. */
+static void build_progress(struct ct_liveview *lv, json_t *s, uint64_t now)
 {
-	char a[32], b[32], c[32], pb[BAR_MAX + 4], steps[32];
+	char a[32], b[32], c[32], d[32], pb[BAR_MAX + 4], steps[32];
 	double el = (double)(now - lv->step_start_ns) / 1e9;
 	double frac = lv->duration_s > 0 ? el / lv->duration_s : 0;
-	json_t *f, *v, *ns;
-	const char *k;
 
-	lv->n_lines = 0;
 	if (lv->n_steps)
 		snprintf(steps, sizeof(steps), "%u/%u", lv->step + 1, lv->n_steps);
 	else
@@ -180,35 +181,47 @@ static void build(struct ct_liveview *lv, json_t *s, uint64_t now)
 	    ct_fmt_rate(rounded(json_number_value(json_object_get(s, "rate"))), a, sizeof(a)),
 	    ct_fmt_rate(rounded(json_number_value(json_object_get(s, "rate_target"))), b,
 			sizeof(b)),
-	    count(num(s, "completed"), c, sizeof(c)), count(num(s, "inflight"), pb, sizeof(pb)),
+	    count(num(s, "completed"), c, sizeof(c)), count(num(s, "inflight"), d, sizeof(d)),
 	    json_number_value(json_object_get(cms, "p99")));
+}
 
+/* "  failures: timeout 3 refused 1", or none. */
+static void build_failures(struct ct_liveview *lv, json_t *s)
+{
+	char a[32];
 	char *l = next_line(lv);
-	if (l) {
-		size_t o = (size_t)snprintf(l, LINE_MAX_LEN, "  failures:");
-		bool any = false;
-		f = json_object_get(s, "failures");
-		json_object_foreach(f, k, v)
-		{
-			uint64_t n = num(f, k);
-			if (!n || o >= LINE_MAX_LEN)
-				continue;
-			any = true;
-			o += (size_t)snprintf(l + o, LINE_MAX_LEN - o, " %s %s", k,
-					      count(n, a, sizeof(a)));
-		}
-		if (!any && o < LINE_MAX_LEN)
-			snprintf(l + o, LINE_MAX_LEN - o, " none");
-	}
+	json_t *f, *v;
+	const char *k;
 
-	ns = json_object_get(s, "ns");
-	/* A netns that tracks nothing (the client, with conntrack_on = server)
-	 * gets no bar; if none tracks anything yet, the first that could. */
+	if (!l)
+		return;
+	size_t o = (size_t)snprintf(l, LINE_MAX_LEN, "  failures:");
+	bool any = false;
+	f = json_object_get(s, "failures");
+	json_object_foreach(f, k, v)
+	{
+		uint64_t n = num(f, k);
+		if (!n || o >= LINE_MAX_LEN)
+			continue;
+		any = true;
+		o += (size_t)snprintf(l + o, LINE_MAX_LEN - o, " %s %s", k, count(n, a, sizeof(a)));
+	}
+	if (!any && o < LINE_MAX_LEN)
+		snprintf(l + o, LINE_MAX_LEN - o, " none");
+}
+
+/* A conntrack fill bar per netns. A netns that tracks nothing (the client,
+ * with conntrack_on = server) gets no bar; if none tracks anything yet, the
+ * first that could. */
+static void build_conntrack(struct ct_liveview *lv, json_t *ns)
+{
+	char a[32], b[32], c[32], pb[BAR_MAX + 4];
 	bool any_ct = false, any_count = false;
+
 	for (size_t r = 0; r < N_ROLES; r++)
-		any_count |= num(json_object_get(ns, role_order[r]), "ct.count") > 0;
+		any_count |= num(json_object_get(ns, ct_role_name(role_order[r])), "ct.count") > 0;
 	for (size_t r = 0; r < N_ROLES; r++) {
-		json_t *o = json_object_get(ns, role_order[r]);
+		json_t *o = json_object_get(ns, ct_role_name(role_order[r]));
 		if (!o || !json_object_get(o, "ct.count"))
 			continue;
 		if (any_count ? num(o, "ct.count") == 0 : any_ct)
@@ -217,44 +230,68 @@ static void build(struct ct_liveview *lv, json_t *s, uint64_t now)
 		double fr = max ? (double)cnt / (double)max : 0;
 		any_ct = true;
 		bar(pb, sizeof(pb), fr, bar_width(lv));
-		ADD("  conntrack %-6s %s  %s / %s  %.1f%%  drop %s", role_order[r], pb,
-		    count(cnt, a, sizeof(a)), count(max, b, sizeof(b)), 100 * fr,
+		ADD("  conntrack %-6s %s  %s / %s  %.1f%%  drop %s", ct_role_name(role_order[r]),
+		    pb, count(cnt, a, sizeof(a)), count(max, b, sizeof(b)), 100 * fr,
 		    count(num(o, "ct.drop"), c, sizeof(c)));
 	}
 	if (!any_ct)
 		ADD("  conntrack  %s", ns ? "not tracking in these netns" : "not sampled");
+}
 
-	l = next_line(lv);
-	if (l) {
-		size_t o = (size_t)snprintf(l, LINE_MAX_LEN, "  TIME_WAIT");
-		bool any = false;
-		for (size_t r = 0; r < N_ROLES && o < LINE_MAX_LEN; r++) {
-			json_t *no = json_object_get(ns, role_order[r]);
-			if (!no || !json_object_get(no, "tw"))
-				continue;
-			any = true;
-			o += (size_t)snprintf(l + o, LINE_MAX_LEN - o, " %s %s ", role_order[r],
-					      count(num(no, "tw"), a, sizeof(a)));
-		}
-		if (!any && o < LINE_MAX_LEN)
-			o += (size_t)snprintf(l + o, LINE_MAX_LEN - o, " not sampled ");
-		json_t *cl = json_object_get(ns, "client");
-		if (cl && json_object_get(cl, "ports_in_use") && o < LINE_MAX_LEN)
-			snprintf(l + o, LINE_MAX_LEN - o, "  ports in use %s",
-				 count(num(cl, "ports_in_use"), a, sizeof(a)));
+/* TIME_WAIT per netns, and the client's ports in use. */
+static void build_tw(struct ct_liveview *lv, json_t *ns)
+{
+	char a[32];
+	char *l = next_line(lv);
+
+	if (!l)
+		return;
+	size_t o = (size_t)snprintf(l, LINE_MAX_LEN, "  TIME_WAIT");
+	bool any = false;
+	for (size_t r = 0; r < N_ROLES && o < LINE_MAX_LEN; r++) {
+		json_t *no = json_object_get(ns, ct_role_name(role_order[r]));
+		if (!no || !json_object_get(no, "tw"))
+			continue;
+		any = true;
+		o += (size_t)snprintf(l + o, LINE_MAX_LEN - o, " %s %s ",
+				      ct_role_name(role_order[r]),
+				      count(num(no, "tw"), a, sizeof(a)));
 	}
+	if (!any && o < LINE_MAX_LEN)
+		o += (size_t)snprintf(l + o, LINE_MAX_LEN - o, " not sampled ");
+	json_t *cl = json_object_get(ns, ct_role_name(CT_ROLE_CLIENT));
+	if (cl && json_object_get(cl, "ports_in_use") && o < LINE_MAX_LEN)
+		snprintf(l + o, LINE_MAX_LEN - o, "  ports in use %s",
+			 count(num(cl, "ports_in_use"), a, sizeof(a)));
+}
 
+/* The capture's packet counts, per second. */
+static void build_packets(struct ct_liveview *lv, json_t *pkt)
+{
+	char a[32], b[32], c[32], d[32], e[32];
+	/* The sample's counts are per interval: scale to per second. */
+	double dt = lv->interval_s > 0 ? lv->interval_s : 0.1;
+
+	ADD("  packets/s  SYN %s  retrans %s  SYN-ACK %s  RST %s  FIN %s",
+	    count((uint64_t)((double)num(pkt, "syn") / dt), a, sizeof(a)),
+	    count((uint64_t)((double)num(pkt, "syn_retrans") / dt), b, sizeof(b)),
+	    count((uint64_t)((double)num(pkt, "synack") / dt), c, sizeof(c)),
+	    count((uint64_t)((double)num(pkt, "rst") / dt), d, sizeof(d)),
+	    count((uint64_t)((double)num(pkt, "fin") / dt), e, sizeof(e)));
+}
+
+static void build(struct ct_liveview *lv, json_t *s, uint64_t now)
+{
+	json_t *ns = json_object_get(s, "ns");
 	json_t *pkt = json_object_get(s, "pkt");
-	if (pkt) {
-		/* The sample's counts are per interval: scale to per second. */
-		double dt = lv->interval_s > 0 ? lv->interval_s : 0.1;
-		ADD("  packets/s  SYN %s  retrans %s  SYN-ACK %s  RST %s  FIN %s",
-		    count((uint64_t)((double)num(pkt, "syn") / dt), a, sizeof(a)),
-		    count((uint64_t)((double)num(pkt, "syn_retrans") / dt), b, sizeof(b)),
-		    count((uint64_t)((double)num(pkt, "synack") / dt), c, sizeof(c)),
-		    count((uint64_t)((double)num(pkt, "rst") / dt), pb, sizeof(pb)),
-		    count((uint64_t)((double)num(pkt, "fin") / dt), steps, sizeof(steps)));
-	}
+
+	lv->n_lines = 0;
+	build_progress(lv, s, now);
+	build_failures(lv, s);
+	build_conntrack(lv, ns);
+	build_tw(lv, ns);
+	if (pkt)
+		build_packets(lv, pkt);
 }
 
 /* ---- drawing ------------------------------------------------------------------ */
@@ -382,3 +419,39 @@ void ct_liveview_free(struct ct_liveview *lv)
 	}
 	free(lv);
 }
+
+/* ---- the probe ------------------------------------------------------------------ */
+
+static int lv_wanted(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	return cfg->live != NULL;
+}
+
+static void *lv_open(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	struct ct_liveview *lv = ct_liveview_new(cfg->live, cfg->n_steps);
+
+	if (!lv)
+		ct_err_set(err, CT_EXIT_ENV, "live view: out of memory");
+	return lv;
+}
+
+static void lv_step_begin(void *ctx, const struct ct_probe_step *st)
+{
+	ct_liveview_step(ctx, st->index, st->label, st->duration_s, st->rate);
+}
+
+static void lv_close(void *ctx)
+{
+	ct_liveview_free(ctx);
+}
+
+const struct ct_probe_kind ct_probe_liveview = {
+    .name = "liveview",
+    .wanted = lv_wanted,
+    .open = lv_open,
+    .step_begin = lv_step_begin,
+    .sample = fill_sample,
+    .step_end = fill_step,
+    .close = lv_close,
+};

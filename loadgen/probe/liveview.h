@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "loadgen/run/trial.h"
+#include "loadgen/probe/probe.h"
 
 struct ct_liveview;
 
@@ -46,6 +46,10 @@ void ct_liveview_step(struct ct_liveview *lv, unsigned step, const char *label, 
 struct ct_sample_source ct_liveview_source(struct ct_liveview *lv);
 /* Step hook: replaces the block by the step's one-line summary. */
 struct ct_sample_source ct_liveview_step_hook(struct ct_liveview *lv);
+
+/* Kind "liveview" of the probe table: open when the run has a terminal
+ * for it (cfg->live); a step begins with ct_liveview_step(). */
+extern const struct ct_probe_kind ct_probe_liveview;
 
 /* Tests: force ANSI on or off and set the width (default: from the tty,
  * else 100 columns). */

@@ -18,12 +18,10 @@
 #include <event2/http.h>
 
 #include "common/log.h"
+#include "loadgen/base/role.h"
 
 #define MAX_CAUSES 16
 #define TICK_MS	   100
-
-enum role { R_CLIENT = 0, R_SERVER, R_ROUTER, R_N };
-static const char *const role_name[R_N] = {"client", "server", "router"};
 
 /* Load counters cumulative within a step (as the samples carry them). */
 enum load { L_SCHEDULED = 0, L_ATTEMPTED, L_ESTABLISHED, L_COMPLETED, L_UNSENT, L_SYNRETX, L_N };
@@ -78,7 +76,7 @@ struct state {
 	double hist_sum;
 	bool have_pkt;
 	uint64_t pkt[P_N];
-	struct ns_state ns[R_N];
+	struct ns_state ns[CT_ROLE_NLAB]; /* by enum ct_role: the lab roles */
 };
 
 struct ct_metrics {
@@ -198,8 +196,8 @@ static void take_sample(struct state *s, json_t *smp)
 			s->pkt[p] += u64_of(json_object_get(v, pkt_key[p]));
 	}
 	ns = json_object_get(smp, "ns");
-	for (int r = 0; r < R_N; r++) {
-		json_t *o = json_object_get(ns, role_name[r]);
+	for (int r = 0; r < CT_ROLE_NLAB; r++) {
+		json_t *o = json_object_get(ns, ct_role_name(r));
 		if (o)
 			take_ns(&s->ns[r], o);
 	}
@@ -308,14 +306,14 @@ static void ns_family(FILE *f, const struct state *s, const char *name, const ch
 {
 	bool any = false;
 
-	for (int r = 0; r < R_N; r++)
+	for (int r = 0; r < CT_ROLE_NLAB; r++)
 		any |= s->ns[r].present && want(&s->ns[r], arg);
 	if (!any)
 		return;
 	family(f, name, type, help);
-	for (int r = 0; r < R_N; r++)
+	for (int r = 0; r < CT_ROLE_NLAB; r++)
 		if (s->ns[r].present && want(&s->ns[r], arg))
-			line_u64(f, name, "netns", role_name[r], get(&s->ns[r], arg));
+			line_u64(f, name, "netns", ct_role_name(r), get(&s->ns[r], arg));
 }
 
 static bool want_ct(const struct ns_state *n, int a)
@@ -571,7 +569,7 @@ int ct_metrics_parse_listen(const char *s, char *addr, size_t addrlen, unsigned 
 	return 0;
 }
 
-static int start_server(struct ct_metrics *m, const char *listen, char *err, size_t errlen)
+static int start_server(struct ct_metrics *m, const char *listen, struct ct_err *err)
 {
 	char host[64];
 	unsigned port;
@@ -582,17 +580,17 @@ static int start_server(struct ct_metrics *m, const char *listen, char *err, siz
 	int rc;
 
 	if (ct_metrics_parse_listen(listen, host, sizeof(host), &port) < 0) {
-		snprintf(err, errlen,
-			 "metrics_listen \"%s\": expected ADDR:PORT, e.g. 127.0.0.1:9464 or "
-			 "[::1]:9464",
-			 listen);
+		ct_err_set(err, CT_EXIT_USAGE,
+			   "metrics_listen \"%s\": expected ADDR:PORT, e.g. 127.0.0.1:9464 or "
+			   "[::1]:9464",
+			   listen);
 		return -EINVAL;
 	}
 	m->base = event_base_new();
 	m->http = m->base ? evhttp_new(m->base) : NULL;
 	m->tick = m->base ? event_new(m->base, -1, EV_PERSIST, on_tick, m) : NULL;
 	if (!m->http || !m->tick || event_add(m->tick, &tv) < 0) {
-		snprintf(err, errlen, "metrics: setting up the HTTP server: out of memory");
+		ct_err_set(err, CT_EXIT_ENV, "metrics: setting up the HTTP server: out of memory");
 		return -ENOMEM;
 	}
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
@@ -601,10 +599,11 @@ static int start_server(struct ct_metrics *m, const char *listen, char *err, siz
 	bs = evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port);
 	if (!bs) {
 		rc = errno ? errno : EADDRNOTAVAIL;
-		snprintf(err, errlen,
-			 "metrics: cannot listen on %s: %s; give a local address and a free "
-			 "port (--metrics-listen 127.0.0.1:9464)",
-			 listen, strerror(rc));
+		/* An address the kernel calls invalid is the user's to fix. */
+		ct_err_set(err, rc == EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV,
+			   "metrics: cannot listen on %s: %s; give a local address and a free "
+			   "port (--metrics-listen 127.0.0.1:9464)",
+			   listen, strerror(rc));
 		return -rc;
 	}
 	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0) {
@@ -622,27 +621,28 @@ static int start_server(struct ct_metrics *m, const char *listen, char *err, siz
 	}
 	rc = pthread_create(&m->thread, NULL, serve, m);
 	if (rc) {
-		snprintf(err, errlen, "metrics: starting the server thread: %s", strerror(rc));
+		ct_err_set(err, CT_EXIT_ENV, "metrics: starting the server thread: %s",
+			   strerror(rc));
 		return -rc;
 	}
 	m->thread_running = true;
 	return 0;
 }
 
-struct ct_metrics *ct_metrics_new(const char *listen, char *err, size_t errlen)
+struct ct_metrics *ct_metrics_new(const char *listen, struct ct_err *err)
 {
 	struct ct_metrics *m = calloc(1, sizeof(*m));
 	int rc;
 
-	if (err && errlen)
-		err[0] = '\0';
+	if (err)
+		err->msg[0] = '\0';
 	if (!m) {
-		snprintf(err, errlen, "metrics: out of memory");
+		ct_err_set(err, CT_EXIT_ENV, "metrics: out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
 	pthread_mutex_init(&m->mu, NULL);
-	if (listen && (rc = start_server(m, listen, err, errlen)) < 0) {
+	if (listen && (rc = start_server(m, listen, err)) < 0) {
 		ct_metrics_free(m);
 		errno = -rc;
 		return NULL;
@@ -674,3 +674,33 @@ void ct_metrics_free(struct ct_metrics *m)
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
+
+/* ---- the probe ------------------------------------------------------------------ */
+
+static int m_wanted(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	return cfg->metrics_listen != NULL;
+}
+
+static void *m_open(const struct ct_probe_config *cfg, struct ct_err *err)
+{
+	struct ct_metrics *m = ct_metrics_new(cfg->metrics_listen, err);
+
+	if (m && !cfg->quiet)
+		ct_note("metrics on http://%s/metrics", ct_metrics_address(m));
+	return m;
+}
+
+static void m_close(void *ctx)
+{
+	ct_metrics_free(ctx);
+}
+
+const struct ct_probe_kind ct_probe_metrics = {
+    .name = "metrics",
+    .wanted = m_wanted,
+    .open = m_open,
+    .sample = fill_sample,
+    .step_end = fill_step,
+    .close = m_close,
+};

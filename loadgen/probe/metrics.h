@@ -39,14 +39,17 @@
 
 #include <jansson.h>
 
-#include "loadgen/run/trial.h"
+#include "loadgen/base/err.h"
+
+#include "loadgen/probe/probe.h"
 
 struct ct_metrics;
 
 /* Listen on `listen` ("ADDR:PORT", "[V6ADDR]:PORT"); NULL: no server, only
  * the sources and ct_metrics_render() (tests). NULL + errno on failure, with
- * `err` naming the address and what to do. */
-struct ct_metrics *ct_metrics_new(const char *listen, char *err, size_t errlen);
+ * `err` (may be NULL) naming the address and what to do; its code is
+ * CT_EXIT_USAGE for an address to fix (EINVAL), else CT_EXIT_ENV. */
+struct ct_metrics *ct_metrics_new(const char *listen, struct ct_err *err);
 /* Stop the server thread and free. NULL is a no-op. */
 void ct_metrics_free(struct ct_metrics *m);
 /* "ADDR:PORT" actually bound (port 0 resolved), "" without a server. */
@@ -56,6 +59,10 @@ const char *ct_metrics_address(const struct ct_metrics *m);
  * step hook (folds the step's counts into the run totals). ctx = m. */
 struct ct_sample_source ct_metrics_source(struct ct_metrics *m);
 struct ct_sample_source ct_metrics_step_hook(struct ct_metrics *m);
+
+/* Kind "metrics" of the probe table: open with a metrics_listen address
+ * (noted unless quiet); its sample source and step hook are the two above. */
+extern const struct ct_probe_kind ct_probe_metrics;
 
 /* The exposition text for the latest sample (malloc'd, caller frees), NULL
  * on ENOMEM. What the HTTP handler sends. */

@@ -9,6 +9,7 @@
 
 #include "common/ctime.h"
 #include "common/log.h"
+#include "loadgen/base/role.h"
 #include "loadgen/probe/ctnl.h"
 #include "loadgen/host/netns.h"
 
@@ -449,7 +450,7 @@ int ct_sampler_fill(void *ctx, json_t *sample)
 	set_u64(o, "tw", c.tcp_tw);
 	set_u64(o, "inuse", c.tcp_inuse);
 	set_u64(o, "orphan", c.tcp_orphan);
-	if (!strcmp(s->role, "client"))
+	if (!strcmp(s->role, ct_role_name(CT_ROLE_CLIENT)))
 		set_u64(o, "ports_in_use", c.tcp_inuse + c.tcp_tw);
 	for (int i = 0; i < CT_TCPEXT_N; i++) {
 		char key[64];

@@ -129,6 +129,6 @@ struct ct_sampler_step {
 };
 void ct_sampler_step(const struct ct_sampler *s, struct ct_sampler_step *out);
 
-/* Sample-source hook (struct ct_sample_source in loadgen/trial.h): ctx is a
+/* Sample-source hook (struct ct_sample_source, probe.h): ctx is a
  * struct ct_sampler *. Reads the counters and adds sample["ns"][role]. */
 int ct_sampler_fill(void *ctx, json_t *sample);

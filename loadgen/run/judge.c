@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "loadgen/cli/cli.h"
+#include "loadgen/base/err.h"
+#include "loadgen/engine/cause.h"
 #include "loadgen/scenario/expr.h"
 
 /* Names in base units: seconds, per second, fractions, counts. */
@@ -38,8 +39,7 @@ int ct_judge_lookup(void *arg, const char *name, double *value)
 	for (size_t i = 0; i < sizeof(lat) / sizeof(lat[0]); i++) {
 		size_t pl = strlen(lat[i].prefix);
 		if (!strncmp(name, lat[i].prefix, pl)) {
-			const json_t *o =
-			    json_object_get(json_object_get(lc->step, lat[i].field), name + pl);
+			const json_t *o = CT_JSON_GET(lc->step, lat[i].field, name + pl);
 			if (ct_json_num(o, value) < 0)
 				return -ENOENT;
 			*value *= lat[i].scale;
@@ -131,87 +131,121 @@ int ct_judge_expect(const struct ct_scenario *sc, json_t *summary)
  * call takes longer than a whole loopback handshake does (10-100 us p99).
  * One client thread on a full range: 700 us per call, 95 % of the thread,
  * 12k/s falling to 1.4k/s, with no call reaching CT_PORT_SEARCH_SLOW_US. */
-#define CT_PORT_SEARCH_BUSY	0.5
-#define CT_PORT_SEARCH_BUSY_US	200.0
+#define CT_PORT_SEARCH_BUSY    0.5
+#define CT_PORT_SEARCH_BUSY_US 200.0
 
-const char *ct_judge_cause(const json_t *step, char *text, size_t len)
+/* The figures of a step that tell why it failed. */
+struct figures {
+	double eaddr, drop, insert, timeout, call_p99, achieved, target, emfile, refused, reset,
+	    protocol, busy;
+	const char *errs; /* "few errors" or "no error at all", for the port-search sentences */
+};
+
+/* failures.<cause> of a step, 0 when absent. */
+static double failures_of(const json_t *step, enum ct_fail f)
 {
-	double eaddr = ct_json_d(step, "failures.eaddrnotavail");
-	double drop = ct_json_d(step, "ct.drop");
-	double insert = ct_json_d(step, "ct.insert_failed");
-	double timeout = ct_json_d(step, "failures.timeout");
-	double call_p99 = ct_json_d(step, "connect_call_us.p99");
-	double achieved = ct_json_d(step, "rate_achieved");
-	double target = ct_json_d(step, "rate_target");
-	double emfile = ct_json_d(step, "failures.emfile");
-	double refused = ct_json_d(step, "failures.refused");
-	double reset = ct_json_d(step, "failures.reset");
-	double protocol = ct_json_d(step, "failures.protocol");
-	double busy = ct_json_d(step, "connect_busy");
-	const char *errs =
-	    eaddr + timeout + refused + reset + protocol > 0 ? "few errors" : "no error at all";
+	double v = 0;
+	ct_json_num(CT_JSON_GET(step, "failures", ct_fail_name(f)), &v);
+	return v;
+}
 
-	if (eaddr > 0) {
+static void read_figures(const json_t *step, struct figures *f)
+{
+	f->eaddr = failures_of(step, CT_FAIL_EADDRNOTAVAIL);
+	f->drop = ct_json_d(step, "ct.drop");
+	f->insert = ct_json_d(step, "ct.insert_failed");
+	f->timeout = failures_of(step, CT_FAIL_TIMEOUT);
+	f->call_p99 = ct_json_d(step, "connect_call_us.p99");
+	f->achieved = ct_json_d(step, "rate_achieved");
+	f->target = ct_json_d(step, "rate_target");
+	f->emfile = failures_of(step, CT_FAIL_EMFILE);
+	f->refused = failures_of(step, CT_FAIL_REFUSED);
+	f->reset = failures_of(step, CT_FAIL_RESET);
+	f->protocol = failures_of(step, CT_FAIL_PROTOCOL);
+	f->busy = ct_json_d(step, "connect_busy");
+	f->errs = f->eaddr + f->timeout + f->refused + f->reset + f->protocol > 0
+		      ? "few errors"
+		      : "no error at all";
+}
+
+/* A table that ran out: client ports (counted, or seen as a slow port
+ * search), conntrack entries, NAT ports. NULL when none did. */
+static const char *cause_exhausted(const struct figures *f, char *text, size_t len)
+{
+	if (f->eaddr > 0) {
 		snprintf(text, len,
 			 "the client ran out of ephemeral ports: %.0f connect() calls failed with "
 			 "EADDRNOTAVAIL (every port of the range held, most in TIME_WAIT)",
-			 eaddr);
+			 f->eaddr);
 		return "client_ports";
 	}
-	if (drop > 0) {
+	if (f->drop > 0) {
 		snprintf(text, len,
 			 "the conntrack table was full: the kernel dropped %.0f packets (\"table "
 			 "full, dropping packet\"), %.0f connections timed out",
-			 drop, timeout);
+			 f->drop, f->timeout);
 		return "conntrack";
 	}
-	if (insert > 0) {
+	if (f->insert > 0) {
 		snprintf(text, len,
 			 "conntrack could not insert %.0f new entries (NAT found no free source "
 			 "port): their SYNs were dropped silently",
-			 insert);
+			 f->insert);
 		return "nat_ports";
 	}
-	if (call_p99 < CT_PORT_SEARCH_SLOW_US && busy >= CT_PORT_SEARCH_BUSY &&
-	    call_p99 >= CT_PORT_SEARCH_BUSY_US && target > 0 && achieved < 0.95 * target) {
+	if (f->call_p99 < CT_PORT_SEARCH_SLOW_US && f->busy >= CT_PORT_SEARCH_BUSY &&
+	    f->call_p99 >= CT_PORT_SEARCH_BUSY_US && f->target > 0 &&
+	    f->achieved < 0.95 * f->target) {
 		snprintf(text, len,
 			 "the client spent %.0f%% of its time inside connect() (%.2f ms a call, "
 			 "p99) searching the port range for a free port as it filled with "
 			 "TIME_WAIT: it fell to %.0f of %.0f conn/s with %s",
-			 busy * 100, call_p99 / 1000, achieved, target, errs);
+			 f->busy * 100, f->call_p99 / 1000, f->achieved, f->target, f->errs);
 		return "client_ports";
 	}
-	if (call_p99 >= CT_PORT_SEARCH_SLOW_US) {
+	if (f->call_p99 >= CT_PORT_SEARCH_SLOW_US) {
 		snprintf(text, len,
 			 "connect() itself slowed to %.1f ms (p99) searching the port range for a "
 			 "free port as it filled with TIME_WAIT: the client fell to %.0f of %.0f "
 			 "conn/s with %s",
-			 call_p99 / 1000, achieved, target, errs);
+			 f->call_p99 / 1000, f->achieved, f->target, f->errs);
 		return "client_ports";
 	}
-	if (refused + reset + protocol > 0) {
+	return NULL;
+}
+
+const char *ct_judge_cause(const json_t *step, char *text, size_t len)
+{
+	struct figures f;
+	const char *limit;
+
+	read_figures(step, &f);
+	if ((limit = cause_exhausted(&f, text, len)))
+		return limit;
+	if (f.refused + f.reset + f.protocol > 0) {
 		snprintf(
 		    text, len,
 		    "the server refused %.0f, reset %.0f and answered %.0f connections wrongly",
-		    refused, reset, protocol);
+		    f.refused, f.reset, f.protocol);
 		return "server";
 	}
-	if (emfile > 0) {
-		snprintf(text, len, "the client ran out of file descriptors (%.0f EMFILE)", emfile);
+	if (f.emfile > 0) {
+		snprintf(text, len, "the client ran out of file descriptors (%.0f EMFILE)",
+			 f.emfile);
 		return "client";
 	}
-	if (timeout > 0) {
+	if (f.timeout > 0) {
 		snprintf(text, len,
 			 "%.0f connections timed out without a drop counted in the lab (SYNs or "
 			 "replies lost elsewhere)",
-			 timeout);
+			 f.timeout);
 		return "unknown";
 	}
-	if (target > 0 && achieved < 0.95 * target) {
+	if (f.target > 0 && f.achieved < 0.95 * f.target) {
 		snprintf(text, len,
 			 "the client reached only %.0f of %.0f conn/s with no error and connect() "
 			 "fast: its own CPU or the server's was the limit",
-			 achieved, target);
+			 f.achieved, f.target);
 		return "client";
 	}
 	snprintf(text, len, "no resource ran out; the condition itself failed");

@@ -9,25 +9,21 @@
 
 #include <jansson.h>
 
-#include "ct_config.h"
 #include "common/ctime.h"
 #include "common/log.h"
 #include "common/sig.h"
-#include "loadgen/cli/cli.h"
+#include "loadgen/base/err.h"
 #include "loadgen/scenario/expr.h"
 #include "loadgen/host/hostinfo.h"
 #include "loadgen/run/judge.h"
 #include "loadgen/lab/lab.h"
-#include "loadgen/probe/liveview.h"
-#include "loadgen/probe/metrics.h"
+#include "loadgen/probe/failwatch.h"
+#include "loadgen/probe/probe.h"
 #include "loadgen/model/model.h"
 #include "loadgen/scenario/plan.h"
 #include "loadgen/report/report.h"
 #include "loadgen/run/rundir.h"
 #include "loadgen/run/search.h"
-#if CT_HAVE_PCAP
-#include "loadgen/probe/capture.h"
-#endif
 
 /* ---- the summary table ------------------------------------------------------- */
 
@@ -98,8 +94,7 @@ static void print_table(const json_t *summary, const char *dir)
 		}
 		if (any)
 			printf("\n");
-		const char *cause =
-		    json_string_value(json_object_get(json_object_get(s, "fail_cause"), "text"));
+		const char *cause = json_string_value(CT_JSON_GET(s, "fail_cause", "text"));
 		if (cause)
 			printf("     cause: %s\n", cause);
 	}
@@ -128,68 +123,6 @@ static void print_table(const json_t *summary, const char *dir)
 	printf("run directory: %s (report: %s/report.html)\n", dir, dir);
 }
 
-/* ---- steps and the rate search ------------------------------------------------- */
-
-/* ---- first failures: when a step's resources ran out -------------------------- */
-
-/* Watches the samples of one step for the first sign of exhaustion: an
- * EADDRNOTAVAIL (client ports) or a conntrack drop / insert failure in any
- * netns (table full, NAT clash). Times are from the step's start. */
-struct failwatch {
-	double t0;		     /* the step's start, s since the run's origin */
-	double interval;	     /* sample interval, s */
-	double t_ports, t_ct, t_nat; /* < 0: not seen */
-};
-
-static double ns_sum(const json_t *sample, const char *key)
-{
-	const json_t *ns = json_object_get(sample, "ns");
-	const char *role;
-	const json_t *v;
-	double sum = 0;
-
-	/* The lab's per-netns keys are flat ("ct.drop"), not nested. */
-	json_object_foreach((json_t *)ns, role, v)
-	{
-		double x;
-		if (ct_json_num(json_object_get(v, key), &x) == 0)
-			sum += x;
-	}
-	return sum;
-}
-
-static int on_failwatch_sample(void *ctx, json_t *sample)
-{
-	struct failwatch *fw = ctx;
-	/* The event happened within the interval that ends at t. */
-	double t = ct_json_d(sample, "t") - fw->t0 - fw->interval / 2;
-
-	if (t < 0)
-		t = 0;
-	if (fw->t_ports < 0 && ct_json_d(sample, "failures.eaddrnotavail") > 0)
-		fw->t_ports = t;
-	if (fw->t_ct < 0 && ns_sum(sample, "ct.drop") > 0)
-		fw->t_ct = t;
-	if (fw->t_nat < 0 && ns_sum(sample, "ct.insert_failed") > 0)
-		fw->t_nat = t;
-	return 0;
-}
-
-static int on_failwatch_step(void *ctx, json_t *step)
-{
-	struct failwatch *fw = ctx;
-	json_t *o = json_object();
-
-	if (fw->t_ports >= 0)
-		json_object_set_new(o, "eaddrnotavail_s", json_real(fw->t_ports));
-	if (fw->t_ct >= 0)
-		json_object_set_new(o, "ct_drop_s", json_real(fw->t_ct));
-	if (fw->t_nat >= 0)
-		json_object_set_new(o, "ct_insert_failed_s", json_real(fw->t_nat));
-	json_object_set_new(step, "first_failure", o);
-	return 0;
-}
-
 /* ---- steps ------------------------------------------------------------------- */
 
 struct run_ctx {
@@ -204,9 +137,8 @@ struct run_ctx {
 	unsigned steps;	    /* steps run so far (the index of the next) */
 	const char *label;  /* the sweep point's label */
 	size_t point_first; /* index in steps[] of the current point's first step */
-	struct ct_liveview *lv;
-	struct ct_metrics *metrics;
-	struct ct_capture *cap;
+	struct ct_probes *probes;
+	bool live_view; /* the live view draws: no status line, no point notes */
 };
 
 static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, size_t p,
@@ -224,7 +156,7 @@ static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json
 	    .target = rc->target,
 	    .rd = rc->rd,
 	    .origin_ns = rc->origin,
-	    .live = rc->live && !rc->lv,
+	    .live = rc->live && !rc->live_view,
 	};
 	struct ct_sample_source src[16], hooks[16];
 	size_t ns = 0, nh = 0;
@@ -233,44 +165,25 @@ static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json
 	*res = NULL;
 	if (rc->lab && (code = lab_prepare_step(rc->lab, pt, rc->steps, rc->target, &to)) != 0)
 		return code < 0 ? CT_EXIT_OK : code; /* < 0: stopped, no step (*res NULL) */
-	/* The lab's samplers first; then the sources that read what they
-	 * wrote: failures, capture, metrics (reads the capture's counts), and
-	 * the live view last. */
+	/* The lab's samplers first; then the run's probes, which read what they
+	 * wrote (probe.h has their order). */
 	for (size_t i = 0; i < to.n_sources && ns < 10; i++)
 		src[ns++] = to.sources[i];
 	for (size_t i = 0; i < to.n_step_hooks && nh < 10; i++)
 		hooks[nh++] = to.step_hooks[i];
-	struct failwatch fw = {
-	    .t0 = (double)(ct_now_ns() - rc->origin) / 1e9,
-	    .interval = (double)pt->report.sample_interval_ns / 1e9,
-	    .t_ports = -1,
-	    .t_ct = -1,
-	    .t_nat = -1,
+	struct ct_probe_step st = {
+	    .index = rc->steps,
+	    .label = rc->label,
+	    .duration_s = (double)pt->load.duration_ns / 1e9,
+	    .rate = pt->load.rate,
+	    .t0_s = (double)(ct_now_ns() - rc->origin) / 1e9,
+	    .interval_s = (double)pt->report.sample_interval_ns / 1e9,
+	    .client_netns_fd = rc->target->netns_fd,
+	    .fresh_netns = rc->lab && rc->steps > 0 && pt->search.cooldown == CT_COOL_FRESH_NETNS,
 	};
-	src[ns++] = (struct ct_sample_source){"failures", on_failwatch_sample, &fw};
-	hooks[nh++] = (struct ct_sample_source){"failures", on_failwatch_step, &fw};
-#if CT_HAVE_PCAP
-	if (rc->cap) {
-		if (rc->steps > 0 && pt->search.cooldown == CT_COOL_FRESH_NETNS) {
-			char err[512];
-			if (ct_capture_reopen(rc->cap, rc->target->netns_fd, err, sizeof(err)) < 0)
-				ct_warn("%s", err);
-		}
-		ct_capture_step_begin(rc->cap);
-		src[ns++] = ct_capture_source(rc->cap);
-		hooks[nh++] = ct_capture_step_hook(rc->cap);
-	}
-#endif
-	if (rc->metrics) {
-		src[ns++] = ct_metrics_source(rc->metrics);
-		hooks[nh++] = ct_metrics_step_hook(rc->metrics);
-	}
-	if (rc->lv) {
-		ct_liveview_step(rc->lv, rc->steps, rc->label, (double)pt->load.duration_ns / 1e9,
-				 pt->load.rate);
-		src[ns++] = ct_liveview_source(rc->lv);
-		hooks[nh++] = ct_liveview_step_hook(rc->lv);
-	}
+	ct_probes_step_begin(rc->probes, &st);
+	ns += ct_probes_sources(rc->probes, src + ns, sizeof(src) / sizeof(src[0]) - ns);
+	nh += ct_probes_hooks(rc->probes, hooks + nh, sizeof(hooks) / sizeof(hooks[0]) - nh);
 	to.sources = src;
 	to.n_sources = ns;
 	to.step_hooks = hooks;
@@ -330,12 +243,12 @@ static double infer_limit(const json_t *steps, size_t first, const struct ct_mod
 			  const char **what, double *capacity, double *t_fail_out)
 {
 	static const struct {
-		const char *key;
+		enum ct_first_failure first;
 		enum ct_limit_id id;
 	} causes[] = {
-	    {"eaddrnotavail_s", CT_LIMIT_CLIENT_PORTS},
-	    {"ct_drop_s", CT_LIMIT_CONNTRACK},
-	    {"ct_insert_failed_s", CT_LIMIT_NAT_PORTS},
+	    {CT_FIRST_PORTS, CT_LIMIT_CLIENT_PORTS},
+	    {CT_FIRST_CT_DROP, CT_LIMIT_CONNTRACK},
+	    {CT_FIRST_CT_INSERT, CT_LIMIT_NAT_PORTS},
 	};
 	double best = 0, best_t = -1;
 
@@ -345,7 +258,7 @@ static double infer_limit(const json_t *steps, size_t first, const struct ct_mod
 		double rate = ct_json_d(s, "rate_target");
 
 		for (size_t c = 0; c < sizeof(causes) / sizeof(causes[0]); c++) {
-			const json_t *tv = json_object_get(ff, causes[c].key);
+			const json_t *tv = json_object_get(ff, ct_failwatch_key(causes[c].first));
 			const struct ct_limit *lim = &mr->limits[causes[c].id];
 			double cap, limit;
 
@@ -585,47 +498,43 @@ fail:
 
 /* ---- the run ------------------------------------------------------------------ */
 
-/* Live view, metrics endpoint and capture, as the scenario and options ask. */
-static int open_outputs(struct run_ctx *rc, const struct ct_runner_opts *o)
+/* What the scenario and options ask of the probes; rc NULL: before the
+ * run directory and the lab exist (a check). */
+static struct ct_probe_config probe_config(const struct ct_scenario *sc,
+					   const struct ct_runner_opts *o, const struct run_ctx *rc)
 {
-	const struct ct_scenario *sc = rc->sc;
-	const char *listen = o->metrics_listen ? o->metrics_listen : sc->report.metrics_listen;
+	return (struct ct_probe_config){
+	    .run_dir = rc ? ct_rundir_path(rc->rd) : NULL,
+	    .client_netns_fd = rc && rc->lab ? ct_lab_client_netns_fd(rc->lab) : -1,
+	    .capture = sc->report.capture,
+	    .metrics_listen = o->metrics_listen ? o->metrics_listen : sc->report.metrics_listen,
+	    .quiet = o->quiet,
+	    .live = rc && rc->live ? stderr : NULL,
+	    .n_steps = rc && !sc->search.enabled ? (unsigned)rc->npts : 0,
+	};
+}
 
-	if (listen) {
-		char merr[512];
-		rc->metrics = ct_metrics_new(listen, merr, sizeof(merr));
-		if (!rc->metrics) {
-			int e = errno;
-			ct_error("%s", merr);
-			return e == EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV;
-		}
-		if (!o->quiet)
-			ct_note("metrics on http://%s/metrics", ct_metrics_address(rc->metrics));
+/* Live view, metrics endpoint and capture, as the scenario and options ask. */
+static int open_probes(struct run_ctx *rc, const struct ct_runner_opts *o)
+{
+	struct ct_probe_config cfg = probe_config(rc->sc, o, rc);
+	struct ct_err err = {0};
+
+	rc->probes = ct_probes_open(&cfg, &err);
+	if (!rc->probes) {
+		ct_error("%s", err.msg);
+		return ct_err_code(&err, CT_EXIT_ENV);
 	}
-#if CT_HAVE_PCAP
-	if (sc->report.capture && rc->lab) {
-		char path[4096], cerr[512];
-		snprintf(path, sizeof(path), "%s/capture.pcap", ct_rundir_path(rc->rd));
-		struct ct_capture_opts co = {
-		    .path = path,
-		    .ifname = "veth0",
-		    .netns_fd = ct_lab_client_netns_fd(rc->lab),
-		};
-		rc->cap = ct_capture_new(&co, cerr, sizeof(cerr));
-		if (!rc->cap) {
-			ct_error("%s", cerr);
-			return CT_EXIT_ENV;
-		}
-	}
-#endif
-	if (rc->live)
-		rc->lv = ct_liveview_new(stderr, sc->search.enabled ? 0 : (unsigned)rc->npts);
+	rc->live_view = ct_probes_has(rc->probes, "liveview");
 	return CT_EXIT_OK;
 }
 
 /* What can be refused before anything is written or changed. */
-static int preflight(const struct ct_scenario *sc)
+static int preflight(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 {
+	struct ct_probe_config pcfg = probe_config(sc, o, NULL);
+	struct ct_err perr = {0};
+
 	if (sc->scenario.topology == CT_TOPO_LAB && geteuid() != 0) {
 		ct_error("%s: topology = lab: ctload builds network namespaces and needs root "
 			 "(CAP_NET_ADMIN, CAP_SYS_ADMIN); run it with sudo, or use topology = "
@@ -639,14 +548,10 @@ static int preflight(const struct ct_scenario *sc)
 			 sc->path);
 		return CT_EXIT_USAGE;
 	}
-#if !CT_HAVE_PCAP
-	if (sc->report.capture) {
-		ct_error("%s: [report] capture = on: this ctload was built without libpcap "
-			 "(install libpcap-dev and rebuild)",
-			 sc->path);
-		return CT_EXIT_USAGE;
+	if (ct_probes_check(&pcfg, &perr) < 0) {
+		ct_error("%s: %s", sc->path, perr.msg);
+		return ct_err_code(&perr, CT_EXIT_USAGE);
 	}
-#endif
 	for (size_t i = 0; i < sc->n_expect; i++) {
 		char eerr[256] = "";
 		struct ct_expr *e = ct_expr_parse(sc->expect[i].text, eerr, sizeof(eerr));
@@ -660,16 +565,98 @@ static int preflight(const struct ct_scenario *sc)
 	return CT_EXIT_OK;
 }
 
+/* Each sweep point in turn: a search, or one step at the [load] rate. */
+static int run_points(struct run_ctx *rc, const struct ct_runner_opts *o,
+		      const struct ct_expr *judge)
+{
+	const struct ct_scenario *sc = rc->sc;
+	struct ct_err err = {0};
+	int code = CT_EXIT_OK;
+
+	for (size_t p = 0; p < rc->npts && !ct_stop_requested() && code == CT_EXIT_OK; p++) {
+		char label[256];
+		struct ct_scenario *pt = ct_plan_point(sc, p, label, sizeof(label), &err);
+		if (!pt) {
+			ct_error("%s", err.msg);
+			code = CT_EXIT_USAGE;
+			break;
+		}
+		json_t *settings = json_object();
+		for (size_t a = 0; a < sc->n_sweep; a++)
+			json_object_set_new(settings, sc->sweep[a].key,
+					    json_string(ct_plan_value(sc, p, a)));
+		if (!o->quiet && rc->npts > 1 && !rc->live_view)
+			ct_note("point %zu/%zu: %s", p + 1, rc->npts, label[0] ? label : "-");
+		rc->label = label;
+		rc->point_first = json_array_size(json_object_get(rc->summary, "steps"));
+		if (pt->search.enabled)
+			code = run_search(rc, pt, settings, judge);
+		else
+			code = run_plain(rc, pt, settings, judge);
+		rc->label = NULL;
+		json_decref(settings);
+		ct_scenario_free(pt);
+	}
+	return code;
+}
+
+/* topology = lab: the lab; then the probes. An exit code. */
+static int start_run(struct run_ctx *rc, const struct ct_runner_opts *o)
+{
+	const struct ct_scenario *sc = rc->sc;
+
+	if (sc->scenario.topology == CT_TOPO_LAB) {
+		struct ct_err lerr = {.code = CT_EXIT_ENV};
+		rc->lab = ct_lab_up(sc, ct_rundir_path(rc->rd), &lerr);
+		if (!rc->lab) {
+			ct_error("%s", lerr.msg);
+			return lerr.code ? lerr.code : CT_EXIT_ENV;
+		}
+		json_object_set_new(rc->summary, "lab", json_deep_copy(ct_lab_info(rc->lab)));
+	}
+	return open_probes(rc, o);
+}
+
+/* On every path out once the run directory exists: the exit code in
+ * summary.json, the probes closed, the host restored (the lab's journal),
+ * report.html, and the table. Returns the exit code. */
+static int end_run(struct run_ctx *rc, const struct ct_runner_opts *o, const char *run_path,
+		   int code)
+{
+	json_object_set_new(rc->summary, "exit_code", json_integer(code));
+	ct_rundir_flush(rc->rd);
+	ct_probes_close(rc->probes);
+	rc->probes = NULL;
+	/* On every path: the lab restores the host before we return. */
+	if (rc->lab && ct_lab_down(rc->lab) < 0 && code == CT_EXIT_OK)
+		code = CT_EXIT_ENV;
+	ct_rundir_close(rc->rd);
+	if (run_path[0]) {
+		char rerr[512] = "";
+		if (ct_report_build(run_path, rerr, sizeof(rerr)) < 0)
+			ct_warn("report.html not written: %s", rerr);
+	}
+	if (!o->quiet && run_path[0]) {
+		/* Reread what was written: the table shows the file's truth. */
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/summary.json", run_path);
+		json_t *summary = json_load_file(path, 0, NULL);
+		if (summary)
+			print_table(summary, run_path);
+		json_decref(summary);
+	}
+	return code;
+}
+
 int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 {
 	struct ct_trial_target target = {.netns_fd = -1};
-	struct ct_err err = {0};
 	struct ct_expr *judge = NULL;
 	char run_path[4096] = "";
 	char jerr[256] = "";
 	int code;
 
-	if ((code = preflight(sc)) != CT_EXIT_OK)
+	if ((code = preflight(sc, o)) != CT_EXIT_OK)
 		return code;
 	judge = ct_expr_parse(sc->search.fail_when.text, jerr, sizeof(jerr));
 	if (!judge) {
@@ -694,79 +681,19 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 	}
 	snprintf(run_path, sizeof(run_path), "%s", ct_rundir_path(rc.rd));
 	rc.summary = ct_rundir_summary(rc.rd);
-	if (sc->scenario.topology == CT_TOPO_LAB) {
-		struct ct_err lerr = {.code = CT_EXIT_ENV};
-		rc.lab = ct_lab_up(sc, run_path, &lerr);
-		if (!rc.lab) {
-			ct_error("%s", lerr.msg);
-			code = lerr.code ? lerr.code : CT_EXIT_ENV;
-			goto out;
+	if ((code = start_run(&rc, o)) == CT_EXIT_OK) {
+		rc.origin = ct_now_ns();
+		/* The wall time of t = 0, so a report can place events.log lines. */
+		json_object_set_new(rc.summary, "origin_unix", json_real(ct_wall_s()));
+		code = run_points(&rc, o, judge);
+		if (ct_stop_requested()) {
+			json_object_set_new(rc.summary, "interrupted", json_true());
+			ct_warn("interrupted: the run directory holds the steps done so far");
 		}
-		json_object_set_new(rc.summary, "lab", json_deep_copy(ct_lab_info(rc.lab)));
+		if (code == CT_EXIT_OK)
+			code = ct_judge_expect(sc, rc.summary);
 	}
-	if ((code = open_outputs(&rc, o)) != CT_EXIT_OK)
-		goto out;
-
-	rc.origin = ct_now_ns();
-	/* The wall time of t = 0, so a report can place events.log lines. */
-	json_object_set_new(rc.summary, "origin_unix", json_real(ct_wall_s()));
-	for (size_t p = 0; p < rc.npts && !ct_stop_requested() && code == CT_EXIT_OK; p++) {
-		char label[256];
-		struct ct_scenario *pt = ct_plan_point(sc, p, label, sizeof(label), &err);
-		if (!pt) {
-			ct_error("%s", err.msg);
-			code = CT_EXIT_USAGE;
-			break;
-		}
-		json_t *settings = json_object();
-		for (size_t a = 0; a < sc->n_sweep; a++)
-			json_object_set_new(settings, sc->sweep[a].key,
-					    json_string(ct_plan_value(sc, p, a)));
-		if (!o->quiet && rc.npts > 1 && !rc.lv)
-			ct_note("point %zu/%zu: %s", p + 1, rc.npts, label[0] ? label : "-");
-		rc.label = label;
-		rc.point_first = json_array_size(json_object_get(rc.summary, "steps"));
-		if (pt->search.enabled)
-			code = run_search(&rc, pt, settings, judge);
-		else
-			code = run_plain(&rc, pt, settings, judge);
-		rc.label = NULL;
-		json_decref(settings);
-		ct_scenario_free(pt);
-	}
-	if (ct_stop_requested()) {
-		json_object_set_new(rc.summary, "interrupted", json_true());
-		ct_warn("interrupted: the run directory holds the steps done so far");
-	}
-	if (code == CT_EXIT_OK)
-		code = ct_judge_expect(sc, rc.summary);
-out:
-	json_object_set_new(rc.summary, "exit_code", json_integer(code));
-	ct_rundir_flush(rc.rd);
-	ct_liveview_free(rc.lv);
-	rc.lv = NULL;
-	ct_metrics_free(rc.metrics);
-#if CT_HAVE_PCAP
-	ct_capture_free(rc.cap);
-#endif
-	/* On every path: the lab restores the host before we return. */
-	if (rc.lab && ct_lab_down(rc.lab) < 0 && code == CT_EXIT_OK)
-		code = CT_EXIT_ENV;
-	ct_rundir_close(rc.rd);
-	if (run_path[0]) {
-		char rerr[512] = "";
-		if (ct_report_build(run_path, rerr, sizeof(rerr)) < 0)
-			ct_warn("report.html not written: %s", rerr);
-	}
-	if (!o->quiet && run_path[0]) {
-		/* Reread what was written: the table shows the file's truth. */
-		char path[4200];
-		snprintf(path, sizeof(path), "%s/summary.json", run_path);
-		json_t *summary = json_load_file(path, 0, NULL);
-		if (summary)
-			print_table(summary, run_path);
-		json_decref(summary);
-	}
+	code = end_run(&rc, o, run_path, code);
 	ct_expr_free(judge);
 	return code;
 }

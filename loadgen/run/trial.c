@@ -13,6 +13,7 @@
 #include "common/units.h"
 #include "loadgen/engine/engine.h"
 #include "loadgen/engine/schedule.h"
+#include "loadgen/run/loadcfg.h"
 
 static double tv_s(struct timeval tv)
 {
@@ -118,171 +119,236 @@ static void status_line(const struct ct_trial_opts *o, double t, double rate, do
 	fflush(stderr);
 }
 
-int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
+/* One step in progress. */
+struct trial {
+	const struct ct_trial_opts *o;
+	const struct ct_scenario *sc;
+	struct ct_engine_config cfg;
+	struct ct_engine *eng;
+	struct ct_engine_stats *cur, *prev; /* this tick's snapshot and the one before */
+	struct ct_hist *iv;		    /* the interval's share of a histogram */
+	bool *dead;			    /* sources, then step hooks, that failed */
+	uint64_t start, last, hard_end, inflight_peak;
+	uint64_t last_status, status_completed;
+	struct cpu cpu0, cpu_prev, cpu_status;
+	bool interrupted, aborted;
+};
+
+/* Stop the engine on SIGINT, or when the step overran every timeout. */
+static void check_stop(struct trial *t, uint64_t now)
 {
-	const struct ct_scenario *sc = o->sc;
-	struct ct_engine_stats *cur = calloc(1, sizeof(*cur)), *prev = calloc(1, sizeof(*prev));
-	struct ct_hist *iv = malloc(sizeof(*iv));
-	bool *dead = calloc(o->n_sources + o->n_step_hooks + 1, sizeof(bool));
-	struct ct_engine *eng = NULL;
-	struct ct_schedule_params sp;
-	int rc = -ENOMEM;
-	bool interrupted = false, aborted = false;
-	uint64_t inflight_peak = 0;
-
-	*result = NULL;
-	if (!cur || !prev || !iv || !dead)
-		goto out;
-	ct_schedule_params_from(&sp, sc);
-
-	struct ct_engine_config cfg = {
-	    .name = NULL,
-	    .sc = sc,
-	    .dst = o->target->dst,
-	    .dport_lo = o->target->port_lo,
-	    .dport_hi = o->target->port_hi,
-	    .src = o->target->src,
-	    .n_src = o->target->n_src,
-	    .netns_fd = o->target->netns_fd,
-	    .threads = 0,
-	};
-	eng = ct_engine_new(&cfg);
-	if (!eng) {
-		rc = -errno;
-		goto out;
+	if (ct_stop_requested() && !t->interrupted) {
+		t->interrupted = true;
+		ct_engine_stop(t->eng, true);
 	}
+	if (now > t->hard_end && !t->aborted) {
+		t->aborted = true;
+		ct_warn("step %u did not finish in time; aborting its connections", t->o->step);
+		ct_engine_stop(t->eng, true);
+	}
+}
+
+/* The status line, once a second: over the second since the last one,
+ * not the last sample, steadier for a person to read. */
+static void maybe_status(struct trial *t, uint64_t now, uint64_t t_rel, double target, struct cpu c)
+{
+	if (!t->o->live || now - t->last_status < CT_NS_PER_SEC)
+		return;
+	double sdt = (double)(now - t->last_status) / 1e9;
+	double cdt = c.user + c.sys - t->cpu_status.user - t->cpu_status.sys;
+	status_line(t->o, (double)t_rel / 1e9,
+		    (double)(t->cur->completed - t->status_completed) / sdt, target, t->cur, t->iv,
+		    100.0 * cdt / sdt);
+	t->last_status = now;
+	t->status_completed = t->cur->completed;
+	t->cpu_status = c;
+}
+
+/* The sample of the interval that ends now (before the sources add theirs). */
+static json_t *sample_of(struct trial *t, uint64_t now, struct cpu c)
+{
+	const struct ct_engine_stats *cur = t->cur, *prev = t->prev;
+	const struct ct_schedule_params *sp = &t->cfg.load.sched;
+	double dt = (double)(now - t->last) / 1e9;
+	double rate = dt > 0 ? (double)(cur->completed - prev->completed) / dt : 0;
+	double arate = dt > 0 ? (double)(cur->attempted - prev->attempted) / dt : 0;
+	uint64_t t_rel = now > t->start ? now - t->start : 0;
+	double target = t_rel < sp->duration_ns ? ct_schedule_rate_at(sp, t_rel) : 0;
+	json_t *s =
+	    json_pack("{s:f, s:i, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:f, s:I}", "t",
+		      (double)(now - t->o->origin_ns) / 1e9, "step", (int)t->o->step, "rate_target",
+		      target, "scheduled", (json_int_t)cur->scheduled, "attempted",
+		      (json_int_t)cur->attempted, "established", (json_int_t)cur->established,
+		      "completed", (json_int_t)cur->completed, "unsent", (json_int_t)cur->unsent,
+		      "failures", failures_obj(cur), "inflight", (json_int_t)cur->inflight, "rate",
+		      rate, "attempt_rate", arate, "syn_retrans", (json_int_t)cur->syn_retrans);
+	if (!s)
+		return NULL;
+	ct_hist_sub(t->iv, &cur->connect, &prev->connect);
+	json_object_set_new(s, "connect_ms", pct_ms(t->iv, false));
+	json_object_set_new(s, "connect_hist", hist_ms(t->iv));
+	maybe_status(t, now, t_rel, target, c);
+	ct_hist_sub(t->iv, &cur->total, &prev->total);
+	json_object_set_new(s, "total_ms", pct_ms(t->iv, false));
+	ct_hist_sub(t->iv, &cur->connect_call, &prev->connect_call);
+	json_object_set_new(s, "connect_call_us", pct_us(t->iv));
+	json_object_set_new(s, "cpu",
+			    json_pack("{s:f, s:f}", "user", c.user - t->cpu_prev.user, "sys",
+				      c.sys - t->cpu_prev.sys));
+	return s;
+}
+
+/* One tick: snapshot, sample, sources, timeseries.jsonl. 0, 1 when the
+ * engine is done (t->prev holds its final snapshot), or -ENOMEM. */
+static int tick(struct trial *t, uint64_t now)
+{
+	const struct ct_trial_opts *o = t->o;
+
+	check_stop(t, now);
+	ct_engine_snapshot(t->eng, t->cur);
+	if (t->cur->inflight > t->inflight_peak)
+		t->inflight_peak = t->cur->inflight;
+	struct cpu c = cpu_now();
+	json_t *s = sample_of(t, now, c);
+	if (!s)
+		return -ENOMEM;
+	run_sources(o->sources, o->n_sources, t->dead, s);
+	if (o->rd)
+		ct_rundir_sample(o->rd, s);
+	json_decref(s);
+	t->cpu_prev = c;
+	t->last = now;
+	struct ct_engine_stats *tmp = t->prev;
+	t->prev = t->cur;
+	t->cur = tmp;
+	return t->prev->running == 0;
+}
+
+/* Sample every interval until the engine is done. 0 or -ENOMEM. */
+static int sample_loop(struct trial *t)
+{
+	const struct ct_scenario *sc = t->sc;
 	uint64_t interval =
 	    sc->report.sample_interval_ns ? sc->report.sample_interval_ns : 100 * CT_NS_PER_MSEC;
-	struct cpu cpu0 = cpu_now(), cpu_prev = cpu0;
-	if ((rc = ct_engine_start(eng)) < 0)
-		goto out;
-	uint64_t start = ct_now_ns(), last = start, last_status = start, status_completed = 0;
-	struct cpu cpu_status = cpu0;
-	uint64_t hard_end = start + sc->load.duration_ns + sc->load.connect_timeout_ns +
-			    sc->load.reply_timeout_ns + 5 * CT_NS_PER_SEC;
-	for (uint64_t next = start + interval;; next += interval) {
+
+	for (uint64_t next = t->start + interval;; next += interval) {
 		uint64_t now = ct_now_ns();
 		if (next < now)
 			next = now; /* a slow tick: skip, do not burst */
 		ct_sleep_until_ns(next);
-		now = ct_now_ns();
-		if (ct_stop_requested() && !interrupted) {
-			interrupted = true;
-			ct_engine_stop(eng, true);
-		}
-		if (now > hard_end && !aborted) {
-			aborted = true;
-			ct_warn("step %u did not finish in time; aborting its connections",
-				o->step);
-			ct_engine_stop(eng, true);
-		}
-		ct_engine_snapshot(eng, cur);
-		if (cur->inflight > inflight_peak)
-			inflight_peak = cur->inflight;
-		struct cpu c = cpu_now();
-		double dt = (double)(now - last) / 1e9;
-		double rate = dt > 0 ? (double)(cur->completed - prev->completed) / dt : 0;
-		double arate = dt > 0 ? (double)(cur->attempted - prev->attempted) / dt : 0;
-		uint64_t t_rel = now > start ? now - start : 0;
-		double target = t_rel < sp.duration_ns ? ct_schedule_rate_at(&sp, t_rel) : 0;
-		json_t *s = json_pack(
-		    "{s:f, s:i, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:f, s:I}", "t",
-		    (double)(now - o->origin_ns) / 1e9, "step", (int)o->step, "rate_target", target,
-		    "scheduled", (json_int_t)cur->scheduled, "attempted",
-		    (json_int_t)cur->attempted, "established", (json_int_t)cur->established,
-		    "completed", (json_int_t)cur->completed, "unsent", (json_int_t)cur->unsent,
-		    "failures", failures_obj(cur), "inflight", (json_int_t)cur->inflight, "rate",
-		    rate, "attempt_rate", arate, "syn_retrans", (json_int_t)cur->syn_retrans);
-		if (!s)
-			goto out;
-		ct_hist_sub(iv, &cur->connect, &prev->connect);
-		json_object_set_new(s, "connect_ms", pct_ms(iv, false));
-		json_object_set_new(s, "connect_hist", hist_ms(iv));
-		if (o->live && now - last_status >= CT_NS_PER_SEC) {
-			/* Over the second since the last status line, not the
-			 * last sample: steadier for a person to read. */
-			double sdt = (double)(now - last_status) / 1e9;
-			double cdt = c.user + c.sys - cpu_status.user - cpu_status.sys;
-			status_line(o, (double)t_rel / 1e9,
-				    (double)(cur->completed - status_completed) / sdt, target, cur,
-				    iv, 100.0 * cdt / sdt);
-			last_status = now;
-			status_completed = cur->completed;
-			cpu_status = c;
-		}
-		ct_hist_sub(iv, &cur->total, &prev->total);
-		json_object_set_new(s, "total_ms", pct_ms(iv, false));
-		ct_hist_sub(iv, &cur->connect_call, &prev->connect_call);
-		json_object_set_new(s, "connect_call_us", pct_us(iv));
-		json_object_set_new(s, "cpu",
-				    json_pack("{s:f, s:f}", "user", c.user - cpu_prev.user, "sys",
-					      c.sys - cpu_prev.sys));
-		run_sources(o->sources, o->n_sources, dead, s);
-		if (o->rd)
-			ct_rundir_sample(o->rd, s);
-		json_decref(s);
-		cpu_prev = c;
-		last = now;
-		struct ct_engine_stats *tmp = prev;
-		prev = cur;
-		cur = tmp;
-		if (prev->running == 0)
-			break;
+		int rc = tick(t, ct_now_ns());
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			return 0;
 	}
-	if (o->live)
-		fputc('\n', stderr);
-	/* prev now holds the final snapshot. */
-	struct ct_engine_stats *fin = prev;
+}
+
+/* The step object from the final snapshot (see trial.h). */
+static json_t *step_result(struct trial *t)
+{
+	const struct ct_trial_opts *o = t->o;
+	const struct ct_engine_stats *fin = t->prev;
 	struct cpu cpu1 = cpu_now();
-	double dur = (double)sc->load.duration_ns / 1e9;
-	double cpu_s = cpu1.user + cpu1.sys - cpu0.user - cpu0.sys;
+	double dur = (double)t->sc->load.duration_ns / 1e9;
+	double cpu_s = cpu1.user + cpu1.sys - t->cpu0.user - t->cpu0.sys;
 	uint64_t nfail = failed(fin);
-	double wall_s = (double)(ct_now_ns() - start) / 1e9;
-	unsigned threads = ct_engine_threads(&cfg);
+	double wall_s = (double)(ct_now_ns() - t->start) / 1e9;
+	unsigned threads = ct_engine_threads(&t->cfg);
 	json_t *r = json_pack(
 	    "{s:i, s:o, s:f, s:f, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f}", "step",
 	    (int)o->step, "settings", o->settings ? json_deep_copy(o->settings) : json_object(),
-	    "rate_target", dur > 0 ? ct_schedule_expected(&sp, sc->load.duration_ns) / dur : 0,
+	    "rate_target",
+	    dur > 0 ? ct_schedule_expected(&t->cfg.load.sched, t->sc->load.duration_ns) / dur : 0,
 	    "rate_achieved", dur > 0 ? (double)fin->completed / dur : 0, "duration_s", dur,
-	    "wall_s", wall_s, "threads", (int)threads,
-	    "scheduled", (json_int_t)fin->scheduled, "attempted", (json_int_t)fin->attempted,
-	    "established", (json_int_t)fin->established, "completed", (json_int_t)fin->completed,
-	    "unsent", (json_int_t)fin->unsent, "inflight_peak", (json_int_t)inflight_peak,
-	    "failures", failures_obj(fin), "errors",
+	    "wall_s", wall_s, "threads", (int)threads, "scheduled", (json_int_t)fin->scheduled,
+	    "attempted", (json_int_t)fin->attempted, "established", (json_int_t)fin->established,
+	    "completed", (json_int_t)fin->completed, "unsent", (json_int_t)fin->unsent,
+	    "inflight_peak", (json_int_t)t->inflight_peak, "failures", failures_obj(fin), "errors",
 	    fin->scheduled ? (double)(nfail + fin->unsent) / (double)fin->scheduled : 0.0);
 	if (!r)
-		goto out;
+		return NULL;
 	json_object_set_new(r, "connect_ms", pct_ms(&fin->connect, true));
 	json_object_set_new(r, "connect_hist", hist_ms(&fin->connect));
 	json_object_set_new(r, "total_ms", pct_ms(&fin->total, true));
 	json_object_set_new(r, "connect_call_us", pct_us(&fin->connect_call));
 	/* The engine threads' share of the step spent inside connect(): near 1
 	 * when the port search, not the rest of the work, holds the rate down. */
-	json_object_set_new(r, "connect_busy",
-			    json_real(wall_s > 0 ? (double)fin->connect_call.sum / 1e9 /
-						       ((double)threads * wall_s)
-						 : 0));
 	json_object_set_new(
-	    r, "cpu",
-	    json_pack("{s:f, s:f}", "user", cpu1.user - cpu0.user, "sys", cpu1.sys - cpu0.sys));
+	    r, "connect_busy",
+	    json_real(wall_s > 0 ? (double)fin->connect_call.sum / 1e9 / ((double)threads * wall_s)
+				 : 0));
+	json_object_set_new(r, "cpu",
+			    json_pack("{s:f, s:f}", "user", cpu1.user - t->cpu0.user, "sys",
+				      cpu1.sys - t->cpu0.sys));
 	json_object_set_new(r, "cpu_per_conn_us",
 			    json_real(fin->attempted ? cpu_s * 1e6 / (double)fin->attempted : 0));
 	json_object_set_new(r, "syn_retrans", json_integer((json_int_t)fin->syn_retrans));
 	json_object_set_new(r, "engine",
-			    json_pack("{s:s, s:I}", "name", ct_engine_kind_name(sc->load.engine),
-				      "conn_bytes", (json_int_t)ct_engine_kernel_conn_size()));
+			    json_pack("{s:s, s:I}", "name", ct_engine_name(t->eng), "conn_bytes",
+				      (json_int_t)ct_engine_conn_size(t->eng)));
 	json_object_set_new(r, "verdict", json_null());
 	json_object_set_new(r, "fail_reason", json_null());
-	if (interrupted)
+	if (t->interrupted)
 		json_object_set_new(r, "interrupted", json_true());
-	run_sources(o->step_hooks, o->n_step_hooks, dead + o->n_sources, r);
+	return r;
+}
+
+int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
+{
+	const struct ct_scenario *sc = o->sc;
+	struct trial t = {
+	    .o = o,
+	    .sc = sc,
+	    .cfg =
+		{
+		    .dst = o->target->dst,
+		    .dport_lo = o->target->port_lo,
+		    .dport_hi = o->target->port_hi,
+		    .src = o->target->src,
+		    .n_src = o->target->n_src,
+		    .netns_fd = o->target->netns_fd,
+		    .threads = 0,
+		},
+	    .cur = calloc(1, sizeof(*t.cur)),
+	    .prev = calloc(1, sizeof(*t.prev)),
+	    .iv = malloc(sizeof(*t.iv)),
+	    .dead = calloc(o->n_sources + o->n_step_hooks + 1, sizeof(bool)),
+	};
+	int rc = -ENOMEM;
+
+	*result = NULL;
+	if (!t.cur || !t.prev || !t.iv || !t.dead)
+		goto out;
+	ct_loadcfg_fill(&t.cfg, sc);
+	t.eng = ct_engine_new(&t.cfg);
+	if (!t.eng) {
+		rc = -errno;
+		goto out;
+	}
+	t.cpu0 = t.cpu_prev = t.cpu_status = cpu_now();
+	if ((rc = ct_engine_start(t.eng)) < 0)
+		goto out;
+	t.start = t.last = t.last_status = ct_now_ns();
+	t.hard_end = t.start + sc->load.duration_ns + sc->load.connect_timeout_ns +
+		     sc->load.reply_timeout_ns + 5 * CT_NS_PER_SEC;
+	rc = sample_loop(&t);
+	if (rc < 0)
+		goto out;
+	if (o->live)
+		fputc('\n', stderr);
+	json_t *r = step_result(&t);
+	rc = -ENOMEM;
+	if (!r)
+		goto out;
+	run_sources(o->step_hooks, o->n_step_hooks, t.dead + o->n_sources, r);
 	*result = r;
 	rc = 0;
 out:
-	ct_engine_free(eng);
-	free(cur);
-	free(prev);
-	free(iv);
-	free(dead);
+	ct_engine_free(t.eng);
+	free(t.cur);
+	free(t.prev);
+	free(t.iv);
+	free(t.dead);
 	return rc;
 }

@@ -34,17 +34,9 @@
 
 #include <jansson.h>
 
+#include "loadgen/probe/probe.h" /* struct ct_sample_source */
 #include "loadgen/run/rundir.h"
 #include "loadgen/scenario/scenario.h"
-
-/* Something that adds fields to each sample (or, as a step hook, to the
- * step result). fill returns 0 or -errno (an error is logged once and the
- * source is skipped for the rest of the step). */
-struct ct_sample_source {
-	const char *name;
-	int (*fill)(void *ctx, json_t *obj);
-	void *ctx;
-};
 
 /* Where the load goes. */
 struct ct_trial_target {

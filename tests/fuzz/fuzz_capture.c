@@ -1,5 +1,5 @@
 /* fuzz_capture — libFuzzer target for the TCP/IP packet parser of
- * loadgen/capture.h (ct_capture_parse): the input is one captured
+ * loadgen/probe/capture.h (ct_capture_parse): the input is one captured
  * Ethernet frame, cut at caplen, as libpcap hands it over. Built only with
  * libpcap (CT_HAVE_PCAP); without it the target does nothing. */
 #include <stdint.h>

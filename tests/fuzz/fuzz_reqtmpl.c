@@ -1,4 +1,4 @@
-/* fuzz_reqtmpl — libFuzzer target for loadgen/reqtmpl.h: the input as a
+/* fuzz_reqtmpl — libFuzzer target for loadgen/engine/reqtmpl.h: the input as a
  * [load] request as written in a scenario (escapes decoded by
  * ct_reqtmpl_unescape), compiled and rendered for extreme seq, thread and
  * seed values. Promises checked: a rendering never passes
@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint64_t seqs[] = {0, 1, 999999, UINT64_MAX};
 	static const unsigned threads[] = {0, 7, UINT32_MAX};
-	char *in = malloc(size + 1), *dec = malloc(size + 1), err[128];
+	char *in = malloc(size + 1), *dec = malloc(size + 1);
+	struct ct_err err;
 	struct ct_reqtmpl *t = NULL;
 	long n;
 
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	if ((size_t)n > strlen(in))
 		abort(); /* decoding never grows the text */
-	t = ct_reqtmpl_new(dec, (size_t)n, err, sizeof(err));
+	t = ct_reqtmpl_new(dec, (size_t)n, &err);
 	if (!t)
 		goto out;
 	size_t max = ct_reqtmpl_max_len(t);

@@ -21,7 +21,7 @@
 
 int main(int argc, char **argv)
 {
-	char err[512];
+	struct ct_err err = {0};
 	int nsfd;
 
 	if (argc < 5) {
@@ -39,9 +39,9 @@ int main(int argc, char **argv)
 				    .ifname = argv[2],
 				    .netns_fd = nsfd,
 				    .max_packets = argc > 5 ? strtoull(argv[5], NULL, 10) : 0};
-	struct ct_capture *c = ct_capture_new(&o, err, sizeof(err));
+	struct ct_capture *c = ct_capture_new(&o, &err);
 	if (!c) {
-		fprintf(stderr, "ct_capture_probe: %s\n", err);
+		fprintf(stderr, "ct_capture_probe: %s\n", err.msg);
 		return 3;
 	}
 	struct ct_sample_source src = ct_capture_source(c), hook = ct_capture_step_hook(c);

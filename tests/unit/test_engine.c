@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -10,37 +11,96 @@
 
 #include "common/ctime.h"
 #include "loadgen/engine/engine.h"
+#include "loadgen/run/loadcfg.h"
 #include "loadgen/scenario/scenario.h"
 
 Test(engine, connection_state_fits_in_512_bytes)
 {
 	/* The receive buffer lives inside the struct: this is all a
-	 * connection in flight costs ctload (the kernel's socket aside). */
-	cr_expect_leq(ct_engine_kernel_conn_size(), 512, "struct conn is %zu bytes",
-		      ct_engine_kernel_conn_size());
+	 * connection in flight costs ctload (the kernel's socket aside). The
+	 * engine reports it itself, through its ops table. */
+	struct ct_engine_config cfg = {
+	    .name = "kernel", .dport_lo = 1, .dport_hi = 1, .netns_fd = -1, .threads = 1};
+	cfg.dst.ss_family = AF_INET;
+	struct ct_engine *e = ct_engine_new(&cfg);
+	cr_assert_not_null(e);
+	cr_expect_str_eq(ct_engine_name(e), "kernel");
+	size_t n = ct_engine_conn_size(e);
+	cr_expect_gt(n, 0);
+	cr_expect_leq(n, 512, "struct conn is %zu bytes", n);
+	ct_engine_free(e);
+}
+
+Test(engine, an_engine_not_built_in_is_refused)
+{
+	struct ct_engine_config cfg = {
+	    .name = "dpdk", .dport_lo = 1, .dport_hi = 1, .netns_fd = -1, .threads = 1};
+	cfg.dst.ss_family = AF_INET;
+	cr_expect_null(ct_engine_new(&cfg));
+	cr_expect_eq(errno, ENOENT);
 }
 
 /* threads = 0: half the CPUs ctload may run on, at least one (the server
- * runs on the same host); an explicit count, from the config or the
- * scenario, is kept. */
+ * runs on the same host); an explicit count, from the config or [load]
+ * threads, is kept. */
 Test(engine, default_threads_are_half_the_cpus)
 {
-	struct ct_scenario sc;
 	struct ct_engine_config cfg;
 	cpu_set_t set;
 
-	memset(&sc, 0, sizeof(sc));
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.sc = &sc;
 	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
 	unsigned cpus = (unsigned)CPU_COUNT(&set);
 	unsigned want = cpus >= 2 ? cpus / 2 : 1;
 	cr_expect_eq(ct_engine_threads(&cfg), want, "%u CPUs: %u threads, want %u", cpus,
 		     ct_engine_threads(&cfg), want);
-	sc.load.threads = 3;
+	cfg.load.threads = 3;
 	cr_expect_eq(ct_engine_threads(&cfg), 3);
 	cfg.threads = 5;
 	cr_expect_eq(ct_engine_threads(&cfg), 5);
+}
+
+/* The one mapping from a scenario to an engine's [load]: every field the
+ * engine reads, the enums mapped, close = auto resolved. */
+Test(engine, loadcfg_maps_the_load_section)
+{
+	struct ct_err err;
+	char path[] = "/tmp/test_engine_XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	fputs("[scenario]\nname = t\ntopology = host\nseed = 7\n[server]\n"
+	      "target = 127.0.0.1:1\n[load]\nrate = 100/s\nrate_end = 300/s\nprofile = ramp\n"
+	      "duration = 2s\nmax_connections = 50\nrequest = \"x{seq}\"\nexpect = \"OK\"\n"
+	      "connect_timeout = 1s\nreply_timeout = 2s\nports = range 40000-40099\n"
+	      "close = rst\nthreads = 3\nmax_inflight = 77\nlaunch_window = 2ms\n",
+	      f);
+	fclose(f);
+	struct ct_scenario *sc = ct_scenario_load(path, NULL, 0, &err);
+	unlink(path);
+	cr_assert_not_null(sc, "%s", err.msg);
+	struct ct_engine_config cfg = {.netns_fd = -1};
+	ct_loadcfg_fill(&cfg, sc);
+	cr_expect_str_eq(cfg.name, "kernel");
+	cr_expect_eq(cfg.load.sched.profile, CT_SCHED_RAMP);
+	cr_expect_eq(cfg.load.sched.rate, 100);
+	cr_expect_eq(cfg.load.sched.rate_end, 300);
+	cr_expect_eq(cfg.load.sched.duration_ns, 2 * CT_NS_PER_SEC);
+	cr_expect_eq(cfg.load.sched.max_connections, 50);
+	cr_expect_eq(cfg.load.sched.seed, 7);
+	cr_expect_str_eq(cfg.load.request, "x{seq}");
+	cr_expect_str_eq(cfg.load.expect, "OK");
+	cr_expect_eq(cfg.load.connect_timeout_ns, CT_NS_PER_SEC);
+	cr_expect_eq(cfg.load.reply_timeout_ns, 2 * CT_NS_PER_SEC);
+	cr_expect_eq(cfg.load.ports, CT_ENGINE_PORTS_RANGE);
+	cr_expect_eq(cfg.load.port_lo, 40000);
+	cr_expect_eq(cfg.load.port_hi, 40099);
+	cr_expect_eq(cfg.load.close, CT_ENGINE_CLOSE_RST);
+	cr_expect_eq(cfg.load.threads, 3);
+	cr_expect_eq(cfg.load.max_inflight, 77);
+	cr_expect_eq(cfg.load.launch_window_ns, 2 * CT_NS_PER_MSEC);
+	cr_expect_eq(cfg.netns_fd, -1, "the target is left alone");
+	ct_scenario_free(sc);
 }
 
 /* A one-thread memcache-ish server: read a line, answer END, close. */
@@ -100,7 +160,8 @@ static struct ct_scenario *scenario(const char *body)
 static void run_engine(struct ct_scenario *sc, uint16_t port, struct ct_engine_stats *st)
 {
 	struct ct_engine_config cfg = {
-	    .sc = sc, .dport_lo = port, .dport_hi = port, .netns_fd = -1, .threads = 2};
+	    .dport_lo = port, .dport_hi = port, .netns_fd = -1, .threads = 2};
+	ct_loadcfg_fill(&cfg, sc);
 	struct sockaddr_in *d = (struct sockaddr_in *)&cfg.dst;
 	d->sin_family = AF_INET;
 	d->sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -54,7 +54,7 @@ static const char *minimal =
 
 Test(metrics, exact_text_for_a_minimal_sample)
 {
-	struct ct_metrics *m = ct_metrics_new(NULL, NULL, 0);
+	struct ct_metrics *m = ct_metrics_new(NULL, NULL);
 	cr_assert_not_null(m);
 	char *t = ct_metrics_render(m);
 	cr_expect_str_eq(t,
@@ -139,7 +139,7 @@ Test(metrics, exact_text_for_a_minimal_sample)
 
 Test(metrics, counters_sum_over_steps)
 {
-	struct ct_metrics *m = ct_metrics_new(NULL, NULL, 0);
+	struct ct_metrics *m = ct_metrics_new(NULL, NULL);
 	feed(m, minimal);
 	feed(m, "{\"t\": 1.6, \"step\": 0, \"attempted\": 20, \"failures\": {\"timeout\": 3}}");
 	end_step(m);
@@ -162,7 +162,7 @@ Test(metrics, counters_sum_over_steps)
 
 Test(metrics, histogram_cumulative_inf_equals_count)
 {
-	struct ct_metrics *m = ct_metrics_new(NULL, NULL, 0);
+	struct ct_metrics *m = ct_metrics_new(NULL, NULL);
 	/* 0.3 ms x4 -> le 0.0005; 1 ms x1 -> le 0.001 (a bound is inclusive);
 	 * 1003 ms x2 -> le 2.5 (a retransmitted SYN); 20 s -> +Inf. */
 	feed(m, "{\"t\": 0.1, \"step\": 0, \"connect_hist\": [[0.3, 4], [1.0, 1], [1003.0, 2]]}");
@@ -193,7 +193,7 @@ Test(metrics, histogram_cumulative_inf_equals_count)
 
 Test(metrics, netns_families_and_escaping)
 {
-	struct ct_metrics *m = ct_metrics_new(NULL, NULL, 0);
+	struct ct_metrics *m = ct_metrics_new(NULL, NULL);
 	feed(m,
 	     "{\"t\": 0.1, \"step\": 0, \"failures\": {\"we\\\"ird\\\\cause\\n\": 1},"
 	     " \"pkt\": {\"syn\": 10, \"syn_retrans\": 1, \"synack\": 9, \"rst\": 0, \"fin\": 18},"
@@ -267,9 +267,9 @@ static char *http_get(unsigned port, const char *path)
 
 Test(metrics, serves_the_text_over_http)
 {
-	char err[256];
-	struct ct_metrics *m = ct_metrics_new("127.0.0.1:0", err, sizeof(err));
-	cr_assert_not_null(m, "%s", err);
+	struct ct_err err = {0};
+	struct ct_metrics *m = ct_metrics_new("127.0.0.1:0", &err);
+	cr_assert_not_null(m, "%s", err.msg);
 	const char *addr = ct_metrics_address(m);
 	cr_assert(!strncmp(addr, "127.0.0.1:", 10), "bound address %s", addr);
 	unsigned port = (unsigned)atoi(addr + 10);
@@ -293,10 +293,12 @@ Test(metrics, serves_the_text_over_http)
 
 Test(metrics, a_bad_address_says_what_to_do)
 {
-	char err[256];
-	cr_expect_null(ct_metrics_new("nonsense", err, sizeof(err)));
-	cr_expect(strstr(err, "ADDR:PORT"), "%s", err);
-	cr_expect_null(ct_metrics_new("192.0.2.77:9464", err, sizeof(err)),
+	struct ct_err err = {0};
+	cr_expect_null(ct_metrics_new("nonsense", &err));
+	cr_expect(strstr(err.msg, "ADDR:PORT"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_USAGE, "a malformed address is the user's to fix");
+	cr_expect_null(ct_metrics_new("192.0.2.77:9464", &err),
 		       "an address this host does not own");
-	cr_expect(strstr(err, "cannot listen on 192.0.2.77:9464"), "%s", err);
+	cr_expect(strstr(err.msg, "cannot listen on 192.0.2.77:9464"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_ENV, "an address this host does not own: environment");
 }

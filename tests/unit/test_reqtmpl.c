@@ -6,11 +6,12 @@
 
 static int render(const char *text, uint64_t seq, unsigned thread, char *out, size_t len)
 {
-	char raw[256], err[128] = "";
+	char raw[256];
+	struct ct_err err = {0};
 	long n = ct_reqtmpl_unescape(text, raw);
 	cr_assert_geq(n, 0, "unescape '%s'", text);
-	struct ct_reqtmpl *t = ct_reqtmpl_new(raw, (size_t)n, err, sizeof(err));
-	cr_assert_not_null(t, "%s", err);
+	struct ct_reqtmpl *t = ct_reqtmpl_new(raw, (size_t)n, &err);
+	cr_assert_not_null(t, "%s", err.msg);
 	int r = ct_reqtmpl_render(t, seq, thread, 7, out, len - 1);
 	cr_assert_leq((size_t)(r < 0 ? 0 : r), ct_reqtmpl_max_len(t));
 	if (r >= 0)
@@ -47,15 +48,20 @@ Test(reqtmpl, rand_is_in_range_and_deterministic)
 
 Test(reqtmpl, literal_braces_and_errors)
 {
-	char out[64], err[128] = "";
+	char out[64];
+	struct ct_err err = {0};
 	render("{x} {seq", 5, 0, out, sizeof(out));
 	cr_expect_str_eq(out, "{x} {seq");
-	cr_expect_null(ct_reqtmpl_new("{rand:0}", 8, err, sizeof(err)));
+	cr_expect_null(ct_reqtmpl_new("{rand:0}", 8, &err));
 	cr_expect_eq(errno, EINVAL);
-	cr_expect_neq(err[0], 0, "an error message is given");
-	cr_expect_null(ct_reqtmpl_new("{rand:5", 7, err, sizeof(err)));
+	cr_expect_neq(err.msg[0], 0, "an error message is given");
+	cr_expect_eq(err.code, CT_EXIT_USAGE, "a bad template is a usage error");
+	err.msg[0] = '\0';
+	cr_expect_null(ct_reqtmpl_new("{rand:5", 7, &err));
+	cr_expect_neq(err.msg[0], 0, "an error message is given");
+	cr_expect_null(ct_reqtmpl_new("{rand:5", 7, NULL), "err may be NULL");
 	char tiny[4];
-	struct ct_reqtmpl *t = ct_reqtmpl_new("hello", 5, err, sizeof(err));
+	struct ct_reqtmpl *t = ct_reqtmpl_new("hello", 5, &err);
 	cr_assert_not_null(t);
 	cr_expect_eq(ct_reqtmpl_render(t, 0, 0, 0, tiny, sizeof(tiny)), -ENOBUFS);
 	ct_reqtmpl_free(t);

@@ -3,7 +3,7 @@
 
 #include "loadgen/engine/schedule.h"
 
-static struct ct_schedule_params params(enum ct_profile prof, double rate, double rate_end,
+static struct ct_schedule_params params(enum ct_sched_profile prof, double rate, double rate_end,
 					double dur_s)
 {
 	struct ct_schedule_params p = {
@@ -42,7 +42,7 @@ static uint64_t count_all(const struct ct_schedule_params *p, unsigned threads, 
 
 Test(schedule, constant_exact_count_split_over_threads)
 {
-	struct ct_schedule_params p = params(CT_PROFILE_CONSTANT, 1000, 1000, 10);
+	struct ct_schedule_params p = params(CT_SCHED_CONSTANT, 1000, 1000, 10);
 	uint64_t per_s[10] = {0}, maxseq;
 	cr_assert_eq(count_all(&p, 3, per_s, 10, &maxseq), 10000);
 	cr_expect_eq(maxseq, 9999, "sequence numbers are 0..n-1 across threads");
@@ -52,7 +52,7 @@ Test(schedule, constant_exact_count_split_over_threads)
 
 Test(schedule, max_connections_caps_the_total)
 {
-	struct ct_schedule_params p = params(CT_PROFILE_CONSTANT, 1000, 1000, 10);
+	struct ct_schedule_params p = params(CT_SCHED_CONSTANT, 1000, 1000, 10);
 	p.max_connections = 101;
 	uint64_t per_s[10] = {0}, maxseq;
 	cr_assert_eq(count_all(&p, 4, per_s, 10, &maxseq), 101);
@@ -61,7 +61,7 @@ Test(schedule, max_connections_caps_the_total)
 
 Test(schedule, ramp_rises_linearly)
 {
-	struct ct_schedule_params p = params(CT_PROFILE_RAMP, 100, 1100, 10);
+	struct ct_schedule_params p = params(CT_SCHED_RAMP, 100, 1100, 10);
 	uint64_t per_s[10] = {0}, maxseq;
 	uint64_t n = count_all(&p, 2, per_s, 10, &maxseq);
 	cr_expect(llabs((long long)n - 6000) <= 2, "ramp 100->1100 over 10 s: %llu",
@@ -77,7 +77,7 @@ Test(schedule, ramp_rises_linearly)
 
 Test(schedule, step_adds_step_by_every_period_up_to_rate_end)
 {
-	struct ct_schedule_params p = params(CT_PROFILE_STEP, 100, 300, 5);
+	struct ct_schedule_params p = params(CT_SCHED_STEP, 100, 300, 5);
 	p.step_every_ns = 1000000000ULL;
 	p.step_by = 100;
 	uint64_t per_s[5] = {0}, maxseq;
@@ -91,7 +91,7 @@ Test(schedule, step_adds_step_by_every_period_up_to_rate_end)
 
 Test(schedule, poisson_mean_rate_and_seed_determinism)
 {
-	struct ct_schedule_params p = params(CT_PROFILE_POISSON, 2000, 2000, 10);
+	struct ct_schedule_params p = params(CT_SCHED_POISSON, 2000, 2000, 10);
 	uint64_t per_s[10] = {0}, maxseq;
 	uint64_t n = count_all(&p, 2, per_s, 10, &maxseq);
 	/* sd of a Poisson count of mean 20000 is ~141: 5 sd */
@@ -107,7 +107,7 @@ Test(schedule, poisson_mean_rate_and_seed_determinism)
 	}
 	p.seed = 43;
 	ct_schedule_init(&b, &p, 0, 2);
-	struct ct_schedule_params p42 = params(CT_PROFILE_POISSON, 2000, 2000, 10);
+	struct ct_schedule_params p42 = params(CT_SCHED_POISSON, 2000, 2000, 10);
 	ct_schedule_init(&a, &p42, 0, 2);
 	ct_schedule_next(&a, &da, &sa);
 	ct_schedule_next(&b, &db, &sb);
