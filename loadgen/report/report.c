@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "loadgen/scenario/plan.h"
 #include "loadgen/scenario/scenario.h"
+#include "loadgen/report/report_css.h"
 #include "loadgen/report/svg.h"
 
 /* ---- what the report is built from -------------------------------------------- */
@@ -720,79 +721,6 @@ static int build_steps(struct rep *r)
 }
 
 /* ---- the page ------------------------------------------------------------------------ */
-
-static const char css[] =
-    "*{box-sizing:border-box}"
-    "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
-    "color:#1d2733;background:#f4f6f9;margin:0}"
-    "main{max-width:1120px;margin:0 auto;padding:28px 32px 48px;background:#fff}"
-    "header{border-bottom:3px solid #1d2733;padding-bottom:14px;margin-bottom:18px}"
-    ".kicker{font-size:13px;letter-spacing:.08em;text-transform:uppercase;color:#5b6877}"
-    "h1{font-size:26px;line-height:1.3;margin:6px 0 10px}"
-    "h1.ok{color:#1b6e3a}h1.bad{color:#a3261b}"
-    "h2{font-size:20px;margin:34px 0 6px;border-bottom:1px solid #d8dee6;padding-bottom:4px}"
-    "h3{font-size:16px;margin:14px 0 4px}"
-    ".desc{font-size:16px;color:#33404e;margin:6px 0}"
-    ".meta{font-size:13px;color:#5b6877}"
-    ".notes{background:#fff6e0;border-left:4px solid #e0a100;padding:8px 14px;margin:12px 0;"
-    "font-size:14px}"
-    ".notes p{margin:4px 0}"
-    "ul.story{padding-left:20px;font-size:16px}ul.story li{margin:4px 0}"
-    "li.bad::marker{color:#a3261b}li.ok::marker{color:#1b6e3a}"
-    ".chart{margin:10px 0 22px;break-inside:avoid;page-break-inside:avoid}"
-    ".cap{margin:2px 0 6px;color:#5b6877;font-size:13px}"
-    ".legend{font-size:13px;margin:2px 0 4px}"
-    ".legend span{margin-right:14px;white-space:nowrap}"
-    ".legend i{display:inline-block;width:14px;height:4px;vertical-align:middle;margin-right:5px;"
-    "border-radius:2px}"
-    "svg{width:100%;height:auto;display:block}"
-    "svg text{font:11px system-ui,'DejaVu Sans',sans-serif;fill:#5b6877}"
-    ".grid line{stroke:#e3e8ee;stroke-width:1}"
-    ".ylabels text{text-anchor:end}.xlabels text{text-anchor:middle}"
-    ".xlabels line{stroke:#9aa5b1}"
-    ".frame{fill:none;stroke:#9aa5b1}"
-    ".band0{fill:#f7f9fb}.band1{fill:#eef2f6}"
-    ".bandlbl{font-size:10px;fill:#7b8794}"
-    "polyline{fill:none;stroke-width:1.8;stroke-linejoin:round}"
-    ".s-target{stroke:#7b8794;stroke-dasharray:5 4}.a-completed{fill:#1b9e55;opacity:.18}"
-    ".a-completed-solid{fill:#1b9e55;opacity:.6}"
-    ".s-attempted{stroke:#2f6fd6}.s-completed{stroke:#1b9e55}"
-    ".s-limit{stroke:#c0392b;stroke-dasharray:7 4;stroke-width:2}"
-    ".s-client{stroke:#2f6fd6}.s-server{stroke:#0e9a8a}.s-router{stroke:#8e44ad}"
-    ".s-host{stroke:#b7791f}"
-    ".s-p50{stroke:#1b9e55}.s-p90{stroke:#2f6fd6}.s-p99{stroke:#e67e22}.s-max{stroke:#a3261b;"
-    "stroke-width:1.2}"
-    ".f-eaddrnotavail{fill:#e67e22}.f-timeout{fill:#c0392b}.f-refused{fill:#8e44ad}"
-    ".f-reset{fill:#7f4f24}.f-protocol{fill:#d63384}.f-emfile{fill:#34495e}.f-other{fill:#95a5a6}"
-    "polygon{opacity:.85}"
-    ".ref line{stroke:#c0392b;stroke-dasharray:2 3}.ref text{fill:#a3261b;font-size:10px}"
-    ".ev line{stroke:#a3261b;stroke-width:1.2;opacity:.6}.ev path{fill:#a3261b}"
-    ".evlab line{stroke:#7b8794;stroke-dasharray:1 3}"
-    ".drop{fill:#c0392b}"
-    ".bar-target{fill:#dfe5ec}.bar-achieved{fill:#1b9e55}.bar-failed{fill:#c0392b}"
-    ".bar-measured{fill:#2f6fd6}.bar-predicted{fill:#b8c4d1}"
-    ".barlbl{text-anchor:middle}.barval{text-anchor:middle;fill:#1d2733;font-size:11px}"
-    "table{border-collapse:collapse;width:100%;font-size:12.5px;margin:6px 0}"
-    ".tablewrap{overflow-x:auto}"
-    "th,td{padding:4px 5px;border-bottom:1px solid #e3e8ee;text-align:right;"
-    "vertical-align:top}"
-    "th{background:#f0f3f7;font-weight:600}"
-    "td.l,th.l{text-align:left}"
-    "tr.fail td{background:#fdf0ee}tr.partial td{background:#fff8e6}"
-    ".pill{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff}"
-    ".pill.ok{background:#1b9e55}.pill.bad{background:#c0392b}.pill.part{background:#e0a100}"
-    ".cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:14px}"
-    ".card{border:1px solid #d8dee6;border-radius:8px;padding:10px 14px;break-inside:avoid}"
-    ".card .big{font-size:24px;font-weight:700}"
-    ".card dl{display:grid;grid-template-columns:auto auto;gap:2px 10px;margin:6px 0;"
-    "font-size:13px}"
-    ".card dt{color:#5b6877}.card dd{margin:0;text-align:right}"
-    "td.ev{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12px;"
-    "text-align:left;white-space:pre-wrap;word-break:break-word}"
-    "footer{margin-top:30px;font-size:12px;color:#7b8794}"
-    "@media print{body{background:#fff}main{padding:0;max-width:none}"
-    "h2{break-after:avoid}a{color:inherit}table{font-size:10px}th,td{padding:3px}"
-    ".tablewrap{overflow:visible}}";
 
 #define W 960.0
 
@@ -2069,7 +1997,7 @@ static void write_html(struct rep *r, FILE *f)
 	      f);
 	ct_svg_esc(f, name);
 	fprintf(f, " \u2014 ctload report</title><style>%s</style></head><body><main><header>",
-		css);
+		ct_report_css);
 	fputs("<div class=\"kicker\">ctload report \u00b7 ", f);
 	ct_svg_esc(f, name);
 	fputs("</div>", f);
