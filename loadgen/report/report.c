@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "loadgen/scenario/plan.h"
 #include "loadgen/scenario/scenario.h"
+#include "loadgen/report/html.h"
 #include "loadgen/report/report_css.h"
 #include "loadgen/report/svg.h"
 
@@ -748,11 +749,11 @@ static void chart_open(struct rep *r, struct chart *c, FILE *f, const char *name
 				    .y1 = ymax,
 				    .ylog = ylog};
 	fprintf(f, "<section class=\"chart\" id=\"chart-%s\"><h3>", name);
-	ct_svg_esc(f, title);
+	ct_html_esc(f, title);
 	fputs("</h3>", f);
 	if (caption) {
 		fputs("<p class=\"cap\">", f);
-		ct_svg_esc(f, caption);
+		ct_html_esc(f, caption);
 		fputs("</p>", f);
 	}
 	(void)r;
@@ -765,7 +766,7 @@ static void legend(FILE *f, const char *const *labels, const char *const *colors
 		if (!labels[i])
 			continue;
 		fprintf(f, "<span><i style=\"background:%s\"></i>", colors[i]);
-		ct_svg_esc(f, labels[i]);
+		ct_html_esc(f, labels[i]);
 		fputs("</span>", f);
 	}
 	fputs("</div>", f);
@@ -776,7 +777,7 @@ static void svg_open(struct rep *r, struct chart *c, const char *name, const cha
 	FILE *f = c->f;
 	fprintf(f, "<svg data-chart=\"%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"",
 		name, W, c->height);
-	ct_svg_esc(f, aria);
+	ct_html_esc(f, aria);
 	fputs("\">", f);
 	/* step bands, numbered */
 	if (r->n_steps > 1) {
@@ -821,7 +822,7 @@ static void draw_events(struct rep *r, struct chart *c)
 		fprintf(f, "<g data-t=\"%.3f\"><title>", e->t);
 		for (size_t k = i; k < j && k < i + 5; k++) {
 			fprintf(f, "t=%.1f s: ", r->ev[k].t);
-			ct_svg_esc(f, r->ev[k].text);
+			ct_html_esc(f, r->ev[k].text);
 			fputs("\n", f);
 		}
 		if (j - i > 5)
@@ -839,7 +840,7 @@ static void draw_events(struct rep *r, struct chart *c)
 			continue;
 		double x = ct_svg_px(&c->p, e->t);
 		fprintf(f, "<g><title>t=%.1f s: ", e->t);
-		ct_svg_esc(f, e->text);
+		ct_html_esc(f, e->text);
 		fprintf(f, "</title><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/></g>", x,
 			x, c->p.y, c->p.y + c->p.h);
 	}
@@ -1253,7 +1254,7 @@ static void chart_steps(struct rep *r, FILE *f)
 		if (slot > 70) {
 			fprintf(f, "<text class=\"barlbl\" x=\"%.1f\" y=\"%.1f\">", x + bw / 2,
 				p.y + p.h + 28);
-			ct_svg_esc(f, s->label[0] ? s->label : "");
+			ct_html_esc(f, s->label[0] ? s->label : "");
 			fputs("</text>", f);
 		}
 		fputs("</g>", f);
@@ -1326,7 +1327,7 @@ static void chart_thresholds(struct rep *r, FILE *f, const json_t *ths)
 				pr, x + bw, ct_svg_py(&p, pr), bw, base - ct_svg_py(&p, pr),
 				x + bw * 1.5, ct_svg_py(&p, pr) - 4, FC(pr));
 		fprintf(f, "<text class=\"barlbl\" x=\"%.1f\" y=\"%.1f\">", x + bw, p.y + p.h + 16);
-		ct_svg_esc(f, lbl);
+		ct_html_esc(f, lbl);
 		fputs("</text></g>", f);
 	}
 	fprintf(f, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
@@ -1397,7 +1398,7 @@ static void step_sentence(const struct step *s, FILE *f)
 			buf[--l] = 0;
 		snprintf(buf + l, sizeof(buf) - l, " (failed the criterion %s).", s->fail_reason);
 	}
-	ct_svg_esc(f, buf);
+	ct_html_esc(f, buf);
 }
 
 /* The observed reason for the first failing step with these settings. */
@@ -1610,7 +1611,7 @@ static void headline(struct rep *r, FILE *f)
 		}
 	}
 	fprintf(f, "<h1 class=\"%s\" id=\"headline\">", bad ? "bad" : "ok");
-	ct_svg_esc(f, buf);
+	ct_html_esc(f, buf);
 	fputs("</h1>", f);
 }
 
@@ -1632,7 +1633,7 @@ static void section_story(struct rep *r, FILE *f)
 		fputs(method && !strcmp(method, "held") ? "<li class=\"ok\">"
 							: "<li class=\"bad\">",
 		      f);
-		ct_svg_esc(f, s);
+		ct_html_esc(f, s);
 		fputs(".</li>", f);
 	}
 	for (size_t k = 0; k < r->n_steps; k++) {
@@ -1670,7 +1671,7 @@ static void mini_chart(struct rep *r, FILE *f, const char *key, const char *val,
 	if (!xs || !lo)
 		goto out;
 	fputs("<svg data-chart=\"before-after\" data-value=\"", f);
-	ct_svg_esc(f, val);
+	ct_html_esc(f, val);
 	fputs("\" viewBox=\"0 0 560 166\" role=\"img\" aria-label=\"completed and failed per "
 	      "second\">",
 	      f);
@@ -1739,9 +1740,9 @@ static void section_before_after(struct rep *r, FILE *f)
 		ymax = ct_svg_nice_ceil(ymax * 1.05);
 		const char *shortk = strrchr(key, '.') + 1;
 		fputs("<h2>Before and after: ", f);
-		ct_svg_esc(f, shortk);
+		ct_html_esc(f, shortk);
 		fputs("</h2><p class=\"cap\">The same load with each value of <code>", f);
-		ct_svg_esc(f, key + 7);
+		ct_html_esc(f, key + 7);
 		fputs("</code>.</p><div class=\"cards\">", f);
 		for (size_t j = 0; j < nv; j++) {
 			double clean, ctp = NAN, ctl = NAN, twc = NAN, tws = NAN, p99 = NAN;
@@ -1764,11 +1765,11 @@ static void section_before_after(struct rep *r, FILE *f)
 					p99 = isnan(p99) ? s->p99 : fmax(p99, s->p99);
 			}
 			fputs("<div class=\"card\" data-value=\"", f);
-			ct_svg_esc(f, vals[j]);
+			ct_html_esc(f, vals[j]);
 			fputs("\"><h3>", f);
-			ct_svg_esc(f, shortk);
+			ct_html_esc(f, shortk);
 			fputs(" = ", f);
-			ct_svg_esc(f, vals[j]);
+			ct_html_esc(f, vals[j]);
 			if (clean > 0)
 				fprintf(f,
 					"</h3><div class=\"big\">%s/s</div><div class=\"meta\">the "
@@ -1783,7 +1784,7 @@ static void section_before_after(struct rep *r, FILE *f)
 				char ph[128];
 				cap(diag_phrase(ff->diag), ph, sizeof(ph));
 				fputs("<p>", f);
-				ct_svg_esc(f, ph);
+				ct_html_esc(f, ph);
 				fprintf(f, " at %s/s.</p>", FC(ff->rate_target));
 			} else {
 				fputs("<p>No step failed.</p>", f);
@@ -1831,7 +1832,7 @@ static void section_table(struct rep *r, FILE *f)
 			: step_failed(s) ? "fail"
 					 : "",
 			s->idx, k + 1);
-		ct_svg_esc(f, s->settings[0] ? s->settings : "-");
+		ct_html_esc(f, s->settings[0] ? s->settings : "-");
 		fprintf(f, "</td><td>%s</td><td>%s</td>", FC(s->rate_target), FC(s->rate_achieved));
 		fprintf(f, "<td>%s</td><td>%s</td><td>%s</td><td class=\"l\">", FC(s->attempted),
 			FC(s->completed), FC(s->failed));
@@ -1854,7 +1855,7 @@ static void section_table(struct rep *r, FILE *f)
 			fputs("<span class=\"pill ok\">held</span>", f);
 		if (s->verdict && strcmp(s->verdict, "pass") && strcmp(s->verdict, "fail")) {
 			fputs(" ", f);
-			ct_svg_esc(f, s->verdict);
+			ct_html_esc(f, s->verdict);
 		}
 		fputs("</td></tr>", f);
 	}
@@ -1873,15 +1874,15 @@ static void section_events(struct rep *r, FILE *f)
 		const struct event *e = &r->ev[i];
 		if (isnan(e->t)) {
 			fputs("<tr><td>", f);
-			ct_svg_esc(f,
+			ct_html_esc(f,
 				   e->stamp[0] ? e->stamp + (strlen(e->stamp) > 11 ? 11 : 0) : "");
 		} else {
 			fprintf(f, "<tr><td>%.1f s", e->t);
 		}
 		fputs("</td><td class=\"l\">", f);
-		ct_svg_esc(f, e->src);
+		ct_html_esc(f, e->src);
 		fputs("</td><td class=\"ev\">", f);
-		ct_svg_esc(f, e->text);
+		ct_html_esc(f, e->text);
 		fputs("</td></tr>", f);
 	}
 	fputs("</tbody></table>", f);
@@ -1995,16 +1996,16 @@ static void write_html(struct rep *r, FILE *f)
 	      "style-src 'unsafe-inline'; img-src data:\">"
 	      "<title>",
 	      f);
-	ct_svg_esc(f, name);
+	ct_html_esc(f, name);
 	fprintf(f, " \u2014 ctload report</title><style>%s</style></head><body><main><header>",
 		ct_report_css);
 	fputs("<div class=\"kicker\">ctload report \u00b7 ", f);
-	ct_svg_esc(f, name);
+	ct_html_esc(f, name);
 	fputs("</div>", f);
 	headline(r, f);
 	if (r->sc_desc && r->sc_desc[0]) {
 		fputs("<p class=\"desc\" id=\"description\">", f);
-		ct_svg_esc(f, r->sc_desc);
+		ct_html_esc(f, r->sc_desc);
 		fputs("</p>", f);
 	}
 	fputs("<p class=\"meta\">", f);
@@ -2013,7 +2014,7 @@ static void write_html(struct rep *r, FILE *f)
 					: NULL;
 	if (topo) {
 		fputs("topology ", f);
-		ct_svg_esc(f, topo);
+		ct_html_esc(f, topo);
 	}
 	if (r->summary) {
 		static const char *const k[] = {"target", "started", "finished", "ctload_version"};
@@ -2023,7 +2024,7 @@ static void write_html(struct rep *r, FILE *f)
 			if (!v)
 				continue;
 			fprintf(f, " \u00b7 %s ", lbl[i]);
-			ct_svg_esc(f, v);
+			ct_html_esc(f, v);
 		}
 	}
 	fprintf(f, " \u00b7 %zu step%s, %zu samples</p>", r->n_steps, r->n_steps == 1 ? "" : "s",
@@ -2036,7 +2037,7 @@ static void write_html(struct rep *r, FILE *f)
 			      f);
 		for (size_t i = 0; i < r->n_notes; i++) {
 			fputs("<p>", f);
-			ct_svg_esc(f, r->notes[i]);
+			ct_html_esc(f, r->notes[i]);
 			fputs("</p>", f);
 		}
 		fputs("</div>", f);
