@@ -16,6 +16,9 @@
 #include <jansson.h>
 
 #include "common/log.h"
+#include "loadgen/base/json.h"
+#include "loadgen/base/role.h"
+#include "loadgen/engine/cause.h"
 #include "loadgen/scenario/plan.h"
 #include "loadgen/scenario/scenario.h"
 #include "loadgen/report/html.h"
@@ -27,28 +30,9 @@
 #define MAX_NOTES	 12
 #define MAX_TABLE_EVENTS 400
 
-static const char *const fail_keys[] = {"eaddrnotavail", "timeout", "refused", "reset",
-					"protocol",	 "emfile",  "other"};
-#define N_FAIL (sizeof(fail_keys) / sizeof(fail_keys[0]))
-static const char *const fail_title[N_FAIL] = {
-    "no free port (EADDRNOTAVAIL)",	"timed out", "refused", "reset", "bad reply",
-    "out of file descriptors (EMFILE)", "other",
-};
-
-/* sample["ns"] keys: the lab's netns, and "host" for a sampler of ctload's own */
-/* The same causes in a sentence: "12 timed out". */
-static const char *const fail_words[N_FAIL] = {
-    "found no free port (EADDRNOTAVAIL)",
-    "timed out",
-    "were refused",
-    "were reset",
-    "got a wrong reply",
-    "hit the file descriptor limit (EMFILE)",
-    "failed otherwise",
-};
-
-static const char *const roles[] = {"client", "router", "server", "host"};
-#define N_ROLES 4
+/* The roles in the order the report shows them: legends, series, colours. */
+static const enum ct_role roles_shown[CT_ROLE_N] = {CT_ROLE_CLIENT, CT_ROLE_ROUTER, CT_ROLE_SERVER,
+						    CT_ROLE_HOST};
 
 /* Why a step failed, judged from its numbers. */
 enum diag {
@@ -72,7 +56,7 @@ struct step {
 	char label[256];    /* settings without the rate, for sentences */
 	char settings[256]; /* all settings, for the table */
 	double rate_target, rate_achieved, attempted, completed, unsent, failed;
-	double fail[N_FAIL];
+	double fail[CT_FAIL_N];
 	double p50, p99, pmax;
 	double ct_peak, ct_limit, ct_drop;
 	double tw_client, tw_server;
@@ -109,7 +93,7 @@ struct rep {
 	double *t;
 	size_t n;
 	double x0, x1;
-	bool has_ns[N_ROLES], has_ct[N_ROLES];
+	bool has_ns[CT_ROLE_N], has_ct[CT_ROLE_N];
 };
 
 static void note(struct rep *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -124,28 +108,6 @@ static void note(struct rep *r, const char *fmt, ...)
 	ct_warn("report: %s", r->notes[r->n_notes]);
 	r->n_notes++;
 }
-
-static double num(const json_t *v)
-{
-	if (json_is_integer(v))
-		return (double)json_integer_value(v);
-	if (json_is_real(v))
-		return json_real_value(v);
-	return NAN;
-}
-
-/* o[k1][k2]... (keys may contain dots: "ct.count"); NULL-terminated. */
-static const json_t *jget(const json_t *o, ...)
-{
-	va_list ap;
-	va_start(ap, o);
-	for (const char *k = va_arg(ap, const char *); k && o; k = va_arg(ap, const char *))
-		o = json_object_get(o, k);
-	va_end(ap);
-	return o;
-}
-
-#define JN(...) num(jget(__VA_ARGS__, NULL))
 
 static double nz(double v)
 {
@@ -373,7 +335,7 @@ static void read_timeseries(struct rep *r)
 		if (len <= 1 && (len == 0 || line[0] == '\n'))
 			continue;
 		json_t *o = json_loadb(line, (size_t)len, JSON_DISABLE_EOF_CHECK, NULL);
-		if (!json_is_object(o) || isnan(num(json_object_get(o, "t")))) {
+		if (!json_is_object(o) || isnan(ct_json_nan(json_object_get(o, "t")))) {
 			json_decref(o);
 			bad++;
 			last_bad = lineno;
@@ -464,13 +426,13 @@ static void read_events(struct rep *r)
 		const json_t *e;
 		json_array_foreach(evs, k, e) if (json_is_string(e))
 		{
-			add_event(r, num(json_object_get(s, "t")), "kernel", NULL,
+			add_event(r, ct_json_nan(json_object_get(s, "t")), "kernel", NULL,
 				  json_string_value(e));
 			sample_kernel = true;
 		}
 	}
 
-	double origin = r->summary ? num(json_object_get(r->summary, "origin_unix")) : NAN;
+	double origin = r->summary ? ct_json_nan(json_object_get(r->summary, "origin_unix")) : NAN;
 	char *p = path_of(r->dir, "events.log");
 	FILE *f = p ? fopen(p, "r") : NULL;
 	char *line = NULL;
@@ -522,7 +484,7 @@ static void settings_text(const json_t *set, bool skip_rate, char *buf, size_t l
 		if (json_is_string(v))
 			snprintf(val, sizeof(val), "%s", json_string_value(v));
 		else
-			ct_svg_fmt(num(v), val, sizeof(val));
+			ct_svg_fmt(ct_json_nan(v), val, sizeof(val));
 		int w = snprintf(buf + used, len - used, "%s%s=%s", used ? ", " : "", shortk, val);
 		if (w < 0 || (size_t)w >= len - used)
 			break;
@@ -550,10 +512,10 @@ static enum diag diagnose(const struct step *s)
 		return D_OK;
 	if (s->ct_drop > 0 || (s->ct_limit > 0 && s->ct_peak >= s->ct_limit))
 		return D_CT_FULL;
-	static const enum diag by_cause[N_FAIL] = {D_PORTS,    D_TIMEOUT, D_REFUSED, D_RESET,
-						   D_PROTOCOL, D_EMFILE,  D_OTHER};
+	static const enum diag by_cause[CT_FAIL_N] = {D_PORTS,	  D_TIMEOUT, D_REFUSED, D_RESET,
+						      D_PROTOCOL, D_EMFILE,  D_OTHER};
 	size_t worst = 0;
-	for (size_t i = 1; i < N_FAIL; i++)
+	for (size_t i = 1; i < CT_FAIL_N; i++)
 		if (s->fail[i] > s->fail[worst])
 			worst = i;
 	if (s->fail[worst] > 0)
@@ -569,23 +531,23 @@ static enum diag diagnose(const struct step *s)
 static void step_from_summary(struct step *s, const json_t *js)
 {
 	s->js = js;
-	s->rate_target = nz(JN(js, "rate_target"));
-	s->rate_achieved = nz(JN(js, "rate_achieved"));
-	s->attempted = nz(JN(js, "attempted"));
-	s->completed = nz(JN(js, "completed"));
-	s->unsent = nz(JN(js, "unsent"));
-	for (size_t i = 0; i < N_FAIL; i++) {
-		s->fail[i] = nz(JN(js, "failures", fail_keys[i]));
+	s->rate_target = nz(ct_json_nan(CT_JSON_GET(js, "rate_target")));
+	s->rate_achieved = nz(ct_json_nan(CT_JSON_GET(js, "rate_achieved")));
+	s->attempted = nz(ct_json_nan(CT_JSON_GET(js, "attempted")));
+	s->completed = nz(ct_json_nan(CT_JSON_GET(js, "completed")));
+	s->unsent = nz(ct_json_nan(CT_JSON_GET(js, "unsent")));
+	for (size_t i = 0; i < CT_FAIL_N; i++) {
+		s->fail[i] = nz(ct_json_nan(CT_JSON_GET(js, "failures", ct_fail_name(i))));
 		s->failed += s->fail[i];
 	}
-	s->p50 = JN(js, "connect_ms", "p50");
-	s->p99 = JN(js, "connect_ms", "p99");
-	s->pmax = JN(js, "connect_ms", "max");
-	s->ct_peak = JN(js, "ct", "peak");
-	s->ct_limit = JN(js, "ct", "limit");
-	s->ct_drop = nz(JN(js, "ct", "drop"));
-	s->tw_client = JN(js, "tw", "client_peak");
-	s->tw_server = JN(js, "tw", "server_peak");
+	s->p50 = ct_json_nan(CT_JSON_GET(js, "connect_ms", "p50"));
+	s->p99 = ct_json_nan(CT_JSON_GET(js, "connect_ms", "p99"));
+	s->pmax = ct_json_nan(CT_JSON_GET(js, "connect_ms", "max"));
+	s->ct_peak = ct_json_nan(CT_JSON_GET(js, "ct", "peak"));
+	s->ct_limit = ct_json_nan(CT_JSON_GET(js, "ct", "limit"));
+	s->ct_drop = nz(ct_json_nan(CT_JSON_GET(js, "ct", "drop")));
+	s->tw_client = ct_json_nan(CT_JSON_GET(js, "tw", "client_peak"));
+	s->tw_server = ct_json_nan(CT_JSON_GET(js, "tw", "server_peak"));
 	const json_t *v = json_object_get(js, "verdict");
 	s->verdict = json_is_string(v) ? json_string_value(v) : NULL;
 	v = json_object_get(js, "fail_reason");
@@ -606,39 +568,42 @@ static void step_from_samples(struct rep *r, struct step *s)
 	double ctp = NAN, ctl = NAN, drop = 0, twc = NAN, tws = NAN, pmax = NAN, p99 = NAN;
 	json_array_foreach(r->samples, i, o)
 	{
-		if ((int)nz(JN(o, "step")) != s->idx)
+		if ((int)nz(ct_json_nan(CT_JSON_GET(o, "step"))) != s->idx)
 			continue;
 		last = o;
-		for (size_t k = 0; k < N_ROLES; k++) {
-			double c = JN(o, "ns", roles[k], "ct.count"),
-			       m = JN(o, "ns", roles[k], "ct.max");
+		for (size_t k = 0; k < CT_ROLE_N; k++) {
+			double c = ct_json_nan(
+				   CT_JSON_GET(o, "ns", ct_role_name(roles_shown[k]), "ct.count")),
+			       m = ct_json_nan(
+				   CT_JSON_GET(o, "ns", ct_role_name(roles_shown[k]), "ct.max"));
 			if (!isnan(c) && !(c <= ctp))
 				ctp = c;
 			if (!isnan(m))
 				ctl = m;
-			drop += nz(JN(o, "ns", roles[k], "ct.drop"));
+			drop += nz(ct_json_nan(
+			    CT_JSON_GET(o, "ns", ct_role_name(roles_shown[k]), "ct.drop")));
 		}
-		double tw = JN(o, "ns", "client", "tw");
+		double tw = ct_json_nan(CT_JSON_GET(o, "ns", "client", "tw"));
 		if (!isnan(tw) && !(tw <= twc))
 			twc = tw;
-		tw = JN(o, "ns", "server", "tw");
+		tw = ct_json_nan(CT_JSON_GET(o, "ns", "server", "tw"));
 		if (!isnan(tw) && !(tw <= tws))
 			tws = tw;
-		double x = JN(o, "connect_ms", "max");
+		double x = ct_json_nan(CT_JSON_GET(o, "connect_ms", "max"));
 		if (!isnan(x) && !(x <= pmax))
 			pmax = x;
-		x = JN(o, "connect_ms", "p99");
+		x = ct_json_nan(CT_JSON_GET(o, "connect_ms", "p99"));
 		if (!isnan(x) && !(x <= p99))
 			p99 = x;
 	}
 	if (!last)
 		return;
-	s->rate_target = nz(JN(last, "rate_target"));
-	s->attempted = nz(JN(last, "attempted"));
-	s->completed = nz(JN(last, "completed"));
-	s->unsent = nz(JN(last, "unsent"));
-	for (size_t k = 0; k < N_FAIL; k++) {
-		s->fail[k] = nz(JN(last, "failures", fail_keys[k]));
+	s->rate_target = nz(ct_json_nan(CT_JSON_GET(last, "rate_target")));
+	s->attempted = nz(ct_json_nan(CT_JSON_GET(last, "attempted")));
+	s->completed = nz(ct_json_nan(CT_JSON_GET(last, "completed")));
+	s->unsent = nz(ct_json_nan(CT_JSON_GET(last, "unsent")));
+	for (size_t k = 0; k < CT_FAIL_N; k++) {
+		s->fail[k] = nz(ct_json_nan(CT_JSON_GET(last, "failures", ct_fail_name(k))));
 		s->failed += s->fail[k];
 	}
 	double dur = s->t1 - s->t0;
@@ -666,7 +631,7 @@ static int build_steps(struct rep *r)
 
 	json_array_foreach(r->samples, i, o)
 	{
-		int st = (int)nz(JN(o, "step"));
+		int st = (int)nz(ct_json_nan(CT_JSON_GET(o, "step")));
 		if (st > max_idx && st < 100000)
 			max_idx = st;
 	}
@@ -683,10 +648,10 @@ static int build_steps(struct rep *r)
 	}
 	json_array_foreach(r->samples, i, o)
 	{
-		int st = (int)nz(JN(o, "step"));
+		int st = (int)nz(ct_json_nan(CT_JSON_GET(o, "step")));
 		if (st < 0 || (size_t)st >= n)
 			continue;
-		double t = JN(o, "t");
+		double t = ct_json_nan(CT_JSON_GET(o, "t"));
 		struct step *s = &r->steps[st];
 		if (isnan(s->t0) || t < s->t0)
 			s->t0 = t;
@@ -697,7 +662,7 @@ static int build_steps(struct rep *r)
 		struct step *s = &r->steps[k];
 		const json_t *sj = json_array_get(js, k);
 		if (k < n_sum && json_is_object(sj)) {
-			int at = (int)nz(JN(sj, "step"));
+			int at = (int)nz(ct_json_nan(CT_JSON_GET(sj, "step")));
 			s->idx = at;
 			step_from_summary(s, sj);
 		} else {
@@ -880,7 +845,7 @@ struct path3 {
 static double get_path(const json_t *o, const void *arg)
 {
 	const struct path3 *p = arg;
-	return num(jget(o, p->a, p->b, p->c, NULL));
+	return ct_json_nan(CT_JSON_GET(o, p->a, p->b, p->c));
 }
 
 /* Failures per second of one cause: the counters are cumulative within a
@@ -895,8 +860,8 @@ static double *fail_rate(struct rep *r, const char *key)
 	double interval = r->n > 1 ? (r->t[r->n - 1] - r->t[0]) / (double)(r->n - 1) : 1;
 	for (size_t i = 0; i < r->n; i++) {
 		const json_t *o = json_array_get(r->samples, i);
-		int st = (int)nz(JN(o, "step"));
-		double v = nz(JN(o, "failures", key));
+		int st = (int)nz(ct_json_nan(CT_JSON_GET(o, "step")));
+		double v = nz(ct_json_nan(CT_JSON_GET(o, "failures", key)));
 		double base = st == prev_step ? prev_v : 0;
 		double dt = st == prev_step ? r->t[i] - prev_t : interval;
 		y[i] = dt > 0 && v >= base ? (v - base) / dt : 0;
@@ -913,12 +878,12 @@ static void chart_rates(struct rep *r, FILE *f)
 		     pc = {"rate", NULL, NULL};
 	double *yt = series(r, get_path, &pt), *ya = series(r, get_path, &pa),
 	       *yc = series(r, get_path, &pc);
-	double *fr[N_FAIL] = {0}, *stack[N_FAIL + 1] = {0};
-	bool any_fail[N_FAIL] = {0};
+	double *fr[CT_FAIL_N] = {0}, *stack[CT_FAIL_N + 1] = {0};
+	bool any_fail[CT_FAIL_N] = {0};
 	struct chart c;
 	if (!yt || !ya || !yc)
 		goto out;
-	for (size_t k = 0; k <= N_FAIL; k++) {
+	for (size_t k = 0; k <= CT_FAIL_N; k++) {
 		stack[k] = calloc(r->n ? r->n : 1, sizeof(double));
 		if (!stack[k])
 			goto out;
@@ -926,8 +891,8 @@ static void chart_rates(struct rep *r, FILE *f)
 	/* completed at the bottom, each cause of failure stacked on it */
 	for (size_t i = 0; i < r->n; i++)
 		stack[0][i] = nz(yc[i]);
-	for (size_t k = 0; k < N_FAIL; k++) {
-		if (!(fr[k] = fail_rate(r, fail_keys[k])))
+	for (size_t k = 0; k < CT_FAIL_N; k++) {
+		if (!(fr[k] = fail_rate(r, ct_fail_name(k))))
 			goto out;
 		for (size_t i = 0; i < r->n; i++) {
 			stack[k + 1][i] = stack[k][i] + fr[k][i];
@@ -940,30 +905,33 @@ static void chart_rates(struct rep *r, FILE *f)
 	double ymax = maxof(yt, r->n);
 	ymax = fmax(ymax, maxof(ya, r->n));
 	ymax = fmax(ymax, maxof(yc, r->n));
-	ymax = fmax(ymax, maxof(stack[N_FAIL], r->n));
+	ymax = fmax(ymax, maxof(stack[CT_FAIL_N], r->n));
 	chart_open(r, &c, f, "rates", "Connections per second",
 		   "What ctload tried (attempted, blue line) against what finished (completed, "
 		   "green); what failed is stacked on top of it, by cause. The numbered bands "
 		   "are the steps; red marks at the top are kernel messages.",
 		   ct_svg_nice_ceil(ymax), false, 0, "/s");
-	const char *labels[3 + N_FAIL] = {"target", "attempted", "completed"};
-	const char *colors[3 + N_FAIL] = {"#7b8794", "#2f6fd6", "#1b9e55"};
-	static const char *const fcol[N_FAIL] = {"#e67e22", "#c0392b", "#8e44ad", "#7f4f24",
-						 "#d63384", "#34495e", "#95a5a6"};
-	for (size_t k = 0; k < N_FAIL; k++) {
-		labels[3 + k] = any_fail[k] ? fail_title[k] : NULL;
+	const char *labels[3 + CT_FAIL_N] = {"target", "attempted", "completed"};
+	const char *colors[3 + CT_FAIL_N] = {"#7b8794", "#2f6fd6", "#1b9e55"};
+	static const char *const fcol[CT_FAIL_N] = {
+	    [CT_FAIL_EADDRNOTAVAIL] = "#e67e22", [CT_FAIL_TIMEOUT] = "#c0392b",
+	    [CT_FAIL_REFUSED] = "#8e44ad",	 [CT_FAIL_RESET] = "#7f4f24",
+	    [CT_FAIL_PROTOCOL] = "#d63384",	 [CT_FAIL_EMFILE] = "#34495e",
+	    [CT_FAIL_OTHER] = "#95a5a6"};
+	for (size_t k = 0; k < CT_FAIL_N; k++) {
+		labels[3 + k] = any_fail[k] ? ct_fail_info(k)->title : NULL;
 		colors[3 + k] = fcol[k];
 	}
-	legend(f, labels, colors, 3 + N_FAIL);
+	legend(f, labels, colors, 3 + CT_FAIL_N);
 	svg_open(r, &c, "rates", "connections per second over time");
 	ct_svg_band(f, &c.p, r->t, zero, stack[0], r->n, "a-completed", "completed-area");
 	free(zero);
-	for (size_t k = 0; k < N_FAIL; k++) {
+	for (size_t k = 0; k < CT_FAIL_N; k++) {
 		if (!any_fail[k])
 			continue;
 		char cls[32];
-		snprintf(cls, sizeof(cls), "f-%s", fail_keys[k]);
-		ct_svg_band(f, &c.p, r->t, stack[k], stack[k + 1], r->n, cls, fail_keys[k]);
+		snprintf(cls, sizeof(cls), "f-%s", ct_fail_name(k));
+		ct_svg_band(f, &c.p, r->t, stack[k], stack[k + 1], r->n, cls, ct_fail_name(k));
 	}
 	ct_svg_line(f, &c.p, r->t, yt, r->n, "s-target", "target");
 	ct_svg_line(f, &c.p, r->t, ya, r->n, "s-attempted", "attempted");
@@ -973,23 +941,24 @@ out:
 	free(yt);
 	free(ya);
 	free(yc);
-	for (size_t k = 0; k < N_FAIL; k++)
+	for (size_t k = 0; k < CT_FAIL_N; k++)
 		free(fr[k]);
-	for (size_t k = 0; k <= N_FAIL; k++)
+	for (size_t k = 0; k <= CT_FAIL_N; k++)
 		free(stack[k]);
 }
 
-static const char *const role_color[N_ROLES] = {"#2f6fd6", "#8e44ad", "#0e9a8a", "#b7791f"};
+static const char *const role_color[CT_ROLE_N] = {"#2f6fd6", "#8e44ad", "#0e9a8a", "#b7791f"};
 
 static void chart_conntrack(struct rep *r, FILE *f)
 {
-	double *cnt[N_ROLES] = {0}, *mx[N_ROLES] = {0};
+	double *cnt[CT_ROLE_N] = {0}, *mx[CT_ROLE_N] = {0};
 	double ymax = 0, limit = NAN;
 	struct chart c;
-	for (size_t k = 0; k < N_ROLES; k++) {
+	for (size_t k = 0; k < CT_ROLE_N; k++) {
 		if (!r->has_ct[k])
 			continue;
-		struct path3 pc = {"ns", roles[k], "ct.count"}, pm = {"ns", roles[k], "ct.max"};
+		struct path3 pc = {"ns", ct_role_name(roles_shown[k]), "ct.count"},
+			     pm = {"ns", ct_role_name(roles_shown[k]), "ct.max"};
 		cnt[k] = series(r, get_path, &pc);
 		mx[k] = series(r, get_path, &pm);
 		if (!cnt[k] || !mx[k])
@@ -1007,31 +976,32 @@ static void chart_conntrack(struct rep *r, FILE *f)
 		 isnan(limit) ? "" : " = ", isnan(limit) ? "" : FC(limit));
 	chart_open(r, &c, f, "conntrack", "Conntrack table: entries against the limit", cap_,
 		   ct_svg_nice_ceil(ymax * 1.05), false, 0, NULL);
-	const char *labels[N_ROLES + 1] = {0}, *colors[N_ROLES + 1] = {0};
-	char lb[N_ROLES][48];
-	for (size_t k = 0; k < N_ROLES; k++) {
-		snprintf(lb[k], sizeof(lb[k]), "entries (%s)", roles[k]);
+	const char *labels[CT_ROLE_N + 1] = {0}, *colors[CT_ROLE_N + 1] = {0};
+	char lb[CT_ROLE_N][48];
+	for (size_t k = 0; k < CT_ROLE_N; k++) {
+		snprintf(lb[k], sizeof(lb[k]), "entries (%s)", ct_role_name(roles_shown[k]));
 		labels[k] = r->has_ct[k] ? lb[k] : NULL;
 		colors[k] = role_color[k];
 	}
-	labels[N_ROLES] = "limit";
-	colors[N_ROLES] = "#c0392b";
-	legend(f, labels, colors, N_ROLES + 1);
+	labels[CT_ROLE_N] = "limit";
+	colors[CT_ROLE_N] = "#c0392b";
+	legend(f, labels, colors, CT_ROLE_N + 1);
 	svg_open(r, &c, "conntrack", "conntrack entries over time against the limit");
-	for (size_t k = 0; k < N_ROLES; k++) {
+	for (size_t k = 0; k < CT_ROLE_N; k++) {
 		if (!cnt[k])
 			continue;
 		char cls[32];
-		snprintf(cls, sizeof(cls), "s-%s", roles[k]);
+		snprintf(cls, sizeof(cls), "s-%s", ct_role_name(roles_shown[k]));
 		ct_svg_line(f, &c.p, r->t, mx[k], r->n, "s-limit", "limit");
-		ct_svg_line(f, &c.p, r->t, cnt[k], r->n, cls, roles[k]);
+		ct_svg_line(f, &c.p, r->t, cnt[k], r->n, cls, ct_role_name(roles_shown[k]));
 	}
 	fputs("<g class=\"drops\">", f);
 	for (size_t i = 0; i < r->n; i++) {
 		const json_t *o = json_array_get(r->samples, i);
 		double d = 0;
-		for (size_t k = 0; k < N_ROLES; k++)
-			d += nz(JN(o, "ns", roles[k], "ct.drop"));
+		for (size_t k = 0; k < CT_ROLE_N; k++)
+			d += nz(ct_json_nan(
+			    CT_JSON_GET(o, "ns", ct_role_name(roles_shown[k]), "ct.drop")));
 		if (d > 0)
 			fprintf(f,
 				"<rect class=\"drop\" data-t=\"%.3f\" data-v=\"%.0f\" x=\"%.1f\" "
@@ -1041,7 +1011,7 @@ static void chart_conntrack(struct rep *r, FILE *f)
 	fputs("</g>", f);
 	chart_close(r, &c);
 out:
-	for (size_t k = 0; k < N_ROLES; k++) {
+	for (size_t k = 0; k < CT_ROLE_N; k++) {
 		free(cnt[k]);
 		free(mx[k]);
 	}
@@ -1049,13 +1019,13 @@ out:
 
 static void chart_tw(struct rep *r, FILE *f)
 {
-	double *tw[N_ROLES] = {0};
+	double *tw[CT_ROLE_N] = {0};
 	double ymax = 0;
 	struct chart c;
-	for (size_t k = 0; k < N_ROLES; k++) {
+	for (size_t k = 0; k < CT_ROLE_N; k++) {
 		if (!r->has_ns[k])
 			continue;
-		struct path3 p = {"ns", roles[k], "tw"};
+		struct path3 p = {"ns", ct_role_name(roles_shown[k]), "tw"};
 		if (!(tw[k] = series(r, get_path, &p)))
 			goto out;
 		ymax = fmax(ymax, maxof(tw[k], r->n));
@@ -1064,23 +1034,23 @@ static void chart_tw(struct rep *r, FILE *f)
 		   "The side that closes first keeps each connection in TIME_WAIT for 60 s; on "
 		   "the client every such socket holds a local port.",
 		   ct_svg_nice_ceil(ymax * 1.05), false, 0, NULL);
-	const char *labels[N_ROLES], *colors[N_ROLES];
-	for (size_t k = 0; k < N_ROLES; k++) {
-		labels[k] = tw[k] ? roles[k] : NULL;
+	const char *labels[CT_ROLE_N], *colors[CT_ROLE_N];
+	for (size_t k = 0; k < CT_ROLE_N; k++) {
+		labels[k] = tw[k] ? ct_role_name(roles_shown[k]) : NULL;
 		colors[k] = role_color[k];
 	}
-	legend(f, labels, colors, N_ROLES);
+	legend(f, labels, colors, CT_ROLE_N);
 	svg_open(r, &c, "tw", "TIME_WAIT sockets over time");
-	for (size_t k = 0; k < N_ROLES; k++) {
+	for (size_t k = 0; k < CT_ROLE_N; k++) {
 		if (!tw[k])
 			continue;
 		char cls[32];
-		snprintf(cls, sizeof(cls), "s-%s", roles[k]);
-		ct_svg_line(f, &c.p, r->t, tw[k], r->n, cls, roles[k]);
+		snprintf(cls, sizeof(cls), "s-%s", ct_role_name(roles_shown[k]));
+		ct_svg_line(f, &c.p, r->t, tw[k], r->n, cls, ct_role_name(roles_shown[k]));
 	}
 	chart_close(r, &c);
 out:
-	for (size_t k = 0; k < N_ROLES; k++)
+	for (size_t k = 0; k < CT_ROLE_N; k++)
 		free(tw[k]);
 }
 
@@ -1216,7 +1186,7 @@ static void chart_steps(struct rep *r, FILE *f)
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct step *s = &r->steps[k];
 		double x = p.x + slot * (double)k + slot * 0.12, bw = slot * 0.76;
-		double dur = s->js ? nz(JN(s->js, "duration_s")) : 0;
+		double dur = s->js ? nz(ct_json_nan(CT_JSON_GET(s->js, "duration_s"))) : 0;
 		if (!(dur > 0))
 			dur = !isnan(s->t0) ? s->t1 - s->t0 + 0.1 : 1;
 		double frate = s->failed / dur;
@@ -1280,8 +1250,8 @@ static void chart_thresholds(struct rep *r, FILE *f, const json_t *ths)
 	(void)r;
 	json_array_foreach(ths, i, th)
 	{
-		ymax = fmax(ymax, nz(JN(th, "measured_cps")));
-		ymax = fmax(ymax, nz(JN(th, "predicted_cps")));
+		ymax = fmax(ymax, nz(ct_json_nan(CT_JSON_GET(th, "measured_cps"))));
+		ymax = fmax(ymax, nz(ct_json_nan(CT_JSON_GET(th, "predicted_cps"))));
 	}
 	ymax = ct_svg_nice_ceil(ymax * 1.1);
 	struct ct_svg_plot p = {.x = 62,
@@ -1307,7 +1277,8 @@ static void chart_thresholds(struct rep *r, FILE *f, const json_t *ths)
 	double slot = p.w / (double)n, base = ct_svg_py(&p, 0);
 	json_array_foreach(ths, i, th)
 	{
-		double m = JN(th, "measured_cps"), pr = JN(th, "predicted_cps");
+		double m = ct_json_nan(CT_JSON_GET(th, "measured_cps")),
+		       pr = ct_json_nan(CT_JSON_GET(th, "predicted_cps"));
 		double x = p.x + slot * (double)i + slot * 0.2, bw = slot * 0.3;
 		char lbl[256];
 		th_label(th, lbl, sizeof(lbl));
@@ -1369,10 +1340,11 @@ static void step_sentence(const struct step *s, FILE *f)
 	else {
 		char causes[256] = "";
 		size_t used = 0;
-		for (size_t i = 0; i < N_FAIL; i++)
+		for (size_t i = 0; i < CT_FAIL_N; i++)
 			if (s->fail[i] > 0) {
 				int w = snprintf(causes + used, sizeof(causes) - used, "%s%s %s",
-						 used ? ", " : "", FC(s->fail[i]), fail_words[i]);
+						 used ? ", " : "", FC(s->fail[i]),
+						 ct_fail_info(i)->words);
 				if (w > 0 && (size_t)w < sizeof(causes) - used)
 					used += (size_t)w;
 			}
@@ -1436,7 +1408,9 @@ static void threshold_sentence(struct rep *r, const json_t *th, bool first_cap, 
 	else
 		snprintf(what, sizeof(what), "%s",
 			 ct_report_limit_phrase(json_is_string(bl) ? json_string_value(bl) : NULL));
-	double m = JN(th, "measured_cps"), pr = JN(th, "predicted_cps"), e = JN(th, "error_pct");
+	double m = ct_json_nan(CT_JSON_GET(th, "measured_cps")),
+	       pr = ct_json_nan(CT_JSON_GET(th, "predicted_cps")),
+	       e = ct_json_nan(CT_JSON_GET(th, "error_pct"));
 	char tail[160] = "";
 	if (!isnan(pr) && pr > 0 && !isnan(m)) {
 		if (isnan(e))
@@ -1481,7 +1455,7 @@ static size_t axis_values(struct rep *r, const char *key, const char **vals, siz
 	size_t nv = 0;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const json_t *v =
-		    r->steps[k].js ? jget(r->steps[k].js, "settings", key, NULL) : NULL;
+		    r->steps[k].js ? CT_JSON_GET(r->steps[k].js, "settings", key) : NULL;
 		if (!json_is_string(v))
 			continue;
 		bool seen = false;
@@ -1502,7 +1476,7 @@ static void value_outcome(struct rep *r, const char *key, const char *val, doubl
 	*ff = NULL;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct step *s = &r->steps[k];
-		const json_t *v = s->js ? jget(s->js, "settings", key, NULL) : NULL;
+		const json_t *v = s->js ? CT_JSON_GET(s->js, "settings", key) : NULL;
 		if (!json_is_string(v) || strcmp(json_string_value(v), val))
 			continue;
 		if (!step_failed(s))
@@ -1659,7 +1633,7 @@ static void mini_chart(struct rep *r, FILE *f, const char *key, const char *val,
 	double span = 0;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct step *s = &r->steps[k];
-		const json_t *v = s->js ? jget(s->js, "settings", key, NULL) : NULL;
+		const json_t *v = s->js ? CT_JSON_GET(s->js, "settings", key) : NULL;
 		if (json_is_string(v) && !strcmp(json_string_value(v), val) && !isnan(s->t0))
 			span += s->t1 - s->t0 + 0.5;
 	}
@@ -1679,12 +1653,13 @@ static void mini_chart(struct rep *r, FILE *f, const char *key, const char *val,
 	double offset = 0;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct step *s = &r->steps[k];
-		const json_t *v = s->js ? jget(s->js, "settings", key, NULL) : NULL;
+		const json_t *v = s->js ? CT_JSON_GET(s->js, "settings", key) : NULL;
 		if (!json_is_string(v) || strcmp(json_string_value(v), val) || isnan(s->t0))
 			continue;
 		size_t first = r->n, m = 0;
 		for (size_t i = 0; i < r->n; i++) {
-			if ((size_t)nz(JN(json_array_get(r->samples, i), "step")) != k)
+			if ((size_t)nz(ct_json_nan(
+				CT_JSON_GET(json_array_get(r->samples, i), "step"))) != k)
 				continue;
 			if (first == r->n)
 				first = i;
@@ -1729,8 +1704,8 @@ static void section_before_after(struct rep *r, FILE *f)
 			yc[i] = nz(yc[i]);
 			yf[i] = yc[i];
 		}
-		for (size_t c = 0; yc && yf && c < N_FAIL; c++) {
-			double *fr = fail_rate(r, fail_keys[c]);
+		for (size_t c = 0; yc && yf && c < CT_FAIL_N; c++) {
+			double *fr = fail_rate(r, ct_fail_name(c));
 			for (size_t i = 0; fr && i < r->n; i++)
 				yf[i] += fr[i];
 			free(fr);
@@ -1750,7 +1725,8 @@ static void section_before_after(struct rep *r, FILE *f)
 			value_outcome(r, key, vals[j], &clean, &ff);
 			for (size_t k = 0; k < r->n_steps; k++) {
 				const struct step *s = &r->steps[k];
-				const json_t *v = s->js ? jget(s->js, "settings", key, NULL) : NULL;
+				const json_t *v =
+				    s->js ? CT_JSON_GET(s->js, "settings", key) : NULL;
 				if (!json_is_string(v) || strcmp(json_string_value(v), vals[j]))
 					continue;
 				if (!isnan(s->ct_peak))
@@ -1837,10 +1813,10 @@ static void section_table(struct rep *r, FILE *f)
 		fprintf(f, "<td>%s</td><td>%s</td><td>%s</td><td class=\"l\">", FC(s->attempted),
 			FC(s->completed), FC(s->failed));
 		bool any = false;
-		for (size_t i = 0; i < N_FAIL; i++)
+		for (size_t i = 0; i < CT_FAIL_N; i++)
 			if (s->fail[i] > 0) {
 				fprintf(f, "%s%s %s", any ? "<br>" : "", FC(s->fail[i]),
-					fail_keys[i]);
+					ct_fail_name(i));
 				any = true;
 			}
 		fprintf(f, "%s</td><td>%s</td><td>%s</td><td>%s</td>", any ? "" : "-", a, b, c);
@@ -1875,7 +1851,7 @@ static void section_events(struct rep *r, FILE *f)
 		if (isnan(e->t)) {
 			fputs("<tr><td>", f);
 			ct_html_esc(f,
-				   e->stamp[0] ? e->stamp + (strlen(e->stamp) > 11 ? 11 : 0) : "");
+				    e->stamp[0] ? e->stamp + (strlen(e->stamp) > 11 ? 11 : 0) : "");
 		} else {
 			fprintf(f, "<tr><td>%.1f s", e->t);
 		}
@@ -2053,7 +2029,7 @@ static void write_html(struct rep *r, FILE *f)
 		fputs("<h2>Over time</h2>", f);
 		chart_rates(r, f);
 		bool any_ct = false, any_ns = false;
-		for (size_t k = 0; k < N_ROLES; k++) {
+		for (size_t k = 0; k < CT_ROLE_N; k++) {
 			any_ct |= r->has_ct[k];
 			any_ns |= r->has_ns[k];
 		}
@@ -2283,11 +2259,11 @@ static int prepare_axis(struct rep *r)
 	r->x1 = -INFINITY;
 	for (size_t i = 0; i < r->n; i++) {
 		const json_t *o = json_array_get(r->samples, i);
-		r->t[i] = JN(o, "t");
+		r->t[i] = ct_json_nan(CT_JSON_GET(o, "t"));
 		r->x0 = fmin(r->x0, r->t[i]);
 		r->x1 = fmax(r->x1, r->t[i]);
-		for (size_t k = 0; k < N_ROLES; k++) {
-			const json_t *ns = jget(o, "ns", roles[k], NULL);
+		for (size_t k = 0; k < CT_ROLE_N; k++) {
+			const json_t *ns = CT_JSON_GET(o, "ns", ct_role_name(roles_shown[k]));
 			if (json_is_object(ns)) {
 				r->has_ns[k] = true;
 				r->has_ct[k] |= json_object_get(ns, "ct.count") != NULL;
@@ -2296,12 +2272,14 @@ static int prepare_axis(struct rep *r)
 	}
 	/* conntrack is global: every netns has the counters, but a role whose
 	 * table stayed empty while another's filled only adds a flat line */
-	bool any_nonzero = false, nonzero[N_ROLES] = {0};
+	bool any_nonzero = false, nonzero[CT_ROLE_N] = {0};
 	for (size_t i = 0; i < r->n; i++)
-		for (size_t k = 0; k < N_ROLES; k++)
-			if (nz(JN(json_array_get(r->samples, i), "ns", roles[k], "ct.count")) > 0)
+		for (size_t k = 0; k < CT_ROLE_N; k++)
+			if (nz(ct_json_nan(CT_JSON_GET(json_array_get(r->samples, i), "ns",
+						       ct_role_name(roles_shown[k]), "ct.count"))) >
+			    0)
 				any_nonzero = nonzero[k] = true;
-	for (size_t k = 0; k < N_ROLES && any_nonzero; k++)
+	for (size_t k = 0; k < CT_ROLE_N && any_nonzero; k++)
 		r->has_ct[k] = nonzero[k];
 	if (!r->n) {
 		r->x0 = 0;
