@@ -2188,8 +2188,8 @@ static int write_csv(struct rep *r, FILE *f)
 
 /* Write `path` through a temporary file and rename, so a reader never
  * sees half a file. */
-static int write_atomic(struct rep *r, const char *path, int (*fn)(struct rep *, FILE *), char *err,
-			size_t errlen)
+static int write_atomic(struct rep *r, const char *path, int (*fn)(struct rep *, FILE *),
+			struct ct_err *err)
 {
 	char *tmp = NULL;
 	int rc = 0;
@@ -2198,7 +2198,7 @@ static int write_atomic(struct rep *r, const char *path, int (*fn)(struct rep *,
 	FILE *f = fopen(tmp, "w");
 	if (!f) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot write %s: %s%s", path, strerror(errno),
+		ct_err_set(err, CT_EXIT_ENV, "cannot write %s: %s%s", path, strerror(errno),
 			 errno == EACCES || errno == EROFS ? " (write elsewhere with --out FILE)"
 							   : "");
 		goto out;
@@ -2207,13 +2207,13 @@ static int write_atomic(struct rep *r, const char *path, int (*fn)(struct rep *,
 	if (fclose(f) != 0 && rc == 0)
 		rc = -errno;
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-rc));
+		ct_err_set(err, CT_EXIT_ENV, "cannot write %s: %s", tmp, strerror(-rc));
 		unlink(tmp);
 		goto out;
 	}
 	if (rename(tmp, path) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		ct_err_set(err, CT_EXIT_ENV, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
 		unlink(tmp);
 	}
 out:
@@ -2294,7 +2294,7 @@ static int prepare_axis(struct rep *r)
 	return 0;
 }
 
-int ct_report_write(const char *run_dir, const char *html_path, char *err, size_t errlen)
+int ct_report_write(const char *run_dir, const char *html_path, struct ct_err *err)
 {
 	struct rep r = {.dir = run_dir};
 	struct stat st;
@@ -2303,11 +2303,12 @@ int ct_report_write(const char *run_dir, const char *html_path, char *err, size_
 
 	if (stat(run_dir, &st) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", run_dir, strerror(errno));
+		ct_err_set(err, errno == ENOENT || errno == ENOTDIR ? CT_EXIT_USAGE : CT_EXIT_ENV,
+			   "%s: %s", run_dir, strerror(errno));
 		return rc;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen,
+		ct_err_set(err, CT_EXIT_USAGE,
 			 "%s is not a directory (give the run directory `ctload run` "
 			 "wrote)",
 			 run_dir);
@@ -2318,7 +2319,7 @@ int ct_report_write(const char *run_dir, const char *html_path, char *err, size_
 	free(ps);
 	free(pt);
 	if (!has) {
-		snprintf(err, errlen,
+		ct_err_set(err, CT_EXIT_USAGE,
 			 "%s is not a run directory: it has neither summary.json nor "
 			 "timeseries.jsonl",
 			 run_dir);
@@ -2329,7 +2330,7 @@ int ct_report_write(const char *run_dir, const char *html_path, char *err, size_
 	read_timeseries(&r);
 	read_events(&r);
 	if ((rc = prepare_axis(&r)) < 0 || (rc = build_steps(&r)) < 0) {
-		snprintf(err, errlen, "report of %s: %s", run_dir, strerror(-rc));
+		ct_err_set(err, CT_EXIT_ENV, "report of %s: %s", run_dir, strerror(-rc));
 		goto out;
 	}
 	if (html_path) {
@@ -2354,9 +2355,9 @@ int ct_report_write(const char *run_dir, const char *html_path, char *err, size_
 		rc = -ENOMEM;
 		goto out;
 	}
-	if ((rc = write_atomic(&r, html, html_fn, err, errlen)) < 0)
+	if ((rc = write_atomic(&r, html, html_fn, err)) < 0)
 		goto out;
-	rc = write_atomic(&r, csv, csv_fn, err, errlen);
+	rc = write_atomic(&r, csv, csv_fn, err);
 out:
 	free(html);
 	free(csv);
@@ -2364,7 +2365,7 @@ out:
 	return rc;
 }
 
-int ct_report_build(const char *run_dir, char *err, size_t errlen)
+int ct_report_build(const char *run_dir, struct ct_err *err)
 {
-	return ct_report_write(run_dir, NULL, err, errlen);
+	return ct_report_write(run_dir, NULL, err);
 }

@@ -67,10 +67,11 @@ static size_t count(const char *hay, const char *needle)
 /* Build the report of a fixture into tmp; returns the HTML. */
 static char *build(const char *fixture)
 {
-	char html[128], err[512] = "";
+	char html[128];
+	struct ct_err err = {0};
 	snprintf(html, sizeof(html), "%s/report.html", tmp);
-	int rc = ct_report_write(fixture, html, err, sizeof(err));
-	cr_assert_eq(rc, 0, "report of %s: %s", fixture, err);
+	int rc = ct_report_write(fixture, html, &err);
+	cr_assert_eq(rc, 0, "report of %s: %s", fixture, err.msg);
 	return slurp(html);
 }
 
@@ -180,7 +181,8 @@ Test(report, killed_run, .init = setup, .fini = teardown)
 
 Test(report, unreadable_summary_rebuilds_from_samples, .init = setup, .fini = teardown)
 {
-	char p[128], err[512] = "";
+	char p[128];
+	struct ct_err err = {0};
 	snprintf(p, sizeof(p), "%s/timeseries.jsonl", tmp);
 	copy(CT_TEST_DATA "/run-killed/timeseries.jsonl", p);
 	snprintf(p, sizeof(p), "%s/summary.json", tmp);
@@ -188,7 +190,7 @@ Test(report, unreadable_summary_rebuilds_from_samples, .init = setup, .fini = te
 	cr_assert_not_null(f);
 	fputs("{\"steps\": [ {\"step\": 0,", f);
 	fclose(f);
-	cr_assert_eq(ct_report_build(tmp, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ct_report_build(tmp, &err), 0, "%s", err.msg);
 	snprintf(p, sizeof(p), "%s/report.html", tmp);
 	char *h = slurp(p);
 	cr_expect(strstr(h, "summary.json could not be read"));
@@ -203,7 +205,8 @@ Test(report, unreadable_summary_rebuilds_from_samples, .init = setup, .fini = te
 Test(report, sweep_without_thresholds_compares_the_setting, .init = setup, .fini = teardown)
 {
 	static const char *const files[] = {"scenario.ini", "timeseries.jsonl", "events.log"};
-	char p[160], err[512] = "";
+	char p[160];
+	struct ct_err err = {0};
 	for (size_t i = 0; i < 3; i++) {
 		char src[160];
 		snprintf(src, sizeof(src), "%s/run-sweep/%s", CT_TEST_DATA, files[i]);
@@ -216,7 +219,7 @@ Test(report, sweep_without_thresholds_compares_the_setting, .init = setup, .fini
 	snprintf(p, sizeof(p), "%s/summary.json", tmp);
 	cr_assert_eq(json_dump_file(sum, p, 0), 0);
 	json_decref(sum);
-	cr_assert_eq(ct_report_build(tmp, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ct_report_build(tmp, &err), 0, "%s", err.msg);
 	snprintf(p, sizeof(p), "%s/report.html", tmp);
 	char *h = slurp(p);
 	cr_expect(strstr(h, "id=\"headline\">With tcp_tw_reuse=0, 300 conn/s held, then the client "
@@ -229,20 +232,24 @@ Test(report, sweep_without_thresholds_compares_the_setting, .init = setup, .fini
 
 Test(report, errors_name_the_directory, .init = setup, .fini = teardown)
 {
-	char err[512] = "";
-	cr_expect_eq(ct_report_build("/nonexistent/ct-run", err, sizeof(err)), -ENOENT);
-	cr_expect(strstr(err, "/nonexistent/ct-run"), "%s", err);
-	err[0] = 0;
-	cr_expect_eq(ct_report_build(tmp, err, sizeof(err)), -ENOTDIR);
-	cr_expect(strstr(err, "not a run directory"), "%s", err);
-	err[0] = 0;
-	cr_expect_eq(ct_report_build(CT_TEST_DATA "/run-make.py", err, sizeof(err)), -ENOTDIR);
-	cr_expect(strstr(err, "not a directory"), "%s", err);
-	err[0] = 0;
-	cr_expect_lt(ct_report_write(CT_TEST_DATA "/run-sweep", "/nonexistent/x/report.html", err,
-				     sizeof(err)),
+	struct ct_err err = {0};
+	cr_expect_eq(ct_report_build("/nonexistent/ct-run", &err), -ENOENT);
+	cr_expect(strstr(err.msg, "/nonexistent/ct-run"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_USAGE, "a missing directory is a usage error");
+	err = (struct ct_err){0};
+	cr_expect_eq(ct_report_build(tmp, &err), -ENOTDIR);
+	cr_expect(strstr(err.msg, "not a run directory"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_USAGE);
+	err = (struct ct_err){0};
+	cr_expect_eq(ct_report_build(CT_TEST_DATA "/run-make.py", &err), -ENOTDIR);
+	cr_expect(strstr(err.msg, "not a directory"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_USAGE);
+	err = (struct ct_err){0};
+	cr_expect_lt(ct_report_write(CT_TEST_DATA "/run-sweep", "/nonexistent/x/report.html", &err),
 		     0);
-	cr_expect(strstr(err, "/nonexistent/x/report.html"), "%s", err);
+	cr_expect(strstr(err.msg, "/nonexistent/x/report.html"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_ENV, "a page that cannot be written is the environment's");
+	cr_expect_lt(ct_report_build("/nonexistent/ct-run", NULL), 0, "err may be NULL");
 }
 
 /* A sweep point that held its rate is a lower bound, not a limit reached:
