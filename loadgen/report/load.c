@@ -1,4 +1,6 @@
-/* load — the run directory, read once into struct ct_rep (report_int.h).
+/* load — the run directory, read once into struct ct_rep (report_int.h):
+ * scenario.ini, summary.json, timeseries.jsonl and events.log, each file
+ * once, and the time axis of the samples.
  *
  * Every file may be missing, cut short or hostile: what cannot be read
  * becomes a note at the top of the page, never an error. */
@@ -11,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ini.h>
 #include <jansson.h>
 
 #include "common/log.h"
@@ -41,63 +42,57 @@ char *ct_rep_path(const char *dir, const char *name)
 	return asprintf(&s, "%s/%s", dir, name) < 0 ? NULL : s;
 }
 
-static char *unquoted(const char *v)
+/* Every sweep point's settings, in run order: they name a step that never
+ * reached summary.json. */
+static json_t *sweep_plan(const struct ct_scenario *sc)
 {
-	size_t n = strlen(v);
-	if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
-		return strndup(v + 1, n - 2);
-	return strdup(v);
-}
-
-static int on_ini(void *user, const char *section, const char *name, const char *value)
-{
-	struct ct_rep *r = user;
-	char **dst = NULL;
-	if (!strcmp(section, "scenario")) {
-		if (!strcmp(name, "name"))
-			dst = &r->sc_name;
-		else if (!strcmp(name, "description"))
-			dst = &r->sc_desc;
-		else if (!strcmp(name, "topology"))
-			dst = &r->sc_topology;
-		if (dst) {
-			free(*dst);
-			*dst = unquoted(value);
+	json_t *plan = json_array();
+	for (size_t i = 0, n = ct_plan_points(sc); plan && i < n && i < 10000; i++) {
+		json_t *set = json_object();
+		for (size_t a = 0; set && a < sc->n_sweep; a++) {
+			const char *v = ct_plan_value(sc, i, a);
+			json_object_set_new(set, sc->sweep[a].key, json_string(v ? v : ""));
 		}
-	} else if (!strcmp(section, "sweep") && r->n_sweep < CT_REP_MAX_SWEEP) {
-		snprintf(r->sweep_keys[r->n_sweep++], sizeof(r->sweep_keys[0]), "%s", name);
+		json_array_append_new(plan, set);
 	}
-	return 1;
+	return plan;
 }
 
+/* scenario.ini, read by the scenario parser (the one reader of the format):
+ * the name, description and topology of the header, the sweep keys, the
+ * plan. A file it refuses (cut short, or written by another version of
+ * ctload) costs only these; the header falls back on summary.json. */
 static void read_scenario(struct ct_rep *r)
 {
 	char *p = ct_rep_path(r->dir, "scenario.ini");
+	struct ct_err serr = {0};
+	struct ct_scenario *sc;
+
 	if (!p)
 		return;
-	int rc = ini_parse(p, on_ini, r);
-	if (rc < 0)
+	if (access(p, F_OK) < 0) {
 		ct_rep_note(
 		    r, "scenario.ini is missing: the scenario's name and description are unknown");
-	else if (rc > 0)
-		ct_rep_note(r, "scenario.ini line %d could not be read; the rest was used", rc);
-	/* The sweep points in run order name the settings of a step that never
-	 * reached summary.json. */
-	struct ct_err serr;
-	struct ct_scenario *sc = rc == 0 ? ct_scenario_load(p, NULL, 0, &serr) : NULL;
-	if (sc) {
-		r->plan = json_array();
-		for (size_t i = 0, n = ct_plan_points(sc); r->plan && i < n && i < 10000; i++) {
-			json_t *set = json_object();
-			for (size_t a = 0; set && a < sc->n_sweep; a++) {
-				const char *v = ct_plan_value(sc, i, a);
-				json_object_set_new(set, sc->sweep[a].key, json_string(v ? v : ""));
-			}
-			json_array_append_new(r->plan, set);
-		}
-		ct_scenario_free(sc);
+		free(p);
+		return;
 	}
+	sc = ct_scenario_load(p, NULL, 0, &serr);
 	free(p);
+	if (!sc) {
+		ct_rep_note(r,
+			    "scenario.ini could not be read, so the scenario's name, description "
+			    "and sweep are unknown: %s",
+			    serr.msg);
+		return;
+	}
+	r->sc_name = sc->scenario.name ? strdup(sc->scenario.name) : NULL;
+	r->sc_desc = sc->scenario.description ? strdup(sc->scenario.description) : NULL;
+	r->sc_topology = ct_topology_name(sc->scenario.topology);
+	for (size_t a = 0; a < sc->n_sweep && r->n_sweep < CT_REP_MAX_SWEEP; a++)
+		snprintf(r->sweep_keys[r->n_sweep++], sizeof(r->sweep_keys[0]), "%s",
+			 sc->sweep[a].key);
+	r->plan = sweep_plan(sc);
+	ct_scenario_free(sc);
 }
 
 static void read_summary(struct ct_rep *r)
@@ -348,7 +343,6 @@ void ct_rep_free(struct ct_rep *r)
 	free(r->link_base);
 	free(r->sc_name);
 	free(r->sc_desc);
-	free(r->sc_topology);
 	free(r->steps);
 	for (size_t i = 0; i < r->n_ev; i++)
 		free(r->ev[i].text);

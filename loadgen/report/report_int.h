@@ -75,7 +75,8 @@ struct ct_rep {
 	json_t *summary; /* NULL if unreadable */
 	json_t *samples; /* array, possibly empty */
 	bool summary_missing, ts_missing, interrupted;
-	char *sc_name, *sc_desc, *sc_topology;
+	char *sc_name, *sc_desc; /* from scenario.ini, NULL if unknown */
+	const char *sc_topology; /* static; NULL if unknown */
 	char sweep_keys[CT_REP_MAX_SWEEP][128];
 	json_t *plan; /* settings of every sweep point, from scenario.ini; may be NULL */
 	size_t n_sweep;

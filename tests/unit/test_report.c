@@ -280,3 +280,38 @@ Test(report, a_point_that_held_is_not_told_as_a_failure, .init = setup, .fini = 
 		  "nothing is said to have run out at the rate that held");
 	free(html);
 }
+
+/* scenario.ini is read by the scenario parser alone: a file it refuses
+ * (another version's keys, a cut) still gives a page, which says so and
+ * takes the scenario's name from summary.json. */
+Test(report, a_refused_scenario_is_named_in_a_note, .init = setup, .fini = teardown)
+{
+	static const char *const files[] = {"summary.json", "timeseries.jsonl"};
+	char p[160];
+	struct ct_err err = {0};
+	for (size_t i = 0; i < 2; i++) {
+		char src[160];
+		snprintf(src, sizeof(src), "%s/run-sweep/%s", CT_TEST_DATA, files[i]);
+		snprintf(p, sizeof(p), "%s/%s", tmp, files[i]);
+		copy(src, p);
+	}
+	snprintf(p, sizeof(p), "%s/scenario.ini", tmp);
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fputs("[scenario]\nname = other-name\ndescription = \"never shown\"\n[load]\nrate = 1/s\n"
+	      "[no_such_section]\nkey = 1\n",
+	      f);
+	fclose(f);
+	cr_assert_eq(ct_report_build(tmp, &err), 0, "%s", err.msg);
+	snprintf(p, sizeof(p), "%s/report.html", tmp);
+	char *h = slurp(p);
+	cr_expect(strstr(h, "scenario.ini could not be read, so the scenario&#39;s name, "
+			    "description and sweep are unknown: "),
+		  "the note says what is missing and why");
+	cr_expect(strstr(h, "no_such_section"), "the parser's message names the culprit");
+	cr_expect(strstr(h, "<title>tw-reuse \xe2\x80\x94 ctload report</title>"),
+		  "the name comes from summary.json");
+	cr_expect_null(strstr(h, "never shown"), "nothing of a refused file is shown");
+	cr_expect_null(strstr(h, "other-name"));
+	free(h);
+}
