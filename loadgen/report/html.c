@@ -70,7 +70,7 @@ static void data_island(struct ct_rep *r, FILE *f)
 				      "partial", s->partial, "rate_target", s->rate_target,
 				      "rate_achieved", s->rate_achieved, "attempted", s->attempted,
 				      "completed", s->completed, "failed", s->failed, "diagnosis",
-				      ct_rep_diag_phrase(s->diag));
+				      ct_rep_outcome_phrase(s));
 		if (!o)
 			continue;
 		if (!isnan(s->ct_peak))

@@ -22,25 +22,18 @@
 
 #include "loadgen/base/role.h"
 #include "loadgen/engine/cause.h"
+#include "loadgen/run/judge.h"
 
 #define CT_REP_MAX_NOTES 12
 #define CT_REP_MAX_SWEEP 8
 /* The width of every chart's viewBox, px. */
 #define CT_REP_CHART_W 960.0
 
-/* Why a step failed, judged from its numbers. */
-enum ct_rep_diag {
-	D_OK = 0,
-	D_CT_FULL, /* conntrack dropped or its table reached the limit */
-	D_PORTS,   /* EADDRNOTAVAIL */
-	D_TIMEOUT,
-	D_REFUSED,
-	D_RESET,
-	D_PROTOCOL,
-	D_EMFILE,
-	D_OTHER,
-	D_SLOW,	  /* nothing failed, but the rate was not reached */
-	D_JUDGED, /* the judge said fail, for a reason not above */
+/* How a step ended, for the page. */
+enum ct_rep_outcome {
+	CT_REP_HELD = 0, /* every connection completed, or the judge passed the step */
+	CT_REP_SLOW,	 /* nothing failed, but the rate was not reached */
+	CT_REP_FAILED,	 /* why is the judge's: ct_judge_why() */
 };
 
 struct ct_rep_step {
@@ -56,7 +49,8 @@ struct ct_rep_step {
 	double tw_client, tw_server;
 	double t0, t1; /* first and last sample time, NAN if none */
 	const char *verdict, *fail_reason;
-	enum ct_rep_diag diag;
+	enum ct_rep_outcome outcome;
+	enum ct_judge_why why; /* CT_REP_FAILED only */
 };
 
 /* A kernel message or a lab action, from the samples or events.log. */
@@ -156,8 +150,9 @@ void ct_rep_fmt_ms(double ms, char *buf, size_t len);
 const char *ct_rep_fmt_count_tmp(double v, char *buf, size_t len);
 #define CT_REP_FC(v) ct_rep_fmt_count_tmp((v), (char[48]){0}, 48)
 
-/* What went wrong in a step, as a phrase: "the conntrack table filled". */
-const char *ct_rep_diag_phrase(enum ct_rep_diag d);
+/* How a step ended, as a phrase: "every connection completed", "the
+ * conntrack table filled". */
+const char *ct_rep_outcome_phrase(const struct ct_rep_step *s);
 
 /* s starting with a capital letter. */
 void ct_rep_cap(const char *s, char *buf, size_t len);

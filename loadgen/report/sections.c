@@ -106,7 +106,7 @@ static void value_card(struct ct_rep *r, FILE *f, const char *key, const char *v
 		      f);
 	if (ff) {
 		char ph[128];
-		ct_rep_cap(ct_rep_diag_phrase(ff->diag), ph, sizeof(ph));
+		ct_rep_cap(ct_rep_outcome_phrase(ff), ph, sizeof(ph));
 		fputs("<p>", f);
 		ct_html_esc(f, ph);
 		fprintf(f, " at %s/s.</p>", CT_REP_FC(ff->rate_target));

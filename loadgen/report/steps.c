@@ -11,6 +11,7 @@
 
 #include "loadgen/base/json.h"
 #include "loadgen/report/report_int.h"
+#include "loadgen/run/judge.h"
 #include "loadgen/report/svg.h"
 
 void ct_rep_settings_text(const json_t *set, bool skip_rate, char *buf, size_t len)
@@ -48,27 +49,43 @@ static bool verdict_is(const char *v, bool pass)
 	return false;
 }
 
-/* A judge's pass is kept (a few failures may be within its criteria); else
- * the numbers say what went wrong first. */
-static enum ct_rep_diag diagnose(const struct ct_rep_step *s)
+/* The step's figures as judge reads them, for a step known only from its
+ * samples; NULL on ENOMEM. */
+static json_t *judged_figures(const struct ct_rep_step *s)
 {
+	json_t *o =
+	    json_pack("{s:f, s:f, s:{s:f}, s:{}}", "rate_target", s->rate_target, "rate_achieved",
+		      s->rate_achieved, "ct", "drop", s->ct_drop, "failures");
+	json_t *fl = json_object_get(o, "failures");
+	for (enum ct_fail c = 0; fl && c < CT_FAIL_N; c++)
+		json_object_set_new(fl, ct_fail_name(c), json_real(s->fail[c]));
+	return o;
+}
+
+/* A judge's verdict is kept (a pass may hold failures within its criteria);
+ * a step without one (rebuilt from its samples) failed when connections
+ * failed or conntrack dropped packets. Why a step failed is judge's answer,
+ * the one summary.json's fail_cause gives. */
+static void judge_step(struct ct_rep_step *s)
+{
+	bool failed;
+
 	if (verdict_is(s->verdict, true))
-		return D_OK;
-	if (s->ct_drop > 0 || (s->ct_limit > 0 && s->ct_peak >= s->ct_limit))
-		return D_CT_FULL;
-	static const enum ct_rep_diag by_cause[CT_FAIL_N] = {
-	    D_PORTS, D_TIMEOUT, D_REFUSED, D_RESET, D_PROTOCOL, D_EMFILE, D_OTHER};
-	size_t worst = 0;
-	for (size_t i = 1; i < CT_FAIL_N; i++)
-		if (s->fail[i] > s->fail[worst])
-			worst = i;
-	if (s->fail[worst] > 0)
-		return by_cause[worst];
-	if (verdict_is(s->verdict, false))
-		return D_JUDGED;
-	if (!s->partial && s->rate_target > 0 && s->rate_achieved < 0.95 * s->rate_target)
-		return D_SLOW;
-	return D_OK;
+		failed = false;
+	else if (verdict_is(s->verdict, false))
+		failed = true;
+	else
+		failed = s->failed > 0 || s->ct_drop > 0;
+	if (failed) {
+		json_t *own = s->js ? NULL : judged_figures(s);
+		s->outcome = CT_REP_FAILED;
+		s->why = s->js || own ? ct_judge_why(s->js ? s->js : own) : CT_JUDGE_CONDITION;
+		json_decref(own);
+	} else if (!s->partial && s->rate_target > 0 && s->rate_achieved < 0.95 * s->rate_target) {
+		s->outcome = CT_REP_SLOW;
+	} else {
+		s->outcome = CT_REP_HELD;
+	}
 }
 
 /* The step's fields from its summary entry. */
@@ -219,7 +236,7 @@ int ct_rep_steps_build(struct ct_rep *r)
 				ct_rep_settings_text(set, false, s->settings, sizeof(s->settings));
 			}
 		}
-		s->diag = diagnose(s);
+		judge_step(s);
 	}
 	if (n > n_sum && r->summary) {
 		r->interrupted = true;
@@ -234,7 +251,7 @@ int ct_rep_steps_build(struct ct_rep *r)
 
 bool ct_rep_step_failed(const struct ct_rep_step *s)
 {
-	return s->diag != D_OK && s->diag != D_SLOW;
+	return s->outcome == CT_REP_FAILED;
 }
 
 /* The observed reason for the first failing step with these settings. */

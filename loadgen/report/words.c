@@ -80,33 +80,54 @@ const char *ct_report_limit_phrase(const char *name)
 	return "connections started failing";
 }
 
-const char *ct_rep_diag_phrase(enum ct_rep_diag d)
+/* The server's failure most seen: refused, reset or a wrong reply. */
+static const char *server_phrase(const struct ct_rep_step *s)
 {
-	switch (d) {
-	case D_OK:
-		return "every connection completed";
-	case D_CT_FULL:
-		return "the conntrack table filled";
-	case D_PORTS:
-		return "the client ran out of ports";
-	case D_TIMEOUT:
-		return "connections timed out";
-	case D_REFUSED:
+	if (s->fail[CT_FAIL_REFUSED] >= s->fail[CT_FAIL_RESET] &&
+	    s->fail[CT_FAIL_REFUSED] >= s->fail[CT_FAIL_PROTOCOL])
 		return "the server refused connections";
-	case D_RESET:
+	if (s->fail[CT_FAIL_RESET] >= s->fail[CT_FAIL_PROTOCOL])
 		return "connections were reset";
-	case D_PROTOCOL:
-		return "the server's replies were wrong";
-	case D_EMFILE:
+	return "the server's replies were wrong";
+}
+
+/* Judge's cause of a failed step, in the report's words. */
+static const char *why_phrase(const struct ct_rep_step *s)
+{
+	switch (s->why) {
+	case CT_JUDGE_PORTS:
+		return ct_report_limit_phrase("client_ports");
+	case CT_JUDGE_CONNTRACK:
+		return ct_report_limit_phrase("conntrack");
+	case CT_JUDGE_NAT_PORTS:
+		return ct_report_limit_phrase("nat_ports");
+	case CT_JUDGE_PORT_SEARCH:
+		return ct_report_limit_phrase("connect_cliff");
+	case CT_JUDGE_SERVER:
+		return server_phrase(s);
+	case CT_JUDGE_EMFILE:
 		return "ctload ran out of file descriptors";
-	case D_OTHER:
-		return "connections failed";
-	case D_SLOW:
+	case CT_JUDGE_TIMEOUT:
+		return "connections timed out";
+	case CT_JUDGE_SLOW:
 		return "the target rate was not reached";
-	case D_JUDGED:
-		return "the step failed its criteria";
+	case CT_JUDGE_CONDITION:
+		break;
 	}
-	return "?";
+	return s->failed > 0 ? "connections failed" : "the step failed its criteria";
+}
+
+const char *ct_rep_outcome_phrase(const struct ct_rep_step *s)
+{
+	switch (s->outcome) {
+	case CT_REP_HELD:
+		return "every connection completed";
+	case CT_REP_SLOW:
+		return "the target rate was not reached";
+	case CT_REP_FAILED:
+		break;
+	}
+	return why_phrase(s);
 }
 
 /* The same phrase, starting with a capital letter. */
@@ -127,17 +148,17 @@ void ct_rep_step_sentence(const struct ct_rep_step *s, char *buf, size_t len)
 			 CT_REP_FC(s->rate_target));
 	else
 		snprintf(head, sizeof(head), "At %s/s", CT_REP_FC(s->rate_target));
-	if (s->diag == D_OK && s->failed > 0)
+	if (s->outcome == CT_REP_HELD && s->failed > 0)
 		snprintf(buf, len,
 			 "%s, %s connections completed (%s/s) and %s failed, within the step's "
 			 "criteria%s.",
 			 head, CT_REP_FC(s->completed), CT_REP_FC(s->rate_achieved),
 			 CT_REP_FC(s->failed), s->partial ? ", before the run was cut short" : "");
-	else if (s->diag == D_OK)
+	else if (s->outcome == CT_REP_HELD)
 		snprintf(buf, len, "%s, all %s connections completed (%s/s), none failed%s.", head,
 			 CT_REP_FC(s->completed), CT_REP_FC(s->rate_achieved),
 			 s->partial ? " before the run was cut short" : "");
-	else if (s->diag == D_SLOW)
+	else if (s->outcome == CT_REP_SLOW)
 		snprintf(buf, len,
 			 "%s, nothing failed but only %s/s completed: the client or the server "
 			 "could not keep up.",
@@ -158,7 +179,7 @@ void ct_rep_step_sentence(const struct ct_rep_step *s, char *buf, size_t len)
 			snprintf(drops, sizeof(drops), "; conntrack dropped %s packets",
 				 CT_REP_FC(s->ct_drop));
 		snprintf(buf, len, "%s, %s: %s of %s connections failed%s%s; %s/s completed.", head,
-			 ct_rep_diag_phrase(s->diag), CT_REP_FC(s->failed), CT_REP_FC(s->attempted),
+			 ct_rep_outcome_phrase(s), CT_REP_FC(s->failed), CT_REP_FC(s->attempted),
 			 used ? " — " : "", causes, CT_REP_FC(s->rate_achieved));
 		if (drops[0]) {
 			size_t l = strlen(buf);
@@ -168,7 +189,7 @@ void ct_rep_step_sentence(const struct ct_rep_step *s, char *buf, size_t len)
 			strcat(buf, ".");
 		}
 	}
-	if (s->fail_reason && s->diag != D_OK) {
+	if (s->fail_reason && s->outcome != CT_REP_HELD) {
 		size_t l = strlen(buf);
 		if (l && buf[l - 1] == '.')
 			buf[--l] = 0;
@@ -185,8 +206,8 @@ void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_ca
 	ct_rep_settings_text(json_object_get(th, "settings"), true, lbl, sizeof(lbl));
 	const struct ct_rep_step *fs = ct_rep_first_fail_with(r, json_object_get(th, "settings"));
 	const json_t *bl = json_object_get(th, "binding_limit");
-	if (fs && fs->diag != D_JUDGED && fs->diag != D_OTHER)
-		snprintf(what, sizeof(what), "%s", ct_rep_diag_phrase(fs->diag));
+	if (fs && fs->why != CT_JUDGE_CONDITION)
+		snprintf(what, sizeof(what), "%s", ct_rep_outcome_phrase(fs));
 	else
 		snprintf(what, sizeof(what), "%s",
 			 ct_report_limit_phrase(json_is_string(bl) ? json_string_value(bl) : NULL));
@@ -254,7 +275,7 @@ static bool axis_headline(struct ct_rep *r, const char *key, char *buf, size_t l
 					 CT_REP_FC(clean));
 			w = snprintf(buf + used, len - used, "%swith %s=%s, %s%s at %s conn/s",
 				     j ? "; " : "", shortk, vals[j], held,
-				     ct_rep_diag_phrase(ff->diag), CT_REP_FC(ff->rate_target));
+				     ct_rep_outcome_phrase(ff), CT_REP_FC(ff->rate_target));
 			bad = true;
 		} else {
 			w = snprintf(buf + used, len - used,
@@ -299,7 +320,7 @@ bool ct_rep_headline(struct ct_rep *r, char *buf, size_t len)
 		}
 		if (fs) {
 			char ph[128];
-			ct_rep_cap(ct_rep_diag_phrase(fs->diag), ph, sizeof(ph));
+			ct_rep_cap(ct_rep_outcome_phrase(fs), ph, sizeof(ph));
 			if (fs->label[0])
 				snprintf(buf, len,
 					 "%s at %s conn/s (with %s): %s of %s "

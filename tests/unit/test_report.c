@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "loadgen/report/report.h"
+#include "loadgen/run/judge.h"
 
 static char tmp[64];
 
@@ -314,4 +315,36 @@ Test(report, a_refused_scenario_is_named_in_a_note, .init = setup, .fini = teard
 	cr_expect_null(strstr(h, "never shown"), "nothing of a refused file is shown");
 	cr_expect_null(strstr(h, "other-name"));
 	free(h);
+}
+
+/* Why a step failed is judge's answer (ct_judge_cause, summary.json's
+ * fail_cause), not a classifier of the report's own: with EADDRNOTAVAIL and
+ * conntrack drops both, the ports ran out first. */
+Test(report, the_cause_is_the_judge_s, .init = setup, .fini = teardown)
+{
+	char dir[128], path[192];
+	snprintf(dir, sizeof(dir), "%s/run", tmp);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	json_t *sum = json_pack("{s:s, s:[{s:i, s:f, s:f, s:i, s:i, s:s, s:{s:i, s:i}, s:{s:i, "
+				"s:i, s:i}}]}",
+				"scenario", "both", "steps", "step", 0, "rate_target", 500.0,
+				"rate_achieved", 300.0, "attempted", 5000, "completed", 3000,
+				"verdict", "fail", "failures", "eaddrnotavail", 10, "timeout", 1990,
+				"ct", "peak", 1800, "limit", 1800, "drop", 700);
+	cr_assert_not_null(sum);
+	char text[512];
+	cr_expect_str_eq(ct_judge_cause(json_array_get(json_object_get(sum, "steps"), 0), text,
+					sizeof(text)),
+			 "client_ports");
+	cr_assert_eq(json_dump_file(sum, path, 0), 0);
+	json_decref(sum);
+	char *html = build(dir);
+	cr_expect(strstr(html, "id=\"headline\">The client ran out of ports at 500 conn/s: 2,000 "
+			       "of 5,000 connections failed.</h1>"),
+		  "the headline names judge's cause");
+	cr_expect(strstr(html, "\"diagnosis\":\"the client ran out of ports\""),
+		  "so does the data island");
+	cr_expect_null(strstr(html, "the conntrack table filled"));
+	free(html);
 }
