@@ -11,8 +11,8 @@
 
 #include "loadgen/base/json.h"
 #include "loadgen/report/report_int.h"
-#include "loadgen/run/judge.h"
 #include "loadgen/report/svg.h"
+#include "loadgen/run/judge.h"
 
 void ct_rep_settings_text(const json_t *set, bool skip_rate, char *buf, size_t len)
 {
@@ -134,21 +134,19 @@ static void step_from_samples(struct ct_rep *r, struct ct_rep_step *s)
 			continue;
 		last = o;
 		for (size_t k = 0; k < CT_ROLE_N; k++) {
-			double c = ct_json_nan(CT_JSON_GET(
-				   o, "ns", ct_role_name(ct_rep_roles_shown[k]), "ct.count")),
-			       m = ct_json_nan(CT_JSON_GET(
-				   o, "ns", ct_role_name(ct_rep_roles_shown[k]), "ct.max"));
+			const char *role = ct_role_name(ct_rep_roles_shown[k]);
+			double c = ct_json_nan(CT_JSON_GET(o, "ns", role, "ct.count")),
+			       m = ct_json_nan(CT_JSON_GET(o, "ns", role, "ct.max"));
 			if (!isnan(c) && !(c <= ctp))
 				ctp = c;
 			if (!isnan(m))
 				ctl = m;
-			drop += ct_rep_nz(ct_json_nan(
-			    CT_JSON_GET(o, "ns", ct_role_name(ct_rep_roles_shown[k]), "ct.drop")));
+			drop += ct_rep_nz(ct_json_nan(CT_JSON_GET(o, "ns", role, "ct.drop")));
 		}
-		double tw = ct_json_nan(CT_JSON_GET(o, "ns", "client", "tw"));
+		double tw = ct_json_nan(CT_JSON_GET(o, "ns", ct_role_name(CT_ROLE_CLIENT), "tw"));
 		if (!isnan(tw) && !(tw <= twc))
 			twc = tw;
-		tw = ct_json_nan(CT_JSON_GET(o, "ns", "server", "tw"));
+		tw = ct_json_nan(CT_JSON_GET(o, "ns", ct_role_name(CT_ROLE_SERVER), "tw"));
 		if (!isnan(tw) && !(tw <= tws))
 			tws = tw;
 		double x = ct_json_nan(CT_JSON_GET(o, "connect_ms", "max"));
