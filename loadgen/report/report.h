@@ -6,6 +6,8 @@
  * skipped, a step that has samples but never reached summary.json is shown
  * as cut short, and without a readable summary.json the steps are rebuilt
  * from the samples. What was missing is said at the top of the report.
+ * Why a step failed is judge's answer (ct_judge_why, run/judge.h), the one
+ * summary.json's fail_cause gives, so the page and the summary agree.
  *
  * report.html is self-contained (inline CSS and SVG, no script, no network)
  * and prints well. It opens with one headline sentence, then one plain

@@ -1,4 +1,4 @@
-/* fuzz_report — libFuzzer target for loadgen/report.h: a run directory
+/* fuzz_report — libFuzzer target for loadgen/report/report.h: a run directory
  * with hostile or cut-short files, as a killed run may leave them.
  *
  * The input holds up to three files separated by NUL bytes: summary.json,

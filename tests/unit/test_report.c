@@ -334,9 +334,9 @@ Test(report, the_cause_is_the_judge_s, .init = setup, .fini = teardown)
 				"ct", "peak", 1800, "limit", 1800, "drop", 700);
 	cr_assert_not_null(sum);
 	char text[512];
-	cr_expect_str_eq(ct_judge_cause(json_array_get(json_object_get(sum, "steps"), 0), text,
-					sizeof(text)),
-			 "client_ports");
+	cr_expect_str_eq(
+	    ct_judge_cause(json_array_get(json_object_get(sum, "steps"), 0), text, sizeof(text)),
+	    "client_ports");
 	cr_assert_eq(json_dump_file(sum, path, 0), 0);
 	json_decref(sum);
 	char *html = build(dir);
