@@ -1,7 +1,6 @@
 /* cmd_report — `ctload report DIR [--out FILE]`: rebuild report.html and
  * timeseries.csv from a run directory's files (also of a run that was cut
  * short). */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,11 +54,11 @@ int ct_cmd_report(int argc, char **argv)
 		return CT_EXIT_USAGE;
 	}
 	const char *dir = argv[optind];
-	char err[1024] = "";
-	int rc = ct_report_write(dir, out, err, sizeof(err));
+	struct ct_err err = {0};
+	int rc = ct_report_write(dir, out, &err);
 	if (rc < 0) {
-		ct_error("%s", err[0] ? err : strerror(-rc));
-		return rc == -ENOENT || rc == -ENOTDIR ? CT_EXIT_USAGE : CT_EXIT_ENV;
+		ct_error("%s", err.msg[0] ? err.msg : strerror(-rc));
+		return ct_err_code(&err, CT_EXIT_ENV);
 	}
 	if (out)
 		ct_note("wrote %s", out);

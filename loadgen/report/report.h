@@ -6,6 +6,8 @@
  * skipped, a step that has samples but never reached summary.json is shown
  * as cut short, and without a readable summary.json the steps are rebuilt
  * from the samples. What was missing is said at the top of the report.
+ * Why a step failed is judge's answer (ct_judge_why, run/judge.h), the one
+ * summary.json's fail_cause gives, so the page and the summary agree.
  *
  * report.html is self-contained (inline CSS and SVG, no script, no network)
  * and prints well. It opens with one headline sentence, then one plain
@@ -29,16 +31,19 @@
 
 #include <stddef.h>
 
+#include "loadgen/base/err.h"
+
 /* Build DIR/report.html and DIR/timeseries.csv. 0, or -errno with a
- * sentence in err: -ENOENT no such directory, -ENOTDIR not a run directory
- * (neither summary.json nor timeseries.jsonl), -EIO/-EACCES cannot write.
- * Partial inputs are not errors (they are logged with ct_warn and named in
- * the report). */
-int ct_report_build(const char *run_dir, char *err, size_t errlen);
+ * sentence in err (may be NULL): -ENOENT no such directory, -ENOTDIR not a
+ * run directory (neither summary.json nor timeseries.jsonl), both with code
+ * CT_EXIT_USAGE; -EIO/-EACCES cannot write, CT_EXIT_ENV. -ENOMEM leaves err
+ * empty. Partial inputs are not errors (they are logged with ct_warn and
+ * named in the report). */
+int ct_report_build(const char *run_dir, struct ct_err *err);
 
 /* As ct_report_build with the HTML written to `html_path` (NULL: inside the
  * run directory); timeseries.csv goes next to it. */
-int ct_report_write(const char *run_dir, const char *html_path, char *err, size_t errlen);
+int ct_report_write(const char *run_dir, const char *html_path, struct ct_err *err);
 
 /* 2184.4 -> "2,184"; 9.46 -> "9.5" (one decimal below 10). */
 void ct_report_fmt_count(double v, char *buf, size_t len);

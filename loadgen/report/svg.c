@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loadgen/report/html.h"
+
 /* Beyond this many points a line is thinned: more than a chart's pixel
  * width adds bytes, not information. */
 #define MAX_POINTS 1500
@@ -115,51 +117,6 @@ void ct_svg_fmt(double v, char *buf, size_t len)
 		trim_fmt(v, "", buf, len);
 }
 
-void ct_svg_esc(FILE *f, const char *s)
-{
-	if (!s)
-		return;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			/* C0 controls and DEL are not allowed in HTML text. */
-			if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
-				break;
-			fputc(*p, f);
-		}
-	}
-}
-
-char *ct_svg_esc_str(const char *s)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	ct_svg_esc(f, s);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 void ct_svg_axes(FILE *f, const struct ct_svg_plot *p, const char *xunit, const char *yunit)
 {
 	double ticks[32];
@@ -178,9 +135,9 @@ void ct_svg_axes(FILE *f, const struct ct_svg_plot *p, const char *xunit, const 
 	for (size_t i = 0; i < n; i++) {
 		ct_svg_fmt(ticks[i], lbl, sizeof(lbl));
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", p->x - 6, ct_svg_py(p, ticks[i]) + 4);
-		ct_svg_esc(f, lbl);
+		ct_html_esc(f, lbl);
 		if (i + 1 == n && yunit)
-			ct_svg_esc(f, yunit);
+			ct_html_esc(f, yunit);
 		fputs("</text>", f);
 	}
 	fputs("</g><g class=\"xlabels\">", f);
@@ -191,9 +148,9 @@ void ct_svg_axes(FILE *f, const struct ct_svg_plot *p, const char *xunit, const 
 		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", x, x,
 			p->y + p->h, p->y + p->h + 4);
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", x, p->y + p->h + 16);
-		ct_svg_esc(f, lbl);
+		ct_html_esc(f, lbl);
 		if (i + 1 == n && xunit)
-			ct_svg_esc(f, xunit);
+			ct_html_esc(f, xunit);
 		fputs("</text>", f);
 	}
 	fprintf(f,

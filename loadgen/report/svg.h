@@ -1,15 +1,11 @@
-/* svg — the drawing primitives of report.html's charts, and HTML escaping.
+/* svg — the drawing primitives of report.html's charts.
  *
  * A plot maps data coordinates (x0..x1, y0..y1, y optionally log10) onto a
  * pixel rectangle inside an <svg viewBox>. Everything is written to a FILE
  * as text; callers open the <svg> element themselves and choose classes
- * (the page's CSS gives them colours). Pure helpers (ticks, number format,
- * escaping) are separate so they are unit-tested without a browser.
- *
- * Escaping: every text that comes from a run directory (scenario name and
- * description, kernel messages, settings) goes through ct_svg_esc(), which
- * is safe both as element text and inside a double- or single-quoted
- * attribute. Control characters other than tab/newline are dropped. */
+ * (the page's CSS gives them colours). Pure helpers (ticks, number format)
+ * are separate so they are unit-tested without a browser. Labels are
+ * escaped with ct_html_esc() (html.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -36,11 +32,6 @@ double ct_svg_nice_ceil(double v);
 
 /* Short axis label: 0, 0.5, 12, 950, 1.2k, 15k, 2.5M. */
 void ct_svg_fmt(double v, char *buf, size_t len);
-
-/* Text safe in HTML/SVG text and in quoted attributes. */
-void ct_svg_esc(FILE *f, const char *s);
-/* The same into a new string (free()); NULL on ENOMEM. */
-char *ct_svg_esc_str(const char *s);
 
 /* Grid lines and tick labels for both axes (y labels get `yunit` appended
  * to the top tick only, e.g. "/s"). */

@@ -251,3 +251,24 @@ const char *ct_judge_cause(const json_t *step, char *text, size_t len)
 	snprintf(text, len, "no resource ran out; the condition itself failed");
 	return "unknown";
 }
+
+enum ct_judge_why ct_judge_why(const json_t *step)
+{
+	char text[512];
+	const char *limit = ct_judge_cause(step, text, sizeof(text));
+
+	/* ct_judge_cause decides; within one limit name, the branch it took
+	 * follows from the figure that branch tests first. */
+	if (!strcmp(limit, "client_ports"))
+		return ct_json_d(step, "failures.eaddrnotavail") > 0 ? CT_JUDGE_PORTS
+								     : CT_JUDGE_PORT_SEARCH;
+	if (!strcmp(limit, "conntrack"))
+		return CT_JUDGE_CONNTRACK;
+	if (!strcmp(limit, "nat_ports"))
+		return CT_JUDGE_NAT_PORTS;
+	if (!strcmp(limit, "server"))
+		return CT_JUDGE_SERVER;
+	if (!strcmp(limit, "client"))
+		return ct_json_d(step, "failures.emfile") > 0 ? CT_JUDGE_EMFILE : CT_JUDGE_SLOW;
+	return ct_json_d(step, "failures.timeout") > 0 ? CT_JUDGE_TIMEOUT : CT_JUDGE_CONDITION;
+}

@@ -37,3 +37,21 @@ int ct_judge_expect(const struct ct_scenario *sc, json_t *summary);
  * protocol), "client" (EMFILE, the client's own CPU), "unknown". Writes a
  * sentence for people into `text`. Returns the limit name (static). */
 const char *ct_judge_cause(const json_t *step, char *text, size_t len);
+
+/* ct_judge_cause's answer as a value, for code that words it itself (the
+ * report): one per branch of ct_judge_cause, in its order, with the limit
+ * name each is told under. */
+enum ct_judge_why {
+	CT_JUDGE_PORTS,	      /* client_ports: connect() failed with EADDRNOTAVAIL */
+	CT_JUDGE_CONNTRACK,   /* conntrack: the table was full, packets dropped */
+	CT_JUDGE_NAT_PORTS,   /* nat_ports: new entries could not be inserted */
+	CT_JUDGE_PORT_SEARCH, /* client_ports: connect() slowed by the port search */
+	CT_JUDGE_SERVER,      /* server: refused, reset or answered wrongly */
+	CT_JUDGE_EMFILE,      /* client: out of file descriptors */
+	CT_JUDGE_TIMEOUT,     /* unknown: timeouts without a drop counted */
+	CT_JUDGE_SLOW,	      /* client: the rate fell short, no error, connect() fast */
+	CT_JUDGE_CONDITION,   /* unknown: no resource ran out; the condition failed */
+};
+
+/* Why a failed step failed, as ct_judge_cause decides it. */
+enum ct_judge_why ct_judge_why(const json_t *step);

@@ -632,9 +632,9 @@ static int end_run(struct run_ctx *rc, const struct ct_runner_opts *o, const cha
 		code = CT_EXIT_ENV;
 	ct_rundir_close(rc->rd);
 	if (run_path[0]) {
-		char rerr[512] = "";
-		if (ct_report_build(run_path, rerr, sizeof(rerr)) < 0)
-			ct_warn("report.html not written: %s", rerr);
+		struct ct_err rerr = {0};
+		if (ct_report_build(run_path, &rerr) < 0)
+			ct_warn("report.html not written: %s", rerr.msg);
 	}
 	if (!o->quiet && run_path[0]) {
 		/* Reread what was written: the table shows the file's truth. */

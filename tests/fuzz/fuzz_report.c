@@ -1,4 +1,4 @@
-/* fuzz_report — libFuzzer target for loadgen/report.h: a run directory
+/* fuzz_report — libFuzzer target for loadgen/report/report.h: a run directory
  * with hostile or cut-short files, as a killed run may leave them.
  *
  * The input holds up to three files separated by NUL bytes: summary.json,
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *part[3] = {NULL, NULL, NULL};
 	size_t len[3] = {0, 0, 0};
 	const uint8_t *p = data, *end = data + size, *nul;
-	char err[256];
+	struct ct_err err = {0};
 	int n = 0;
 
 	nul = memchr(p, 0, size);
@@ -91,6 +91,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	put("summary.json", part[0], len[0]);
 	put("timeseries.jsonl", part[1], len[1]);
 	put("events.log", part[2], len[2]);
-	(void)ct_report_build(dir, err, sizeof(err));
+	(void)ct_report_build(dir, &err);
 	return 0;
 }

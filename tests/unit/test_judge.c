@@ -57,3 +57,38 @@ Test(judge, causes)
 			cr_assert(strstr(text, k->says), "%s: '%s' not in: %s", k->what, k->says, text);
 	}
 }
+
+/* ct_judge_why: ct_judge_cause's branch as a value, one case per branch. */
+Test(judge, why_names_the_branch)
+{
+	static const struct {
+		const char *step;
+		enum ct_judge_why why;
+	} w[] = {
+	    {"{\"failures\":{\"eaddrnotavail\":5,\"timeout\":9},\"ct\":{\"drop\":3}}",
+	     CT_JUDGE_PORTS},
+	    {"{\"ct\":{\"drop\":42},\"failures\":{\"timeout\":7,\"refused\":50}}",
+	     CT_JUDGE_CONNTRACK},
+	    {"{\"ct\":{\"insert_failed\":8},\"failures\":{\"timeout\":8}}", CT_JUDGE_NAT_PORTS},
+	    {"{\"connect_call_us\":{\"p99\":856},\"connect_busy\":0.95,\"rate_target\":12000,"
+	     "\"rate_achieved\":3646}",
+	     CT_JUDGE_PORT_SEARCH},
+	    {"{\"connect_call_us\":{\"p99\":5000},\"rate_target\":100,\"rate_achieved\":100}",
+	     CT_JUDGE_PORT_SEARCH},
+	    {"{\"failures\":{\"reset\":4,\"emfile\":1,\"timeout\":30}}", CT_JUDGE_SERVER},
+	    {"{\"failures\":{\"emfile\":2,\"timeout\":30}}", CT_JUDGE_EMFILE},
+	    {"{\"failures\":{\"timeout\":4},\"rate_target\":100,\"rate_achieved\":10}",
+	     CT_JUDGE_TIMEOUT},
+	    {"{\"rate_target\":1000,\"rate_achieved\":500,\"failures\":{}}", CT_JUDGE_SLOW},
+	    {"{\"rate_target\":1000,\"rate_achieved\":1000,\"failures\":{\"other\":3}}",
+	     CT_JUDGE_CONDITION},
+	};
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		json_error_t e;
+		json_t *st = json_loads(w[i].step, 0, &e);
+		cr_assert_not_null(st, "bad test JSON %s: %s", w[i].step, e.text);
+		cr_expect_eq(ct_judge_why(st), w[i].why, "%s: got %d, want %d", w[i].step,
+			     ct_judge_why(st), w[i].why);
+		json_decref(st);
+	}
+}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "loadgen/report/report.h"
+#include "loadgen/run/judge.h"
 
 static char tmp[64];
 
@@ -67,10 +68,11 @@ static size_t count(const char *hay, const char *needle)
 /* Build the report of a fixture into tmp; returns the HTML. */
 static char *build(const char *fixture)
 {
-	char html[128], err[512] = "";
+	char html[128];
+	struct ct_err err = {0};
 	snprintf(html, sizeof(html), "%s/report.html", tmp);
-	int rc = ct_report_write(fixture, html, err, sizeof(err));
-	cr_assert_eq(rc, 0, "report of %s: %s", fixture, err);
+	int rc = ct_report_write(fixture, html, &err);
+	cr_assert_eq(rc, 0, "report of %s: %s", fixture, err.msg);
 	return slurp(html);
 }
 
@@ -180,7 +182,8 @@ Test(report, killed_run, .init = setup, .fini = teardown)
 
 Test(report, unreadable_summary_rebuilds_from_samples, .init = setup, .fini = teardown)
 {
-	char p[128], err[512] = "";
+	char p[128];
+	struct ct_err err = {0};
 	snprintf(p, sizeof(p), "%s/timeseries.jsonl", tmp);
 	copy(CT_TEST_DATA "/run-killed/timeseries.jsonl", p);
 	snprintf(p, sizeof(p), "%s/summary.json", tmp);
@@ -188,7 +191,7 @@ Test(report, unreadable_summary_rebuilds_from_samples, .init = setup, .fini = te
 	cr_assert_not_null(f);
 	fputs("{\"steps\": [ {\"step\": 0,", f);
 	fclose(f);
-	cr_assert_eq(ct_report_build(tmp, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ct_report_build(tmp, &err), 0, "%s", err.msg);
 	snprintf(p, sizeof(p), "%s/report.html", tmp);
 	char *h = slurp(p);
 	cr_expect(strstr(h, "summary.json could not be read"));
@@ -203,7 +206,8 @@ Test(report, unreadable_summary_rebuilds_from_samples, .init = setup, .fini = te
 Test(report, sweep_without_thresholds_compares_the_setting, .init = setup, .fini = teardown)
 {
 	static const char *const files[] = {"scenario.ini", "timeseries.jsonl", "events.log"};
-	char p[160], err[512] = "";
+	char p[160];
+	struct ct_err err = {0};
 	for (size_t i = 0; i < 3; i++) {
 		char src[160];
 		snprintf(src, sizeof(src), "%s/run-sweep/%s", CT_TEST_DATA, files[i]);
@@ -216,7 +220,7 @@ Test(report, sweep_without_thresholds_compares_the_setting, .init = setup, .fini
 	snprintf(p, sizeof(p), "%s/summary.json", tmp);
 	cr_assert_eq(json_dump_file(sum, p, 0), 0);
 	json_decref(sum);
-	cr_assert_eq(ct_report_build(tmp, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ct_report_build(tmp, &err), 0, "%s", err.msg);
 	snprintf(p, sizeof(p), "%s/report.html", tmp);
 	char *h = slurp(p);
 	cr_expect(strstr(h, "id=\"headline\">With tcp_tw_reuse=0, 300 conn/s held, then the client "
@@ -229,20 +233,24 @@ Test(report, sweep_without_thresholds_compares_the_setting, .init = setup, .fini
 
 Test(report, errors_name_the_directory, .init = setup, .fini = teardown)
 {
-	char err[512] = "";
-	cr_expect_eq(ct_report_build("/nonexistent/ct-run", err, sizeof(err)), -ENOENT);
-	cr_expect(strstr(err, "/nonexistent/ct-run"), "%s", err);
-	err[0] = 0;
-	cr_expect_eq(ct_report_build(tmp, err, sizeof(err)), -ENOTDIR);
-	cr_expect(strstr(err, "not a run directory"), "%s", err);
-	err[0] = 0;
-	cr_expect_eq(ct_report_build(CT_TEST_DATA "/run-make.py", err, sizeof(err)), -ENOTDIR);
-	cr_expect(strstr(err, "not a directory"), "%s", err);
-	err[0] = 0;
-	cr_expect_lt(ct_report_write(CT_TEST_DATA "/run-sweep", "/nonexistent/x/report.html", err,
-				     sizeof(err)),
+	struct ct_err err = {0};
+	cr_expect_eq(ct_report_build("/nonexistent/ct-run", &err), -ENOENT);
+	cr_expect(strstr(err.msg, "/nonexistent/ct-run"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_USAGE, "a missing directory is a usage error");
+	err = (struct ct_err){0};
+	cr_expect_eq(ct_report_build(tmp, &err), -ENOTDIR);
+	cr_expect(strstr(err.msg, "not a run directory"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_USAGE);
+	err = (struct ct_err){0};
+	cr_expect_eq(ct_report_build(CT_TEST_DATA "/run-make.py", &err), -ENOTDIR);
+	cr_expect(strstr(err.msg, "not a directory"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_USAGE);
+	err = (struct ct_err){0};
+	cr_expect_lt(ct_report_write(CT_TEST_DATA "/run-sweep", "/nonexistent/x/report.html", &err),
 		     0);
-	cr_expect(strstr(err, "/nonexistent/x/report.html"), "%s", err);
+	cr_expect(strstr(err.msg, "/nonexistent/x/report.html"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_ENV, "a page that cannot be written is the environment's");
+	cr_expect_lt(ct_report_build("/nonexistent/ct-run", NULL), 0, "err may be NULL");
 }
 
 /* A sweep point that held its rate is a lower bound, not a limit reached:
@@ -271,5 +279,72 @@ Test(report, a_point_that_held_is_not_told_as_a_failure, .init = setup, .fini = 
 		  "the held point is told as held");
 	cr_expect(strstr(html, "filled at 1,000") == NULL && strstr(html, "ran out") == NULL,
 		  "nothing is said to have run out at the rate that held");
+	free(html);
+}
+
+/* scenario.ini is read by the scenario parser alone: a file it refuses
+ * (another version's keys, a cut) still gives a page, which says so and
+ * takes the scenario's name from summary.json. */
+Test(report, a_refused_scenario_is_named_in_a_note, .init = setup, .fini = teardown)
+{
+	static const char *const files[] = {"summary.json", "timeseries.jsonl"};
+	char p[160];
+	struct ct_err err = {0};
+	for (size_t i = 0; i < 2; i++) {
+		char src[160];
+		snprintf(src, sizeof(src), "%s/run-sweep/%s", CT_TEST_DATA, files[i]);
+		snprintf(p, sizeof(p), "%s/%s", tmp, files[i]);
+		copy(src, p);
+	}
+	snprintf(p, sizeof(p), "%s/scenario.ini", tmp);
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fputs("[scenario]\nname = other-name\ndescription = \"never shown\"\n[load]\nrate = 1/s\n"
+	      "[no_such_section]\nkey = 1\n",
+	      f);
+	fclose(f);
+	cr_assert_eq(ct_report_build(tmp, &err), 0, "%s", err.msg);
+	snprintf(p, sizeof(p), "%s/report.html", tmp);
+	char *h = slurp(p);
+	cr_expect(strstr(h, "scenario.ini could not be read, so the scenario&#39;s name, "
+			    "description and sweep are unknown: "),
+		  "the note says what is missing and why");
+	cr_expect(strstr(h, "no_such_section"), "the parser's message names the culprit");
+	cr_expect(strstr(h, "<title>tw-reuse \xe2\x80\x94 ctload report</title>"),
+		  "the name comes from summary.json");
+	cr_expect_null(strstr(h, "never shown"), "nothing of a refused file is shown");
+	cr_expect_null(strstr(h, "other-name"));
+	free(h);
+}
+
+/* Why a step failed is judge's answer (ct_judge_cause, summary.json's
+ * fail_cause), not a classifier of the report's own: with EADDRNOTAVAIL and
+ * conntrack drops both, the ports ran out first. */
+Test(report, the_cause_is_the_judge_s, .init = setup, .fini = teardown)
+{
+	char dir[128], path[192];
+	snprintf(dir, sizeof(dir), "%s/run", tmp);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	json_t *sum = json_pack("{s:s, s:[{s:i, s:f, s:f, s:i, s:i, s:s, s:{s:i, s:i}, s:{s:i, "
+				"s:i, s:i}}]}",
+				"scenario", "both", "steps", "step", 0, "rate_target", 500.0,
+				"rate_achieved", 300.0, "attempted", 5000, "completed", 3000,
+				"verdict", "fail", "failures", "eaddrnotavail", 10, "timeout", 1990,
+				"ct", "peak", 1800, "limit", 1800, "drop", 700);
+	cr_assert_not_null(sum);
+	char text[512];
+	cr_expect_str_eq(
+	    ct_judge_cause(json_array_get(json_object_get(sum, "steps"), 0), text, sizeof(text)),
+	    "client_ports");
+	cr_assert_eq(json_dump_file(sum, path, 0), 0);
+	json_decref(sum);
+	char *html = build(dir);
+	cr_expect(strstr(html, "id=\"headline\">The client ran out of ports at 500 conn/s: 2,000 "
+			       "of 5,000 connections failed.</h1>"),
+		  "the headline names judge's cause");
+	cr_expect(strstr(html, "\"diagnosis\":\"the client ran out of ports\""),
+		  "so does the data island");
+	cr_expect_null(strstr(html, "the conntrack table filled"));
 	free(html);
 }

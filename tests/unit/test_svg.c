@@ -1,6 +1,5 @@
 /* The chart primitives: axis ticks a person can read, short labels, data
- * mapped inside the plot, and escaping that keeps any text from a run
- * directory (a scenario description, a kernel line) from becoming markup. */
+ * mapped inside the plot (the escaping of labels is tested in test_html.c). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -127,31 +126,4 @@ Test(svg, thinning_keeps_a_spike)
 	cr_expect(count(s, ",") < 2000, "4000 points are thinned");
 	cr_expect(strstr(s, ",10.0") != NULL, "the spike at y=9 (px 10) is still drawn: %.200s", s);
 	free(s);
-}
-
-Test(svg, escaping_hostile_text)
-{
-	static const char *const hostile[] = {
-	    "</p><script>alert('x')</script>",
-	    "\"><img src=x onerror=alert(1)>",
-	    "' onmouseover='alert(1)",
-	    "<!-- --><![CDATA[ ]]>",
-	    "a & b &amp; c",
-	    "ctl\x01\x1b[31mchars\x7f",
-	};
-	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
-		char *e = ct_svg_esc_str(hostile[i]);
-		cr_assert_not_null(e);
-		cr_expect_null(strpbrk(e, "<>\"'"), "no markup character survives: %s", e);
-		for (const char *p = e; *p; p++)
-			cr_expect((unsigned char)*p >= 0x20 && *p != 0x7f, "no control byte in %s",
-				  e);
-		free(e);
-	}
-	char *e = ct_svg_esc_str("a & b <c> \"d\" 'e'");
-	cr_expect_str_eq(e, "a &amp; b &lt;c&gt; &quot;d&quot; &#39;e&#39;");
-	free(e);
-	e = ct_svg_esc_str("caf\xc3\xa9 \xe2\x80\x94 ok\nnext");
-	cr_expect_str_eq(e, "caf\xc3\xa9 \xe2\x80\x94 ok\nnext", "UTF-8 and newlines pass through");
-	free(e);
 }
