@@ -24,11 +24,6 @@
 
 /* Listening ports this host may have that a port range must not cover. */
 #define MAX_LISTEN 4096
-/* Proposed ephemeral range when the current one is narrow: even/odd ends so
- * both parities are the same size, above the usual service ports. */
-#define ADVISE_PORT_LO 16384
-#define ADVISE_PORT_HI 65535
-#define WIDE_RANGE     40000
 
 static void usage(FILE *out)
 {
@@ -43,12 +38,6 @@ static void usage(FILE *out)
 		"  -h, --help    this text\n\n"
 		"Exit: 0 printed, 2 bad usage, 3 procfs unreadable. See ctload(1).\n");
 }
-
-struct advice {
-	char line[160]; /* what to write (sysctl.conf syntax or a command) */
-	char why[400];
-	uint64_t mem_lo, mem_hi; /* extra kernel memory, bytes; 0 if none */
-};
 
 struct row {
 	const struct ct_limit *l;
@@ -68,19 +57,11 @@ struct check {
 	double active_cps, passive_cps, ct_growth_cps;
 	struct row rows[CT_LIMIT_N];
 	size_t nrows;
-	struct advice adv[8];
+	struct ct_model_advice adv[CT_MODEL_ADVICE_MAX];
 	size_t nadv;
 	uint16_t listen[MAX_LISTEN];
 	size_t nlisten;
 };
-
-static struct advice *adv_new(struct check *ck)
-{
-	if (ck->nadv >= sizeof(ck->adv) / sizeof(ck->adv[0]))
-		return NULL;
-	memset(&ck->adv[ck->nadv], 0, sizeof(ck->adv[0]));
-	return &ck->adv[ck->nadv++];
-}
 
 static void build_rows(struct check *ck)
 {
@@ -124,125 +105,6 @@ static void build_rows(struct check *ck)
 		r->headroom = isnan(r->load_cps) || l->predicted_cps <= 0
 				  ? NAN
 				  : (1.0 - r->load_cps / l->predicted_cps) * 100.0;
-	}
-}
-
-static bool listening_in(const struct check *ck, unsigned lo, unsigned hi, char *list, size_t len)
-{
-	size_t used = 0;
-	bool any = false;
-
-	list[0] = '\0';
-	for (size_t i = 0; i < ck->nlisten && i < MAX_LISTEN; i++)
-		if (ck->listen[i] >= lo && ck->listen[i] <= hi) {
-			int n = snprintf(list + used, len - used, "%s%u", any ? "," : "",
-					 ck->listen[i]);
-
-			if (n < 0 || used + (size_t)n >= len)
-				break;
-			used += (size_t)n;
-			any = true;
-		}
-	return any;
-}
-
-static void build_advice(struct check *ck)
-{
-	const struct ct_hostinfo *hi = &ck->hi;
-	struct advice *a;
-	char sz1[32], sz2[32], sz3[32];
-
-	if (hi->conntrack && hi->have_mem_total) {
-		uint64_t want = ct_model_advise_ct_max(hi->mem_total, true);
-		uint64_t buckets = hi->ct_buckets ? hi->ct_buckets : 1;
-
-		if (want > hi->ct_max && (a = adv_new(ck))) {
-			snprintf(a->line, sizeof(a->line), "net.netfilter.nf_conntrack_max = %llu",
-				 (unsigned long long)want);
-			a->mem_lo = (want - hi->ct_max) * CT_MODEL_ENTRY_BYTES_LOW;
-			a->mem_hi = (want - hi->ct_max) * CT_MODEL_ENTRY_BYTES_HIGH;
-			snprintf(
-			    a->why, sizeof(a->why),
-			    "RAM %s / 16384 / 2 rounded up to a power of two (seeds 003, 004); "
-			    "raises the conntrack limit from %.0f/s to %.0f/s at the %g s "
-			    "time_wait timeout. Memory is used only by entries that exist: "
-			    "%s-%s more when full (256-400 bytes an entry)",
-			    ct_fmt_size(hi->mem_total, sz3, sizeof(sz3)),
-			    (double)hi->ct_max / ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
-			    (double)want / ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
-			    ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
-			    ct_fmt_size(a->mem_lo, sz1, sizeof(sz1)),
-			    ct_fmt_size(a->mem_hi, sz2, sizeof(sz2)));
-		}
-		if (want < hi->ct_max)
-			want = hi->ct_max;
-		if (ct_model_entries_per_bucket(want, buckets) > 8 && (a = adv_new(ck))) {
-			uint64_t b = ct_model_advise_buckets(want, 4);
-
-			snprintf(a->line, sizeof(a->line),
-				 "net.netfilter.nf_conntrack_buckets = %llu",
-				 (unsigned long long)b);
-			a->mem_lo = a->mem_hi = b > buckets ? (b - buckets) * 8 : 0;
-			snprintf(
-			    a->why, sizeof(a->why),
-			    "%.0f entries a bucket at a full table make every lookup walk a long "
-			    "chain (seed 004 ran at 750); max/4 keeps it at 4. Writable only in "
-			    "the init netns; or at boot: 'options nf_conntrack hashsize=%llu' in "
-			    "/etc/modprobe.d/ (8 bytes a bucket: %s)",
-			    ct_model_entries_per_bucket(want, buckets), (unsigned long long)b,
-			    ct_fmt_size(b * 8, sz1, sizeof(sz1)));
-		}
-		if (ck->in.ct_timeout_s[CT_MST_TIME_WAIT] > CT_MODEL_TIMEWAIT_S &&
-		    (a = adv_new(ck))) {
-			snprintf(a->line, sizeof(a->line),
-				 "net.netfilter.nf_conntrack_tcp_timeout_time_wait = 60");
-			snprintf(
-			    a->why, sizeof(a->why),
-			    "a finished connection holds its entry %g s, twice the socket's 60 s "
-			    "TIME_WAIT; 60 s halves the entries (seed 004) and doubles the "
-			    "conntrack limit. Per netns; optional",
-			    ck->in.ct_timeout_s[CT_MST_TIME_WAIT]);
-		}
-	}
-	if (hi->have_port_range && hi->port_hi - hi->port_lo + 1 < WIDE_RANGE &&
-	    (a = adv_new(ck))) {
-		char busy[256];
-		bool clash = listening_in(ck, ADVISE_PORT_LO, ADVISE_PORT_HI, busy, sizeof(busy));
-
-		snprintf(a->line, sizeof(a->line), "net.ipv4.ip_local_port_range = %d %d",
-			 ADVISE_PORT_LO, ADVISE_PORT_HI);
-		snprintf(a->why, sizeof(a->why),
-			 "%u ports per destination instead of %u (without reuse %.0f/s instead of "
-			 "%.0f/s); even/odd ends keep both parities equal.%s%s%s",
-			 ADVISE_PORT_HI - ADVISE_PORT_LO + 1, hi->port_hi - hi->port_lo + 1,
-			 (ADVISE_PORT_HI - ADVISE_PORT_LO + 1) / CT_MODEL_TIMEWAIT_S,
-			 (hi->port_hi - hi->port_lo + 1) / CT_MODEL_TIMEWAIT_S,
-			 clash ? " This host listens on " : "", clash ? busy : "",
-			 clash ? " inside it: add them to net.ipv4.ip_local_reserved_ports" : "");
-		if (clash && (a = adv_new(ck))) {
-			snprintf(a->line, sizeof(a->line), "net.ipv4.ip_local_reserved_ports = %s",
-				 busy);
-			snprintf(a->why, sizeof(a->why),
-				 "keeps connect() from taking ports this host listens on");
-		}
-	}
-	if (hi->have_tw_reuse && hi->tw_reuse != 1 && (a = adv_new(ck))) {
-		snprintf(a->line, sizeof(a->line), "net.ipv4.tcp_tw_reuse = 1");
-		snprintf(a->why, sizeof(a->why),
-			 "tcp_tw_reuse=%d reuses TIME_WAIT ports %s; 1 lets outgoing "
-			 "connect() reuse a 4-tuple after %u ms: %.0f/s per destination "
-			 "instead of %.0f/s. Needs TCP timestamps on both ends; affects "
-			 "outgoing connections only (clients, proxies)",
-			 hi->tw_reuse, hi->tw_reuse == 2 ? "on loopback only" : "never",
-			 hi->reuse_delay_ms,
-			 (double)(ck->in.port_hi - ck->in.port_lo + 1) /
-			     (hi->reuse_delay_ms / 1000.0),
-			 (double)(ck->in.port_hi - ck->in.port_lo + 1) / CT_MODEL_TIMEWAIT_S);
-	}
-	if (hi->have_timestamps && hi->timestamps == 0 && (a = adv_new(ck))) {
-		snprintf(a->line, sizeof(a->line), "net.ipv4.tcp_timestamps = 1");
-		snprintf(a->why, sizeof(a->why),
-			 "tcp_tw_reuse works only when both ends use TCP timestamps");
 	}
 }
 
@@ -319,7 +181,7 @@ static void print_text(const struct check *ck)
 	if (ck->nadv) {
 		printf("\nAdvice (sysctl.conf lines; check each against what this host does):\n");
 		for (size_t i = 0; i < ck->nadv; i++) {
-			const struct advice *a = &ck->adv[i];
+			const struct ct_model_advice *a = &ck->adv[i];
 
 			printf("  %s\n      %s", a->line, a->why);
 			if (a->mem_hi)
@@ -554,7 +416,8 @@ int ct_cmd_check(int argc, char **argv)
 	if (ct_hostinfo_listen_ports(NULL, ck->listen, MAX_LISTEN, &ck->nlisten) < 0)
 		ck->nlisten = 0;
 	build_rows(ck);
-	build_advice(ck);
+	ck->nadv = ct_model_advise(&ck->hi, &ck->in, ck->listen, ck->nlisten, ck->adv,
+				   CT_MODEL_ADVICE_MAX);
 	if (json) {
 		if (print_json(ck) < 0) {
 			ct_error("check: out of memory building JSON");
