@@ -199,16 +199,33 @@ static json_t *jnum(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static int print_json(const struct check *ck)
+static void json_conntrack_settings(json_t *set, const struct ct_hostinfo *hi)
 {
-	const struct ct_hostinfo *hi = &ck->hi;
-	json_t *root = json_object(), *set = json_object(), *rates = json_object();
-	json_t *lims = json_array(), *adv = json_array(), *model;
-	char *dump;
-	int rc = -ENOMEM;
+	json_object_set_new(set, "net.netfilter.nf_conntrack_max",
+			    json_integer((json_int_t)hi->ct_max));
+	json_object_set_new(set, "net.netfilter.nf_conntrack_buckets",
+			    json_integer((json_int_t)hi->ct_buckets));
+	json_object_set_new(set, "net.netfilter.nf_conntrack_count",
+			    json_integer((json_int_t)hi->ct_count));
+	for (int s = 0; s < CT_MST_N; s++)
+		if (hi->have_ct_timeout[s]) {
+			char key[96];
 
-	if (!root || !set || !rates || !lims || !adv)
-		goto out;
+			snprintf(key, sizeof(key), "net.netfilter.nf_conntrack_tcp_timeout_%s",
+				 ct_model_ct_state_name((enum ct_model_ct_state)s));
+			json_object_set_new(set, key,
+					    json_integer((json_int_t)hi->ct_timeout_s[s]));
+		}
+}
+
+/* The host's settings as procfs shows them (sysctl names as keys). NULL
+ * when out of memory. */
+static json_t *json_settings(const struct ct_hostinfo *hi)
+{
+	json_t *set = json_object();
+
+	if (!set)
+		return NULL;
 	json_object_set_new(set, "kernel", json_string(hi->kernel));
 	if (hi->have_mem_total)
 		json_object_set_new(set, "mem_total_bytes",
@@ -232,29 +249,20 @@ static int print_json(const struct check *ck)
 	if (hi->have_somaxconn)
 		json_object_set_new(set, "net.core.somaxconn", json_integer(hi->somaxconn));
 	json_object_set_new(set, "conntrack_loaded", json_boolean(hi->conntrack));
-	if (hi->conntrack) {
-		json_object_set_new(set, "net.netfilter.nf_conntrack_max",
-				    json_integer((json_int_t)hi->ct_max));
-		json_object_set_new(set, "net.netfilter.nf_conntrack_buckets",
-				    json_integer((json_int_t)hi->ct_buckets));
-		json_object_set_new(set, "net.netfilter.nf_conntrack_count",
-				    json_integer((json_int_t)hi->ct_count));
-		for (int s = 0; s < CT_MST_N; s++)
-			if (hi->have_ct_timeout[s]) {
-				char key[96];
-
-				snprintf(key, sizeof(key),
-					 "net.netfilter.nf_conntrack_tcp_timeout_%s",
-					 ct_model_ct_state_name((enum ct_model_ct_state)s));
-				json_object_set_new(set, key,
-						    json_integer((json_int_t)hi->ct_timeout_s[s]));
-			}
-	}
+	if (hi->conntrack)
+		json_conntrack_settings(set, hi);
 	if (hi->have_hashsize)
 		json_object_set_new(set, "hashsize", json_integer((json_int_t)hi->hashsize));
-	json_object_set_new(root, "settings", set);
-	set = NULL;
+	return set;
+}
 
+/* The load over the interval: rates (null without an interval), counters. */
+static json_t *json_load(const struct check *ck)
+{
+	json_t *rates = json_object();
+
+	if (!rates)
+		return NULL;
 	json_object_set_new(rates, "interval_s",
 			    ck->rates ? json_real(ck->interval_s) : json_null());
 	json_object_set_new(rates, "active_opens_per_s",
@@ -271,10 +279,15 @@ static int print_json(const struct check *ck)
 			    json_integer((json_int_t)(ck->c1.ct_drop - ck->c0.ct_drop)));
 	json_object_set_new(rates, "tw_overflow_delta",
 			    json_integer((json_int_t)(ck->c1.tw_overflow - ck->c0.tw_overflow)));
-	json_object_set_new(root, "load", rates);
-	rates = NULL;
+	return rates;
+}
 
-	for (size_t i = 0; i < ck->nrows; i++) {
+/* The rows of the table: each limit, the load on it and the headroom. */
+static json_t *json_limits(const struct check *ck)
+{
+	json_t *lims = json_array();
+
+	for (size_t i = 0; lims && i < ck->nrows; i++) {
 		const struct row *r = &ck->rows[i];
 
 		json_array_append_new(
@@ -285,19 +298,39 @@ static int print_json(const struct check *ck)
 			      "in_use_pct", jnum(r->occupancy), "load_from", r->load_from, "hard",
 			      r->l->hard, "estimate", r->l->estimate));
 	}
-	json_object_set_new(root, "limits", lims);
-	lims = NULL;
-	{
-		const struct ct_limit *b = ct_model_binding(&ck->res);
+	return lims;
+}
 
-		json_object_set_new(root, "binding", b ? json_string(b->name) : json_null());
-	}
-	for (size_t i = 0; i < ck->nadv; i++)
+static json_t *json_advice(const struct check *ck)
+{
+	json_t *adv = json_array();
+
+	for (size_t i = 0; adv && i < ck->nadv; i++)
 		json_array_append_new(
 		    adv, json_pack("{s:s,s:s,s:o}", "sysctl", ck->adv[i].line, "why",
 				   ck->adv[i].why, "memory_bytes_max",
 				   ck->adv[i].mem_hi ? json_integer((json_int_t)ck->adv[i].mem_hi)
 						     : json_null()));
+	return adv;
+}
+
+static int print_json(const struct check *ck)
+{
+	const struct ct_limit *b = ct_model_binding(&ck->res);
+	json_t *root = json_object(), *set = json_settings(&ck->hi), *rates = json_load(ck);
+	json_t *lims = json_limits(ck), *adv = json_advice(ck), *model;
+	char *dump;
+	int rc = -ENOMEM;
+
+	if (!root || !set || !rates || !lims || !adv)
+		goto out;
+	json_object_set_new(root, "settings", set);
+	set = NULL;
+	json_object_set_new(root, "load", rates);
+	rates = NULL;
+	json_object_set_new(root, "limits", lims);
+	lims = NULL;
+	json_object_set_new(root, "binding", b ? json_string(b->name) : json_null());
 	json_object_set_new(root, "advice", adv);
 	adv = NULL;
 	if ((model = ct_model_to_json(&ck->in, &ck->res)))
@@ -316,7 +349,8 @@ out:
 	return rc;
 }
 
-int ct_cmd_check(int argc, char **argv)
+/* check's options: -1 to go on, else the exit code. */
+static int check_parse(int argc, char **argv, uint64_t *interval_ns, bool *json)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},
@@ -324,25 +358,22 @@ int ct_cmd_check(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct check *ck;
-	uint64_t interval_ns = 3000000000ULL, t0, t1;
-	bool json = false;
 	char why[160];
-	int c, rc = CT_EXIT_USAGE;
+	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			*json = true;
 			break;
 		case 'i':
-			if (ct_parse_duration(optarg, &interval_ns, why, sizeof(why)) < 0) {
+			if (ct_parse_duration(optarg, interval_ns, why, sizeof(why)) < 0) {
 				ct_error("check: --interval: %s", why);
 				return CT_EXIT_USAGE;
 			}
-			if (interval_ns > 3600ULL * 1000000000ULL) {
+			if (*interval_ns > 3600ULL * 1000000000ULL) {
 				ct_error("check: --interval %s is longer than an hour; use e.g. 3s",
 					 optarg);
 				return CT_EXIT_USAGE;
@@ -363,27 +394,31 @@ int ct_cmd_check(int argc, char **argv)
 			 argv[optind]);
 		return CT_EXIT_USAGE;
 	}
-	if (!(ck = calloc(1, sizeof(*ck)))) {
-		ct_error("check: out of memory");
-		return CT_EXIT_ENV;
-	}
+	return -1;
+}
+
+/* Read the settings, and the counters twice interval_ns apart: 0, or the
+ * exit code. */
+static int measure(struct check *ck, uint64_t interval_ns, bool quiet)
+{
+	uint64_t t0, t1;
+	int rc;
+
 	if (ct_hostinfo_read(&ck->hi, NULL) < 0) {
 		ct_error(
 		    "check: cannot read this host's settings under /proc/sys; is procfs mounted?");
-		rc = CT_EXIT_ENV;
-		goto out;
+		return CT_EXIT_ENV;
 	}
 	if ((rc = ct_hostinfo_counters(&ck->c0, NULL)) < 0) {
 		ct_error("check: cannot read /proc/net/snmp: %s", strerror(-rc));
-		rc = CT_EXIT_ENV;
-		goto out;
+		return CT_EXIT_ENV;
 	}
 	t0 = ct_now_ns();
 	if (interval_ns > 0) {
 		struct timespec ts = {(time_t)(interval_ns / 1000000000ULL),
 				      (long)(interval_ns % 1000000000ULL)};
 
-		if (!json)
+		if (!quiet)
 			ct_info("check: measuring connection rates for %.1fs", interval_ns / 1e9);
 		/* Ctrl-C cuts the wait short; the rates then cover what elapsed. */
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !ct_stop_requested())
@@ -401,6 +436,12 @@ int ct_cmd_check(int argc, char **argv)
 		ck->ct_growth_cps =
 		    ((double)ck->c1.ct_count - (double)ck->c0.ct_count) / ck->interval_s;
 	}
+	return 0;
+}
+
+/* The model of this host as a client of many peers: 0, or the exit code. */
+static int model_host(struct check *ck)
+{
 	ct_model_input_defaults(&ck->in);
 	ct_hostinfo_to_model(&ck->hi, &ck->in);
 	ck->in.loopback = false;
@@ -410,23 +451,38 @@ int ct_cmd_check(int argc, char **argv)
 		ct_error(
 		    "check: this host's settings make no sense to the model (port range %u-%u)",
 		    ck->in.port_lo, ck->in.port_hi);
-		rc = CT_EXIT_ENV;
-		goto out;
+		return CT_EXIT_ENV;
 	}
+	return 0;
+}
+
+int ct_cmd_check(int argc, char **argv)
+{
+	struct check *ck;
+	uint64_t interval_ns = 3000000000ULL;
+	bool json = false;
+	int rc;
+
+	if ((rc = check_parse(argc, argv, &interval_ns, &json)) >= 0)
+		return rc;
+	if (!(ck = calloc(1, sizeof(*ck)))) {
+		ct_error("check: out of memory");
+		return CT_EXIT_ENV;
+	}
+	if ((rc = measure(ck, interval_ns, json)) != 0 || (rc = model_host(ck)) != 0)
+		goto out;
 	if (ct_hostinfo_listen_ports(NULL, ck->listen, MAX_LISTEN, &ck->nlisten) < 0)
 		ck->nlisten = 0;
 	build_rows(ck);
 	ck->nadv = ct_model_advise(&ck->hi, &ck->in, ck->listen, ck->nlisten, ck->adv,
 				   CT_MODEL_ADVICE_MAX);
-	if (json) {
-		if (print_json(ck) < 0) {
-			ct_error("check: out of memory building JSON");
-			rc = CT_EXIT_ENV;
-			goto out;
-		}
-	} else {
-		print_text(ck);
+	if (json && print_json(ck) < 0) {
+		ct_error("check: out of memory building JSON");
+		rc = CT_EXIT_ENV;
+		goto out;
 	}
+	if (!json)
+		print_text(ck);
 	rc = CT_EXIT_OK;
 out:
 	free(ck);
