@@ -233,8 +233,60 @@ static bool want(const struct line *ln, size_t lo, size_t hi)
 	return ln->ntokens >= lo && ln->ntokens <= hi;
 }
 
+static enum ct_mc_status parse_store(const struct line *ln, struct ct_mc_cmd *cmd)
+{
+	return parse_update(ln, cmd, false);
+}
+
+static enum ct_mc_status parse_cas(const struct line *ln, struct ct_mc_cmd *cmd)
+{
+	return parse_update(ln, cmd, true);
+}
+
+static enum ct_mc_status parse_stats(const struct line *ln, struct ct_mc_cmd *cmd)
+{
+	if (ln->ntokens == 2)
+		cmd->op = CT_MC_OP_STATS;
+	else if (tok_is(&ln->t[1], "reset"))
+		cmd->op = CT_MC_OP_STATS_RESET;
+	else
+		return reply(cmd, "ERROR");
+	return CT_MC_OK;
+}
+
+/* The text commands: name, op, memcached's token-count gate (lo..hi, ERROR
+ * outside it) and the parser of the rest of the line (NULL: nothing to
+ * read). */
+static const struct mc_command {
+	const char *name;
+	enum ct_mc_op op;
+	size_t lo, hi;
+	enum ct_mc_status (*parse)(const struct line *ln, struct ct_mc_cmd *cmd);
+} commands[] = {
+    {"get", CT_MC_OP_GET, 3, MC_MAX_TOKENS, parse_get},
+    {"gets", CT_MC_OP_GETS, 3, MC_MAX_TOKENS, parse_get},
+    {"set", CT_MC_OP_SET, 6, 7, parse_store},
+    {"add", CT_MC_OP_ADD, 6, 7, parse_store},
+    {"replace", CT_MC_OP_REPLACE, 6, 7, parse_store},
+    {"append", CT_MC_OP_APPEND, 6, 7, parse_store},
+    {"prepend", CT_MC_OP_PREPEND, 6, 7, parse_store},
+    {"cas", CT_MC_OP_CAS, 7, 8, parse_cas},
+    {"incr", CT_MC_OP_INCR, 4, 5, parse_arith},
+    {"decr", CT_MC_OP_DECR, 4, 5, parse_arith},
+    {"delete", CT_MC_OP_DELETE, 3, 5, parse_delete},
+    {"touch", CT_MC_OP_TOUCH, 4, 5, parse_touch},
+    {"stats", CT_MC_OP_STATS, 2, MC_MAX_TOKENS, parse_stats},
+    {"flush_all", CT_MC_OP_FLUSH_ALL, 2, 4, parse_flush},
+    {"verbosity", CT_MC_OP_VERBOSITY, 3, 4, parse_verbosity},
+    {"version", CT_MC_OP_VERSION, 2, MC_MAX_TOKENS, NULL},
+    {"quit", CT_MC_OP_QUIT, 2, MC_MAX_TOKENS, NULL},
+};
+
 static enum ct_mc_status dispatch(const struct line *ln, struct ct_mc_cmd *cmd)
 {
+	/* memcached switches on the first letter and answers ERROR to any
+	 * other word that starts with one of these, before the HTTP check. */
+	static const char switched[] = "gsacidt";
 	const struct tok *c = &ln->t[0];
 
 	if (ln->ntokens < 2 || c->n < 2)
@@ -243,101 +295,18 @@ static enum ct_mc_status dispatch(const struct line *ln, struct ct_mc_cmd *cmd)
 	 * beyond the no-op; see docs/ctserver.md. */
 	if (c->s[0] == 'm' && c->n == 2)
 		return reply(cmd, tok_is(c, "mn") ? "MN" : "ERROR");
-	switch (c->s[0]) {
-	case 'g':
-		if (ln->ntokens < 3)
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct mc_command *k = &commands[i];
+
+		if (!tok_is(c, k->name))
+			continue;
+		if (!want(ln, k->lo, k->hi))
 			return reply(cmd, "ERROR");
-		if (tok_is(c, "get"))
-			cmd->op = CT_MC_OP_GET;
-		else if (tok_is(c, "gets"))
-			cmd->op = CT_MC_OP_GETS;
-		else
-			return reply(cmd, "ERROR");
-		return parse_get(ln, cmd);
-	case 's':
-		if (tok_is(c, "set")) {
-			if (!want(ln, 6, 7))
-				return reply(cmd, "ERROR");
-			cmd->op = CT_MC_OP_SET;
-			return parse_update(ln, cmd, false);
-		}
-		if (tok_is(c, "stats")) {
-			if (ln->ntokens == 2)
-				cmd->op = CT_MC_OP_STATS;
-			else if (tok_is(&ln->t[1], "reset"))
-				cmd->op = CT_MC_OP_STATS_RESET;
-			else
-				return reply(cmd, "ERROR");
-			return CT_MC_OK;
-		}
+		cmd->op = k->op;
+		return k->parse ? k->parse(ln, cmd) : CT_MC_OK;
+	}
+	if (memchr(switched, c->s[0], sizeof(switched) - 1))
 		return reply(cmd, "ERROR");
-	case 'a':
-		if (tok_is(c, "add"))
-			cmd->op = CT_MC_OP_ADD;
-		else if (tok_is(c, "append"))
-			cmd->op = CT_MC_OP_APPEND;
-		else
-			return reply(cmd, "ERROR");
-		if (!want(ln, 6, 7))
-			return reply(cmd, "ERROR");
-		return parse_update(ln, cmd, false);
-	case 'c':
-		if (!tok_is(c, "cas"))
-			return reply(cmd, "ERROR");
-		if (!want(ln, 7, 8))
-			return reply(cmd, "ERROR");
-		cmd->op = CT_MC_OP_CAS;
-		return parse_update(ln, cmd, true);
-	case 'i':
-		if (!tok_is(c, "incr") || !want(ln, 4, 5))
-			return reply(cmd, "ERROR");
-		cmd->op = CT_MC_OP_INCR;
-		return parse_arith(ln, cmd);
-	case 'd':
-		if (tok_is(c, "delete")) {
-			if (!want(ln, 3, 5))
-				return reply(cmd, "ERROR");
-			cmd->op = CT_MC_OP_DELETE;
-			return parse_delete(ln, cmd);
-		}
-		if (!tok_is(c, "decr") || !want(ln, 4, 5))
-			return reply(cmd, "ERROR");
-		cmd->op = CT_MC_OP_DECR;
-		return parse_arith(ln, cmd);
-	case 't':
-		if (!tok_is(c, "touch") || !want(ln, 4, 5))
-			return reply(cmd, "ERROR");
-		cmd->op = CT_MC_OP_TOUCH;
-		return parse_touch(ln, cmd);
-	default:
-		break;
-	}
-	if (tok_is(c, "prepend") || tok_is(c, "replace")) {
-		if (!want(ln, 6, 7))
-			return reply(cmd, "ERROR");
-		cmd->op = c->s[0] == 'p' ? CT_MC_OP_PREPEND : CT_MC_OP_REPLACE;
-		return parse_update(ln, cmd, false);
-	}
-	if (tok_is(c, "flush_all")) {
-		if (!want(ln, 2, 4))
-			return reply(cmd, "ERROR");
-		cmd->op = CT_MC_OP_FLUSH_ALL;
-		return parse_flush(ln, cmd);
-	}
-	if (tok_is(c, "version")) {
-		cmd->op = CT_MC_OP_VERSION;
-		return CT_MC_OK;
-	}
-	if (tok_is(c, "quit")) {
-		cmd->op = CT_MC_OP_QUIT;
-		return CT_MC_OK;
-	}
-	if (tok_is(c, "verbosity")) {
-		if (!want(ln, 3, 4))
-			return reply(cmd, "ERROR");
-		cmd->op = CT_MC_OP_VERBOSITY;
-		return parse_verbosity(ln, cmd);
-	}
 	/* Someone pointed a browser or an HTTP client at us: hang up. */
 	if (ln->t[ln->ntokens - 2].n >= 5 && memcmp(ln->t[ln->ntokens - 2].s, "HTTP/", 5) == 0) {
 		cmd->op = CT_MC_OP_CLOSE;

@@ -58,21 +58,6 @@ void ct_srv_usage(FILE *f)
 	      f);
 }
 
-enum {
-	OPT_MODE = 256,
-	OPT_BIND,
-	OPT_PORT,
-	OPT_WORKERS,
-	OPT_BACKLOG,
-	OPT_MAX_CONNS,
-	OPT_IDLE,
-	OPT_CLOSE,
-	OPT_CLOSE_DELAY,
-	OPT_MEMORY,
-	OPT_ITEM_MAX,
-	OPT_STALL,
-};
-
 static int parse_uint(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out,
 		      char *err, size_t err_len)
 {
@@ -119,119 +104,177 @@ static int parse_stall(const char *s, struct ct_srv_config *cfg, char *err, size
 	return 0;
 }
 
-int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *err, size_t err_len)
+/* ---- one handler per option with a value: 0, or -EINVAL with err set ---- */
+
+static int opt_mode(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
 {
-	static const struct option opts[] = {
-	    {"mode", required_argument, NULL, OPT_MODE},
-	    {"bind", required_argument, NULL, OPT_BIND},
-	    {"port", required_argument, NULL, OPT_PORT},
-	    {"workers", required_argument, NULL, OPT_WORKERS},
-	    {"backlog", required_argument, NULL, OPT_BACKLOG},
-	    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
-	    {"close", required_argument, NULL, OPT_CLOSE},
-	    {"close-delay", required_argument, NULL, OPT_CLOSE_DELAY},
-	    {"memory", required_argument, NULL, OPT_MEMORY},
-	    {"item-max", required_argument, NULL, OPT_ITEM_MAX},
-	    {"stall", required_argument, NULL, OPT_STALL},
+	if (strcmp(arg, "echo") == 0) {
+		cfg->mode = CT_SRV_ECHO;
+	} else if (strcmp(arg, "memcache") == 0) {
+		cfg->mode = CT_SRV_MEMCACHE;
+	} else {
+		snprintf(err, err_len, "--mode '%s': use echo or memcache", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int opt_bind(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	if (strlen(arg) >= sizeof(cfg->bind)) {
+		snprintf(err, err_len, "--bind '%s': too long for an address", arg);
+		return -EINVAL;
+	}
+	strcpy(cfg->bind, arg);
+	return 0;
+}
+
+static int opt_port(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	char why[128];
+
+	if (ct_parse_port_range(arg, &cfg->port_lo, &cfg->port_hi, why, sizeof(why)) < 0) {
+		snprintf(err, err_len, "--port '%s': %s", arg, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int opt_workers(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	uint64_t v;
+
+	if (parse_uint("--workers", arg, 1, 256, &v, err, err_len) < 0)
+		return -EINVAL;
+	cfg->workers = (unsigned)v;
+	return 0;
+}
+
+static int opt_backlog(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	uint64_t v;
+
+	if (parse_uint("--backlog", arg, 1, 1 << 20, &v, err, err_len) < 0)
+		return -EINVAL;
+	cfg->backlog = (int)v;
+	return 0;
+}
+
+static int opt_max_conns(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	uint64_t v;
+
+	if (parse_uint("--max-conns", arg, 1, 1 << 24, &v, err, err_len) < 0)
+		return -EINVAL;
+	cfg->max_conns = (unsigned)v;
+	return 0;
+}
+
+static int opt_idle(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	return parse_dur("--idle-timeout", arg, &cfg->idle_timeout_ns, err, err_len);
+}
+
+static int opt_close(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	if (strcmp(arg, "client") == 0) {
+		cfg->close = CT_SRV_CLOSE_CLIENT;
+	} else if (strcmp(arg, "server") == 0) {
+		cfg->close = CT_SRV_CLOSE_SERVER;
+	} else if (strcmp(arg, "rst") == 0) {
+		cfg->close = CT_SRV_CLOSE_RST;
+	} else {
+		snprintf(err, err_len, "--close '%s': use client, server or rst", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int opt_close_delay(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	return parse_dur("--close-delay", arg, &cfg->close_delay_ns, err, err_len);
+}
+
+/* A size of at least 1KiB (--memory, --item-max). */
+static int parse_size_opt(const char *opt, const char *arg, uint64_t *out, char *err,
+			  size_t err_len)
+{
+	char why[128];
+	uint64_t v;
+
+	if (ct_parse_size(arg, &v, why, sizeof(why)) < 0) {
+		snprintf(err, err_len, "%s '%s': %s", opt, arg, why);
+		return -EINVAL;
+	}
+	if (v < 1024) {
+		snprintf(err, err_len, "%s '%s': at least 1KiB", opt, arg);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int opt_memory(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	return parse_size_opt("--memory", arg, &cfg->memory, err, err_len);
+}
+
+static int opt_item_max(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	return parse_size_opt("--item-max", arg, &cfg->item_max, err, err_len);
+}
+
+static int opt_stall(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	return parse_stall(arg, cfg, err, err_len);
+}
+
+/* The options that take a value, each with its handler; getopt_long returns
+ * OPT_BASE + the index of the one it found. */
+#define OPT_BASE 256
+static const struct srv_opt {
+	const char *name; /* --NAME */
+	int (*set)(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len);
+} srv_opts[] = {
+    {"mode", opt_mode},		{"bind", opt_bind},	    {"port", opt_port},
+    {"workers", opt_workers},	{"backlog", opt_backlog},   {"max-conns", opt_max_conns},
+    {"idle-timeout", opt_idle}, {"close", opt_close},	    {"close-delay", opt_close_delay},
+    {"memory", opt_memory},	{"item-max", opt_item_max}, {"stall", opt_stall},
+};
+#define N_SRV_OPTS (sizeof(srv_opts) / sizeof(srv_opts[0]))
+
+/* getopt_long's table: the options above, then the flags. */
+static void long_options(struct option *o)
+{
+	static const struct option flags[] = {
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char why[128];
-	uint64_t v;
+
+	for (size_t i = 0; i < N_SRV_OPTS; i++)
+		o[i] =
+		    (struct option){srv_opts[i].name, required_argument, NULL, OPT_BASE + (int)i};
+	memcpy(o + N_SRV_OPTS, flags, sizeof(flags));
+}
+
+int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	struct option opts[N_SRV_OPTS + 4];
 	int c;
 
 	ct_srv_config_defaults(cfg);
+	long_options(opts);
 	optind = 0; /* a fresh scan, also when called more than once (tests) */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":vVh", opts, NULL)) != -1) {
+		if (c >= OPT_BASE && c < OPT_BASE + (int)N_SRV_OPTS) {
+			if (srv_opts[c - OPT_BASE].set(optarg, cfg, err, err_len) < 0)
+				return -EINVAL;
+			continue;
+		}
 		switch (c) {
-		case OPT_MODE:
-			if (strcmp(optarg, "echo") == 0) {
-				cfg->mode = CT_SRV_ECHO;
-			} else if (strcmp(optarg, "memcache") == 0) {
-				cfg->mode = CT_SRV_MEMCACHE;
-			} else {
-				snprintf(err, err_len, "--mode '%s': use echo or memcache", optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_BIND:
-			if (strlen(optarg) >= sizeof(cfg->bind)) {
-				snprintf(err, err_len, "--bind '%s': too long for an address",
-					 optarg);
-				return -EINVAL;
-			}
-			strcpy(cfg->bind, optarg);
-			break;
-		case OPT_PORT:
-			if (ct_parse_port_range(optarg, &cfg->port_lo, &cfg->port_hi, why,
-						sizeof(why)) < 0) {
-				snprintf(err, err_len, "--port '%s': %s", optarg, why);
-				return -EINVAL;
-			}
-			break;
-		case OPT_WORKERS:
-			if (parse_uint("--workers", optarg, 1, 256, &v, err, err_len) < 0)
-				return -EINVAL;
-			cfg->workers = (unsigned)v;
-			break;
-		case OPT_BACKLOG:
-			if (parse_uint("--backlog", optarg, 1, 1 << 20, &v, err, err_len) < 0)
-				return -EINVAL;
-			cfg->backlog = (int)v;
-			break;
-		case OPT_MAX_CONNS:
-			if (parse_uint("--max-conns", optarg, 1, 1 << 24, &v, err, err_len) < 0)
-				return -EINVAL;
-			cfg->max_conns = (unsigned)v;
-			break;
-		case OPT_IDLE:
-			if (parse_dur("--idle-timeout", optarg, &cfg->idle_timeout_ns, err,
-				      err_len) < 0)
-				return -EINVAL;
-			break;
-		case OPT_CLOSE:
-			if (strcmp(optarg, "client") == 0) {
-				cfg->close = CT_SRV_CLOSE_CLIENT;
-			} else if (strcmp(optarg, "server") == 0) {
-				cfg->close = CT_SRV_CLOSE_SERVER;
-			} else if (strcmp(optarg, "rst") == 0) {
-				cfg->close = CT_SRV_CLOSE_RST;
-			} else {
-				snprintf(err, err_len, "--close '%s': use client, server or rst",
-					 optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_CLOSE_DELAY:
-			if (parse_dur("--close-delay", optarg, &cfg->close_delay_ns, err, err_len) <
-			    0)
-				return -EINVAL;
-			break;
-		case OPT_MEMORY:
-		case OPT_ITEM_MAX:
-			if (ct_parse_size(optarg, &v, why, sizeof(why)) < 0) {
-				snprintf(err, err_len, "%s '%s': %s",
-					 c == OPT_MEMORY ? "--memory" : "--item-max", optarg, why);
-				return -EINVAL;
-			}
-			if (v < 1024) {
-				snprintf(err, err_len, "%s '%s': at least 1KiB",
-					 c == OPT_MEMORY ? "--memory" : "--item-max", optarg);
-				return -EINVAL;
-			}
-			if (c == OPT_MEMORY)
-				cfg->memory = v;
-			else
-				cfg->item_max = v;
-			break;
-		case OPT_STALL:
-			if (parse_stall(optarg, cfg, err, err_len) < 0)
-				return -EINVAL;
-			break;
 		case 'v':
 			cfg->verbose++;
 			break;

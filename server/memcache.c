@@ -153,12 +153,83 @@ static void do_stats(struct ct_worker *w, struct ct_outbuf *out)
 	ct_outbuf_add(out, "END\r\n", 5);
 }
 
+/* set/add/replace/append/prepend/cas: refuse an item over the limit, else
+ * read its value block next. */
+static enum ct_mc_next exec_update(struct ct_worker *w, const struct ct_mc_cmd *cmd,
+				   struct ct_outbuf *out, int64_t now)
+{
+	if (ct_mc_item_too_large(cmd->nkey, (size_t)cmd->vlen, cmd->flags, w->srv->cfg.item_max)) {
+		answer(out, cmd, "SERVER_ERROR object too large for cache");
+		/* As memcached: a failed set must not leave the old value. */
+		if (cmd->op == CT_MC_OP_SET)
+			ct_store_delete(w->srv->store, cmd->key, cmd->nkey, now);
+		return CT_MC_NEXT_SWALLOW;
+	}
+	return CT_MC_NEXT_READ_VALUE;
+}
+
+static void exec_delete(struct ct_worker *w, const struct ct_mc_cmd *cmd, struct ct_outbuf *out,
+			int64_t now)
+{
+	if (ct_store_delete(w->srv->store, cmd->key, cmd->nkey, now) == CT_STORE_DELETED) {
+		CT_CNT_INC(w, delete_hits);
+		answer(out, cmd, "DELETED");
+	} else {
+		CT_CNT_INC(w, delete_misses);
+		answer(out, cmd, "NOT_FOUND");
+	}
+}
+
+/* incr and decr. */
+static void exec_arith(struct ct_worker *w, const struct ct_mc_cmd *cmd, struct ct_outbuf *out,
+		       int64_t now)
+{
+	bool incr = cmd->op == CT_MC_OP_INCR;
+	char num[32];
+
+	switch (ct_store_delta(w->srv->store, cmd->key, cmd->nkey, incr, cmd->delta, now, num,
+			       sizeof(num))) {
+	case CT_STORE_STORED:
+		if (incr)
+			CT_CNT_INC(w, incr_hits);
+		else
+			CT_CNT_INC(w, decr_hits);
+		answer(out, cmd, num);
+		break;
+	case CT_STORE_NON_NUMERIC:
+		answer(out, cmd, "CLIENT_ERROR cannot increment or decrement non-numeric value");
+		break;
+	case CT_STORE_NO_MEMORY:
+		answer(out, cmd, "SERVER_ERROR out of memory");
+		break;
+	default:
+		if (incr)
+			CT_CNT_INC(w, incr_misses);
+		else
+			CT_CNT_INC(w, decr_misses);
+		answer(out, cmd, "NOT_FOUND");
+		break;
+	}
+}
+
+static void exec_touch(struct ct_worker *w, const struct ct_mc_cmd *cmd, struct ct_outbuf *out,
+		       int64_t now)
+{
+	CT_CNT_INC(w, cmd_touch);
+	if (ct_store_touch(w->srv->store, cmd->key, cmd->nkey, cmd->exptime, now) ==
+	    CT_STORE_TOUCHED) {
+		CT_CNT_INC(w, touch_hits);
+		answer(out, cmd, "TOUCHED");
+	} else {
+		CT_CNT_INC(w, touch_misses);
+		answer(out, cmd, "NOT_FOUND");
+	}
+}
+
 enum ct_mc_next ct_mc_exec(struct ct_worker *w, const struct ct_mc_cmd *cmd, struct ct_outbuf *out,
 			   size_t *get_pos)
 {
-	struct ct_store *st = w->srv->store;
 	int64_t now = (int64_t)time(NULL);
-	char num[32];
 
 	switch (cmd->op) {
 	case CT_MC_OP_REPLY:
@@ -178,68 +249,20 @@ enum ct_mc_next ct_mc_exec(struct ct_worker *w, const struct ct_mc_cmd *cmd, str
 	case CT_MC_OP_APPEND:
 	case CT_MC_OP_PREPEND:
 	case CT_MC_OP_CAS:
-		if (ct_mc_item_too_large(cmd->nkey, (size_t)cmd->vlen, cmd->flags,
-					 w->srv->cfg.item_max)) {
-			answer(out, cmd, "SERVER_ERROR object too large for cache");
-			/* As memcached: a failed set must not leave the old value. */
-			if (cmd->op == CT_MC_OP_SET)
-				ct_store_delete(st, cmd->key, cmd->nkey, now);
-			return CT_MC_NEXT_SWALLOW;
-		}
-		return CT_MC_NEXT_READ_VALUE;
+		return exec_update(w, cmd, out, now);
 	case CT_MC_OP_DELETE:
-		if (ct_store_delete(st, cmd->key, cmd->nkey, now) == CT_STORE_DELETED) {
-			CT_CNT_INC(w, delete_hits);
-			answer(out, cmd, "DELETED");
-		} else {
-			CT_CNT_INC(w, delete_misses);
-			answer(out, cmd, "NOT_FOUND");
-		}
+		exec_delete(w, cmd, out, now);
 		return CT_MC_NEXT_CONTINUE;
 	case CT_MC_OP_INCR:
-	case CT_MC_OP_DECR: {
-		bool incr = cmd->op == CT_MC_OP_INCR;
-
-		switch (ct_store_delta(st, cmd->key, cmd->nkey, incr, cmd->delta, now, num,
-				       sizeof(num))) {
-		case CT_STORE_STORED:
-			if (incr)
-				CT_CNT_INC(w, incr_hits);
-			else
-				CT_CNT_INC(w, decr_hits);
-			answer(out, cmd, num);
-			break;
-		case CT_STORE_NON_NUMERIC:
-			answer(out, cmd,
-			       "CLIENT_ERROR cannot increment or decrement non-numeric value");
-			break;
-		case CT_STORE_NO_MEMORY:
-			answer(out, cmd, "SERVER_ERROR out of memory");
-			break;
-		default:
-			if (incr)
-				CT_CNT_INC(w, incr_misses);
-			else
-				CT_CNT_INC(w, decr_misses);
-			answer(out, cmd, "NOT_FOUND");
-			break;
-		}
+	case CT_MC_OP_DECR:
+		exec_arith(w, cmd, out, now);
 		return CT_MC_NEXT_CONTINUE;
-	}
 	case CT_MC_OP_TOUCH:
-		CT_CNT_INC(w, cmd_touch);
-		if (ct_store_touch(st, cmd->key, cmd->nkey, cmd->exptime, now) ==
-		    CT_STORE_TOUCHED) {
-			CT_CNT_INC(w, touch_hits);
-			answer(out, cmd, "TOUCHED");
-		} else {
-			CT_CNT_INC(w, touch_misses);
-			answer(out, cmd, "NOT_FOUND");
-		}
+		exec_touch(w, cmd, out, now);
 		return CT_MC_NEXT_CONTINUE;
 	case CT_MC_OP_FLUSH_ALL:
 		CT_CNT_INC(w, cmd_flush);
-		ct_store_flush(st, cmd->exptime, now);
+		ct_store_flush(w->srv->store, cmd->exptime, now);
 		answer(out, cmd, "OK");
 		return CT_MC_NEXT_CONTINUE;
 	case CT_MC_OP_VERSION:

@@ -24,11 +24,6 @@
 
 /* Listening ports this host may have that a port range must not cover. */
 #define MAX_LISTEN 4096
-/* Proposed ephemeral range when the current one is narrow: even/odd ends so
- * both parities are the same size, above the usual service ports. */
-#define ADVISE_PORT_LO 16384
-#define ADVISE_PORT_HI 65535
-#define WIDE_RANGE     40000
 
 static void usage(FILE *out)
 {
@@ -43,12 +38,6 @@ static void usage(FILE *out)
 		"  -h, --help    this text\n\n"
 		"Exit: 0 printed, 2 bad usage, 3 procfs unreadable. See ctload(1).\n");
 }
-
-struct advice {
-	char line[160]; /* what to write (sysctl.conf syntax or a command) */
-	char why[400];
-	uint64_t mem_lo, mem_hi; /* extra kernel memory, bytes; 0 if none */
-};
 
 struct row {
 	const struct ct_limit *l;
@@ -68,19 +57,11 @@ struct check {
 	double active_cps, passive_cps, ct_growth_cps;
 	struct row rows[CT_LIMIT_N];
 	size_t nrows;
-	struct advice adv[8];
+	struct ct_model_advice adv[CT_MODEL_ADVICE_MAX];
 	size_t nadv;
 	uint16_t listen[MAX_LISTEN];
 	size_t nlisten;
 };
-
-static struct advice *adv_new(struct check *ck)
-{
-	if (ck->nadv >= sizeof(ck->adv) / sizeof(ck->adv[0]))
-		return NULL;
-	memset(&ck->adv[ck->nadv], 0, sizeof(ck->adv[0]));
-	return &ck->adv[ck->nadv++];
-}
 
 static void build_rows(struct check *ck)
 {
@@ -124,125 +105,6 @@ static void build_rows(struct check *ck)
 		r->headroom = isnan(r->load_cps) || l->predicted_cps <= 0
 				  ? NAN
 				  : (1.0 - r->load_cps / l->predicted_cps) * 100.0;
-	}
-}
-
-static bool listening_in(const struct check *ck, unsigned lo, unsigned hi, char *list, size_t len)
-{
-	size_t used = 0;
-	bool any = false;
-
-	list[0] = '\0';
-	for (size_t i = 0; i < ck->nlisten && i < MAX_LISTEN; i++)
-		if (ck->listen[i] >= lo && ck->listen[i] <= hi) {
-			int n = snprintf(list + used, len - used, "%s%u", any ? "," : "",
-					 ck->listen[i]);
-
-			if (n < 0 || used + (size_t)n >= len)
-				break;
-			used += (size_t)n;
-			any = true;
-		}
-	return any;
-}
-
-static void build_advice(struct check *ck)
-{
-	const struct ct_hostinfo *hi = &ck->hi;
-	struct advice *a;
-	char sz1[32], sz2[32], sz3[32];
-
-	if (hi->conntrack && hi->have_mem_total) {
-		uint64_t want = ct_model_advise_ct_max(hi->mem_total, true);
-		uint64_t buckets = hi->ct_buckets ? hi->ct_buckets : 1;
-
-		if (want > hi->ct_max && (a = adv_new(ck))) {
-			snprintf(a->line, sizeof(a->line), "net.netfilter.nf_conntrack_max = %llu",
-				 (unsigned long long)want);
-			a->mem_lo = (want - hi->ct_max) * CT_MODEL_ENTRY_BYTES_LOW;
-			a->mem_hi = (want - hi->ct_max) * CT_MODEL_ENTRY_BYTES_HIGH;
-			snprintf(
-			    a->why, sizeof(a->why),
-			    "RAM %s / 16384 / 2 rounded up to a power of two (seeds 003, 004); "
-			    "raises the conntrack limit from %.0f/s to %.0f/s at the %g s "
-			    "time_wait timeout. Memory is used only by entries that exist: "
-			    "%s-%s more when full (256-400 bytes an entry)",
-			    ct_fmt_size(hi->mem_total, sz3, sizeof(sz3)),
-			    (double)hi->ct_max / ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
-			    (double)want / ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
-			    ck->in.ct_timeout_s[CT_MST_TIME_WAIT],
-			    ct_fmt_size(a->mem_lo, sz1, sizeof(sz1)),
-			    ct_fmt_size(a->mem_hi, sz2, sizeof(sz2)));
-		}
-		if (want < hi->ct_max)
-			want = hi->ct_max;
-		if (ct_model_entries_per_bucket(want, buckets) > 8 && (a = adv_new(ck))) {
-			uint64_t b = ct_model_advise_buckets(want, 4);
-
-			snprintf(a->line, sizeof(a->line),
-				 "net.netfilter.nf_conntrack_buckets = %llu",
-				 (unsigned long long)b);
-			a->mem_lo = a->mem_hi = b > buckets ? (b - buckets) * 8 : 0;
-			snprintf(
-			    a->why, sizeof(a->why),
-			    "%.0f entries a bucket at a full table make every lookup walk a long "
-			    "chain (seed 004 ran at 750); max/4 keeps it at 4. Writable only in "
-			    "the init netns; or at boot: 'options nf_conntrack hashsize=%llu' in "
-			    "/etc/modprobe.d/ (8 bytes a bucket: %s)",
-			    ct_model_entries_per_bucket(want, buckets), (unsigned long long)b,
-			    ct_fmt_size(b * 8, sz1, sizeof(sz1)));
-		}
-		if (ck->in.ct_timeout_s[CT_MST_TIME_WAIT] > CT_MODEL_TIMEWAIT_S &&
-		    (a = adv_new(ck))) {
-			snprintf(a->line, sizeof(a->line),
-				 "net.netfilter.nf_conntrack_tcp_timeout_time_wait = 60");
-			snprintf(
-			    a->why, sizeof(a->why),
-			    "a finished connection holds its entry %g s, twice the socket's 60 s "
-			    "TIME_WAIT; 60 s halves the entries (seed 004) and doubles the "
-			    "conntrack limit. Per netns; optional",
-			    ck->in.ct_timeout_s[CT_MST_TIME_WAIT]);
-		}
-	}
-	if (hi->have_port_range && hi->port_hi - hi->port_lo + 1 < WIDE_RANGE &&
-	    (a = adv_new(ck))) {
-		char busy[256];
-		bool clash = listening_in(ck, ADVISE_PORT_LO, ADVISE_PORT_HI, busy, sizeof(busy));
-
-		snprintf(a->line, sizeof(a->line), "net.ipv4.ip_local_port_range = %d %d",
-			 ADVISE_PORT_LO, ADVISE_PORT_HI);
-		snprintf(a->why, sizeof(a->why),
-			 "%u ports per destination instead of %u (without reuse %.0f/s instead of "
-			 "%.0f/s); even/odd ends keep both parities equal.%s%s%s",
-			 ADVISE_PORT_HI - ADVISE_PORT_LO + 1, hi->port_hi - hi->port_lo + 1,
-			 (ADVISE_PORT_HI - ADVISE_PORT_LO + 1) / CT_MODEL_TIMEWAIT_S,
-			 (hi->port_hi - hi->port_lo + 1) / CT_MODEL_TIMEWAIT_S,
-			 clash ? " This host listens on " : "", clash ? busy : "",
-			 clash ? " inside it: add them to net.ipv4.ip_local_reserved_ports" : "");
-		if (clash && (a = adv_new(ck))) {
-			snprintf(a->line, sizeof(a->line), "net.ipv4.ip_local_reserved_ports = %s",
-				 busy);
-			snprintf(a->why, sizeof(a->why),
-				 "keeps connect() from taking ports this host listens on");
-		}
-	}
-	if (hi->have_tw_reuse && hi->tw_reuse != 1 && (a = adv_new(ck))) {
-		snprintf(a->line, sizeof(a->line), "net.ipv4.tcp_tw_reuse = 1");
-		snprintf(a->why, sizeof(a->why),
-			 "tcp_tw_reuse=%d reuses TIME_WAIT ports %s; 1 lets outgoing "
-			 "connect() reuse a 4-tuple after %u ms: %.0f/s per destination "
-			 "instead of %.0f/s. Needs TCP timestamps on both ends; affects "
-			 "outgoing connections only (clients, proxies)",
-			 hi->tw_reuse, hi->tw_reuse == 2 ? "on loopback only" : "never",
-			 hi->reuse_delay_ms,
-			 (double)(ck->in.port_hi - ck->in.port_lo + 1) /
-			     (hi->reuse_delay_ms / 1000.0),
-			 (double)(ck->in.port_hi - ck->in.port_lo + 1) / CT_MODEL_TIMEWAIT_S);
-	}
-	if (hi->have_timestamps && hi->timestamps == 0 && (a = adv_new(ck))) {
-		snprintf(a->line, sizeof(a->line), "net.ipv4.tcp_timestamps = 1");
-		snprintf(a->why, sizeof(a->why),
-			 "tcp_tw_reuse works only when both ends use TCP timestamps");
 	}
 }
 
@@ -319,7 +181,7 @@ static void print_text(const struct check *ck)
 	if (ck->nadv) {
 		printf("\nAdvice (sysctl.conf lines; check each against what this host does):\n");
 		for (size_t i = 0; i < ck->nadv; i++) {
-			const struct advice *a = &ck->adv[i];
+			const struct ct_model_advice *a = &ck->adv[i];
 
 			printf("  %s\n      %s", a->line, a->why);
 			if (a->mem_hi)
@@ -337,16 +199,33 @@ static json_t *jnum(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static int print_json(const struct check *ck)
+static void json_conntrack_settings(json_t *set, const struct ct_hostinfo *hi)
 {
-	const struct ct_hostinfo *hi = &ck->hi;
-	json_t *root = json_object(), *set = json_object(), *rates = json_object();
-	json_t *lims = json_array(), *adv = json_array(), *model;
-	char *dump;
-	int rc = -ENOMEM;
+	json_object_set_new(set, "net.netfilter.nf_conntrack_max",
+			    json_integer((json_int_t)hi->ct_max));
+	json_object_set_new(set, "net.netfilter.nf_conntrack_buckets",
+			    json_integer((json_int_t)hi->ct_buckets));
+	json_object_set_new(set, "net.netfilter.nf_conntrack_count",
+			    json_integer((json_int_t)hi->ct_count));
+	for (int s = 0; s < CT_MST_N; s++)
+		if (hi->have_ct_timeout[s]) {
+			char key[96];
 
-	if (!root || !set || !rates || !lims || !adv)
-		goto out;
+			snprintf(key, sizeof(key), "net.netfilter.nf_conntrack_tcp_timeout_%s",
+				 ct_model_ct_state_name((enum ct_model_ct_state)s));
+			json_object_set_new(set, key,
+					    json_integer((json_int_t)hi->ct_timeout_s[s]));
+		}
+}
+
+/* The host's settings as procfs shows them (sysctl names as keys). NULL
+ * when out of memory. */
+static json_t *json_settings(const struct ct_hostinfo *hi)
+{
+	json_t *set = json_object();
+
+	if (!set)
+		return NULL;
 	json_object_set_new(set, "kernel", json_string(hi->kernel));
 	if (hi->have_mem_total)
 		json_object_set_new(set, "mem_total_bytes",
@@ -370,29 +249,20 @@ static int print_json(const struct check *ck)
 	if (hi->have_somaxconn)
 		json_object_set_new(set, "net.core.somaxconn", json_integer(hi->somaxconn));
 	json_object_set_new(set, "conntrack_loaded", json_boolean(hi->conntrack));
-	if (hi->conntrack) {
-		json_object_set_new(set, "net.netfilter.nf_conntrack_max",
-				    json_integer((json_int_t)hi->ct_max));
-		json_object_set_new(set, "net.netfilter.nf_conntrack_buckets",
-				    json_integer((json_int_t)hi->ct_buckets));
-		json_object_set_new(set, "net.netfilter.nf_conntrack_count",
-				    json_integer((json_int_t)hi->ct_count));
-		for (int s = 0; s < CT_MST_N; s++)
-			if (hi->have_ct_timeout[s]) {
-				char key[96];
-
-				snprintf(key, sizeof(key),
-					 "net.netfilter.nf_conntrack_tcp_timeout_%s",
-					 ct_model_ct_state_name((enum ct_model_ct_state)s));
-				json_object_set_new(set, key,
-						    json_integer((json_int_t)hi->ct_timeout_s[s]));
-			}
-	}
+	if (hi->conntrack)
+		json_conntrack_settings(set, hi);
 	if (hi->have_hashsize)
 		json_object_set_new(set, "hashsize", json_integer((json_int_t)hi->hashsize));
-	json_object_set_new(root, "settings", set);
-	set = NULL;
+	return set;
+}
 
+/* The load over the interval: rates (null without an interval), counters. */
+static json_t *json_load(const struct check *ck)
+{
+	json_t *rates = json_object();
+
+	if (!rates)
+		return NULL;
 	json_object_set_new(rates, "interval_s",
 			    ck->rates ? json_real(ck->interval_s) : json_null());
 	json_object_set_new(rates, "active_opens_per_s",
@@ -409,10 +279,15 @@ static int print_json(const struct check *ck)
 			    json_integer((json_int_t)(ck->c1.ct_drop - ck->c0.ct_drop)));
 	json_object_set_new(rates, "tw_overflow_delta",
 			    json_integer((json_int_t)(ck->c1.tw_overflow - ck->c0.tw_overflow)));
-	json_object_set_new(root, "load", rates);
-	rates = NULL;
+	return rates;
+}
 
-	for (size_t i = 0; i < ck->nrows; i++) {
+/* The rows of the table: each limit, the load on it and the headroom. */
+static json_t *json_limits(const struct check *ck)
+{
+	json_t *lims = json_array();
+
+	for (size_t i = 0; lims && i < ck->nrows; i++) {
 		const struct row *r = &ck->rows[i];
 
 		json_array_append_new(
@@ -423,19 +298,39 @@ static int print_json(const struct check *ck)
 			      "in_use_pct", jnum(r->occupancy), "load_from", r->load_from, "hard",
 			      r->l->hard, "estimate", r->l->estimate));
 	}
-	json_object_set_new(root, "limits", lims);
-	lims = NULL;
-	{
-		const struct ct_limit *b = ct_model_binding(&ck->res);
+	return lims;
+}
 
-		json_object_set_new(root, "binding", b ? json_string(b->name) : json_null());
-	}
-	for (size_t i = 0; i < ck->nadv; i++)
+static json_t *json_advice(const struct check *ck)
+{
+	json_t *adv = json_array();
+
+	for (size_t i = 0; adv && i < ck->nadv; i++)
 		json_array_append_new(
 		    adv, json_pack("{s:s,s:s,s:o}", "sysctl", ck->adv[i].line, "why",
 				   ck->adv[i].why, "memory_bytes_max",
 				   ck->adv[i].mem_hi ? json_integer((json_int_t)ck->adv[i].mem_hi)
 						     : json_null()));
+	return adv;
+}
+
+static int print_json(const struct check *ck)
+{
+	const struct ct_limit *b = ct_model_binding(&ck->res);
+	json_t *root = json_object(), *set = json_settings(&ck->hi), *rates = json_load(ck);
+	json_t *lims = json_limits(ck), *adv = json_advice(ck), *model;
+	char *dump;
+	int rc = -ENOMEM;
+
+	if (!root || !set || !rates || !lims || !adv)
+		goto out;
+	json_object_set_new(root, "settings", set);
+	set = NULL;
+	json_object_set_new(root, "load", rates);
+	rates = NULL;
+	json_object_set_new(root, "limits", lims);
+	lims = NULL;
+	json_object_set_new(root, "binding", b ? json_string(b->name) : json_null());
 	json_object_set_new(root, "advice", adv);
 	adv = NULL;
 	if ((model = ct_model_to_json(&ck->in, &ck->res)))
@@ -454,7 +349,8 @@ out:
 	return rc;
 }
 
-int ct_cmd_check(int argc, char **argv)
+/* check's options: -1 to go on, else the exit code. */
+static int check_parse(int argc, char **argv, uint64_t *interval_ns, bool *json)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},
@@ -462,25 +358,22 @@ int ct_cmd_check(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct check *ck;
-	uint64_t interval_ns = 3000000000ULL, t0, t1;
-	bool json = false;
 	char why[160];
-	int c, rc = CT_EXIT_USAGE;
+	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			*json = true;
 			break;
 		case 'i':
-			if (ct_parse_duration(optarg, &interval_ns, why, sizeof(why)) < 0) {
+			if (ct_parse_duration(optarg, interval_ns, why, sizeof(why)) < 0) {
 				ct_error("check: --interval: %s", why);
 				return CT_EXIT_USAGE;
 			}
-			if (interval_ns > 3600ULL * 1000000000ULL) {
+			if (*interval_ns > 3600ULL * 1000000000ULL) {
 				ct_error("check: --interval %s is longer than an hour; use e.g. 3s",
 					 optarg);
 				return CT_EXIT_USAGE;
@@ -501,27 +394,31 @@ int ct_cmd_check(int argc, char **argv)
 			 argv[optind]);
 		return CT_EXIT_USAGE;
 	}
-	if (!(ck = calloc(1, sizeof(*ck)))) {
-		ct_error("check: out of memory");
-		return CT_EXIT_ENV;
-	}
+	return -1;
+}
+
+/* Read the settings, and the counters twice interval_ns apart: 0, or the
+ * exit code. */
+static int measure(struct check *ck, uint64_t interval_ns, bool quiet)
+{
+	uint64_t t0, t1;
+	int rc;
+
 	if (ct_hostinfo_read(&ck->hi, NULL) < 0) {
 		ct_error(
 		    "check: cannot read this host's settings under /proc/sys; is procfs mounted?");
-		rc = CT_EXIT_ENV;
-		goto out;
+		return CT_EXIT_ENV;
 	}
 	if ((rc = ct_hostinfo_counters(&ck->c0, NULL)) < 0) {
 		ct_error("check: cannot read /proc/net/snmp: %s", strerror(-rc));
-		rc = CT_EXIT_ENV;
-		goto out;
+		return CT_EXIT_ENV;
 	}
 	t0 = ct_now_ns();
 	if (interval_ns > 0) {
 		struct timespec ts = {(time_t)(interval_ns / 1000000000ULL),
 				      (long)(interval_ns % 1000000000ULL)};
 
-		if (!json)
+		if (!quiet)
 			ct_info("check: measuring connection rates for %.1fs", interval_ns / 1e9);
 		/* Ctrl-C cuts the wait short; the rates then cover what elapsed. */
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !ct_stop_requested())
@@ -539,6 +436,12 @@ int ct_cmd_check(int argc, char **argv)
 		ck->ct_growth_cps =
 		    ((double)ck->c1.ct_count - (double)ck->c0.ct_count) / ck->interval_s;
 	}
+	return 0;
+}
+
+/* The model of this host as a client of many peers: 0, or the exit code. */
+static int model_host(struct check *ck)
+{
 	ct_model_input_defaults(&ck->in);
 	ct_hostinfo_to_model(&ck->hi, &ck->in);
 	ck->in.loopback = false;
@@ -548,22 +451,38 @@ int ct_cmd_check(int argc, char **argv)
 		ct_error(
 		    "check: this host's settings make no sense to the model (port range %u-%u)",
 		    ck->in.port_lo, ck->in.port_hi);
-		rc = CT_EXIT_ENV;
-		goto out;
+		return CT_EXIT_ENV;
 	}
+	return 0;
+}
+
+int ct_cmd_check(int argc, char **argv)
+{
+	struct check *ck;
+	uint64_t interval_ns = 3000000000ULL;
+	bool json = false;
+	int rc;
+
+	if ((rc = check_parse(argc, argv, &interval_ns, &json)) >= 0)
+		return rc;
+	if (!(ck = calloc(1, sizeof(*ck)))) {
+		ct_error("check: out of memory");
+		return CT_EXIT_ENV;
+	}
+	if ((rc = measure(ck, interval_ns, json)) != 0 || (rc = model_host(ck)) != 0)
+		goto out;
 	if (ct_hostinfo_listen_ports(NULL, ck->listen, MAX_LISTEN, &ck->nlisten) < 0)
 		ck->nlisten = 0;
 	build_rows(ck);
-	build_advice(ck);
-	if (json) {
-		if (print_json(ck) < 0) {
-			ct_error("check: out of memory building JSON");
-			rc = CT_EXIT_ENV;
-			goto out;
-		}
-	} else {
-		print_text(ck);
+	ck->nadv = ct_model_advise(&ck->hi, &ck->in, ck->listen, ck->nlisten, ck->adv,
+				   CT_MODEL_ADVICE_MAX);
+	if (json && print_json(ck) < 0) {
+		ct_error("check: out of memory building JSON");
+		rc = CT_EXIT_ENV;
+		goto out;
 	}
+	if (!json)
+		print_text(ck);
 	rc = CT_EXIT_OK;
 out:
 	free(ck);

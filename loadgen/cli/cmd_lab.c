@@ -36,29 +36,7 @@
 	"ctload lab needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) to create network namespaces; "      \
 	"run with sudo"
 
-static void usage(FILE *out)
-{
-	fprintf(
-	    out,
-	    "Usage: ctload lab up FILE [--set K=V]... [--dir DIR] [--foreground | --for DUR]\n"
-	    "       ctload lab status [--json]\n"
-	    "       ctload lab down [ID] [--all]\n"
-	    "Build the network namespaces of a scenario's lab (client, server, router), apply\n"
-	    "its [sysctl.*] settings and start ctserver inside, and leave it up for you to\n"
-	    "use: sudo ip netns exec ctl-ID-cli bash.\n\n"
-	    "  up FILE          build the lab and leave it up (end it with 'ctload lab down')\n"
-	    "  --set K=V        override a scenario key (repeatable)\n"
-	    "  --dir DIR        write server.log, events.log (and timeseries.jsonl when held) "
-	    "there\n"
-	    "  --foreground     hold the lab until Ctrl-C or SIGTERM, then take it down\n"
-	    "  --for DUR        hold it for DUR (e.g. 30s), then take it down\n"
-	    "  status           labs that are up, their netns, settings and live counters\n"
-	    "  down [ID]        take down the lab made by 'lab up' (ID when there are several)\n"
-	    "  --all            every lab and every stray ctl-* netns no running ctload owns\n\n"
-	    "Every down restores the sysctls the lab changed; a lab left by a ctload that was\n"
-	    "killed is rolled back by the next 'ctload lab down' or 'ctload run'.\n"
-	    "Exit: 0 ok, 2 bad usage or scenario, 3 environment (not root, no netns).\n");
-}
+static void usage(FILE *out);
 
 static bool is_root(void)
 {
@@ -115,106 +93,92 @@ static void print_up(struct ct_lab *lab)
 	if (ct_lab_netns(lab, CT_ROLE_ROUTER))
 		printf("  router  %s\n", ct_lab_netns(lab, CT_ROLE_ROUTER));
 	printf("  server  %-16s %s (ctserver %s, pid %d, log %s)\n",
-	       ct_lab_netns(lab, CT_ROLE_SERVER), json_string_value(json_object_get(info, "server")),
+	       ct_lab_netns(lab, CT_ROLE_SERVER),
+	       json_string_value(json_object_get(info, "server")),
 	       json_string_value(json_object_get(info, "server_mode")),
 	       (int)json_integer_value(json_object_get(info, "server_pid")),
 	       json_string_value(json_object_get(info, "server_log")));
 	fflush(stdout);
 }
 
-static int cmd_up(int argc, char **argv)
+/* `lab up`'s command line. */
+struct up_opts {
+	const char *file;
+	char **sets;
+	size_t n_set;
+	const char *dir;
+	bool foreground;
+	uint64_t for_ns;
+};
+
+/* Read `lab up`'s options into o: -1 to go on, else the exit code. */
+static int up_parse(int argc, char **argv, struct up_opts *o)
 {
 	static const struct option opts[] = {
 	    {"set", required_argument, NULL, 's'},  {"dir", required_argument, NULL, 'd'},
 	    {"foreground", no_argument, NULL, 'f'}, {"for", required_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
-	char **sets = NULL;
-	size_t n_set = 0;
-	const char *dir = NULL;
-	bool foreground = false;
-	uint64_t for_ns = 0;
-	struct ct_err serr;
-	struct ct_scenario *sc = NULL;
-	struct ct_err lerr;
-	struct ct_lab *lab;
-	int c, code = CT_EXIT_USAGE;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': {
-			char **bigger = realloc(sets, (n_set + 1) * sizeof(*sets));
+			char **bigger = realloc(o->sets, (o->n_set + 1) * sizeof(*o->sets));
 			if (!bigger)
-				goto out;
-			sets = bigger;
-			sets[n_set++] = optarg;
+				return CT_EXIT_USAGE;
+			o->sets = bigger;
+			o->sets[o->n_set++] = optarg;
 			break;
 		}
 		case 'd':
-			dir = optarg;
+			o->dir = optarg;
 			break;
 		case 'f':
-			foreground = true;
+			o->foreground = true;
 			break;
 		case 'F': {
 			char why[128];
-			if (ct_parse_duration(optarg, &for_ns, why, sizeof(why)) < 0 || !for_ns) {
+			if (ct_parse_duration(optarg, &o->for_ns, why, sizeof(why)) < 0 ||
+			    !o->for_ns) {
 				ct_error("lab up --for '%s': %s", optarg,
-					 for_ns ? why : "must be > 0");
-				goto out;
+					 o->for_ns ? why : "must be > 0");
+				return CT_EXIT_USAGE;
 			}
-			foreground = true;
+			o->foreground = true;
 			break;
 		}
 		case 'h':
 			usage(stdout);
-			code = CT_EXIT_OK;
-			goto out;
+			return CT_EXIT_OK;
 		default:
 			ct_error("lab up: unknown or incomplete option (try 'ctload lab --help')");
-			goto out;
+			return CT_EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
 		ct_error("lab up: expected one scenario FILE (try 'ctload lab --help')");
-		goto out;
+		return CT_EXIT_USAGE;
 	}
-	sc = ct_scenario_load(argv[optind], sets, n_set, &serr);
-	if (!sc) {
-		ct_error("%s", serr.msg);
-		goto out;
-	}
-	if (!is_root()) {
-		ct_error(NEED_ROOT);
-		code = CT_EXIT_ENV;
-		goto out;
-	}
-	if (ct_signals_install() < 0) {
-		ct_error("cannot install signal handlers: %s", strerror(errno));
-		code = CT_EXIT_ENV;
-		goto out;
-	}
-	if (dir && mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		ct_error("lab up --dir %s: %s", dir, strerror(errno));
-		code = CT_EXIT_ENV;
-		goto out;
-	}
-	lab = ct_lab_up(sc, dir, &lerr);
-	if (!lab) {
-		ct_error("%s", lerr.msg);
-		code = lerr.code ? lerr.code : CT_EXIT_ENV;
-		goto out;
-	}
-	print_up(lab);
-	code = CT_EXIT_OK;
+	o->file = argv[optind];
+	return -1;
+}
+
+/* The lab is up: hold it in the foreground and take it down, or leave it up
+ * on its own. Returns the exit code. */
+static int up_hold_or_detach(struct ct_lab *lab, const struct ct_scenario *sc,
+			     const struct up_opts *o)
+{
+	int code = CT_EXIT_OK;
+
 	/* A signal that came while building also takes the lab down. */
-	if (foreground || ct_stop_requested()) {
-		if (foreground && !ct_stop_requested())
+	if (o->foreground || ct_stop_requested()) {
+		if (o->foreground && !ct_stop_requested())
 			printf("holding the lab%s; Ctrl-C or SIGTERM takes it down\n",
-			       for_ns ? " for the given time" : "");
+			       o->for_ns ? " for the given time" : "");
 		fflush(stdout);
-		hold(lab, dir, for_ns,
+		hold(lab, o->dir, o->for_ns,
 		     sc->report.sample_interval_ns ? sc->report.sample_interval_ns
 						   : 100 * CT_NS_PER_MSEC);
 		if (ct_lab_down(lab) < 0)
@@ -232,9 +196,58 @@ static int cmd_up(int argc, char **argv)
 			code = CT_EXIT_ENV;
 		}
 	}
+	return code;
+}
+
+/* Load the scenario, check we may, build the lab. Returns the exit code. */
+static int up_run(const struct up_opts *o)
+{
+	struct ct_scenario *sc;
+	struct ct_err serr, lerr;
+	struct ct_lab *lab;
+	int code = CT_EXIT_USAGE;
+
+	sc = ct_scenario_load(o->file, o->sets, o->n_set, &serr);
+	if (!sc) {
+		ct_error("%s", serr.msg);
+		return CT_EXIT_USAGE;
+	}
+	if (!is_root()) {
+		ct_error(NEED_ROOT);
+		code = CT_EXIT_ENV;
+		goto out;
+	}
+	if (ct_signals_install() < 0) {
+		ct_error("cannot install signal handlers: %s", strerror(errno));
+		code = CT_EXIT_ENV;
+		goto out;
+	}
+	if (o->dir && mkdir(o->dir, 0755) < 0 && errno != EEXIST) {
+		ct_error("lab up --dir %s: %s", o->dir, strerror(errno));
+		code = CT_EXIT_ENV;
+		goto out;
+	}
+	lab = ct_lab_up(sc, o->dir, &lerr);
+	if (!lab) {
+		ct_error("%s", lerr.msg);
+		code = lerr.code ? lerr.code : CT_EXIT_ENV;
+		goto out;
+	}
+	print_up(lab);
+	code = up_hold_or_detach(lab, sc, o);
 out:
 	ct_scenario_free(sc);
-	free(sets);
+	return code;
+}
+
+static int cmd_up(int argc, char **argv)
+{
+	struct up_opts o = {0};
+	int code = up_parse(argc, argv, &o);
+
+	if (code < 0)
+		code = up_run(&o);
+	free(o.sets);
 	return code;
 }
 
@@ -264,90 +277,128 @@ static void print_counters(const char *role, const char *ns)
 	ct_sampler_free(s);
 }
 
+/* One entry of a lab's journal: a sysctl it changed or a process it started. */
+static void print_journal_entry(const json_t *e)
+{
+	const char *type = json_string_value(json_object_get(e, "type"));
+
+	if (!type)
+		return;
+	if (!strcmp(type, "sysctl"))
+		printf("  sysctl %s = %s (was %s) [%s%s%s]\n",
+		       json_string_value(json_object_get(e, "key")),
+		       json_string_value(json_object_get(e, "new")),
+		       json_string_value(json_object_get(e, "old")),
+		       json_string_value(json_object_get(e, "scope")),
+		       json_is_string(json_object_get(e, "netns")) ? " " : "",
+		       json_is_string(json_object_get(e, "netns"))
+			   ? json_string_value(json_object_get(e, "netns"))
+			   : "");
+	else if (!strcmp(type, "proc"))
+		printf(
+		    "  process %s pid %d%s\n", json_string_value(json_object_get(e, "what")),
+		    (int)json_integer_value(json_object_get(e, "pid")),
+		    ct_proc_is((pid_t)json_integer_value(json_object_get(e, "pid")),
+			       (unsigned long long)json_integer_value(json_object_get(e, "start")))
+			? ""
+			: " (not running)");
+}
+
+/* One lab for people: who owns it, its topology, its journal, and (as root)
+ * the counters of its netns now. */
+static void print_lab(struct ct_labstate *st)
+{
+	json_t *info = ct_labstate_info(st), *journal = ct_labstate_journal(st), *e;
+	bool alive = ct_labstate_owner_alive(st);
+	size_t i;
+
+	printf("lab %s: %s", ct_labstate_run_id(st),
+	       ct_labstate_persistent(st) ? "up (ctload lab up)"
+	       : alive			  ? "in use by a running ctload"
+		       : "left by a ctload that died (ctload lab down restores it)");
+	if (!ct_labstate_persistent(st))
+		printf(", pid %d", (int)ct_labstate_owner_pid(st));
+	printf("\n");
+	if (info)
+		printf("  path=%s conntrack_on=%s clients %s -> server %s\n",
+		       json_string_value(json_object_get(info, "path")),
+		       json_string_value(json_object_get(info, "conntrack_on")),
+		       json_string_value(json_object_get(info, "clients")),
+		       json_string_value(json_object_get(info, "server")));
+	json_array_foreach(journal, i, e)
+	{
+		print_journal_entry(e);
+	}
+	if (is_root() && info) {
+		json_t *ns = json_object_get(info, "netns");
+		const char *role;
+		json_t *v;
+		printf("  counters now:\n");
+		json_object_foreach(ns, role, v)
+		{
+			print_counters(role, json_string_value(v));
+		}
+	}
+}
+
+/* One lab as JSON, for `lab status --json`. */
+static json_t *lab_json(struct ct_labstate *st)
+{
+	return json_pack("{s:s, s:b, s:i, s:b, s:O?, s:O}", "id", ct_labstate_run_id(st),
+			 "persistent", ct_labstate_persistent(st), "owner_pid",
+			 (int)ct_labstate_owner_pid(st), "owner_alive", ct_labstate_owner_alive(st),
+			 "info", ct_labstate_info(st), "journal", ct_labstate_journal(st));
+}
+
+/* Stray: a ctl- netns no state file lists. */
+static bool is_stray(const char *netns)
+{
+	char id[16] = "";
+	char path[512];
+
+	sscanf(netns, "ctl-%15[^-]", id);
+	snprintf(path, sizeof(path), "%s/%s.json", CT_LABSTATE_DIR, id);
+	return access(path, F_OK) != 0;
+}
+
+static void print_strays(void)
+{
+	char **names = ct_netns_list("ctl-");
+	int shown = 0;
+
+	for (char **p = names; p && *p; p++) {
+		if (!is_stray(*p))
+			continue;
+		if (!shown++)
+			printf("stray lab netns (ctload lab down --all removes "
+			       "them):\n");
+		printf("  %s\n", *p);
+	}
+	ct_netns_list_free(names);
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	bool as_json = argc > 1 && !strcmp(argv[1], "--json");
 	struct ct_labstate **list;
-	json_t *all = json_array();
-	char **names;
+	json_t *all;
 	int n = 0;
 
 	if (argc > 1 && !as_json) {
 		usage(!strcmp(argv[1], "--help") ? stdout : stderr);
-		json_decref(all);
 		return strcmp(argv[1], "--help") ? CT_EXIT_USAGE : CT_EXIT_OK;
 	}
 	list = ct_labstate_list(NULL);
 	if (!list) {
 		ct_error("reading %s: %s", CT_LABSTATE_DIR, strerror(errno));
-		json_decref(all);
 		return CT_EXIT_ENV;
 	}
-	for (struct ct_labstate **p = list; *p; p++, n++) {
-		struct ct_labstate *st = *p;
-		json_t *info = ct_labstate_info(st), *journal = ct_labstate_journal(st), *e;
-		bool alive = ct_labstate_owner_alive(st);
-		size_t i;
-
-		if (as_json) {
-			json_array_append_new(
-			    all, json_pack("{s:s, s:b, s:i, s:b, s:O?, s:O}", "id",
-					   ct_labstate_run_id(st), "persistent",
-					   ct_labstate_persistent(st), "owner_pid",
-					   (int)ct_labstate_owner_pid(st), "owner_alive", alive,
-					   "info", info, "journal", journal));
-			continue;
-		}
-		printf("lab %s: %s", ct_labstate_run_id(st),
-		       ct_labstate_persistent(st) ? "up (ctload lab up)"
-		       : alive			  ? "in use by a running ctload"
-			       : "left by a ctload that died (ctload lab down restores it)");
-		if (!ct_labstate_persistent(st))
-			printf(", pid %d", (int)ct_labstate_owner_pid(st));
-		printf("\n");
-		if (info)
-			printf("  path=%s conntrack_on=%s clients %s -> server %s\n",
-			       json_string_value(json_object_get(info, "path")),
-			       json_string_value(json_object_get(info, "conntrack_on")),
-			       json_string_value(json_object_get(info, "clients")),
-			       json_string_value(json_object_get(info, "server")));
-		json_array_foreach(journal, i, e)
-		{
-			const char *type = json_string_value(json_object_get(e, "type"));
-			if (!type)
-				continue;
-			if (!strcmp(type, "sysctl"))
-				printf("  sysctl %s = %s (was %s) [%s%s%s]\n",
-				       json_string_value(json_object_get(e, "key")),
-				       json_string_value(json_object_get(e, "new")),
-				       json_string_value(json_object_get(e, "old")),
-				       json_string_value(json_object_get(e, "scope")),
-				       json_is_string(json_object_get(e, "netns")) ? " " : "",
-				       json_is_string(json_object_get(e, "netns"))
-					   ? json_string_value(json_object_get(e, "netns"))
-					   : "");
-			else if (!strcmp(type, "proc"))
-				printf(
-				    "  process %s pid %d%s\n",
-				    json_string_value(json_object_get(e, "what")),
-				    (int)json_integer_value(json_object_get(e, "pid")),
-				    ct_proc_is((pid_t)json_integer_value(json_object_get(e, "pid")),
-					       (unsigned long long)json_integer_value(
-						   json_object_get(e, "start")))
-					? ""
-					: " (not running)");
-		}
-		if (is_root() && info) {
-			json_t *ns = json_object_get(info, "netns");
-			const char *role;
-			json_t *v;
-			printf("  counters now:\n");
-			json_object_foreach(ns, role, v)
-			{
-				print_counters(role, json_string_value(v));
-			}
-		}
-	}
+	all = json_array();
+	for (struct ct_labstate **p = list; *p; p++, n++)
+		if (as_json)
+			json_array_append_new(all, lab_json(*p));
+		else
+			print_lab(*p);
 	ct_labstate_list_free(list);
 	if (as_json) {
 		char *text = json_dumps(all, JSON_INDENT(2));
@@ -355,26 +406,9 @@ static int cmd_status(int argc, char **argv)
 			printf("%s\n", text);
 		free(text);
 	} else {
-		names = ct_netns_list("ctl-");
 		if (n == 0)
 			printf("no lab is up\n");
-		if (names && names[0]) {
-			int shown = 0;
-			for (char **p = names; *p; p++) {
-				/* Stray: a ctl- netns no state file lists. */
-				char id[16] = "";
-				char path[512];
-				sscanf(*p, "ctl-%15[^-]", id);
-				snprintf(path, sizeof(path), "%s/%s.json", CT_LABSTATE_DIR, id);
-				if (access(path, F_OK) == 0)
-					continue;
-				if (!shown++)
-					printf("stray lab netns (ctload lab down --all removes "
-					       "them):\n");
-				printf("  %s\n", *p);
-			}
-		}
-		ct_netns_list_free(names);
+		print_strays();
 	}
 	json_decref(all);
 	return CT_EXIT_OK;
@@ -405,46 +439,38 @@ static int down_one(struct ct_labstate *st)
 	return ret;
 }
 
-static int cmd_down(int argc, char **argv)
+/* `lab down`'s arguments: -1 to go on, else the exit code. idbuf holds the
+ * ID taken out of a netns name. */
+static int down_parse(int argc, char **argv, const char **id, bool *all, char idbuf[static 16])
 {
-	const char *id = NULL;
-	bool all = false;
-	struct ct_labstate **list;
-	int code = CT_EXIT_OK, ret, up = 0;
-	char **names;
-
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--all")) {
-			all = true;
+			*all = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return CT_EXIT_OK;
-		} else if (argv[i][0] != '-' && !id) {
-			id = argv[i];
+		} else if (argv[i][0] != '-' && !*id) {
+			*id = argv[i];
 			/* Accept the netns name or prefix too: ctl-3f2a-cli -> 3f2a. */
-			if (!strncmp(id, "ctl-", 4)) {
-				static char buf[16];
-				sscanf(id, "ctl-%15[^-]", buf);
-				id = buf;
+			if (!strncmp(*id, "ctl-", 4)) {
+				idbuf[0] = '\0';
+				sscanf(*id, "ctl-%15[^-]", idbuf);
+				*id = idbuf;
 			}
 		} else {
 			ct_error("lab down: unexpected '%s' (try 'ctload lab --help')", argv[i]);
 			return CT_EXIT_USAGE;
 		}
 	}
-	if (!is_root()) {
-		ct_error(NEED_ROOT);
-		return CT_EXIT_ENV;
-	}
-	/* Whatever else happens, undo what dead runs left. */
-	ret = ct_labstate_recover_stale();
-	if (ret < 0)
-		code = CT_EXIT_ENV;
-	list = ct_labstate_list(NULL);
-	if (!list) {
-		ct_error("reading %s: %s", CT_LABSTATE_DIR, strerror(errno));
-		return CT_EXIT_ENV;
-	}
+	return -1;
+}
+
+/* Take down the labs asked for: ID, --all, or the one `lab up` left. A lab
+ * whose ctload still runs is left to it. Returns the exit code. */
+static int down_labs(struct ct_labstate **list, const char *id, bool all)
+{
+	int code = CT_EXIT_OK, up = 0;
+
 	for (struct ct_labstate **p = list; *p; p++)
 		if (ct_labstate_persistent(*p))
 			up++;
@@ -477,28 +503,102 @@ static int cmd_down(int argc, char **argv)
 		ct_error("%d labs are up; name one (ctload lab down ID) or use --all", up);
 		code = CT_EXIT_USAGE;
 	}
-	ct_labstate_list_free(list);
-	if (!all)
-		return code;
-	/* Stray netns: a ctl- name that no remaining state file accounts for. */
-	names = ct_netns_list("ctl-");
+	return code;
+}
+
+/* Stray netns: a ctl- name that no remaining state file accounts for.
+ * Returns 0, or -1 when one could not be removed. */
+static int down_strays(void)
+{
+	char **names = ct_netns_list("ctl-");
+	int ret = 0;
+
 	for (char **p = names; p && *p; p++) {
-		char sid[16] = "", path[512];
-		sscanf(*p, "ctl-%15[^-]", sid);
-		snprintf(path, sizeof(path), "%s/%s.json", CT_LABSTATE_DIR, sid);
-		if (access(path, F_OK) == 0)
+		if (!is_stray(*p))
 			continue;
 		if (ct_netns_del(*p) == 0)
 			ct_note("removed stray netns %s", *p);
 		else
-			code = CT_EXIT_ENV;
+			ret = -1;
 	}
 	ct_netns_list_free(names);
+	return ret;
+}
+
+static int cmd_down(int argc, char **argv)
+{
+	const char *id = NULL;
+	bool all = false;
+	struct ct_labstate **list;
+	char idbuf[16];
+	int code, down_code;
+
+	if ((code = down_parse(argc, argv, &id, &all, idbuf)) >= 0)
+		return code;
+	if (!is_root()) {
+		ct_error(NEED_ROOT);
+		return CT_EXIT_ENV;
+	}
+	/* Whatever else happens, undo what dead runs left. */
+	code = ct_labstate_recover_stale() < 0 ? CT_EXIT_ENV : CT_EXIT_OK;
+	list = ct_labstate_list(NULL);
+	if (!list) {
+		ct_error("reading %s: %s", CT_LABSTATE_DIR, strerror(errno));
+		return CT_EXIT_ENV;
+	}
+	down_code = down_labs(list, id, all);
+	ct_labstate_list_free(list);
+	if (down_code != CT_EXIT_OK)
+		code = down_code;
+	if (all && down_strays() < 0)
+		code = CT_EXIT_ENV;
 	return code;
+}
+
+/* The verbs of `ctload lab`, as iproute2's ip does it: {name, function,
+ * synopsis, the lines of its options}; the help text is made from them. */
+static const struct lab_verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *synopsis; /* after "ctload lab " */
+	const char *options;  /* its lines in the list of options */
+} verbs[] = {
+    {"up", cmd_up, "up FILE [--set K=V]... [--dir DIR] [--foreground | --for DUR]",
+     "  up FILE          build the lab and leave it up (end it with 'ctload lab down')\n"
+     "  --set K=V        override a scenario key (repeatable)\n"
+     "  --dir DIR        write server.log, events.log (and timeseries.jsonl when held) there\n"
+     "  --foreground     hold the lab until Ctrl-C or SIGTERM, then take it down\n"
+     "  --for DUR        hold it for DUR (e.g. 30s), then take it down\n"},
+    {"status", cmd_status, "status [--json]",
+     "  status           labs that are up, their netns, settings and live counters\n"},
+    {"down", cmd_down, "down [ID] [--all]",
+     "  down [ID]        take down the lab made by 'lab up' (ID when there are several)\n"
+     "  --all            every lab and every stray ctl-* netns no running ctload owns\n"},
+};
+
+#define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static void usage(FILE *out)
+{
+	for (size_t i = 0; i < N_VERBS; i++)
+		fprintf(out, "%s ctload lab %s\n", i ? "      " : "Usage:", verbs[i].synopsis);
+	fprintf(out,
+		"Build the network namespaces of a scenario's lab (client, server, router), apply\n"
+		"its [sysctl.*] settings and start ctserver inside, and leave it up for you to\n"
+		"use: sudo ip netns exec ctl-ID-cli bash.\n\n");
+	for (size_t i = 0; i < N_VERBS; i++)
+		fputs(verbs[i].options, out);
+	fprintf(
+	    out,
+	    "\nEvery down restores the sysctls the lab changed; a lab left by a ctload that was\n"
+	    "killed is rolled back by the next 'ctload lab down' or 'ctload run'.\n"
+	    "Exit: 0 ok, 2 bad usage or scenario, 3 environment (not root, no netns).\n");
 }
 
 int ct_cmd_lab(int argc, char **argv)
 {
+	char names[64] = "";
+
 	if (argc < 2) {
 		usage(stderr);
 		return CT_EXIT_USAGE;
@@ -507,12 +607,16 @@ int ct_cmd_lab(int argc, char **argv)
 		usage(stdout);
 		return CT_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "up"))
-		return cmd_up(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "status"))
-		return cmd_status(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "down"))
-		return cmd_down(argc - 1, argv + 1);
-	ct_error("lab: unknown subcommand '%s'; use up, status or down", argv[1]);
+	for (size_t i = 0; i < N_VERBS; i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1);
+	/* "up, status or down" */
+	for (size_t i = 0; i < N_VERBS; i++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 !i		   ? ""
+			 : i + 1 < N_VERBS ? ", "
+					   : " or ",
+			 verbs[i].name);
+	ct_error("lab: unknown subcommand '%s'; use %s", argv[1], names);
 	return CT_EXIT_USAGE;
 }

@@ -1,6 +1,6 @@
 /* cmd_lint — `ctload lint [--no-live] FILE...`: sysctl.conf / sysctl.d lines
  * that do not do what their author thinks, each with file:line and the fix.
- * The checks live in loadgen/lint.c; this file is the command line. */
+ * The checks live in loadgen/model/lint.c; this file is the command line. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

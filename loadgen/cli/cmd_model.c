@@ -72,7 +72,16 @@ static void print_table(const struct ct_model_input *in, const struct ct_model_r
 	       "   changes behaviour without errors; ~ estimate)\n");
 }
 
-int ct_cmd_model(int argc, char **argv)
+/* `ctload model`'s command line. */
+struct model_opts {
+	const char *file;
+	char **sets;
+	size_t nsets;
+	bool json;
+};
+
+/* Read the options into o: -1 to go on, else the exit code. */
+static int model_parse(int argc, char **argv, struct model_opts *o)
 {
 	static const struct option opts[] = {
 	    {"set", required_argument, NULL, 's'},
@@ -80,53 +89,123 @@ int ct_cmd_model(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct ct_err err = {0};
-	struct ct_scenario *sc = NULL;
-	struct ct_hostinfo hi;
-	struct ct_model_input in;
-	struct ct_model_result r;
-	char **sets = NULL, src[2048], words[2048];
-	size_t nsets = 0;
-	bool json = false, have_hi;
-	int c, rc = CT_EXIT_USAGE;
+	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': {
-			char **n = realloc(sets, (nsets + 1) * sizeof(*n));
+			char **n = realloc(o->sets, (o->nsets + 1) * sizeof(*n));
 
 			if (!n) {
 				ct_error("model: out of memory");
-				goto out;
+				return CT_EXIT_USAGE;
 			}
-			sets = n;
-			sets[nsets++] = optarg;
+			o->sets = n;
+			o->sets[o->nsets++] = optarg;
 			break;
 		}
 		case 'j':
-			json = true;
+			o->json = true;
 			break;
 		case 'h':
 			usage(stdout);
-			rc = CT_EXIT_OK;
-			goto out;
+			return CT_EXIT_OK;
 		default:
 			ct_error(
 			    "model: unknown or incomplete option '%s' (try 'ctload model --help')",
 			    argv[optind - 1]);
-			goto out;
+			return CT_EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
 		ct_error("model: expected one scenario FILE, got %d (try 'ctload model --help')",
 			 argc - optind);
-		goto out;
+		return CT_EXIT_USAGE;
 	}
-	if (!(sc = ct_scenario_load(argv[optind], sets, nsets, &err))) {
+	o->file = argv[optind];
+	return -1;
+}
+
+/* {scenario, model, explain, sources}: the form summary.json records, plus
+ * the words and where each value came from. Returns the exit code. */
+static int print_json(const char *file, const struct ct_model_input *in,
+		      const struct ct_model_result *r, char *src, const char *words)
+{
+	json_t *j = ct_model_to_json(in, r), *root = json_object(), *srcs = json_array();
+	char *dump = NULL;
+
+	if (j && root && srcs) {
+		char *save = NULL;
+
+		for (char *t = strtok_r(src, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+			json_array_append_new(srcs, json_string(t));
+		json_object_set_new(root, "scenario", json_string(file));
+		json_object_set_new(root, "model", j);
+		j = NULL;
+		json_object_set_new(root, "explain", json_string(words));
+		json_object_set_new(root, "sources", srcs);
+		srcs = NULL;
+		dump = json_dumps(root, JSON_INDENT(2));
+	}
+	json_decref(j);
+	json_decref(srcs);
+	json_decref(root);
+	if (!dump) {
+		ct_error("model: out of memory building JSON");
+		return CT_EXIT_ENV;
+	}
+	printf("%s\n", dump);
+	free(dump);
+	return CT_EXIT_OK;
+}
+
+/* The inputs, the table of limits, the words, and the sources, for people. */
+static void print_text(const char *file, const struct ct_model_input *in,
+		       const struct ct_model_result *r, char *src, const char *words)
+{
+	char *save = NULL;
+
+	printf("Model of %s (no traffic)\n", file);
+	printf("  client: ports %u-%u (%u reserved), tw_reuse=%d, reuse delay %u ms, %u client "
+	       "IP(s)%s\n",
+	       in->port_lo, in->port_hi, in->reserved_in_range, in->tw_reuse, in->reuse_delay_ms,
+	       in->clients, in->loopback ? ", loopback target" : "");
+	printf("  server: %u port(s), closes first: %s, backlog %d (somaxconn %d)\n",
+	       in->server_ports, ct_model_closer_name(in->closer), in->backlog, in->somaxconn);
+	printf("  conntrack: %s, max %llu, time_wait %gs, close %gs%s\n",
+	       ct_model_ct_where_name(in->ct_where), (unsigned long long)in->ct_max,
+	       in->ct_timeout_s[CT_MST_TIME_WAIT], in->ct_timeout_s[CT_MST_CLOSE],
+	       in->nat ? "; NAT on the path" : "");
+	if (in->rate > 0) {
+		char rb[32];
+
+		printf("  offered rate: %s\n", ct_fmt_rate(in->rate, rb, sizeof(rb)));
+	}
+	printf("\n");
+	print_table(in, r);
+	printf("\n%s", words);
+	printf("\nWhere the values came from:\n");
+	for (char *t = strtok_r(src, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+		printf("  %s\n", t);
+}
+
+/* Load the scenario, compute and print: the exit code. */
+static int model_run(const struct model_opts *o)
+{
+	struct ct_err err = {0};
+	struct ct_scenario *sc;
+	struct ct_hostinfo hi;
+	struct ct_model_input in;
+	struct ct_model_result r;
+	char src[2048], words[2048];
+	bool have_hi;
+	int rc = CT_EXIT_USAGE;
+
+	if (!(sc = ct_scenario_load(o->file, o->sets, o->nsets, &err))) {
 		ct_error("%s", err.msg);
-		goto out;
+		return CT_EXIT_USAGE;
 	}
 	have_hi = ct_hostinfo_read(&hi, NULL) == 0;
 	if (!have_hi)
@@ -136,70 +215,28 @@ int ct_cmd_model(int argc, char **argv)
 	if (ct_model_compute(&in, &r) < 0) {
 		ct_error("model: %s: the settings make no sense together (port range %u-%u, %u "
 			 "client IPs, %u server ports); fix the scenario",
-			 argv[optind], in.port_lo, in.port_hi, in.clients, in.server_ports);
+			 o->file, in.port_lo, in.port_hi, in.clients, in.server_ports);
 		goto out;
 	}
 	ct_model_explain(&in, &r, words, sizeof(words));
-	if (json) {
-		json_t *j = ct_model_to_json(&in, &r), *root = json_object(), *srcs = json_array();
-		char *dump = NULL;
-
-		if (j && root && srcs) {
-			char *save = NULL;
-
-			for (char *t = strtok_r(src, "\n", &save); t;
-			     t = strtok_r(NULL, "\n", &save))
-				json_array_append_new(srcs, json_string(t));
-			json_object_set_new(root, "scenario", json_string(argv[optind]));
-			json_object_set_new(root, "model", j);
-			j = NULL;
-			json_object_set_new(root, "explain", json_string(words));
-			json_object_set_new(root, "sources", srcs);
-			srcs = NULL;
-			dump = json_dumps(root, JSON_INDENT(2));
-		}
-		json_decref(j);
-		json_decref(srcs);
-		json_decref(root);
-		if (!dump) {
-			ct_error("model: out of memory building JSON");
-			rc = CT_EXIT_ENV;
-			goto out;
-		}
-		printf("%s\n", dump);
-		free(dump);
+	if (o->json) {
+		rc = print_json(o->file, &in, &r, src, words);
+	} else {
+		print_text(o->file, &in, &r, src, words);
 		rc = CT_EXIT_OK;
-		goto out;
 	}
-	printf("Model of %s (no traffic)\n", argv[optind]);
-	printf("  client: ports %u-%u (%u reserved), tw_reuse=%d, reuse delay %u ms, %u client "
-	       "IP(s)%s\n",
-	       in.port_lo, in.port_hi, in.reserved_in_range, in.tw_reuse, in.reuse_delay_ms,
-	       in.clients, in.loopback ? ", loopback target" : "");
-	printf("  server: %u port(s), closes first: %s, backlog %d (somaxconn %d)\n",
-	       in.server_ports, ct_model_closer_name(in.closer), in.backlog, in.somaxconn);
-	printf("  conntrack: %s, max %llu, time_wait %gs, close %gs%s\n",
-	       ct_model_ct_where_name(in.ct_where), (unsigned long long)in.ct_max,
-	       in.ct_timeout_s[CT_MST_TIME_WAIT], in.ct_timeout_s[CT_MST_CLOSE],
-	       in.nat ? "; NAT on the path" : "");
-	if (in.rate > 0) {
-		char rb[32];
-
-		printf("  offered rate: %s\n", ct_fmt_rate(in.rate, rb, sizeof(rb)));
-	}
-	printf("\n");
-	print_table(&in, &r);
-	printf("\n%s", words);
-	printf("\nWhere the values came from:\n");
-	{
-		char *save = NULL;
-
-		for (char *t = strtok_r(src, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
-			printf("  %s\n", t);
-	}
-	rc = CT_EXIT_OK;
 out:
 	ct_scenario_free(sc);
-	free(sets);
+	return rc;
+}
+
+int ct_cmd_model(int argc, char **argv)
+{
+	struct model_opts o = {0};
+	int rc = model_parse(argc, argv, &o);
+
+	if (rc < 0)
+		rc = model_run(&o);
+	free(o.sets);
 	return rc;
 }

@@ -39,11 +39,24 @@ struct setting {
 	char value[128];
 };
 
+/* The settings the checks over several lines need. */
+enum setting_id {
+	SET_NONE = -1,
+	SET_CT_MAX,
+	SET_BUCKETS,
+	SET_HASHSIZE_OPT, /* modprobe.d: options nf_conntrack hashsize=N */
+	SET_PORT_RANGE,
+	SET_RESERVED,
+	SET_TW_REUSE,
+	SET_TIMESTAMPS,
+	SET_N
+};
+
 struct ct_lint {
 	struct ct_lint_opts opts;
 	struct ct_lint_finding *v;
 	size_t n, cap;
-	struct setting ct_max, buckets, hashsize_opt, port_range, reserved, tw_reuse, timestamps;
+	struct setting set[SET_N];
 	char files[64][256]; /* names seen, for output order */
 	size_t nfiles;
 	uint16_t *listen; /* opts.listen + the host's, sorted */
@@ -207,94 +220,122 @@ static void modprobe_line(struct ct_lint *l, const char *file, int line, char *p
 		return;
 	while ((tok = strtok_r(NULL, " \t", &save)))
 		if (strncmp(tok, "hashsize=", 9) == 0)
-			remember(&l->hashsize_opt, file, line, tok + 9);
+			remember(&l->set[SET_HASHSIZE_OPT], file, line, tok + 9);
 }
 
+/* Keys of one file so far, to find a key set twice in it. */
 struct seen {
 	char key[128];
 	char value[128];
 	int line;
 };
 
-static void lint_line(struct ct_lint *l, const char *file, int line, char *p, struct seen **seen,
-		      size_t *nseen)
-{
-	const struct ct_sysctl_legacy *leg;
-	const struct ct_sysctl_removed *rem;
-	const struct ct_sysctl_key *k;
-	struct ct_lint_finding *f;
-	char key[128], norm[128], why[256], *eq, *val, *rawkey;
-	bool ignore_errors = false;
+struct seen_list {
+	struct seen *v;
+	size_t n;
+};
 
-	trim(&p);
+/* A line's place, for its findings; key as normalized (the modern name once
+ * a legacy one is mapped). */
+struct at {
+	const char *file;
+	int line;
+	const char *key;
+};
+
+/* Blank and comment lines, and modprobe.d lines (their hashsize is kept):
+ * true when the line is not a sysctl assignment. */
+static bool skip_line(struct ct_lint *l, const char *file, int line, char *p)
+{
+	/* Other modprobe.d directives, when a modprobe.d file is linted too. */
+	static const char *const kw[] = {"blacklist", "install", "remove", "alias",
+					 "softdep",   "include", NULL};
+
 	if (!*p || *p == '#' || *p == ';')
-		return;
+		return true;
 	if (strncmp(p, "options", 7) == 0 && isspace((unsigned char)p[7])) {
 		modprobe_line(l, file, line, p);
-		return;
+		return true;
 	}
-	/* Other modprobe.d directives, when a modprobe.d file is linted too. */
-	{
-		static const char *const kw[] = {"blacklist", "install", "remove", "alias",
-						 "softdep",   "include", NULL};
+	for (const char *const *w = kw; *w; w++)
+		if (strncmp(p, *w, strlen(*w)) == 0 && isspace((unsigned char)p[strlen(*w)]))
+			return true;
+	return false;
+}
 
-		for (const char *const *w = kw; *w; w++)
-			if (strncmp(p, *w, strlen(*w)) == 0 &&
-			    isspace((unsigned char)p[strlen(*w)]))
-				return;
-	}
-	if (*p == '-') {
-		ignore_errors = true;
-		p++;
-	}
+/* KEY = VALUE into key (normalized) and *val; false after a syntax finding. */
+static bool split_assignment(struct ct_lint *l, const char *file, int line, char *p, char *key,
+			     size_t keylen, char **val)
+{
+	struct ct_lint_finding *f;
+	char *eq, *rawkey;
+
 	if (!(eq = strchr(p, '='))) {
 		if ((f = add(l, file, line, "", CT_LINT_SYNTAX))) {
 			SET(f->msg, "'%.200s' is not KEY = VALUE, so sysctl skips it", p);
 			SET(f->fix, "write it as KEY = VALUE");
 		}
-		return;
+		return false;
 	}
 	*eq = '\0';
 	rawkey = p;
-	val = eq + 1;
+	*val = eq + 1;
 	trim(&rawkey);
-	trim(&val);
-	if (ct_sysctl_key_normalize(rawkey, key, sizeof(key)) < 0) {
+	trim(val);
+	if (ct_sysctl_key_normalize(rawkey, key, keylen) < 0) {
 		if ((f = add(l, file, line, rawkey, CT_LINT_SYNTAX))) {
 			SET(f->msg, "no key before '='");
 			SET(f->fix, "write it as KEY = VALUE");
 		}
+		return false;
+	}
+	return true;
+}
+
+/* Same key twice in one file with different values: the later wins. */
+static void note_duplicate(struct ct_lint *l, const struct at *at, const char *val,
+			   struct seen_list *seen)
+{
+	struct ct_lint_finding *f;
+	struct seen *ns;
+
+	for (size_t i = 0; i < seen->n; i++) {
+		struct seen *s = &seen->v[i];
+
+		if (strcmp(s->key, at->key) != 0)
+			continue;
+		if (strcmp(s->value, val) != 0 &&
+		    (f = add(l, at->file, at->line, at->key, CT_LINT_DUPLICATE))) {
+			SET(f->msg,
+			    "%s is set again (line %d set it to '%.60s'): only this '%.60s' "
+			    "takes effect",
+			    at->key, s->line, s->value, val);
+			SET(f->fix, "keep one line for %s", at->key);
+		}
+		snprintf(s->value, sizeof(s->value), "%s", val);
+		s->line = at->line;
 		return;
 	}
+	ns = realloc(seen->v, (seen->n + 1) * sizeof(*seen->v));
+	if (!ns)
+		return;
+	seen->v = ns;
+	snprintf(ns[seen->n].key, sizeof(ns[seen->n].key), "%s", at->key);
+	snprintf(ns[seen->n].value, sizeof(ns[seen->n].value), "%s", val);
+	ns[seen->n].line = at->line;
+	seen->n++;
+}
 
-	/* Same key twice in one file with different values: the later wins. */
-	for (size_t i = 0; i < *nseen; i++)
-		if (strcmp((*seen)[i].key, key) == 0) {
-			if (strcmp((*seen)[i].value, val) != 0 &&
-			    (f = add(l, file, line, key, CT_LINT_DUPLICATE))) {
-				SET(f->msg,
-				    "%s is set again (line %d set it to '%.60s'): only this "
-				    "'%.60s' "
-				    "takes effect",
-				    key, (*seen)[i].line, (*seen)[i].value, val);
-				SET(f->fix, "keep one line for %s", key);
-			}
-			snprintf((*seen)[i].value, sizeof((*seen)[i].value), "%s", val);
-			(*seen)[i].line = line;
-			goto checked_dup;
-		}
-	{
-		struct seen *ns = realloc(*seen, (*nseen + 1) * sizeof(**seen));
-
-		if (ns) {
-			*seen = ns;
-			snprintf(ns[*nseen].key, sizeof(ns[*nseen].key), "%s", key);
-			snprintf(ns[*nseen].value, sizeof(ns[*nseen].value), "%s", val);
-			ns[*nseen].line = line;
-			(*nseen)++;
-		}
-	}
-checked_dup:
+/* The allowlist entry of a key, after the findings for a removed, legacy
+ * (key becomes the modern name) or unknown one; NULL when there is none. */
+static const struct ct_sysctl_key *resolve_key(struct ct_lint *l, const char *file, int line,
+					       char *key, size_t keylen, const char *val,
+					       bool ignore_errors)
+{
+	const struct ct_sysctl_legacy *leg;
+	const struct ct_sysctl_removed *rem;
+	const struct ct_sysctl_key *k, *near;
+	struct ct_lint_finding *f;
 
 	if ((rem = ct_sysctl_key_removed(key))) {
 		if ((f = add(l, file, line, key, CT_LINT_REMOVED))) {
@@ -306,7 +347,7 @@ checked_dup:
 			else
 				SET(f->fix, "delete the line");
 		}
-		return;
+		return NULL;
 	}
 	if ((leg = ct_sysctl_key_legacy(key))) {
 		if ((f = add(l, file, line, key, CT_LINT_LEGACY))) {
@@ -316,24 +357,110 @@ checked_dup:
 			    key, ignore_errors ? " (silently, with the leading '-')" : "");
 			SET(f->fix, "%s = %s", leg->modern, val);
 		}
-		snprintf(key, sizeof(key), "%s", leg->modern);
+		snprintf(key, keylen, "%s", leg->modern);
 	}
-	if (!(k = ct_sysctl_key_find(key))) {
-		const struct ct_sysctl_key *near;
+	if ((k = ct_sysctl_key_find(key)))
+		return k;
+	if (exists_in_proc(l, key))
+		return NULL; /* real, outside what ctload knows about */
+	if (!(f = add(l, file, line, key, CT_LINT_UNKNOWN)))
+		return NULL;
+	near = ct_sysctl_key_nearest(key);
+	SET(f->msg, "unknown sysctl %s: this kernel has no /proc/sys entry for it%s%s%s", key,
+	    near ? " (did you mean " : "", near ? near->name : "", near ? "?)" : "");
+	if (near)
+		SET(f->fix, "%s = %s", near->name, val);
+	else
+		SET(f->fix, "check the name against 'sysctl -a', or delete the line");
+	return NULL;
+}
 
-		if (exists_in_proc(l, key))
-			return; /* real, outside what ctload knows about */
-		if (!(f = add(l, file, line, key, CT_LINT_UNKNOWN)))
-			return;
-		near = ct_sysctl_key_nearest(key);
-		SET(f->msg, "unknown sysctl %s: this kernel has no /proc/sys entry for it%s%s%s",
-		    key, near ? " (did you mean " : "", near ? near->name : "", near ? "?)" : "");
-		if (near)
-			SET(f->fix, "%s = %s", near->name, val);
-		else
-			SET(f->fix, "check the name against 'sysctl -a', or delete the line");
+/* ---- checks of one key ---------------------------------------------------- */
+
+static void check_fin_timeout(struct ct_lint *l, const struct at *at, const struct ct_sysctl_key *k,
+			      const char *norm)
+{
+	struct ct_lint_finding *f;
+
+	if (!(f = add(l, at->file, at->line, at->key, CT_LINT_MISUNDERSTOOD)))
 		return;
+	SET(f->msg, "tcp_fin_timeout bounds only an orphaned FIN_WAIT_2 socket; it %s", k->note);
+	SET(f->fix, "TIME_WAIT cannot be shortened: use net.ipv4.tcp_tw_reuse = 1 on the "
+		    "host that connects, or let the server close first");
+}
+
+static void check_tw_buckets(struct ct_lint *l, const struct at *at, const struct ct_sysctl_key *k,
+			     const char *norm)
+{
+	struct ct_lint_finding *f;
+
+	if (strtoll(norm, NULL, 10) >= LOW_TW_BUCKETS ||
+	    !(f = add(l, at->file, at->line, at->key, CT_LINT_MISUNDERSTOOD)))
+		return;
+	SET(f->msg,
+	    "tcp_max_tw_buckets %s frees nothing: past it closing sockets skip "
+	    "TIME_WAIT without an error (%s)",
+	    norm, k->note);
+	SET(f->fix, "leave the default (ehash/2); fix the rate of short connections, the "
+		    "port range or tcp_tw_reuse instead");
+}
+
+static void check_hashsize(struct ct_lint *l, const struct at *at, const struct ct_sysctl_key *k,
+			   const char *norm)
+{
+	struct ct_lint_finding *f;
+
+	if (!(f = add(l, at->file, at->line, at->key, CT_LINT_HASHSIZE)))
+		return;
+	SET(f->msg, "the conntrack hash size is writable only from the init netns "
+		    "(read-only in containers) and only once nf_conntrack is loaded, "
+		    "which at boot is often after sysctl ran");
+	SET(f->fix,
+	    "options nf_conntrack hashsize=%.20s in /etc/modprobe.d/nf_conntrack.conf "
+	    "(now: echo %.20s > /sys/module/nf_conntrack/parameters/hashsize)",
+	    norm, norm);
+}
+
+/* What lint knows about single keys beyond their kind and range (those, and
+ * the notes the messages quote, live in scenario/sysctl_keys): a check of
+ * the value, and the setting the checks over several lines need. */
+static const struct key_check {
+	const char *key;
+	void (*check)(struct ct_lint *l, const struct at *at, const struct ct_sysctl_key *k,
+		      const char *norm); /* NULL: only remembered */
+	enum setting_id setting;	 /* SET_NONE: not remembered */
+} key_checks[] = {
+    {"net.ipv4.tcp_fin_timeout", check_fin_timeout, SET_NONE},
+    {"net.ipv4.tcp_max_tw_buckets", check_tw_buckets, SET_NONE},
+    {"net.netfilter.nf_conntrack_buckets", check_hashsize, SET_BUCKETS},
+    {"net.netfilter.nf_conntrack_max", NULL, SET_CT_MAX},
+    {"net.ipv4.ip_local_port_range", NULL, SET_PORT_RANGE},
+    {"net.ipv4.ip_local_reserved_ports", NULL, SET_RESERVED},
+    {"net.ipv4.tcp_tw_reuse", NULL, SET_TW_REUSE},
+    {"net.ipv4.tcp_timestamps", NULL, SET_TIMESTAMPS},
+};
+
+static void lint_line(struct ct_lint *l, const char *file, int line, char *p,
+		      struct seen_list *seen)
+{
+	const struct ct_sysctl_key *k;
+	struct ct_lint_finding *f;
+	char key[128], norm[128], why[256], *val;
+	bool ignore_errors = false;
+	struct at at = {file, line, key};
+
+	trim(&p);
+	if (skip_line(l, file, line, p))
+		return;
+	if (*p == '-') {
+		ignore_errors = true;
+		p++;
 	}
+	if (!split_assignment(l, file, line, p, key, sizeof(key), &val))
+		return;
+	note_duplicate(l, &at, val, seen);
+	if (!(k = resolve_key(l, file, line, key, sizeof(key), val, ignore_errors)))
+		return;
 	if (ct_sysctl_key_check_value(k, val, norm, sizeof(norm), why, sizeof(why)) < 0) {
 		if ((f = add(l, file, line, key, CT_LINT_BAD_VALUE))) {
 			SET(f->msg, "%s", why);
@@ -342,58 +469,23 @@ checked_dup:
 		}
 		return;
 	}
+	for (size_t i = 0; i < sizeof(key_checks) / sizeof(key_checks[0]); i++) {
+		const struct key_check *kc = &key_checks[i];
 
-	if (!strcmp(k->name, "net.ipv4.tcp_fin_timeout")) {
-		if ((f = add(l, file, line, key, CT_LINT_MISUNDERSTOOD))) {
-			SET(f->msg,
-			    "tcp_fin_timeout bounds only an orphaned FIN_WAIT_2 socket; it %s",
-			    k->note);
-			SET(f->fix,
-			    "TIME_WAIT cannot be shortened: use net.ipv4.tcp_tw_reuse = 1 on the "
-			    "host that connects, or let the server close first");
-		}
-	} else if (!strcmp(k->name, "net.ipv4.tcp_max_tw_buckets")) {
-		if (strtoll(norm, NULL, 10) < LOW_TW_BUCKETS &&
-		    (f = add(l, file, line, key, CT_LINT_MISUNDERSTOOD))) {
-			SET(f->msg,
-			    "tcp_max_tw_buckets %s frees nothing: past it closing sockets skip "
-			    "TIME_WAIT without an error (%s)",
-			    norm, k->note);
-			SET(f->fix,
-			    "leave the default (ehash/2); fix the rate of short connections, the "
-			    "port range or tcp_tw_reuse instead");
-		}
-	} else if (!strcmp(k->name, "net.netfilter.nf_conntrack_buckets")) {
-		if ((f = add(l, file, line, key, CT_LINT_HASHSIZE))) {
-			SET(f->msg,
-			    "the conntrack hash size is writable only from the init netns "
-			    "(read-only in containers) and only once nf_conntrack is loaded, "
-			    "which at boot is often after sysctl ran");
-			SET(f->fix,
-			    "options nf_conntrack hashsize=%.20s in "
-			    "/etc/modprobe.d/nf_conntrack.conf "
-			    "(now: echo %.20s > /sys/module/nf_conntrack/parameters/hashsize)",
-			    norm, norm);
-		}
-		remember(&l->buckets, file, line, norm);
-	} else if (!strcmp(k->name, "net.netfilter.nf_conntrack_max")) {
-		remember(&l->ct_max, file, line, norm);
-	} else if (!strcmp(k->name, "net.ipv4.ip_local_port_range")) {
-		remember(&l->port_range, file, line, norm);
-	} else if (!strcmp(k->name, "net.ipv4.ip_local_reserved_ports")) {
-		remember(&l->reserved, file, line, norm);
-	} else if (!strcmp(k->name, "net.ipv4.tcp_tw_reuse")) {
-		remember(&l->tw_reuse, file, line, norm);
-	} else if (!strcmp(k->name, "net.ipv4.tcp_timestamps")) {
-		remember(&l->timestamps, file, line, norm);
+		if (strcmp(kc->key, k->name) != 0)
+			continue;
+		if (kc->check)
+			kc->check(l, &at, k, norm);
+		if (kc->setting != SET_NONE)
+			remember(&l->set[kc->setting], file, line, norm);
+		break;
 	}
 }
 
 int ct_lint_text(struct ct_lint *l, const char *name, const char *text)
 {
 	char *copy = strdup(text), *save = NULL, *p, *line_start;
-	struct seen *seen = NULL;
-	size_t nseen = 0;
+	struct seen_list seen = {NULL, 0};
 	int line = 0;
 
 	if (!copy)
@@ -408,10 +500,10 @@ int ct_lint_text(struct ct_lint *l, const char *name, const char *text)
 		line++;
 		if (!p && !*line_start)
 			break;
-		lint_line(l, name, line, line_start, &seen, &nseen);
+		lint_line(l, name, line, line_start, &seen);
 	}
 	(void)save;
-	free(seen);
+	free(seen.v);
 	free(copy);
 	return l->oom ? -ENOMEM : 0;
 }
@@ -468,19 +560,19 @@ static void check_ratio(struct ct_lint *l)
 	struct ct_hostinfo hi;
 	char live_note[96] = "";
 
-	if (!l->ct_max.set && !l->buckets.set && !l->hashsize_opt.set)
+	if (!l->set[SET_CT_MAX].set && !l->set[SET_BUCKETS].set && !l->set[SET_HASHSIZE_OPT].set)
 		return;
-	if (l->buckets.set) {
-		buckets = strtoull(l->buckets.value, NULL, 10);
+	if (l->set[SET_BUCKETS].set) {
+		buckets = strtoull(l->set[SET_BUCKETS].value, NULL, 10);
 		bfrom = "nf_conntrack_buckets";
-	} else if (l->hashsize_opt.set) {
-		buckets = strtoull(l->hashsize_opt.value, NULL, 10);
+	} else if (l->set[SET_HASHSIZE_OPT].set) {
+		buckets = strtoull(l->set[SET_HASHSIZE_OPT].value, NULL, 10);
 		bfrom = "hashsize";
 	} else {
 		buckets = 0;
 		bfrom = "";
 	}
-	max = l->ct_max.set ? strtoull(l->ct_max.value, NULL, 10) : 0;
+	max = l->set[SET_CT_MAX].set ? strtoull(l->set[SET_CT_MAX].value, NULL, 10) : 0;
 	if (l->opts.live && (!max || !buckets) && ct_hostinfo_read(&hi, NULL) == 0 &&
 	    hi.conntrack) {
 		if (!max) {
@@ -493,11 +585,13 @@ static void check_ratio(struct ct_lint *l)
 	}
 	if (!max || !buckets || ct_model_entries_per_bucket(max, buckets) <= MAX_PER_BUCKET)
 		return;
-	where = l->ct_max.set ? &l->ct_max : l->buckets.set ? &l->buckets : &l->hashsize_opt;
+	where = l->set[SET_CT_MAX].set	  ? &l->set[SET_CT_MAX]
+		: l->set[SET_BUCKETS].set ? &l->set[SET_BUCKETS]
+					  : &l->set[SET_HASHSIZE_OPT];
 	if (!(f = add(l, where->file, where->line,
-		      where == &l->ct_max    ? "net.netfilter.nf_conntrack_max"
-		      : where == &l->buckets ? "net.netfilter.nf_conntrack_buckets"
-					     : "hashsize",
+		      where == &l->set[SET_CT_MAX]    ? "net.netfilter.nf_conntrack_max"
+		      : where == &l->set[SET_BUCKETS] ? "net.netfilter.nf_conntrack_buckets"
+						      : "hashsize",
 		      CT_LINT_RATIO)))
 		return;
 	SET(f->msg,
@@ -517,11 +611,12 @@ static void check_ports(struct ct_lint *l)
 	int nfound = 0;
 	struct ct_lint_finding *f;
 
-	if (!l->port_range.set || sscanf(l->port_range.value, "%u %u", &lo, &hi) != 2)
+	if (!l->set[SET_PORT_RANGE].set ||
+	    sscanf(l->set[SET_PORT_RANGE].value, "%u %u", &lo, &hi) != 2)
 		return;
 	if ((lo % 2) == (hi % 2) &&
-	    (f = add(l, l->port_range.file, l->port_range.line, "net.ipv4.ip_local_port_range",
-		     CT_LINT_PORT_PARITY))) {
+	    (f = add(l, l->set[SET_PORT_RANGE].file, l->set[SET_PORT_RANGE].line,
+		     "net.ipv4.ip_local_port_range", CT_LINT_PORT_PARITY))) {
 		SET(f->msg,
 		    "both ends of %u-%u are %s: connect() takes one parity first and bind() "
 		    "the other, and the kernel asks for ends of different parity",
@@ -543,8 +638,8 @@ static void check_ports(struct ct_lint *l)
 			what = "listening here now";
 			hit = true;
 		}
-		if (!hit ||
-		    (l->reserved.set && ct_model_ports_in_list(l->reserved.value, p, p) > 0))
+		if (!hit || (l->set[SET_RESERVED].set &&
+			     ct_model_ports_in_list(l->set[SET_RESERVED].value, p, p) > 0))
 			continue;
 		if (o < sizeof(list))
 			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u (%s)",
@@ -554,7 +649,7 @@ static void check_ports(struct ct_lint *l)
 					       nfound ? "," : "", p);
 		nfound++;
 	}
-	if (!nfound || !(f = add(l, l->port_range.file, l->port_range.line,
+	if (!nfound || !(f = add(l, l->set[SET_PORT_RANGE].file, l->set[SET_PORT_RANGE].line,
 				 "net.ipv4.ip_local_port_range", CT_LINT_PORT_OVERLAP)))
 		return;
 	SET(f->msg,
@@ -568,16 +663,16 @@ static void check_reuse(struct ct_lint *l)
 {
 	struct ct_lint_finding *f;
 
-	if (!l->tw_reuse.set || strcmp(l->tw_reuse.value, "0") == 0 || !l->timestamps.set ||
-	    strcmp(l->timestamps.value, "0") != 0)
+	if (!l->set[SET_TW_REUSE].set || strcmp(l->set[SET_TW_REUSE].value, "0") == 0 ||
+	    !l->set[SET_TIMESTAMPS].set || strcmp(l->set[SET_TIMESTAMPS].value, "0") != 0)
 		return;
-	if (!(f = add(l, l->tw_reuse.file, l->tw_reuse.line, "net.ipv4.tcp_tw_reuse",
-		      CT_LINT_REUSE_NO_TS)))
+	if (!(f = add(l, l->set[SET_TW_REUSE].file, l->set[SET_TW_REUSE].line,
+		      "net.ipv4.tcp_tw_reuse", CT_LINT_REUSE_NO_TS)))
 		return;
 	SET(f->msg,
 	    "tcp_tw_reuse reuses a TIME_WAIT 4-tuple only when TCP timestamps are on, and "
 	    "%s:%d turns them off: this line does nothing",
-	    l->timestamps.file, l->timestamps.line);
+	    l->set[SET_TIMESTAMPS].file, l->set[SET_TIMESTAMPS].line);
 	SET(f->fix, "net.ipv4.tcp_timestamps = 1");
 }
 

@@ -3,7 +3,7 @@
  * the conntrack hash size set through a sysctl, max/buckets ratios, port
  * ranges over listening ports, unknown keys and bad values.
  *
- * The key facts come from loadgen/sysctl_keys.h (one table for the scenario
+ * The key facts come from loadgen/scenario/sysctl_keys.h (one table for the scenario
  * parser and lint). Lines accumulate across the files given, as sysctl.d
  * merges them (the last assignment wins); checks that need several lines
  * run in ct_lint_finish(). Besides `key = value` lines, a modprobe.d line

@@ -1,21 +1,15 @@
+/* model — the limits arithmetic: each limit's capacity and timer, the binding
+ * one, and the result as JSON (see model.h). */
 #include "loadgen/model/model.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "common/units.h"
-#include "loadgen/host/hostinfo.h"
-#include "loadgen/scenario/scenario.h"
-
-/* Where connect() cost starts to grow, as a share of the range held in
- * TIME_WAIT (the band is 50-70 %; see docs/ARCHITECTURE.md (The model)). */
-#define CLIFF_LOW  0.5
-#define CLIFF_HIGH 0.7
+#include "loadgen/base/role.h"
+#include "loadgen/model/model_int.h"
 
 static const char *const state_names[CT_MST_N] = {
     "syn_sent",	  "syn_recv", "established", "fin_wait",
@@ -49,11 +43,11 @@ const char *ct_model_ct_where_name(enum ct_model_ct_where w)
 	case CT_MCT_NONE:
 		return "none";
 	case CT_MCT_CLIENT:
-		return "client";
+		return ct_role_name(CT_ROLE_CLIENT);
 	case CT_MCT_SERVER:
-		return "server";
+		return ct_role_name(CT_ROLE_SERVER);
 	case CT_MCT_ROUTER:
-		return "router";
+		return ct_role_name(CT_ROLE_ROUTER);
 	}
 	return "?";
 }
@@ -83,44 +77,6 @@ void ct_model_input_defaults(struct ct_model_input *in)
 	in->nat_ips = 1;
 }
 
-int ct_model_ports_in_list(const char *list, unsigned lo, unsigned hi)
-{
-	const char *p = list;
-	int count = 0;
-
-	if (!list)
-		return 0;
-	while (*p) {
-		char *end;
-		unsigned long a, b;
-
-		while (isspace((unsigned char)*p) || *p == ',')
-			p++;
-		if (!*p)
-			break;
-		if (!isdigit((unsigned char)*p))
-			return -EINVAL;
-		a = strtoul(p, &end, 10);
-		b = a;
-		p = end;
-		if (*p == '-') {
-			p++;
-			if (!isdigit((unsigned char)*p))
-				return -EINVAL;
-			b = strtoul(p, &end, 10);
-			p = end;
-		}
-		if (a > 65535 || b > 65535 || a > b)
-			return -EINVAL;
-		if (*p && *p != ',' && !isspace((unsigned char)*p))
-			return -EINVAL;
-		for (unsigned long x = a; x <= b; x++)
-			if (x >= lo && x <= hi)
-				count++;
-	}
-	return count;
-}
-
 /* ---- the limits --------------------------------------------------------- */
 
 static void setf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -132,6 +88,20 @@ static void setf(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
+}
+
+void ct_model_text_add(struct ct_model_text *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!b->s || b->used + 1 >= b->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->s + b->used, b->len - b->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->used = b->used + (size_t)n < b->len ? b->used + (size_t)n : b->len - 1;
 }
 
 static const char *plural(double n, const char *one, const char *many)
@@ -157,7 +127,7 @@ static void limit_set(struct ct_limit *l, double capacity, double timer_s)
 	l->predicted_cps = timer_s > 0 ? capacity / timer_s : 0;
 }
 
-static unsigned range_ports(const struct ct_model_input *in)
+unsigned ct_model_range_ports(const struct ct_model_input *in)
 {
 	unsigned n = in->port_hi >= in->port_lo ? in->port_hi - in->port_lo + 1 : 0;
 
@@ -171,7 +141,7 @@ static bool reuse_on(const struct ct_model_input *in)
 
 static void client_ports(const struct ct_model_input *in, struct ct_limit *l, double dests)
 {
-	unsigned ports = range_ports(in);
+	unsigned ports = ct_model_range_ports(in);
 	bool reuse = reuse_on(in) && in->timestamps;
 	double cap = (double)ports * in->clients * dests;
 	double timer = reuse ? in->reuse_delay_ms / 1000.0 : CT_MODEL_TIMEWAIT_S;
@@ -232,7 +202,7 @@ static void client_ports(const struct ct_model_input *in, struct ct_limit *l, do
  * entries, since a SYN matching an entry reopens it instead of adding one. */
 static double distinct_tuples(const struct ct_model_input *in, double dests)
 {
-	double pool = range_ports(in);
+	double pool = ct_model_range_ports(in);
 
 	if (in->many_peers)
 		return INFINITY;
@@ -245,14 +215,14 @@ static double distinct_tuples(const struct ct_model_input *in, double dests)
 	return pool * in->clients * dests;
 }
 
-static enum ct_model_ct_state end_state(const struct ct_model_input *in)
+enum ct_model_ct_state ct_model_end_state(const struct ct_model_input *in)
 {
 	return in->closer == CT_MCLOSE_RST ? CT_MST_CLOSE : CT_MST_TIME_WAIT;
 }
 
 static void conntrack(const struct ct_model_input *in, struct ct_limit *l, double tuples)
 {
-	enum ct_model_ct_state st = end_state(in);
+	enum ct_model_ct_state st = ct_model_end_state(in);
 	double timer = in->ct_timeout_s[st];
 
 	limit_init(l, CT_LIMIT_CONNTRACK, "conntrack", "conntrack table", true);
@@ -288,7 +258,7 @@ static void conntrack(const struct ct_model_input *in, struct ct_limit *l, doubl
 static void nat_ports(const struct ct_model_input *in, struct ct_limit *l, double tuples,
 		      double dests)
 {
-	enum ct_model_ct_state st = end_state(in);
+	enum ct_model_ct_state st = ct_model_end_state(in);
 	double timer = in->ct_timeout_s[st];
 	double per = CT_MODEL_NAT_PORT_HI - CT_MODEL_NAT_PORT_LO + 1;
 	double cap = per * in->nat_ips * dests;
@@ -381,11 +351,11 @@ static void cliff(const struct ct_model_input *in, const struct ct_limit *ports,
 		     "once");
 		return;
 	}
-	limit_set(l, ports->capacity * CLIFF_LOW, ports->timer_s);
+	limit_set(l, ports->capacity * CT_MODEL_CLIFF_LOW, ports->timer_s);
 	*cliff_cps = l->predicted_cps;
 	setf(l->formula, sizeof(l->formula), "%.0f%%-%.0f%% of %.0f ports / %g s = %.0f-%.0f/s",
-	     CLIFF_LOW * 100, CLIFF_HIGH * 100, ports->capacity, ports->timer_s,
-	     ports->predicted_cps * CLIFF_LOW, ports->predicted_cps * CLIFF_HIGH);
+	     CT_MODEL_CLIFF_LOW * 100, CT_MODEL_CLIFF_HIGH * 100, ports->capacity, ports->timer_s,
+	     ports->predicted_cps * CT_MODEL_CLIFF_LOW, ports->predicted_cps * CT_MODEL_CLIFF_HIGH);
 	setf(l->note, sizeof(l->note),
 	     "estimate: with a share o of the range in TIME_WAIT, connect() probes about 1/(1-o) "
 	     "ports under locks (2 at 50%%, 3.3 at 70%%, 10 at 90%%); measured on a veth lab, "
@@ -440,398 +410,6 @@ const struct ct_limit *ct_model_binding(const struct ct_model_result *r)
 	return r && r->binding >= 0 ? &r->limits[r->binding] : NULL;
 }
 
-double ct_model_error_pct(double measured_cps, double predicted_cps)
-{
-	if (!(predicted_cps > 0))
-		return NAN;
-	return (measured_cps - predicted_cps) / predicted_cps * 100.0;
-}
-
-int ct_model_infer(double rate, double t_fail_s, double timer_s, double *capacity,
-		   double *limit_cps)
-{
-	if (!(rate > 0) || !(t_fail_s > 0) || !(timer_s > 0) || !isfinite(rate) ||
-	    !isfinite(t_fail_s))
-		return -EINVAL;
-	if (t_fail_s >= timer_s)
-		return -EDOM;
-	if (capacity)
-		*capacity = rate * t_fail_s;
-	if (limit_cps)
-		*limit_cps = rate * t_fail_s / timer_s;
-	return 0;
-}
-
-size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_result *r, char *buf,
-			size_t len)
-{
-	struct {
-		char *s;
-		size_t len, used;
-	} b = {buf, len, 0};
-	const struct ct_limit *l = ct_model_binding(r);
-	char tmp[640];
-
-#define ADD(...)                                                                                   \
-	do {                                                                                       \
-		if (b.used + 1 < b.len) {                                                          \
-			int n_ = snprintf(b.s + b.used, b.len - b.used, __VA_ARGS__);              \
-			if (n_ > 0)                                                                \
-				b.used =                                                           \
-				    b.used + (size_t)n_ < b.len ? b.used + (size_t)n_ : b.len - 1; \
-		}                                                                                  \
-	} while (0)
-
-	if (!buf || len == 0)
-		return 0;
-	buf[0] = '\0';
-	if (!l) {
-		ADD("No modeled limit stops this scenario: none of the modeled limits applies as a "
-		    "hard limit, so failures, if any, come from elsewhere (CPU, the server).\n");
-	} else {
-		switch (l->id) {
-		case CT_LIMIT_CLIENT_PORTS:
-			snprintf(
-			    tmp, sizeof(tmp),
-			    "Each client IP has %u ports for each of the %.0f destination(s); "
-			    "after "
-			    "the client closes, a port stays %s, so the clients can open at most "
-			    "%.0f / %g = %.1f connections per second before connect() fails with "
-			    "EADDRNOTAVAIL.",
-			    range_ports(in), l->capacity / ((double)range_ports(in) * in->clients),
-			    l->timer_s < CT_MODEL_TIMEWAIT_S
-				? "unusable only until tcp_tw_reuse_delay has passed"
-				: "60 s in TIME_WAIT",
-			    l->capacity, l->timer_s, l->predicted_cps);
-			break;
-		case CT_LIMIT_CONNTRACK:
-			snprintf(tmp, sizeof(tmp),
-				 "Every finished connection keeps a conntrack entry %g s (%s); the "
-				 "table "
-				 "holds %.0f entries, so it fills above %.0f / %g = %.1f "
-				 "connections per "
-				 "second, then the kernel drops SYNs (\"table full\").",
-				 l->timer_s, state_names[end_state(in)], l->capacity, l->capacity,
-				 l->timer_s, l->predicted_cps);
-			break;
-		case CT_LIMIT_NAT_PORTS:
-			snprintf(
-			    tmp, sizeof(tmp),
-			    "NAT maps every connection to one of %.0f source ports per (NAT IP, "
-			    "destination), held as long as the conntrack entry (%g s): at most "
-			    "%.0f / %g = %.1f connections per second.",
-			    l->capacity, l->timer_s, l->capacity, l->timer_s, l->predicted_cps);
-			break;
-		default:
-			snprintf(tmp, sizeof(tmp), "%s: %s = %.1f connections per second.",
-				 l->title, l->formula, l->predicted_cps);
-			break;
-		}
-		ADD("Binding limit: %s at %.1f/s. %s\n", l->title, l->predicted_cps, tmp);
-	}
-	if (r->cliff_cps > 0)
-		ADD("Before that wall, connect() slows as the range fills with TIME_WAIT: expect "
-		    "latency and client CPU to climb from about %.0f/s (estimate: %.0f-%.0f%% of "
-		    "the "
-		    "wall).\n",
-		    r->cliff_cps, CLIFF_LOW * 100, CLIFF_HIGH * 100);
-	if (in->rate > 0 && l) {
-		if (in->rate > l->predicted_cps)
-			ADD("At the scenario's rate of %.0f/s (%.0f%% of the limit) it fills in "
-			    "%.1f s: %.0f / %.0f/s.\n",
-			    in->rate, l->load_pct, l->fill_s, l->capacity, in->rate);
-		else
-			ADD("At the scenario's rate of %.0f/s it runs at %.0f%% of the limit and "
-			    "should not fail.\n",
-			    in->rate, l->load_pct);
-	}
-#undef ADD
-	return b.used;
-}
-
-/* ---- sizing ------------------------------------------------------------- */
-
-uint64_t ct_model_kernel_default_buckets(uint64_t ram_bytes)
-{
-	const uint64_t GiB = 1024ULL * 1024 * 1024;
-	uint64_t b = ram_bytes / 16384 / 8; /* 8 bytes: one hlist_head */
-
-	/* nf_conntrack_core.c since 5.15: big machines get fixed sizes. */
-	if (ram_bytes > 4 * GiB)
-		b = 262144;
-	else if (ram_bytes > GiB)
-		b = 65536;
-	if (b < 1024)
-		b = 1024;
-	return b;
-}
-
-static uint64_t pow2_up(uint64_t v)
-{
-	uint64_t p = 1;
-
-	while (p < v && p < (1ULL << 62))
-		p <<= 1;
-	return p;
-}
-
-uint64_t ct_model_advise_ct_max(uint64_t ram_bytes, bool round_pow2)
-{
-	uint64_t m = ram_bytes / 16384 / 2;
-
-	return round_pow2 ? pow2_up(m) : m;
-}
-
-uint64_t ct_model_advise_buckets(uint64_t ct_max, unsigned per_bucket)
-{
-	uint64_t b;
-
-	if (per_bucket == 0)
-		per_bucket = 4;
-	b = (ct_max + per_bucket - 1) / per_bucket;
-	return b ? b : 1;
-}
-
-uint64_t ct_model_table_bytes(uint64_t ct_max, uint64_t buckets, unsigned bytes_per_entry)
-{
-	return ct_max * bytes_per_entry + buckets * 8;
-}
-
-double ct_model_entries_per_bucket(uint64_t ct_max, uint64_t buckets)
-{
-	return buckets ? (double)ct_max / (double)buckets : NAN;
-}
-
-/* ---- inputs from a scenario ------------------------------------------- */
-
-struct srcbuf {
-	char *s;
-	size_t len, used;
-};
-
-static void src_add(struct srcbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void src_add(struct srcbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!b->s || b->used + 1 >= b->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->s + b->used, b->len - b->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->used = b->used + (size_t)n < b->len ? b->used + (size_t)n : b->len - 1;
-}
-
-static const char *sysctl_get(const struct ct_scenario *sc, enum ct_sysctl_scope scope,
-			      const char *key)
-{
-	const struct ct_sysctl_list *l = &sc->sysctl[scope];
-
-	for (size_t i = l->n; i-- > 0;)
-		if (strcmp(l->v[i].key, key) == 0)
-			return l->v[i].value;
-	return NULL;
-}
-
-static bool get_u64(const char *v, uint64_t *out)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!v)
-		return false;
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno || end == v)
-		return false;
-	*out = x;
-	return true;
-}
-
-static bool host_like(const struct ct_scenario *sc, enum ct_sysctl_scope scope)
-{
-	/* A host scenario runs in the host's netns: a [sysctl.host] key there
-	 * also sets what the client and server see. */
-	return sc->scenario.topology == CT_TOPO_HOST && scope != CT_SYSCTL_HOST;
-}
-
-static const char *lookup(const struct ct_scenario *sc, enum ct_sysctl_scope scope, const char *key)
-{
-	const char *v = sysctl_get(sc, scope, key);
-
-	if (!v && host_like(sc, scope))
-		v = sysctl_get(sc, CT_SYSCTL_HOST, key);
-	return v;
-}
-
-static bool is_loopback(const char *target)
-{
-	if (!target)
-		return false;
-	if (*target == '[')
-		target++;
-	return strncmp(target, "127.", 4) == 0 || strncmp(target, "::1", 3) == 0 ||
-	       strncmp(target, "localhost", 9) == 0;
-}
-
-int ct_model_input_from_scenario(struct ct_model_input *in, const struct ct_scenario *sc,
-				 const struct ct_hostinfo *hi, char *srcs, size_t srclen)
-{
-	static const char *const scope_names[CT_SYSCTL_NSCOPES] = {"client", "server", "router",
-								   "host"};
-	struct srcbuf src = {srcs, srclen, 0};
-	bool host = sc->scenario.topology == CT_TOPO_HOST;
-	enum ct_sysctl_scope ctscope = CT_SYSCTL_SERVER;
-	const char *v;
-	uint64_t u;
-
-	if (srcs && srclen)
-		srcs[0] = '\0';
-	ct_model_input_defaults(in);
-	if (hi && host) {
-		ct_hostinfo_to_model(hi, in);
-		src_add(&src, "live values of this host (topology = host)\n");
-	} else if (hi) {
-		/* A new netns starts from kernel defaults; only the global keys
-		 * and the ehash-sized tw_buckets come from the host. */
-		if (hi->conntrack) {
-			in->ct_max = hi->ct_max;
-			in->ct_buckets = hi->ct_buckets;
-			src_add(&src, "nf_conntrack_max %llu, buckets %llu: live (global keys)\n",
-				(unsigned long long)hi->ct_max, (unsigned long long)hi->ct_buckets);
-		}
-		if (hi->have_tw_buckets) {
-			in->tw_buckets_client = in->tw_buckets_server = hi->tw_buckets;
-			src_add(
-			    &src,
-			    "tcp_max_tw_buckets %llu: the host's (a new netns also gets ehash/2)\n",
-			    (unsigned long long)hi->tw_buckets);
-		}
-		src_add(&src, "other per-netns keys: kernel defaults of a new netns\n");
-	} else {
-		src_add(&src, "host values not read: kernel defaults\n");
-	}
-
-	/* Topology */
-	if (host) {
-		in->loopback = is_loopback(sc->server.target);
-		in->clients = 1;
-		if (sc->lab.conntrack_on == CT_CTON_NONE)
-			in->ct_where = CT_MCT_NONE;
-		ctscope = CT_SYSCTL_HOST;
-	} else {
-		in->clients = sc->lab.clients ? sc->lab.clients : 1;
-		in->nat = sc->lab.path == CT_PATH_NAT;
-		in->nat_ips = 1;
-		switch (sc->lab.conntrack_on) {
-		case CT_CTON_SERVER:
-			in->ct_where = CT_MCT_SERVER;
-			ctscope = CT_SYSCTL_SERVER;
-			break;
-		case CT_CTON_ROUTER:
-			in->ct_where = CT_MCT_ROUTER;
-			ctscope = CT_SYSCTL_ROUTER;
-			break;
-		case CT_CTON_NONE:
-			in->ct_where = CT_MCT_NONE;
-			break;
-		}
-		/* NAT needs conntrack on the router whatever conntrack_on says. */
-		if (in->nat && in->ct_where == CT_MCT_NONE) {
-			in->ct_where = CT_MCT_ROUTER;
-			ctscope = CT_SYSCTL_ROUTER;
-		}
-	}
-	in->server_ports = sc->server.port_hi >= sc->server.port_lo
-			       ? (unsigned)(sc->server.port_hi - sc->server.port_lo + 1)
-			       : 1;
-	if (host && sc->server.target) {
-		const char *colon = strrchr(sc->server.target, ':');
-		uint16_t lo, hi2;
-
-		if (colon && ct_parse_port_range(colon + 1, &lo, &hi2, NULL, 0) == 0)
-			in->server_ports = (unsigned)(hi2 - lo + 1);
-	}
-	in->backlog = sc->server.backlog;
-	enum ct_client_close cc = ct_scenario_client_close(sc);
-	if (cc == CT_CCLOSE_RST || sc->server.close == CT_SRV_CLOSE_RST)
-		in->closer = CT_MCLOSE_RST;
-	else if (sc->server.close == CT_SRV_CLOSE_SERVER || cc == CT_CCLOSE_WAIT)
-		in->closer = CT_MCLOSE_SERVER;
-	else
-		in->closer = CT_MCLOSE_CLIENT;
-	in->rate = sc->load.rate > 0 ? sc->load.rate : 0;
-
-	/* Scenario sysctls override */
-	if ((v = lookup(sc, CT_SYSCTL_CLIENT, "net.ipv4.ip_local_port_range"))) {
-		unsigned a, b;
-
-		if (sscanf(v, "%u %u", &a, &b) == 2 && a > 0 && a <= b && b <= 65535) {
-			in->port_lo = a;
-			in->port_hi = b;
-			src_add(&src, "port range %u-%u: scenario\n", a, b);
-		}
-	}
-	if ((v = lookup(sc, CT_SYSCTL_CLIENT, "net.ipv4.ip_local_reserved_ports"))) {
-		int n = ct_model_ports_in_list(v, in->port_lo, in->port_hi);
-
-		in->reserved_in_range = n > 0 ? (unsigned)n : 0;
-	}
-	if (sc->load.ports == CT_PORTS_RANGE || sc->load.ports == CT_PORTS_BIND) {
-		if (sc->load.port_lo && sc->load.port_hi >= sc->load.port_lo) {
-			in->port_lo = sc->load.port_lo;
-			in->port_hi = sc->load.port_hi;
-			in->reserved_in_range = 0;
-			src_add(&src, "client ports %u-%u: [load] ports\n", in->port_lo,
-				in->port_hi);
-		}
-		in->explicit_bind = sc->load.ports == CT_PORTS_BIND;
-	}
-	if (get_u64(lookup(sc, CT_SYSCTL_CLIENT, "net.ipv4.tcp_tw_reuse"), &u)) {
-		in->tw_reuse = (int)u;
-		src_add(&src, "tcp_tw_reuse %d: scenario\n", in->tw_reuse);
-	}
-	if (get_u64(lookup(sc, CT_SYSCTL_CLIENT, "net.ipv4.tcp_tw_reuse_delay"), &u)) {
-		in->reuse_delay_ms = (unsigned)u;
-		src_add(&src, "tcp_tw_reuse_delay %u ms: scenario\n", in->reuse_delay_ms);
-	}
-	if (get_u64(lookup(sc, CT_SYSCTL_CLIENT, "net.ipv4.tcp_timestamps"), &u) && u == 0)
-		in->timestamps = false;
-	if (get_u64(lookup(sc, CT_SYSCTL_SERVER, "net.ipv4.tcp_timestamps"), &u) && u == 0)
-		in->timestamps = false;
-	if (get_u64(lookup(sc, CT_SYSCTL_CLIENT, "net.ipv4.tcp_max_tw_buckets"), &u)) {
-		in->tw_buckets_client = u;
-		src_add(&src, "client tcp_max_tw_buckets %llu: scenario\n", (unsigned long long)u);
-	}
-	if (get_u64(lookup(sc, CT_SYSCTL_SERVER, "net.ipv4.tcp_max_tw_buckets"), &u)) {
-		in->tw_buckets_server = u;
-		src_add(&src, "server tcp_max_tw_buckets %llu: scenario\n", (unsigned long long)u);
-	}
-	if (get_u64(lookup(sc, CT_SYSCTL_SERVER, "net.core.somaxconn"), &u))
-		in->somaxconn = (int)u;
-	if (get_u64(sysctl_get(sc, CT_SYSCTL_HOST, "net.netfilter.nf_conntrack_max"), &u)) {
-		in->ct_max = u;
-		src_add(&src, "nf_conntrack_max %llu: scenario\n", (unsigned long long)u);
-	}
-	if (get_u64(sysctl_get(sc, CT_SYSCTL_HOST, "net.netfilter.nf_conntrack_buckets"), &u))
-		in->ct_buckets = u;
-	for (int s = 0; s < CT_MST_N; s++) {
-		char key[96];
-
-		snprintf(key, sizeof(key), "net.netfilter.nf_conntrack_tcp_timeout_%s",
-			 state_names[s]);
-		if (get_u64(lookup(sc, ctscope, key), &u)) {
-			in->ct_timeout_s[s] = (double)u;
-			src_add(&src, "conntrack %s timeout %llu s: scenario [sysctl.%s]\n",
-				state_names[s], (unsigned long long)u, scope_names[ctscope]);
-		}
-	}
-	return 0;
-}
-
 /* ---- JSON --------------------------------------------------------------- */
 
 static int jset(json_t *o, const char *k, json_t *v)
@@ -842,19 +420,6 @@ static int jset(json_t *o, const char *k, json_t *v)
 static json_t *jnum(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
-}
-
-json_t *ct_model_threshold_json(double measured_cps, const struct ct_model_result *r)
-{
-	const struct ct_limit *b = ct_model_binding(r);
-
-	return json_pack("{s:o,s:o,s:o,s:o}", "measured_cps",
-			 measured_cps > 0 ? jnum(measured_cps) : json_null(), "predicted_cps",
-			 b ? jnum(b->predicted_cps) : json_null(), "binding_limit",
-			 b ? json_string(b->name) : json_null(), "error_pct",
-			 b && measured_cps > 0
-			     ? jnum(ct_model_error_pct(measured_cps, b->predicted_cps))
-			     : json_null());
 }
 
 json_t *ct_model_to_json(const struct ct_model_input *in, const struct ct_model_result *r)

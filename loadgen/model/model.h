@@ -7,9 +7,15 @@
  * with it; `ctload model` and `ctload check` print it. The formulas and
  * their reasons are in docs/ARCHITECTURE.md (The model).
  *
- * Pure: no I/O. ct_model_input_from_scenario() reads only its arguments.
- * A limit is a capacity (ports, entries, sockets) held for a timer (s):
- * predicted_cps = capacity / timer. */
+ * Pure: no I/O. A limit is a capacity (ports, entries, sockets) held for a
+ * timer (s): predicted_cps = capacity / timer.
+ *
+ * This header holds the types and the arithmetic (model.c); the rest of the
+ * folder's API, one header per concern, is included at the end:
+ *   input.h    the inputs of a scenario (host values, netns defaults, sysctls, topology)
+ *   infer.h    from a measurement back to the model (time to failure, error)
+ *   explain.h  the binding limit in sentences
+ *   sizing.h   table sizes from RAM and the sysctl advice of `ctload check` */
 #pragma once
 
 #include <jansson.h>
@@ -130,48 +136,11 @@ struct ct_model_result {
 /* Kernel defaults for a fresh network namespace (docs/ARCHITECTURE.md (kernel facts)). */
 void ct_model_input_defaults(struct ct_model_input *in);
 
-/* Fill `in` for a scenario: defaults, then the live host values (for a
- * host-topology scenario every key; for a lab only the global keys, since a
- * new netns starts from kernel defaults), then the scenario's own sysctls,
- * topology, close modes and ports. hi may be NULL. `src` (may be NULL)
- * receives one line per input naming where its value came from. */
-int ct_model_input_from_scenario(struct ct_model_input *in, const struct ct_scenario *sc,
-				 const struct ct_hostinfo *hi, char *src, size_t srclen);
-
 /* Compute every limit. Returns 0, or -EINVAL on a nonsensical input. */
 int ct_model_compute(const struct ct_model_input *in, struct ct_model_result *out);
 
 /* The binding limit, or NULL. */
 const struct ct_limit *ct_model_binding(const struct ct_model_result *r);
-
-/* (measured - predicted) / predicted x 100; NAN when predicted <= 0. */
-double ct_model_error_pct(double measured_cps, double predicted_cps);
-
-/* Time-to-failure inference: a trial offered `rate` (above the limit) and
- * the resource filled (first failure) after t_fail_s. Before anything
- * expires (t_fail < timer) the resource holds rate x t_fail units, so
- * capacity = rate x t_fail and the sustained limit = capacity / timer.
- * Returns 0, -EINVAL for non-positive inputs, -EDOM when t_fail >= timer
- * (units were already expiring: the fill time says nothing about capacity). */
-int ct_model_infer(double rate, double t_fail_s, double timer_s, double *capacity,
-		   double *limit_cps);
-
-/* Sizing from RAM (bytes), for advice. */
-/* Kernel default nf_conntrack_buckets (= default max): RAM/16KiB/8 bytes a
- * bucket; 65536 above 1 GiB, 262144 above 4 GiB (64-bit); at least 1024. */
-uint64_t ct_model_kernel_default_buckets(uint64_t ram_bytes);
-/* Seeds 003/004: max = RAM / 16384 / 2 ("RAM_SIZE / 16384 / (x / 32)" with
- * x = 64 bits). round_pow2 rounds up to a power of two as seed 003 did. */
-uint64_t ct_model_advise_ct_max(uint64_t ram_bytes, bool round_pow2);
-/* Buckets for a max at `per_bucket` entries a bucket (seeds: 4; warn past 8). */
-uint64_t ct_model_advise_buckets(uint64_t ct_max, unsigned per_bucket);
-/* Memory of a table: entries x bytes_per_entry + buckets x 8. docs/ARCHITECTURE.md (kernel facts)
- * measures ~256 B an entry, seed 000 says 400 (slabinfo). */
-#define CT_MODEL_ENTRY_BYTES_LOW  256
-#define CT_MODEL_ENTRY_BYTES_HIGH 400
-uint64_t ct_model_table_bytes(uint64_t ct_max, uint64_t buckets, unsigned bytes_per_entry);
-/* Average entries per bucket at a full table. */
-double ct_model_entries_per_bucket(uint64_t ct_max, uint64_t buckets);
 
 /* The result as JSON: {"binding": name|null, "cliff_cps", "tuples",
  * "limits": [{name, title, applies, hard, estimate, predicted_cps, capacity,
@@ -179,23 +148,13 @@ double ct_model_entries_per_bucket(uint64_t ct_max, uint64_t buckets);
  * NULL on allocation failure. */
 json_t *ct_model_to_json(const struct ct_model_input *in, const struct ct_model_result *r);
 
-/* The model's part of one summary.json thresholds[] entry: {measured_cps,
- * predicted_cps, binding_limit, error_pct}; the last three are null when no
- * limit binds (measured_cps null when measured <= 0). NULL on allocation
- * failure. */
-json_t *ct_model_threshold_json(double measured_cps, const struct ct_model_result *r);
-
-/* The arithmetic of the binding limit (and the cliff, and the offered rate
- * against it) in words, one sentence a line, for `ctload model` and the
- * report. Returns the length written (truncated to len). */
-size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_result *r, char *buf,
-			size_t len);
-
-/* How many ports of lo..hi a port list ("8080,9000-9010", as in
- * ip_local_reserved_ports) covers; -EINVAL when malformed. */
-int ct_model_ports_in_list(const char *list, unsigned lo, unsigned hi);
-
 /* Names as written: "client", "server", "rst"; "none", "client", ... */
 const char *ct_model_closer_name(enum ct_model_closer c);
 const char *ct_model_ct_where_name(enum ct_model_ct_where w);
 const char *ct_model_ct_state_name(enum ct_model_ct_state s);
+
+/* The folder's other modules; their headers need the types above. */
+#include "loadgen/model/explain.h"
+#include "loadgen/model/infer.h"
+#include "loadgen/model/input.h"
+#include "loadgen/model/sizing.h"

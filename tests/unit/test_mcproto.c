@@ -123,6 +123,24 @@ Test(mcproto, errors_as_memcached_answers_them)
 	cr_assert_str_eq(err_of("stats foo\r\n"), "ERROR");
 }
 
+Test(mcproto, an_http_request_line_closes_unless_its_word_starts_like_a_command)
+{
+	struct ct_mc_cmd cmd;
+
+	/* memcached switches on the first letter: a word starting with one of
+	 * g s a c i d t that is no command is an ERROR, even before HTTP/. */
+	cr_assert_str_eq(err_of("gxx / HTTP/1.1\r\n"), "ERROR");
+	cr_assert_str_eq(err_of("delete_all / HTTP/1.0\r\n"), "ERROR");
+	cr_assert_str_eq(err_of("t / HTTP/1.1\r\n"), "ERROR");
+	cr_assert_str_eq(err_of("mn\r\n"), "MN");
+	cr_assert_eq(parse("POST /x HTTP/1.1\r\n", &cmd), CT_MC_OK);
+	cr_assert_eq(cmd.op, CT_MC_OP_CLOSE);
+	cr_assert_eq(parse("HEAD / HTTP/1.0\r\n", &cmd), CT_MC_OK);
+	cr_assert_eq(cmd.op, CT_MC_OP_CLOSE);
+	cr_assert_eq(parse("meta / HTTP/1.1\r\n", &cmd), CT_MC_OK);
+	cr_assert_eq(cmd.op, CT_MC_OP_CLOSE);
+}
+
 Test(mcproto, key_length_limit)
 {
 	char line[400];

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "loadgen/host/hostinfo.h"
 #include "loadgen/model/model.h"
 
 static struct ct_model_result run(const struct ct_model_input *in)
@@ -411,4 +412,68 @@ Test(model, threshold_entry_for_summary_json)
 	cr_expect_str_eq(json_string_value(json_object_get(j, "binding_limit")), "client_ports");
 	cr_expect(fabs(json_real_value(json_object_get(j, "error_pct")) + 5) < 1e-9);
 	json_decref(j);
+}
+
+Test(model, advice_for_a_small_table_a_narrow_range_and_reuse_off)
+{
+	struct ct_hostinfo hi;
+	struct ct_model_input in;
+	struct ct_model_advice adv[CT_MODEL_ADVICE_MAX];
+	const uint16_t listen[] = {11211, 20000, 20001};
+	size_t n;
+
+	memset(&hi, 0, sizeof(hi));
+	hi.conntrack = true;
+	hi.have_mem_total = true;
+	hi.mem_total = 8ULL << 30; /* 8 GiB: max 262144 */
+	hi.ct_max = 65536;
+	hi.ct_buckets = 16384; /* 262144 / 16384 = 16 entries a bucket */
+	hi.have_port_range = true;
+	hi.port_lo = 32768;
+	hi.port_hi = 60999;
+	hi.have_tw_reuse = true;
+	hi.tw_reuse = 2;
+	hi.reuse_delay_ms = 1000;
+	hi.have_timestamps = true;
+	hi.timestamps = 0;
+	ct_model_input_defaults(&in);
+	n = ct_model_advise(&hi, &in, listen, 3, adv, CT_MODEL_ADVICE_MAX);
+	cr_assert_eq(n, 7);
+	cr_expect_str_eq(adv[0].line, "net.netfilter.nf_conntrack_max = 262144");
+	cr_expect_eq(adv[0].mem_hi, (262144 - 65536) * CT_MODEL_ENTRY_BYTES_HIGH);
+	cr_expect_str_eq(adv[1].line, "net.netfilter.nf_conntrack_buckets = 65536");
+	cr_expect_eq(adv[1].mem_hi, (65536 - 16384) * 8);
+	cr_expect_str_eq(adv[2].line, "net.netfilter.nf_conntrack_tcp_timeout_time_wait = 60");
+	cr_expect_str_eq(adv[3].line, "net.ipv4.ip_local_port_range = 16384 65535");
+	cr_expect(strstr(adv[3].why, "This host listens on 20000,20001 inside it"));
+	cr_expect_str_eq(adv[4].line, "net.ipv4.ip_local_reserved_ports = 20000,20001");
+	cr_expect_str_eq(adv[5].line, "net.ipv4.tcp_tw_reuse = 1");
+	cr_expect(strstr(adv[5].why, "28232/s per destination instead of 471/s"));
+	cr_expect_str_eq(adv[6].line, "net.ipv4.tcp_timestamps = 1");
+	/* A short list is cut, not overrun. */
+	cr_expect_eq(ct_model_advise(&hi, &in, listen, 3, adv, 2), 2);
+}
+
+Test(model, no_advice_when_the_host_already_fits_the_rules)
+{
+	struct ct_hostinfo hi;
+	struct ct_model_input in;
+	struct ct_model_advice adv[CT_MODEL_ADVICE_MAX];
+
+	memset(&hi, 0, sizeof(hi));
+	hi.conntrack = true;
+	hi.have_mem_total = true;
+	hi.mem_total = 8ULL << 30;
+	hi.ct_max = 262144;
+	hi.ct_buckets = 65536;
+	hi.have_port_range = true;
+	hi.port_lo = 16384;
+	hi.port_hi = 65535;
+	hi.have_tw_reuse = true;
+	hi.tw_reuse = 1;
+	hi.have_timestamps = true;
+	hi.timestamps = 1;
+	ct_model_input_defaults(&in);
+	in.ct_timeout_s[CT_MST_TIME_WAIT] = 60;
+	cr_expect_eq(ct_model_advise(&hi, &in, NULL, 0, adv, CT_MODEL_ADVICE_MAX), 0);
 }

@@ -66,3 +66,40 @@ Test(server_config, bad_values_say_what_and_where)
 	cr_assert(strstr(err, "needs a value"), "%s", err);
 	cr_assert_eq(parse(&cfg, err, "--help", NULL, NULL, NULL), CT_SRV_CONFIG_HELP);
 }
+
+Test(server_config, every_option_with_a_value_reaches_its_field)
+{
+	struct ct_srv_config cfg;
+	char err[256];
+
+	cr_assert_eq(parse(&cfg, err, "--bind", "::1", "--workers", "3"), 0, "%s", err);
+	cr_assert_str_eq(cfg.bind, "::1");
+	cr_assert_eq(cfg.workers, 3);
+	cr_assert_eq(parse(&cfg, err, "--backlog", "64", "--max-conns", "100"), 0, "%s", err);
+	cr_assert_eq(cfg.backlog, 64);
+	cr_assert_eq(cfg.max_conns, 100);
+	cr_assert_eq(parse(&cfg, err, "--close-delay", "5ms", "--item-max", "2KiB"), 0, "%s", err);
+	cr_assert_eq(cfg.close_delay_ns, 5000000u);
+	cr_assert_eq(cfg.item_max, 2048u);
+	cr_assert_eq(parse(&cfg, err, "-v", "-v", "--version", NULL), CT_SRV_CONFIG_VERSION);
+	cr_assert_eq(cfg.verbose, 2);
+}
+
+Test(server_config, size_and_count_messages_name_the_option)
+{
+	struct ct_srv_config cfg;
+	char err[256];
+
+	cr_assert_eq(parse(&cfg, err, "--memory", "512", NULL, NULL), -EINVAL);
+	cr_assert_str_eq(err, "--memory '512': at least 1KiB");
+	cr_assert_eq(parse(&cfg, err, "--item-max", "1", NULL, NULL), -EINVAL);
+	cr_assert_str_eq(err, "--item-max '1': at least 1KiB");
+	cr_assert_eq(parse(&cfg, err, "--item-max", "2MiB", "--memory", "1MiB"), -EINVAL);
+	cr_assert_str_eq(err, "--item-max is larger than --memory; lower it or raise --memory");
+	cr_assert_eq(parse(&cfg, err, "--backlog", "0", NULL, NULL), -EINVAL);
+	cr_assert_str_eq(err, "--backlog '0': must be between 1 and 1048576");
+	cr_assert_eq(parse(&cfg, err, "--mode", "http2", NULL, NULL), -EINVAL);
+	cr_assert_str_eq(err, "--mode 'http2': use echo or memcache");
+	cr_assert_eq(parse(&cfg, err, "--bind", "x", "extra", NULL), -EINVAL);
+	cr_assert_str_eq(err, "unexpected argument 'extra'; see ctserver --help");
+}

@@ -1,0 +1,87 @@
+/* explain — the binding limit's arithmetic in sentences (see explain.h). */
+#include "loadgen/model/explain.h"
+
+#include <stdio.h>
+
+#include "loadgen/model/model_int.h"
+
+/* The binding limit's arithmetic, one sentence. */
+static void binding_sentence(const struct ct_model_input *in, const struct ct_limit *l, char *tmp,
+			     size_t len)
+{
+	switch (l->id) {
+	case CT_LIMIT_CLIENT_PORTS:
+		snprintf(tmp, len,
+			 "Each client IP has %u ports for each of the %.0f destination(s); after "
+			 "the client closes, a port stays %s, so the clients can open at most "
+			 "%.0f / %g = %.1f connections per second before connect() fails with "
+			 "EADDRNOTAVAIL.",
+			 ct_model_range_ports(in),
+			 l->capacity / ((double)ct_model_range_ports(in) * in->clients),
+			 l->timer_s < CT_MODEL_TIMEWAIT_S
+			     ? "unusable only until tcp_tw_reuse_delay has passed"
+			     : "60 s in TIME_WAIT",
+			 l->capacity, l->timer_s, l->predicted_cps);
+		break;
+	case CT_LIMIT_CONNTRACK:
+		snprintf(tmp, len,
+			 "Every finished connection keeps a conntrack entry %g s (%s); the table "
+			 "holds %.0f entries, so it fills above %.0f / %g = %.1f connections per "
+			 "second, then the kernel drops SYNs (\"table full\").",
+			 l->timer_s, ct_model_ct_state_name(ct_model_end_state(in)), l->capacity,
+			 l->capacity, l->timer_s, l->predicted_cps);
+		break;
+	case CT_LIMIT_NAT_PORTS:
+		snprintf(tmp, len,
+			 "NAT maps every connection to one of %.0f source ports per (NAT IP, "
+			 "destination), held as long as the conntrack entry (%g s): at most "
+			 "%.0f / %g = %.1f connections per second.",
+			 l->capacity, l->timer_s, l->capacity, l->timer_s, l->predicted_cps);
+		break;
+	default:
+		snprintf(tmp, len, "%s: %s = %.1f connections per second.", l->title, l->formula,
+			 l->predicted_cps);
+		break;
+	}
+}
+
+size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_result *r, char *buf,
+			size_t len)
+{
+	struct ct_model_text b = {buf, len, 0};
+	const struct ct_limit *l = ct_model_binding(r);
+	char tmp[640];
+
+	if (!buf || len == 0)
+		return 0;
+	buf[0] = '\0';
+	if (!l) {
+		ct_model_text_add(&b, "No modeled limit stops this scenario: none of the modeled "
+				      "limits applies as a hard limit, so failures, if any, come "
+				      "from elsewhere (CPU, the server).\n");
+	} else {
+		binding_sentence(in, l, tmp, sizeof(tmp));
+		ct_model_text_add(&b, "Binding limit: %s at %.1f/s. %s\n", l->title,
+				  l->predicted_cps, tmp);
+	}
+	if (r->cliff_cps > 0)
+		ct_model_text_add(&b,
+				  "Before that wall, connect() slows as the range fills with "
+				  "TIME_WAIT: expect latency and client CPU to climb from about "
+				  "%.0f/s (estimate: %.0f-%.0f%% of the wall).\n",
+				  r->cliff_cps, CT_MODEL_CLIFF_LOW * 100,
+				  CT_MODEL_CLIFF_HIGH * 100);
+	if (in->rate > 0 && l) {
+		if (in->rate > l->predicted_cps)
+			ct_model_text_add(&b,
+					  "At the scenario's rate of %.0f/s (%.0f%% of the limit) "
+					  "it fills in %.1f s: %.0f / %.0f/s.\n",
+					  in->rate, l->load_pct, l->fill_s, l->capacity, in->rate);
+		else
+			ct_model_text_add(&b,
+					  "At the scenario's rate of %.0f/s it runs at %.0f%% of "
+					  "the limit and should not fail.\n",
+					  in->rate, l->load_pct);
+	}
+	return b.used;
+}
