@@ -436,8 +436,7 @@ bad:
  * rather than after the run. */
 static int check_cond(const char *v)
 {
-	char e2[8];
-	struct ct_expr *e = ct_expr_parse(v, e2, sizeof(e2));
+	struct ct_expr *e = ct_expr_parse(v, NULL);
 
 	if (!e)
 		return -EINVAL;
@@ -597,12 +596,14 @@ static void special_why(const char *key, const char *v, char *why, size_t len)
 			str_fmt(why, len, "empty condition");
 			return;
 		}
-		e = ct_expr_parse(v, w2, sizeof(w2));
+		struct ct_err e2 = {0};
+
+		e = ct_expr_parse(v, &e2);
 		if (e) {
 			ct_expr_free(e);
 			str_fmt(why, len, "'%s' is not valid", v);
 		} else {
-			str_fmt(why, len, "'%s': %s", v, w2);
+			str_fmt(why, len, "'%s': %s", v, e2.msg);
 		}
 	}
 	else

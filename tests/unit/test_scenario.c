@@ -76,10 +76,10 @@ Test(scenario, minimal_defaults)
 	cr_assert_eq(sc->search.trial_ns, 5000000000ULL);
 	cr_assert_not_null(sc->search.fail_when.text);
 	{
-		char e[256];
-		struct ct_expr *x = ct_expr_parse(sc->search.fail_when.text, e, sizeof(e));
+		struct ct_err e = {0};
+		struct ct_expr *x = ct_expr_parse(sc->search.fail_when.text, &e);
 
-		cr_assert_not_null(x, "default fail_when does not parse: %s", e);
+		cr_assert_not_null(x, "default fail_when does not parse: %s", e.msg);
 		ct_expr_free(x);
 	}
 	cr_assert_eq(sc->search.cooldown, CT_COOL_FRESH_NETNS);
