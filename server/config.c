@@ -174,7 +174,7 @@ int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *
 			}
 			break;
 		case OPT_WORKERS:
-			if (parse_uint("--workers", optarg, 1, 256, &v, err, err_len) < 0)
+			if (parse_uint("--workers", optarg, 1, CT_SRV_MAX_WORKERS, &v, err, err_len) < 0)
 				return -EINVAL;
 			cfg->workers = (unsigned)v;
 			break;
