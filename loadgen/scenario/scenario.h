@@ -101,7 +101,8 @@ struct ct_scenario {
 		uint16_t port_hi;       /* == port_lo unless a range A-B */
 		enum ct_srv_close close; /* default client */
 		uint64_t close_delay_ns;
-		unsigned workers;       /* 0 = ctserver's default (one per CPU) */
+		unsigned workers;       /* 0 = ctserver's default (one per CPU); at most
+					 * CT_SRV_MAX_WORKERS, what ctserver takes */
 		int backlog;            /* default 4096 */
 		char *target;           /* topology=host: "HOST:PORT" or "HOST:A-B" */
 	} server;
