@@ -2,7 +2,7 @@
  *
  * The key table (keys.def, compiled by keys.c) drives everything a key needs:
  * parsing (set.c, special.c), defaults, dup/free/equal (keys.c), writing
- * (write.c) and the README's key tables. Reading the file is
+ * (write.c) and the README reference (reference.c). Reading the file is
  * parse.c, the sweep sweep.c, the checks across keys validate.c; scenario.c
  * is the entry (load, dup, free, equal). */
 #pragma once
