@@ -144,7 +144,7 @@ static int opt_workers(const char *arg, struct ct_srv_config *cfg, char *err, si
 {
 	uint64_t v;
 
-	if (parse_uint("--workers", arg, 1, 256, &v, err, err_len) < 0)
+	if (parse_uint("--workers", arg, 1, CT_SRV_MAX_WORKERS, &v, err, err_len) < 0)
 		return -EINVAL;
 	cfg->workers = (unsigned)v;
 	return 0;

@@ -11,6 +11,8 @@
 
 #include "common/srvmode.h"
 
+#define CT_SRV_MAX_WORKERS 256 /* most --workers; a scenario's [server] workers too */
+
 struct ct_srv_config {
 	enum ct_srv_mode mode;
 	char bind[64];

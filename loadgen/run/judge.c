@@ -94,11 +94,12 @@ int ct_judge_expect(const struct ct_scenario *sc, json_t *summary)
 	int code = CT_EXIT_OK;
 	for (size_t i = 0; i < sc->n_expect; i++) {
 		const struct ct_cond *c = &sc->expect[i];
-		char err[256] = "", why[512] = "";
+		struct ct_err err = {0};
+		char why[512] = "";
 		bool held = false;
-		struct ct_expr *e = ct_expr_parse(c->text, err, sizeof(err));
+		struct ct_expr *e = ct_expr_parse(c->text, &err);
 		if (!e) {
-			ct_error("%s:%d: [expect] '%s': %s", sc->path, c->line, c->text, err);
+			ct_error("%s:%d: [expect] '%s': %s", sc->path, c->line, c->text, err.msg);
 			code = CT_EXIT_USAGE;
 			continue;
 		}

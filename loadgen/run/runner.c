@@ -553,11 +553,11 @@ static int preflight(const struct ct_scenario *sc, const struct ct_runner_opts *
 		return ct_err_code(&perr, CT_EXIT_USAGE);
 	}
 	for (size_t i = 0; i < sc->n_expect; i++) {
-		char eerr[256] = "";
-		struct ct_expr *e = ct_expr_parse(sc->expect[i].text, eerr, sizeof(eerr));
+		struct ct_err eerr = {0};
+		struct ct_expr *e = ct_expr_parse(sc->expect[i].text, &eerr);
 		if (!e) {
 			ct_error("%s:%d: [expect] '%s': %s", sc->path, sc->expect[i].line,
-				 sc->expect[i].text, eerr);
+				 sc->expect[i].text, eerr.msg);
 			return CT_EXIT_USAGE;
 		}
 		ct_expr_free(e);
@@ -653,15 +653,15 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 	struct ct_trial_target target = {.netns_fd = -1};
 	struct ct_expr *judge = NULL;
 	char run_path[4096] = "";
-	char jerr[256] = "";
+	struct ct_err jerr = {0};
 	int code;
 
 	if ((code = preflight(sc, o)) != CT_EXIT_OK)
 		return code;
-	judge = ct_expr_parse(sc->search.fail_when.text, jerr, sizeof(jerr));
+	judge = ct_expr_parse(sc->search.fail_when.text, &jerr);
 	if (!judge) {
 		ct_error("%s:%d: [search] fail_when: %s", sc->path, sc->search.fail_when.line,
-			 jerr);
+			 jerr.msg);
 		return CT_EXIT_USAGE;
 	}
 	if (o->host_target)

@@ -45,8 +45,7 @@ struct parser {
 	const char *text;
 	const char *p;
 	struct ct_expr *e;
-	char *err;
-	size_t errlen;
+	struct ct_err *err;
 	bool failed;
 	bool nomem;
 };
@@ -56,20 +55,16 @@ static void perr(struct parser *ps, const char *at, const char *fmt, ...)
 
 static void perr(struct parser *ps, const char *at, const char *fmt, ...)
 {
+	char what[sizeof(ps->err->msg)];
 	va_list ap;
-	int n;
 
 	if (ps->failed)
 		return;
 	ps->failed = true;
-	if (!ps->err || ps->errlen == 0)
-		return;
-	n = snprintf(ps->err, ps->errlen, "column %d: ", (int)(at - ps->text) + 1);
-	if (n < 0 || (size_t)n >= ps->errlen)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	ct_err_set(ps->err, CT_EXIT_USAGE, "column %d: %s", (int)(at - ps->text) + 1, what);
 }
 
 static void skip_blanks(struct parser *ps)
@@ -227,21 +222,12 @@ static int parse_value(const char *tok, double *out, enum vkind *vk, char *why, 
 
 static struct node *parse_or(struct parser *ps);
 
-static struct node *parse_cmp(struct parser *ps)
+/* NAME at ps->p: its length, or 0 with the error reported. */
+static size_t parse_name(struct parser *ps)
 {
-	static const struct {
-		const char *s;
-		enum op op;
-	} ops[] = {{">=", OP_GE}, {"<=", OP_LE}, {"==", OP_EQ}, {"!=", OP_NE},
-		   {">", OP_GT},  {"<", OP_LT},	 {"=", OP_EQ}};
-	const char *name, *at;
-	size_t nlen, vlen;
-	struct node *n;
-	bool neg = false, found = false;
-	char tok[40], why[160];
+	const char *name = ps->p;
+	size_t nlen = 0;
 
-	skip_blanks(ps);
-	name = ps->p;
 	if (!is_name_start(*name)) {
 		if (*name == '\0')
 			perr(ps, name,
@@ -250,48 +236,60 @@ static struct node *parse_cmp(struct parser *ps)
 			perr(ps, name,
 			     "expected a variable name such as 'connect.p99', found '%.*s'",
 			     (int)(word_len(name) ? word_len(name) : 1), name);
-		return NULL;
+		return 0;
 	}
-	nlen = 0;
 	while (is_name_char(name[nlen]))
 		nlen++;
 	if (is_keyword(name, nlen)) {
 		perr(ps, name, "expected a variable name, found the keyword '%.*s'", (int)nlen,
 		     name);
-		return NULL;
+		return 0;
 	}
-	ps->p += nlen;
-	if (!(n = new_node(ps, N_CMP)))
-		return NULL;
-	if (intern_var(ps, name, nlen, &n->var) < 0) {
-		ps->nomem = true;
-		perr(ps, name, "out of memory");
-		goto fail;
-	}
+	return nlen;
+}
+
+/* OP after NAME (name, nlen) into n->op; false with the error reported. */
+static bool parse_op(struct parser *ps, struct node *n, const char *name, size_t nlen)
+{
+	static const struct {
+		const char *s;
+		enum op op;
+	} ops[] = {{">=", OP_GE}, {"<=", OP_LE}, {"==", OP_EQ}, {"!=", OP_NE},
+		   {">", OP_GT},  {"<", OP_LT},	 {"=", OP_EQ}};
+	const char *at;
+	size_t wl;
+
 	skip_blanks(ps);
 	at = ps->p;
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		if (strncmp(ps->p, ops[i].s, strlen(ops[i].s)) == 0) {
 			n->op = ops[i].op;
 			ps->p += strlen(ops[i].s);
-			found = true;
-			break;
+			return true;
 		}
-	if (!found) {
-		size_t wl = word_len(at);
+	wl = word_len(at);
+	if (*at == '\0')
+		perr(ps, at,
+		     "expected a comparison operator (> >= < <= == !=) after '%.*s', "
+		     "found the end",
+		     (int)nlen, name);
+	else
+		perr(ps, at,
+		     "expected a comparison operator (> >= < <= == !=) after '%.*s', "
+		     "found '%.*s'",
+		     (int)nlen, name, (int)(wl ? wl : 1), at);
+	return false;
+}
 
-		if (*at == '\0')
-			perr(ps, at,
-			     "expected a comparison operator (> >= < <= == !=) after '%.*s', "
-			     "found the end",
-			     (int)nlen, name);
-		else
-			perr(ps, at,
-			     "expected a comparison operator (> >= < <= == !=) after '%.*s', "
-			     "found '%.*s'",
-			     (int)nlen, name, (int)(wl ? wl : 1), at);
-		goto fail;
-	}
+/* VALUE after NAME OP into n->value, n->vk, n->vtext; false with the error
+ * reported. */
+static bool parse_rhs(struct parser *ps, struct node *n, const char *name, size_t nlen)
+{
+	const char *at;
+	size_t vlen;
+	bool neg = false;
+	char tok[40], why[160];
+
 	skip_blanks(ps);
 	at = ps->p;
 	if (*ps->p == '-' || *ps->p == '+') {
@@ -308,11 +306,11 @@ static struct node *parse_cmp(struct parser *ps)
 			     "expected a value such as 900ms, 0.1%%, 20000/s or 2k after "
 			     "'%.*s %s', found '%.*s'",
 			     (int)nlen, name, op_text[n->op], (int)(vlen ? vlen : 1), at);
-		goto fail;
+		return false;
 	}
 	if (vlen >= sizeof(tok)) {
 		perr(ps, at, "value '%.*s' is too long", (int)vlen, ps->p);
-		goto fail;
+		return false;
 	}
 	memcpy(tok, ps->p, vlen);
 	tok[vlen] = '\0';
@@ -320,12 +318,36 @@ static struct node *parse_cmp(struct parser *ps)
 	if (parse_value(tok, &n->value, &n->vk, why, sizeof(why)) < 0) {
 		perr(ps, at, "'%s' is not a value (%s); write e.g. 900ms, 0.1%%, 20000/s, 2k or 3",
 		     tok, why);
-		goto fail;
+		return false;
 	}
 	if (neg)
 		n->value = -n->value;
 	snprintf(n->vtext, sizeof(n->vtext), "%s%s", neg ? "-" : "", tok);
 	ps->p += vlen;
+	return true;
+}
+
+/* NAME OP VALUE */
+static struct node *parse_cmp(struct parser *ps)
+{
+	const char *name;
+	size_t nlen;
+	struct node *n;
+
+	skip_blanks(ps);
+	name = ps->p;
+	if (!(nlen = parse_name(ps)))
+		return NULL;
+	ps->p += nlen;
+	if (!(n = new_node(ps, N_CMP)))
+		return NULL;
+	if (intern_var(ps, name, nlen, &n->var) < 0) {
+		ps->nomem = true;
+		perr(ps, name, "out of memory");
+		goto fail;
+	}
+	if (!parse_op(ps, n, name, nlen) || !parse_rhs(ps, n, name, nlen))
+		goto fail;
 	return n;
 fail:
 	free_node(n);
@@ -409,23 +431,21 @@ void ct_expr_free(struct ct_expr *e)
 	free(e);
 }
 
-struct ct_expr *ct_expr_parse(const char *text, char *err, size_t errlen)
+struct ct_expr *ct_expr_parse(const char *text, struct ct_err *err)
 {
 	struct parser ps = {0};
 	struct ct_expr *e;
 
-	if (err && errlen)
-		err[0] = '\0';
+	if (err)
+		err->msg[0] = '\0';
 	if (!text) {
-		if (err && errlen)
-			snprintf(err, errlen, "no condition given");
+		ct_err_set(err, CT_EXIT_USAGE, "no condition given");
 		errno = EINVAL;
 		return NULL;
 	}
 	if (!(e = calloc(1, sizeof(*e))) || !(e->text = strdup(text))) {
 		free(e);
-		if (err && errlen)
-			snprintf(err, errlen, "out of memory");
+		ct_err_set(err, CT_EXIT_USAGE, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -433,7 +453,6 @@ struct ct_expr *ct_expr_parse(const char *text, char *err, size_t errlen)
 	ps.p = text;
 	ps.e = e;
 	ps.err = err;
-	ps.errlen = errlen;
 	e->root = parse_or(&ps);
 	if (e->root) {
 		skip_blanks(&ps);

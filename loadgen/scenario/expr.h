@@ -22,15 +22,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "loadgen/base/err.h"
+
 struct ct_expr;
 
 /* Fill *value for `name`; return 0, or -ENOENT when the name is unknown. */
 typedef int (*ct_expr_lookup_fn)(void *ctx, const char *name, double *value);
 
-/* Parse `text`. Returns NULL (errno EINVAL or ENOMEM) with a message in err
- * that names the 1-based column of the problem ("column 14: expected a
- * comparison operator (> >= < <= == !=) after 'connect.p99', found 'x'"). */
-struct ct_expr *ct_expr_parse(const char *text, char *err, size_t errlen);
+/* Parse `text`. Returns NULL (errno EINVAL or ENOMEM) with err (may be NULL)
+ * filled, code CT_EXIT_USAGE, and a message that names the 1-based column of
+ * the problem ("column 14: expected a comparison operator (> >= < <= == !=)
+ * after 'connect.p99', found 'x'"). */
+struct ct_expr *ct_expr_parse(const char *text, struct ct_err *err);
 
 /* Evaluate. Every comparison is evaluated (no short cut), so an unknown name
  * is reported even when it could not change the result. Returns 0 with

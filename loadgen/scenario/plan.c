@@ -1,3 +1,4 @@
+/* plan — the sweep points (see plan.h). */
 #include "loadgen/scenario/plan.h"
 
 #include <errno.h>
@@ -30,13 +31,13 @@ struct ct_scenario *ct_plan_point(const struct ct_scenario *sc, size_t idx, char
 	if (label_len)
 		label[0] = '\0';
 	if (idx >= ct_plan_points(sc)) {
-		snprintf(err->msg, sizeof(err->msg), "sweep point %zu does not exist", idx);
+		ct_err_set(err, CT_EXIT_USAGE, "sweep point %zu does not exist", idx);
 		errno = EINVAL;
 		return NULL;
 	}
 	pt = ct_scenario_dup(sc);
 	if (!pt) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory copying the scenario");
+		ct_err_set(err, CT_EXIT_USAGE, "out of memory copying the scenario");
 		return NULL;
 	}
 	for (size_t a = 0; a < sc->n_sweep; a++) {

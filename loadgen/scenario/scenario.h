@@ -1,18 +1,22 @@
 /* scenario — an INI scenario file turned into a validated struct.
  *
- * Pure: reading the file is its only effect. Every error names file:line,
- * the [section] and the key, and what is wrong ("scenarios/x.ini:12: [load]
- * rate: '500/m' is not a rate; use e.g. 500/s or 2k/s"). Unknown keys are
+ * Pure: reading the file is its only effect (notes go through ct_note()).
+ * Every error names file:line, the [section] and the key, and what is wrong
+ * ("scenarios/x.ini:12: [load] rate: unknown time unit '/x' in rate '500/x';
+ * use /s, /m, /h, /ms or /us"). Unknown keys are
  * rejected with the nearest known key suggested. Legacy sysctl names from old
  * tuning guides are mapped to the modern key with a note.
  *
- * Section and key names are the interface users write; they are documented,
- * with unit and default, in scenarios/README.md.
+ * Section and key names are the interface users write. Every key, with its
+ * kind, range, default and meaning, is one row of keys.def, which drives the
+ * parser, the defaults, dup/free/equal, ct_scenario_write and the key tables
+ * of scenarios/README.md.
  *
  * Durations are stored in nanoseconds, rates in connections per second. */
 #pragma once
 
 #include "loadgen/base/err.h"
+#include "loadgen/base/role.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,13 +39,13 @@ enum ct_port_strategy { CT_PORTS_KERNEL, CT_PORTS_BIND, CT_PORTS_RANGE };
 enum ct_client_close { CT_CCLOSE_FIN, CT_CCLOSE_RST, CT_CCLOSE_WAIT, CT_CCLOSE_AUTO };
 enum ct_cooldown { CT_COOL_FRESH_NETNS, CT_COOL_DRAIN, CT_COOL_NONE };
 
-/* Where a [sysctl.*] section applies. */
+/* Where a [sysctl.ROLE] section applies: a lab role, or the host. */
 enum ct_sysctl_scope {
-	CT_SYSCTL_CLIENT = 0,
-	CT_SYSCTL_SERVER,
-	CT_SYSCTL_ROUTER,
-	CT_SYSCTL_HOST, /* the init netns: global keys such as nf_conntrack_max */
-	CT_SYSCTL_NSCOPES
+	CT_SYSCTL_CLIENT = CT_ROLE_CLIENT,
+	CT_SYSCTL_SERVER = CT_ROLE_SERVER,
+	CT_SYSCTL_ROUTER = CT_ROLE_ROUTER,
+	CT_SYSCTL_HOST = CT_ROLE_HOST, /* the init netns: global keys such as nf_conntrack_max */
+	CT_SYSCTL_NSCOPES = CT_ROLE_N
 };
 
 /* One sysctl to write. `key` is the modern dotted name (legacy names are
@@ -81,7 +85,7 @@ struct ct_scenario {
 		char *name;
 		char *description;
 		enum ct_topology topology; /* default lab */
-		uint64_t seed;
+		uint64_t seed;             /* default 1 */
 	} scenario;
 
 	struct {
@@ -97,7 +101,8 @@ struct ct_scenario {
 		uint16_t port_hi;       /* == port_lo unless a range A-B */
 		enum ct_srv_close close; /* default client */
 		uint64_t close_delay_ns;
-		unsigned workers;       /* 0 = one per core */
+		unsigned workers;       /* 0 = ctserver's default (one per CPU); at most
+					 * CT_SRV_MAX_WORKERS, what ctserver takes */
 		int backlog;            /* default 4096 */
 		char *target;           /* topology=host: "HOST:PORT" or "HOST:A-B" */
 	} server;
@@ -118,8 +123,8 @@ struct ct_scenario {
 		uint64_t reply_timeout_ns;  /* default 3 s */
 		enum ct_port_strategy ports; /* default kernel */
 		uint16_t port_lo, port_hi;  /* ports = bind|range */
-		enum ct_client_close close; /* default fin */
-		unsigned threads;           /* 0 = one per core */
+		enum ct_client_close close; /* default auto */
+		unsigned threads;           /* 0 = half the CPUs, at least one (ct_engine_threads) */
 		unsigned max_inflight;      /* default 10000 */
 		uint64_t launch_window_ns;  /* start together what is due this soon; default 1 ms */
 	} load;
@@ -149,11 +154,11 @@ struct ct_scenario {
 	} report;
 };
 
-/* Error detail for the user: "FILE:LINE: [section] key: what is wrong". */
 /* Read and validate `path`, then apply `n_set` overrides of the form
  * "section.key=value" (a --set; "sysctl.client.net.ipv4.tcp_tw_reuse=1" for a
- * sysctl). Returns NULL with err filled on any problem. Notes (legacy names)
- * are logged with ct_note(). */
+ * sysctl). Returns NULL with err filled ("FILE:LINE: [section] key: what is
+ * wrong", exit code CT_EXIT_USAGE) on any problem. Notes (legacy names) are
+ * logged with ct_note(). */
 struct ct_scenario *ct_scenario_load(const char *path, char *const *sets, size_t n_set,
 				     struct ct_err *err);
 

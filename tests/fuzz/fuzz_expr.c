@@ -1,4 +1,4 @@
-/* fuzz_expr — libFuzzer target for loadgen/expr.h: parse the input as a
+/* fuzz_expr — libFuzzer target for loadgen/scenario/expr.h: parse the input as a
  * fail_when / [expect] condition; when it parses, list its variables and
  * evaluate it with values derived from each name (some names unknown). */
 #include <errno.h>
@@ -27,7 +27,8 @@ static int lookup(void *ctx, const char *name, double *value)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
-	char err[256], why[512];
+	struct ct_err err;
+	char why[512];
 	struct ct_expr *e;
 	bool res;
 
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	e = ct_expr_parse(s, err, sizeof(err));
+	e = ct_expr_parse(s, &err);
 	if (e) {
 		size_t n = ct_expr_var_count(e);
 		for (size_t i = 0; i < n; i++)
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)ct_expr_eval(e, lookup, NULL, &res, NULL, 0);
 		ct_expr_free(e);
 	}
-	ct_expr_free(ct_expr_parse(s, err, 1)); /* an error cut to fit */
+	ct_expr_free(ct_expr_parse(s, NULL)); /* no room for the error */
 	free(s);
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* fuzz_scenario — libFuzzer target for loadgen/scenario.h.
+/* fuzz_scenario — libFuzzer target for loadgen/scenario/scenario.h.
  *
  * The input is a scenario file (read by ct_scenario_load through a memfd,
  * the way a user's file is read). When it loads, its resolved form

@@ -30,11 +30,11 @@ static int lookup(void *ctx, const char *name, double *value)
 
 static bool eval(const char *text, char *why, size_t whylen)
 {
-	char err[256];
-	struct ct_expr *e = ct_expr_parse(text, err, sizeof(err));
+	struct ct_err err = {0};
+	struct ct_expr *e = ct_expr_parse(text, &err);
 	bool r = false;
 
-	cr_assert_not_null(e, "parse '%s': %s", text, err);
+	cr_assert_not_null(e, "parse '%s': %s", text, err.msg);
 	cr_assert_eq(ct_expr_eval(e, lookup, NULL, &r, why, whylen), 0, "eval '%s': %s", text, why);
 	ct_expr_free(e);
 	return r;
@@ -95,11 +95,10 @@ Test(expr, or_and_not_parentheses_precedence)
 
 Test(expr, lists_variables_once_in_order)
 {
-	char err[128];
-	struct ct_expr *e =
-	    ct_expr_parse("errors > 0.1% or ct.drop > 0 or errors > 1%", err, sizeof(err));
+	struct ct_err err = {0};
+	struct ct_expr *e = ct_expr_parse("errors > 0.1% or ct.drop > 0 or errors > 1%", &err);
 
-	cr_assert_not_null(e, "%s", err);
+	cr_assert_not_null(e, "%s", err.msg);
 	cr_assert_eq(ct_expr_var_count(e), 2);
 	cr_expect_str_eq(ct_expr_var(e, 0), "errors");
 	cr_expect_str_eq(ct_expr_var(e, 1), "ct.drop");
@@ -110,11 +109,12 @@ Test(expr, lists_variables_once_in_order)
 
 Test(expr, unknown_variable_is_enoent_with_its_name)
 {
-	char err[128], why[128];
-	struct ct_expr *e = ct_expr_parse("ct.drop > 0 or conect.p99 > 1s", err, sizeof(err));
+	struct ct_err err = {0};
+	char why[128];
+	struct ct_expr *e = ct_expr_parse("ct.drop > 0 or conect.p99 > 1s", &err);
 	bool r;
 
-	cr_assert_not_null(e, "%s", err);
+	cr_assert_not_null(e, "%s", err.msg);
 	/* even though the first clause alone cannot decide it, the typo is reported */
 	cr_expect_eq(ct_expr_eval(e, lookup, NULL, &r, why, sizeof(why)), -ENOENT);
 	cr_expect_str_eq(why, "unknown variable 'conect.p99'");
@@ -123,13 +123,14 @@ Test(expr, unknown_variable_is_enoent_with_its_name)
 
 static void parse_fails(const char *text, const char *expect_msg)
 {
-	char err[256];
-	struct ct_expr *e = ct_expr_parse(text, err, sizeof(err));
+	struct ct_err err = {0};
+	struct ct_expr *e = ct_expr_parse(text, &err);
 
 	cr_expect_null(e, "'%s' should not parse", text);
 	cr_expect_eq(errno, EINVAL);
-	cr_expect(strstr(err, expect_msg) != NULL, "'%s': got '%s', want '%s'", text, err,
+	cr_expect(strstr(err.msg, expect_msg) != NULL, "'%s': got '%s', want '%s'", text, err.msg,
 		  expect_msg);
+	cr_expect_eq(err.code, CT_EXIT_USAGE, "'%s': a bad condition is a usage error", text);
 	ct_expr_free(e);
 }
 

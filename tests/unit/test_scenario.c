@@ -8,6 +8,7 @@
 
 #include "loadgen/scenario/expr.h"
 #include "loadgen/scenario/scenario.h"
+#include "server/config.h"
 
 #define GOOD(f) CT_TEST_DATA "/good/" f
 #define BAD(f) CT_TEST_DATA "/bad/" f
@@ -76,10 +77,10 @@ Test(scenario, minimal_defaults)
 	cr_assert_eq(sc->search.trial_ns, 5000000000ULL);
 	cr_assert_not_null(sc->search.fail_when.text);
 	{
-		char e[256];
-		struct ct_expr *x = ct_expr_parse(sc->search.fail_when.text, e, sizeof(e));
+		struct ct_err e = {0};
+		struct ct_expr *x = ct_expr_parse(sc->search.fail_when.text, &e);
 
-		cr_assert_not_null(x, "default fail_when does not parse: %s", e);
+		cr_assert_not_null(x, "default fail_when does not parse: %s", e.msg);
 		ct_expr_free(x);
 	}
 	cr_assert_eq(sc->search.cooldown, CT_COOL_FRESH_NETNS);
@@ -543,4 +544,39 @@ Test(scenario, client_close_auto)
 	cr_assert_not_null(sc, "%s", err.msg);
 	cr_assert_eq(ct_scenario_client_close(sc), CT_CCLOSE_FIN);
 	ct_scenario_free(sc);
+}
+
+/* [server] workers takes what ctserver's --workers takes (0 = ctserver's
+ * default): more is an error at load time, with FILE:LINE and the key, not
+ * when the lab starts the server. */
+Test(scenario, workers_range_is_ctservers)
+{
+	struct ct_err err = {0};
+	char path[64], loc[128], n[16];
+	char *argv[] = {(char *)"ctserver", (char *)"--workers", n, NULL};
+	struct ct_srv_config cfg;
+	char serr[256];
+	struct ct_scenario *sc;
+
+	sc = load_text("[scenario]\nname = w\n[server]\nworkers = 300\n[load]\nrate = 1\n", &err, path,
+		       sizeof(path));
+	cr_assert_null(sc, "workers = 300 was accepted");
+	snprintf(loc, sizeof(loc), "%s:4: [server] workers: 300 is out of range 0..256", path);
+	cr_assert_str_eq(err.msg, loc);
+	cr_assert_eq(err.code, CT_EXIT_USAGE);
+
+	sc = load_text("[scenario]\nname = w\n[server]\nworkers = 256\n[load]\nrate = 1\n", &err, path,
+		       sizeof(path));
+	cr_assert_not_null(sc, "%s", err.msg);
+	cr_assert_eq(sc->server.workers, 256);
+	cr_assert_eq(ct_scenario_set(sc, "workers", "257", &err), -EINVAL);
+	cr_assert_str_eq(err.msg, "--set workers=257: [server] workers: 257 is out of range 0..256");
+	ct_scenario_free(sc);
+
+	/* The same bound on both sides. */
+	snprintf(n, sizeof(n), "%d", CT_SRV_MAX_WORKERS);
+	ct_srv_config_defaults(&cfg);
+	cr_assert_eq(ct_srv_config_parse(3, argv, &cfg, serr, sizeof(serr)), 0, "%s", serr);
+	snprintf(n, sizeof(n), "%d", CT_SRV_MAX_WORKERS + 1);
+	cr_assert_eq(ct_srv_config_parse(3, argv, &cfg, serr, sizeof(serr)), -EINVAL);
 }

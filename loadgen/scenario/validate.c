@@ -1,0 +1,73 @@
+/* validate — the checks that involve more than one key (a rate is
+ * required, topology = host needs a target, ports = bind needs a range ...).
+ * They run once the file, the overrides and the sweep are in, and on each
+ * sweep value's copy. */
+#include <errno.h>
+
+#include "loadgen/scenario/scenario_int.h"
+
+int ct_scn_check_whole(const struct ct_scenario *sc, const struct ct_scn_where *w0,
+		       const int *key_lines, struct ct_err *err)
+{
+	struct ct_scn_where w = *w0;
+	/* The message points at the key's line when the file set it. */
+#define AT(idx) (w.line = key_lines && key_lines[idx] ? key_lines[idx] : w0->line, &w)
+
+	if (!sc->scenario.name)
+		return ct_scn_fail(err, AT(AT_SCEN), "scenario", "name",
+				   "required: every scenario has a name (e.g. name = memcache-tw)");
+	if (!(sc->load.rate > 0.0))
+		return ct_scn_fail(
+		    err, AT(AT_LOAD), "load", "rate",
+		    "required: the connection rate to open (e.g. rate = 500/s); with "
+		    "[search] it is the starting rate");
+	if (sc->scenario.topology == CT_TOPO_HOST && !sc->server.target)
+		return ct_scn_fail(
+		    err, AT(AT_TOPO), "scenario", "topology",
+		    "topology = host needs [server] target = HOST:PORT (the server to "
+		    "load)");
+	if (sc->scenario.topology == CT_TOPO_LAB && sc->server.target)
+		return ct_scn_fail(
+		    err, AT(AT_TARGET), "server", "target",
+		    "only for topology = host: in a lab ctload starts its own server in "
+		    "the server netns; remove target or set topology = host");
+	if (sc->scenario.topology == CT_TOPO_HOST) {
+		for (int s = CT_SYSCTL_SERVER; s <= CT_SYSCTL_ROUTER; s++)
+			if (sc->sysctl[s].n)
+				return ct_scn_fail(
+				    err, AT(AT_TOPO), "scenario", "topology",
+				    "topology = host has no %s netns: move the keys of "
+				    "[sysctl.%s] (line %d) to [sysctl.host] or use "
+				    "topology = lab",
+				    ct_sysctl_scope_name((enum ct_sysctl_scope)s),
+				    ct_sysctl_scope_name((enum ct_sysctl_scope)s),
+				    sc->sysctl[s].v[0].line);
+	}
+	if (sc->lab.conntrack_on == CT_CTON_ROUTER && sc->lab.path == CT_PATH_DIRECT)
+		return ct_scn_fail(
+		    err, AT(AT_CTON), "lab", "conntrack_on",
+		    "conntrack_on = router needs path = router or nat (path = direct "
+		    "has no router)");
+	if (sc->load.profile == CT_PROFILE_STEP &&
+	    (!sc->load.step_every_ns || !(sc->load.step_by > 0)))
+		return ct_scn_fail(
+		    err, AT(AT_PROFILE), "load", "profile",
+		    "profile = step needs step_every (e.g. 5s) and step_by (e.g. 500/s)");
+	if ((sc->load.ports == CT_PORTS_BIND || sc->load.ports == CT_PORTS_RANGE) &&
+	    !sc->load.port_lo)
+		return ct_scn_fail(err, AT(AT_PORTS), "load", "ports",
+				   "ports = %s needs a port range: write ports = %s 40000-40999",
+				   ct_port_strategy_name(sc->load.ports),
+				   ct_port_strategy_name(sc->load.ports));
+	return 0;
+#undef AT
+}
+
+int ct_scenario_check(const struct ct_scenario *sc, struct ct_err *err)
+{
+	struct ct_scn_where w = {sc && sc->path ? sc->path : "scenario", 0};
+
+	if (!sc)
+		return -EINVAL;
+	return ct_scn_check_whole(sc, &w, NULL, err);
+}
