@@ -243,12 +243,31 @@ static enum ct_mc_status parse_cas(const struct line *ln, struct ct_mc_cmd *cmd)
 	return parse_update(ln, cmd, true);
 }
 
+/* stats cachedump <class> <limit>: libmemcached's memcdump walks the class
+ * ids with it; the errors are memcached's. */
+static enum ct_mc_status parse_cachedump(const struct line *ln, struct ct_mc_cmd *cmd)
+{
+	uint32_t id, limit;
+
+	if (ln->ntokens < 5)
+		return reply(cmd, "CLIENT_ERROR bad command line");
+	if (!ct_mc_strtoul32(ln->t[2].s, ln->t[2].n, &id) ||
+	    !ct_mc_strtoul32(ln->t[3].s, ln->t[3].n, &limit))
+		return reply(cmd, "CLIENT_ERROR bad command line format");
+	if (id >= CT_MC_SLAB_CLASSES)
+		return reply(cmd, "CLIENT_ERROR Illegal slab id");
+	cmd->op = CT_MC_OP_STATS_CACHEDUMP;
+	return CT_MC_OK;
+}
+
 static enum ct_mc_status parse_stats(const struct line *ln, struct ct_mc_cmd *cmd)
 {
 	if (ln->ntokens == 2)
 		cmd->op = CT_MC_OP_STATS;
 	else if (tok_is(&ln->t[1], "reset"))
 		cmd->op = CT_MC_OP_STATS_RESET;
+	else if (tok_is(&ln->t[1], "cachedump"))
+		return parse_cachedump(ln, cmd);
 	else
 		return reply(cmd, "ERROR");
 	return CT_MC_OK;
@@ -329,6 +348,14 @@ enum ct_mc_status ct_mc_parse(const char *buf, size_t len, struct ct_mc_cmd *cmd
 	size_t n;
 
 	memset(cmd, 0, sizeof(*cmd));
+	/* A binary client waits for a 24-byte header and may never send a
+	 * '\n': answer at once instead of waiting for the line to end. */
+	if (len > 0 && (unsigned char)buf[0] == CT_MC_BINARY_MAGIC) {
+		cmd->op = CT_MC_OP_BINARY;
+		cmd->reply = "ERROR";
+		cmd->consumed = len;
+		return CT_MC_OK;
+	}
 	if (!nl) {
 		size_t sp = 0;
 

@@ -9,10 +9,15 @@
  * 32-bit truncation, a line whose next-to-last token starts "HTTP/" closes
  * the connection, noreply is honoured on errors too.
  *
+ * One deliberate difference: a command whose first byte is the binary
+ * magic (0x80) is CT_MC_OP_BINARY at once, answered ERROR and closed, where
+ * memcached -B ascii waits for a '\n' that a binary request may never send.
+ *
  * Use: ct_mc_parse(buf, len, &cmd). CT_MC_NEED_MORE: no complete line yet.
  * CT_MC_TOO_LONG: the line is over the limit (caller answers
  * CT_MC_TOO_LONG_REPLY and closes without reading further). CT_MC_OK:
- * cmd.consumed bytes form the command line; act on cmd.op. Storage commands
+ * cmd.consumed bytes form the command line; act on cmd.op (for
+ * CT_MC_OP_BINARY, consumed is all of len: nothing after it is text). Storage commands
  * are followed by cmd.vlen data bytes and "\r\n", which the caller gathers
  * and checks with ct_mc_data_ok(). */
 #pragma once
@@ -30,6 +35,15 @@
  * stop at this. */
 #define CT_MC_GET_LINE_MAX   (64 * 1024)
 #define CT_MC_TOO_LONG_REPLY "CLIENT_ERROR line too long\r\n"
+/* The memcached release whose text protocol this parser follows; `version`
+ * answers with it, since clients read a numeric major.minor.micro there and
+ * pick features by it (libmemcached's tools refuse anything else). */
+#define CT_MC_COMPAT_VERSION "1.6.18"
+/* First byte of every binary-protocol request. */
+#define CT_MC_BINARY_MAGIC 0x80
+/* memcached's slab class ids run below this; `stats cachedump` refuses
+ * others. */
+#define CT_MC_SLAB_CLASSES 64
 
 enum ct_mc_status {
 	CT_MC_OK = 0,
@@ -40,6 +54,7 @@ enum ct_mc_status {
 enum ct_mc_op {
 	CT_MC_OP_REPLY = 0, /* answer cmd.reply (an error), nothing else */
 	CT_MC_OP_CLOSE,	    /* close silently (an HTTP request line) */
+	CT_MC_OP_BINARY,    /* a binary-protocol request: answer cmd.reply, close */
 	CT_MC_OP_GET,
 	CT_MC_OP_GETS,
 	CT_MC_OP_SET,
@@ -57,6 +72,7 @@ enum ct_mc_op {
 	CT_MC_OP_VERBOSITY,
 	CT_MC_OP_STATS,
 	CT_MC_OP_STATS_RESET,
+	CT_MC_OP_STATS_CACHEDUMP, /* a valid slab class id: list its items */
 	CT_MC_OP_QUIT,
 };
 

@@ -52,7 +52,7 @@ enum close_reason {
 	R_SERVER, /* our FIN first (close=server, quit, HTTP line) */
 	R_RST,	  /* close=rst */
 	R_IDLE,	  /* --idle-timeout */
-	R_ERROR,  /* read/write error, line too long, out of memory */
+	R_ERROR,  /* read/write error, line too long, binary request, out of memory */
 };
 
 struct ct_conn {
@@ -376,6 +376,7 @@ static bool parse_memcache(struct ct_conn *c)
 {
 	struct ct_mc_cmd cmd;
 	enum ct_mc_status st;
+	enum ct_mc_next next;
 
 	if (c->rpos == c->rlen)
 		return parse_wait(c);
@@ -391,7 +392,8 @@ static bool parse_memcache(struct ct_conn *c)
 		c->state = CONN_WRITE;
 		return true;
 	}
-	switch (ct_mc_exec(c->w, &cmd, &c->out, &c->get_pos)) {
+	next = ct_mc_exec(c->w, &cmd, &c->out, &c->get_pos);
+	switch (next) {
 	case CT_MC_NEXT_CONTINUE:
 		c->rpos += cmd.consumed;
 		c->ncmds++;
@@ -409,8 +411,9 @@ static bool parse_memcache(struct ct_conn *c)
 		c->state = CONN_SWALLOW;
 		break;
 	case CT_MC_NEXT_CLOSE:
+	case CT_MC_NEXT_FAIL:
 		c->rpos = c->rlen;
-		c->reason = R_SERVER;
+		c->reason = next == CT_MC_NEXT_FAIL ? R_ERROR : R_SERVER;
 		c->close_after_write = true;
 		c->state = CONN_WRITE;
 		break;

@@ -99,7 +99,8 @@ static void do_stats(struct ct_worker *w, struct ct_outbuf *out)
 	stat_u(out, "pid", (uint64_t)getpid());
 	stat_u(out, "uptime", (ct_now_ns() - srv->started_ns) / 1000000000ULL);
 	stat_u(out, "time", (uint64_t)time(NULL));
-	ct_outbuf_printf(out, "STAT version ctserver-%s\r\n", CT_VERSION);
+	/* memcached's form (a number clients parse); ct_version names us. */
+	ct_outbuf_str(out, "STAT version " CT_MC_COMPAT_VERSION "\r\n");
 	ct_outbuf_printf(out, "STAT libevent %s\r\n", event_get_version());
 	stat_u(out, "pointer_size", sizeof(void *) * 8);
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
@@ -138,6 +139,7 @@ static void do_stats(struct ct_worker *w, struct ct_outbuf *out)
 	stat_u(out, "total_items", ss.total_items);
 	stat_u(out, "evictions", ss.evictions);
 	/* This host as the server's netns sees it (-1: not readable here). */
+	ct_outbuf_str(out, "STAT ct_version " CT_VERSION "\r\n");
 	ct_outbuf_printf(out, "STAT ct_mode %s\r\n", ct_srv_mode_name(srv->cfg.mode));
 	ct_outbuf_printf(out, "STAT ct_close %s\r\n", ct_srv_close_name(srv->cfg.close));
 	stat_l(out, "ct_conntrack_count", hs.conntrack_count);
@@ -240,6 +242,10 @@ enum ct_mc_next ct_mc_exec(struct ct_worker *w, const struct ct_mc_cmd *cmd, str
 	case CT_MC_OP_CLOSE:
 	case CT_MC_OP_QUIT:
 		return CT_MC_NEXT_CLOSE;
+	case CT_MC_OP_BINARY:
+		/* What follows is binary framing, not text: answer and end. */
+		ct_outbuf_str(out, "ERROR\r\n");
+		return CT_MC_NEXT_FAIL;
 	case CT_MC_OP_GET:
 	case CT_MC_OP_GETS:
 		return do_get(w, cmd, out, get_pos);
@@ -266,7 +272,7 @@ enum ct_mc_next ct_mc_exec(struct ct_worker *w, const struct ct_mc_cmd *cmd, str
 		answer(out, cmd, "OK");
 		return CT_MC_NEXT_CONTINUE;
 	case CT_MC_OP_VERSION:
-		ct_outbuf_str(out, "VERSION ctserver-" CT_VERSION "\r\n");
+		ct_outbuf_str(out, "VERSION " CT_MC_COMPAT_VERSION "\r\n");
 		return CT_MC_NEXT_CONTINUE;
 	case CT_MC_OP_VERBOSITY:
 		/* Accepted and ignored: ctserver's verbosity is -v. */
@@ -277,7 +283,14 @@ enum ct_mc_next ct_mc_exec(struct ct_worker *w, const struct ct_mc_cmd *cmd, str
 		return CT_MC_NEXT_CONTINUE;
 	case CT_MC_OP_STATS_RESET:
 		ct_srv_reset_counters(w->srv);
+		/* As memcached: total_items and evictions restart at 0. */
+		ct_store_reset_stats(w->srv->store);
 		answer(out, cmd, "RESET");
+		return CT_MC_NEXT_CONTINUE;
+	case CT_MC_OP_STATS_CACHEDUMP:
+		/* One LRU, no slab classes: every class is empty, which is also
+		 * what memcached lists for items not yet in its cold LRU. */
+		ct_outbuf_add(out, "END\r\n", 5);
 		return CT_MC_NEXT_CONTINUE;
 	}
 	answer(out, cmd, "ERROR");

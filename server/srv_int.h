@@ -78,6 +78,7 @@ enum ct_mc_next {
 	CT_MC_NEXT_SWALLOW,    /* refused data block: discard vlen + 2 bytes */
 	CT_MC_NEXT_PAUSE,      /* output is full: flush, then run this line again */
 	CT_MC_NEXT_CLOSE,      /* quit / HTTP request: close now */
+	CT_MC_NEXT_FAIL,       /* a binary request: send the answer, close as an error */
 };
 /* *get_pos keeps a get's place across CT_MC_NEXT_PAUSE (0 = start). */
 enum ct_mc_next ct_mc_exec(struct ct_worker *w, const struct ct_mc_cmd *cmd, struct ct_outbuf *out,

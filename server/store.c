@@ -444,3 +444,11 @@ void ct_store_get_stats(struct ct_store *st, struct ct_store_stats *out)
 	*out = st->st;
 	pthread_mutex_unlock(&st->lock);
 }
+
+void ct_store_reset_stats(struct ct_store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	st->st.total_items = 0;
+	st->st.evictions = 0;
+	pthread_mutex_unlock(&st->lock);
+}

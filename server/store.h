@@ -76,3 +76,6 @@ enum ct_store_result ct_store_touch(struct ct_store *st, const char *key, size_t
  * become invisible at that time (memcached's delayed flush). */
 void ct_store_flush(struct ct_store *st, int32_t exptime, int64_t now);
 void ct_store_get_stats(struct ct_store *st, struct ct_store_stats *out);
+/* `stats reset`: total_items and evictions restart at 0 (the gauges
+ * curr_items and bytes stay), as in memcached. */
+void ct_store_reset_stats(struct ct_store *st);

@@ -1,8 +1,9 @@
 /* fuzz_mcproto — libFuzzer target for common/mcproto.h: decode the input as
  * a client's byte stream the way ctserver does (command lines, storage
  * data blocks, multi-get key lists) and check the parser's promises:
- * consumed is within the buffer and ends at a '\n', keys lie inside the
- * line, a storage length is not negative. */
+ * consumed is within the buffer and ends at a '\n' (a binary request:
+ * takes the rest), keys lie inside the line, a storage length is not
+ * negative. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (st != CT_MC_OK)
 			break;
+		/* A binary request ends the text stream: the rest is not lines. */
+		if (cmd.op == CT_MC_OP_BINARY) {
+			if (cmd.consumed != len || (unsigned char)line[0] != CT_MC_BINARY_MAGIC)
+				abort();
+			break;
+		}
 		if (cmd.consumed == 0 || cmd.consumed > len || line[cmd.consumed - 1] != '\n')
 			abort();
 		if (cmd.key && (cmd.key < line || cmd.key + cmd.nkey > line + cmd.consumed))

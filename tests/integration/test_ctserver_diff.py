@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """Differential test: the same memcache sessions sent to Debian's memcached
 and to ctserver (--close client) must get byte-identical replies, except
-the exceptions documented in docs/ctserver.md (version, stats, a line over
-the limit). Both servers start fresh, so cas ids must match too.
+the exceptions documented in docs/ctserver.md (stats lines, a line over
+the limit, the binary protocol). Both servers start fresh, so cas ids must
+match too.
 
 Sessions cover malformed commands, a value over 1 MB, binary bytes,
-pipelining, commands split across packets, noreply and a cas race."""
+pipelining, commands split across packets, noreply and a cas race; then
+libmemcached's own tools (memcping, memcstat, memcdump) run against both,
+a binary-protocol request must be answered or closed at once, and `stats
+reset` must zero what memcached's zeroes (total_items, evictions) on a
+pair of small stores that evict."""
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import threading
@@ -22,15 +29,22 @@ if not os.path.exists(MEMCACHED):
     t.skip_all("memcached not installed (apt-get install memcached)")
 
 
-def start_servers():
+def start_servers(mem_mib=None):
+    """memcached and ctserver on loopback, with the same store bound when
+    mem_mib is given (else both defaults, 64 MiB)."""
     mport = ctlib.free_port()
     argv = [MEMCACHED, "-p", str(mport), "-l", "127.0.0.1", "-U", "0"]
+    if mem_mib:
+        argv += ["-m", str(mem_mib)]
     if os.geteuid() == 0:
         argv += ["-u", "nobody"]
     mc = ctlib.spawn(argv)
     cport = ctlib.free_port()
-    ct = ctlib.spawn([ctlib.CTSERVER, "--bind", "127.0.0.1", "--port", str(cport),
-                      "--close", "client", "--workers", "2"])
+    cargv = [ctlib.CTSERVER, "--bind", "127.0.0.1", "--port", str(cport), "--close", "client",
+             "--workers", "2"]
+    if mem_mib:
+        cargv += ["--memory", "%dMiB" % mem_mib]
+    ct = ctlib.spawn(cargv)
     ok = ctlib.wait_port("127.0.0.1", mport) and ctlib.wait_port("127.0.0.1", cport)
     return mc, mport, ct, cport, ok
 
@@ -188,8 +202,9 @@ t.ok(got == want, "cas race: same winners, losers and cas ids as memcached",
 # Documented exceptions (docs/ctserver.md), checked as documented.
 want = exchange(mport, [b"version\r\n"])
 got = exchange(cport, [b"version\r\n"])
-t.ok(want.startswith(b"VERSION ") and got.startswith(b"VERSION ctserver-") and got.endswith(b"\r\n"),
-     "version: a VERSION line naming ctserver", got)
+t.ok(re.fullmatch(rb"VERSION \d+\.\d+\.\d+\r\n", want) and got == b"VERSION 1.6.18\r\n",
+     "version: memcached's form, a numeric major.minor.micro (1.6.18, the release ctserver "
+     "follows)", "memcached %r ctserver %r" % (want, got))
 
 want = exchange(mport, [b"a" * 3000])
 got = exchange(cport, [b"a" * 3000])
@@ -202,13 +217,146 @@ names = [l.split()[1] for l in got.splitlines() if l.startswith("STAT ")]
 need = ["pid", "uptime", "time", "version", "curr_connections", "total_connections", "cmd_get",
         "cmd_set", "get_hits", "get_misses", "curr_items", "bytes", "limit_maxbytes", "threads",
         "ct_conntrack_count", "ct_conntrack_max", "ct_tw", "ct_accepted", "ct_closed_by_client",
-        "ct_closed_by_server", "ct_closed_by_rst"]
+        "ct_closed_by_server", "ct_closed_by_rst", "ct_version"]
 t.ok(got.endswith("END\r\n") and all(n in names for n in need),
      "stats: memcached's common lines plus the ct_ host lines",
      "missing: %s\n%s" % ([n for n in need if n not in names], got))
 stats = {l.split()[1]: l.split()[2] for l in got.splitlines() if l.startswith("STAT ")}
 t.ok(int(stats.get("cmd_get", 0)) > 0 and int(stats.get("curr_items", 0)) > 0,
      "stats counts the session's gets and items", stats)
+own = ctlib.run([ctlib.CTSERVER, "--version"]).stdout.split()
+t.ok(stats.get("version") == "1.6.18" and own[-1:] == [stats.get("ct_version")],
+     "stats: STAT version is memcached's number, STAT ct_version is ctserver --version's",
+     "version %r ct_version %r, ctserver --version %r" % (stats.get("version"),
+                                                          stats.get("ct_version"), own))
+
+
+def tool(name, port, *args):
+    """Run one of libmemcached's tools against 127.0.0.1:port (bounded)."""
+    try:
+        return ctlib.run([name, "--servers=127.0.0.1:%d" % port] + list(args), timeout=20)
+    except subprocess.TimeoutExpired as e:
+        return subprocess.CompletedProcess(e.cmd, -1, "", "timed out after 20 s")
+
+
+# libmemcached's tools (Debian's libmemcached-tools): each must work against
+# ctserver as it does against memcached.
+TOOLS = [("memcping", ()), ("memcstat", ()), ("memcdump", ())]
+for name, args in TOOLS:
+    if not shutil.which(name):
+        t.ok(True, "%s against ctserver # SKIP %s not installed (apt-get install "
+             "libmemcached-tools)" % (name, name))
+        continue
+    rm = tool(name, mport, *args)
+    rc = tool(name, cport, *args)
+    t.ok(rm.returncode == 0 and rc.returncode == 0,
+         "%s succeeds against ctserver as against memcached" % name,
+         "memcached: exit %d %s\nctserver: exit %d %s" % (rm.returncode, rm.stderr.strip(),
+                                                        rc.returncode, rc.stderr.strip()))
+if shutil.which("memcstat"):
+    out = tool("memcstat", cport).stdout
+    t.ok("version: 1.6.18" in out and "ct_version: %s" % own[-1] in out,
+         "memcstat prints ctserver's stats, its identity line included", out[:2000])
+
+# A binary request (magic 0x80, here "version": opcode 0x0b) holds no 0x0a:
+# waiting for a line end would leave the client hanging until its timeout.
+BIN_REQ = bytes([0x80, 0x0B]) + bytes(22)
+
+
+def binary_answer(port, before=b"", timeout=5.0):
+    """Send (text commands then) a binary request without closing our side;
+    return what comes back until EOF (or the timeout), and how long it took."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    t0 = time.time()
+    s.sendall(before + BIN_REQ)
+    out = b""
+    try:
+        while True:
+            d = s.recv(4096)
+            if not d:
+                break
+            out += d
+    except OSError as e:
+        out += b"<%s>" % type(e).__name__.encode()
+    s.close()
+    return out, time.time() - t0
+
+
+got, took = binary_answer(cport)
+want, _ = binary_answer(mport, timeout=1.0)  # memcached keeps the connection
+t.diag("memcached answers the binary request in binary: %r" % want[:40])
+t.ok(got == b"ERROR\r\n" and took < 2.0,
+     "a binary request is answered ERROR and the connection closed at once",
+     "got %r after %.1f s" % (got, took))
+got, took = binary_answer(cport, b"set bq 0 0 1\r\nx\r\n")
+t.ok(got == b"STORED\r\nERROR\r\n" and took < 2.0,
+     "text commands before a binary request are answered, then ERROR and close",
+     "got %r after %.1f s" % (got, took))
+if shutil.which("memcstat"):
+    t0 = time.time()
+    r = tool("memcstat", cport, "--binary")
+    took = time.time() - t0
+    t.ok(r.returncode != 0 and took < 3.0,
+         "memcstat --binary (libmemcached's binary client) fails at once, without waiting "
+         "for its timeout", "exit %d after %.1f s: %s" % (r.returncode, took, r.stderr))
+
+for p in (mc, ct):
+    ctlib.stop(p)
+t.ok(ct.returncode == 0, "ctserver exits 0 on SIGTERM", ct.returncode)
+
+
+def stat_map(port):
+    out = exchange(port, [b"stats\r\n"]).decode("latin-1")
+    return {l.split()[1]: l.split()[2] for l in out.splitlines() if l.startswith("STAT ")}
+
+
+def counts(st):
+    return {k: int(st.get(k, -1)) for k in ("total_items", "evictions")}
+
+
+# stats reset and stats cachedump on a fresh pair of 2 MiB stores.
+mc, mport, ct, cport, up = start_servers(mem_mib=2)
+if not t.ok(up, "memcached -m 2 and ctserver --memory 2MiB both listen"):
+    t.done()
+DUMP = (b"stats cachedump 1 0\r\nstats cachedump 63 5 x\r\nstats cachedump 64 0\r\n"
+        b"stats cachedump\r\nstats cachedump 1\r\nstats cachedump x 0\r\n"
+        b"stats cachedump 1 -1\r\n")
+want = exchange(mport, [DUMP])
+got = exchange(cport, [DUMP])
+t.ok(got == want, "same reply as memcached: stats cachedump forms",
+     "memcached: %r\nctserver:  %r" % (want, got))
+
+V100K = b"x" * 100000
+FILL = b"".join(b"set k%d 0 0 %d\r\n%s\r\n" % (i, len(V100K), V100K) for i in range(100))
+want = exchange(mport, [FILL])
+got = exchange(cport, [FILL])
+t.ok(got == want == b"STORED\r\n" * 100, "100 sets of 100 KB into 2 MiB: all stored, by eviction",
+     "memcached: %r\nctserver:  %r" % (want[:200], got[:200]))
+before = {"memcached": stat_map(mport), "ctserver": stat_map(cport)}
+t.diag("before stats reset: %s" % {k: counts(v) for k, v in before.items()})
+t.ok(all(counts(v)["total_items"] == 100 and counts(v)["evictions"] > 0
+         for v in before.values()),
+     "both count 100 items stored and some evicted before the reset",
+     {k: counts(v) for k, v in before.items()})
+want = exchange(mport, [b"stats reset\r\n"])
+got = exchange(cport, [b"stats reset\r\n"])
+t.ok(got == want == b"RESET\r\n", "stats reset answers RESET", (want, got))
+after = {"memcached": stat_map(mport), "ctserver": stat_map(cport)}
+t.ok(counts(after["ctserver"]) == counts(after["memcached"]) == {"total_items": 0,
+                                                                 "evictions": 0},
+     "stats reset zeroes total_items and evictions, as memcached does",
+     {k: counts(v) for k, v in after.items()})
+t.ok(all(after[k]["curr_items"] == before[k]["curr_items"] for k in after),
+     "stats reset keeps curr_items (the items stay), as memcached does",
+     {k: (before[k]["curr_items"], after[k]["curr_items"]) for k in after})
+AGAIN = b"delete k99\r\nset k99 0 0 %d\r\n%s\r\n" % (len(V100K), V100K)
+want = exchange(mport, [AGAIN])
+got = exchange(cport, [AGAIN])
+again = {"memcached": counts(stat_map(mport)), "ctserver": counts(stat_map(cport))}
+t.ok(got == want and again["ctserver"] == again["memcached"] == {"total_items": 1,
+                                                                  "evictions": 0},
+     "after the reset both count again from zero (one item stored, none evicted)",
+     "replies %r %r, counts %s" % (want, got, again))
 
 for p in (mc, ct):
     ctlib.stop(p)

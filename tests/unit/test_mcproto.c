@@ -233,3 +233,33 @@ Test(mcproto, data_block_and_item_size)
 	cr_assert(ct_mc_item_too_large(1, 2 * 1024 * 1024, 0, 1 << 20));
 	cr_assert(ct_mc_item_too_large(3, (1 << 20) - 60, 0, 1 << 20), "the header counts");
 }
+
+Test(mcproto, a_binary_request_is_answered_without_waiting_for_a_newline)
+{
+	/* A binary version request: magic 0x80, opcode 0x0b, no '\n' at all. */
+	static const char req[24] = {(char)0x80, 0x0b};
+	struct ct_mc_cmd cmd;
+
+	cr_assert_eq(ct_mc_parse(req, sizeof(req), &cmd), CT_MC_OK);
+	cr_assert_eq(cmd.op, CT_MC_OP_BINARY);
+	cr_assert_str_eq(cmd.reply, "ERROR");
+	cr_assert_eq(ct_mc_parse(req, 1, &cmd), CT_MC_OK, "its first byte is enough");
+	cr_assert_eq(cmd.op, CT_MC_OP_BINARY);
+	/* 0x80 inside a text line is only a byte of that line. */
+	cr_assert_eq(parse("get a\x80\r\n", &cmd), CT_MC_OK);
+	cr_assert_eq(cmd.op, CT_MC_OP_GET);
+}
+
+Test(mcproto, stats_cachedump_as_memcached_answers_it)
+{
+	struct ct_mc_cmd cmd;
+
+	cr_assert_eq(parse("stats cachedump 1 0\r\n", &cmd), CT_MC_OK);
+	cr_assert_eq(cmd.op, CT_MC_OP_STATS_CACHEDUMP);
+	cr_assert_null(err_of("stats cachedump 63 100 x\r\n"));
+	cr_assert_str_eq(err_of("stats cachedump 64 0\r\n"), "CLIENT_ERROR Illegal slab id");
+	cr_assert_str_eq(err_of("stats cachedump 1\r\n"), "CLIENT_ERROR bad command line");
+	cr_assert_str_eq(err_of("stats cachedump x 0\r\n"), "CLIENT_ERROR bad command line format");
+	cr_assert_str_eq(err_of("stats cachedump 1 -1\r\n"),
+			 "CLIENT_ERROR bad command line format");
+}

@@ -138,3 +138,26 @@ Test(store, bounded_by_memory_lru_evicts)
 	cr_assert_eq(get(st, "k0", NOW).hits, 0, "the oldest went first");
 	ct_store_free(st);
 }
+
+Test(store, reset_stats_restarts_the_counters_not_the_gauges)
+{
+	struct ct_store *st = ct_store_new(64 * 1024);
+	struct ct_store_stats s;
+	char k[16];
+
+	for (int i = 0; i < 5000; i++) {
+		snprintf(k, sizeof(k), "k%d", i);
+		put(st, CT_STORE_SET, k, "0123456789", 0, 0);
+	}
+	ct_store_reset_stats(st);
+	ct_store_get_stats(st, &s);
+	cr_assert_eq(s.total_items, 0u, "memcached's stats reset zeroes total_items");
+	cr_assert_eq(s.evictions, 0u, "and evictions");
+	cr_assert_gt(s.curr_items, 0u, "the items themselves stay");
+	cr_assert_gt(s.bytes, 0u);
+	put(st, CT_STORE_SET, "new", "x", 0, 0);
+	ct_store_get_stats(st, &s);
+	cr_assert_eq(s.total_items, 1u, "counting starts again");
+	cr_assert_eq(s.evictions, 1u, "the full store evicted one for it");
+	ct_store_free(st);
+}
