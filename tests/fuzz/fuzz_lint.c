@@ -1,7 +1,8 @@
-/* fuzz_lint — libFuzzer target for loadgen/lint.h: the input as a
- * sysctl.d file (and, split at its first NUL byte, a second file linted
- * after it, as sysctl.d merges several), then the cross-line checks. Reads
- * /proc/sys only to tell real keys (opts.live off: no host state). */
+/* fuzz_lint — libFuzzer target for loadgen/model/lint.h and sysctl_file.h:
+ * the input as a sysctl.d file (and, split at its first NUL byte, a second
+ * file linted after it, as sysctl.d merges several), then the cross-line
+ * checks and the writes sysctl would make (globs expanded under /proc/sys).
+ * Reads /proc/sys only (opts.live off: no other host state). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ct_lint_opts opts = {.proc_root = NULL, .live = false, .listen = listen,
 				    .nlisten = sizeof(listen) / sizeof(listen[0])};
 	char *s = malloc(size + 2);
+	struct ct_sysctl_assign *w;
 	struct ct_lint *l;
+	size_t nw;
 
 	if (!s)
 		return 0;
@@ -35,6 +38,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct ct_lint_finding *f = ct_lint_at(l, i);
 		if (!f || !ct_lint_code_name(f->code) || !memchr(f->msg, '\0', sizeof(f->msg)))
 			abort();
+	}
+	if (ct_lint_writes(l, &w, &nw) == 0) {
+		/* one write a key: no path twice */
+		for (size_t i = 0; i + 1 < nw; i++)
+			for (size_t j = i + 1; j < nw && j < i + 64; j++)
+				if (strcmp(w[i].path, w[j].path) == 0)
+					abort();
+		free(w);
 	}
 	ct_lint_free(l);
 	free(s);
