@@ -172,6 +172,15 @@ static bool same_file(const struct finfo *a, const struct finfo *b)
 	       a->st.st_ino == b->st.st_ino && strcmp(a->base, b->base) == 0;
 }
 
+/* Sorting keeps arg, so ties keep the order given. */
+static int cmp_path(const void *x, const void *y)
+{
+	const struct finfo *a = x, *b = y;
+	int c = strcmp(a->path, b->path);
+
+	return c ? c : (a->arg < b->arg ? -1 : a->arg > b->arg);
+}
+
 static int cmp_read_order(const void *x, const void *y)
 {
 	const struct finfo *a = x, *b = y;
@@ -217,35 +226,32 @@ static void mark_skipped(struct finfo *f, size_t n)
 int ct_sysctl_file_order(const char *const *paths, size_t n, enum ct_sysctl_order order,
 			 struct ct_sysctl_file *out)
 {
-	struct finfo *f = calloc(n ? n : 1, sizeof(*f)), *r;
-	size_t o = 0, nread = 0;
+	struct finfo *f = calloc(n ? n : 1, sizeof(*f));
+	size_t o = 0, nread = 0, k = 0;
 
 	if (!f)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		file_info(&f[i], paths[i], i);
-	if (order == CT_SYSCTL_ORDER_SYSTEM)
-		mark_skipped(f, n);
-	/* The files read, then the ones skipped, each in the order given. */
+	if (order == CT_SYSCTL_ORDER_SYSTEM) {
+		mark_skipped(f, n); /* `by` is an index into paths */
+		/* By path, so no order of the arguments shows through. */
+		qsort(f, n, sizeof(*f), cmp_path);
+	}
+	/* The files read, then the ones skipped. */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < n; i++)
 			if ((f[i].skip == CT_SFILE_READ) == (pass == 0)) {
-				out[o].arg = i;
-				out[o].skip = f[i].skip;
-				out[o++].by = f[i].by;
+				out[o++] = (struct ct_sysctl_file){f[i].arg, f[i].skip, f[i].by};
 				nread += pass == 0;
 			}
 	if (order == CT_SYSCTL_ORDER_SYSTEM && nread > 1) {
-		if (!(r = malloc(nread * sizeof(*r)))) {
-			free(f);
-			return -ENOMEM;
-		}
+		for (size_t i = 0; i < n; i++)
+			if (f[i].skip == CT_SFILE_READ)
+				f[k++] = f[i];
+		qsort(f, nread, sizeof(*f), cmp_read_order);
 		for (size_t i = 0; i < nread; i++)
-			r[i] = f[out[i].arg];
-		qsort(r, nread, sizeof(*r), cmp_read_order);
-		for (size_t i = 0; i < nread; i++)
-			out[i].arg = r[i].arg;
-		free(r);
+			out[i].arg = f[i].arg;
 	}
 	free(f);
 	return 0;

@@ -69,7 +69,7 @@ struct ct_sysctl_file {
 };
 
 /* Order `paths` as `order` reads them into out[n]: first the files read, in
- * reading order, then the ones skipped, in the order given. With SYSTEM the
+ * reading order, then the ones skipped, by path. With SYSTEM the
  * order is by file name (strcmp, as sysctl and systemd sort), a file named
  * sysctl.conf outside a sysctl.d directory last; of files of one name in
  * sysctl.d directories the first of /etc, /run, /usr/local/lib, /usr/lib,

@@ -113,17 +113,23 @@ Test(sysctl_file, system_order_is_by_name_whatever_the_argument_order)
 	    "/usr/lib/sysctl.d/50-pid-max.conf", "/etc/sysctl.d/99-local.conf",
 	    "/etc/sysctl.conf",
 	};
-	struct ct_sysctl_file out[7];
+	struct ct_sysctl_file out[7], rout[7];
 
 	order_is(given, 7, CT_SYSCTL_ORDER_SYSTEM, want, 5);
 	order_is(reversed, 7, CT_SYSCTL_ORDER_SYSTEM, want, 5);
-	/* why the other two are not read */
+	/* why the other two are not read (listed by path) */
 	cr_assert_eq(ct_sysctl_file_order(given, 7, CT_SYSCTL_ORDER_SYSTEM, out), 0);
-	cr_expect_str_eq(given[out[5].arg], "/usr/lib/sysctl.d/10-a.conf");
-	cr_expect_eq(out[5].skip, CT_SFILE_SHADOWED);
-	cr_expect_str_eq(given[out[5].by], "/etc/sysctl.d/10-a.conf");
-	cr_expect_str_eq(given[out[6].arg], "/etc/sysctl.d/README.sysctl");
-	cr_expect_eq(out[6].skip, CT_SFILE_NOT_CONF);
+	cr_expect_str_eq(given[out[5].arg], "/etc/sysctl.d/README.sysctl");
+	cr_expect_eq(out[5].skip, CT_SFILE_NOT_CONF);
+	cr_expect_str_eq(given[out[6].arg], "/usr/lib/sysctl.d/10-a.conf");
+	cr_expect_eq(out[6].skip, CT_SFILE_SHADOWED);
+	cr_expect_str_eq(given[out[6].by], "/etc/sysctl.d/10-a.conf");
+	/* nothing of the argument order shows through */
+	cr_assert_eq(ct_sysctl_file_order(reversed, 7, CT_SYSCTL_ORDER_SYSTEM, rout), 0);
+	for (size_t i = 0; i < 7; i++) {
+		cr_expect_str_eq(given[out[i].arg], reversed[rout[i].arg], "place %zu", i);
+		cr_expect_eq(out[i].skip, rout[i].skip, "place %zu", i);
+	}
 	/* sysctl -p FILE... reads what it is given, in that order */
 	order_is(given, 7, CT_SYSCTL_ORDER_GIVEN, given, 7);
 }
