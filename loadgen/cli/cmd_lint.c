@@ -138,7 +138,8 @@ static int read_files(struct ct_lint *l, const struct lint_args *a)
 			ct_lint_not_read(l, p,
 					 "sysctl --system reads only the *.conf files of a sysctl.d "
 					 "directory",
-					 "give it a .conf name");
+					 "if its lines are meant to apply, give it a name ending in "
+					 ".conf");
 			break;
 		case CT_SFILE_AGAIN:
 			break;
