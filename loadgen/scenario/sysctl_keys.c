@@ -109,8 +109,33 @@ static const struct ct_sysctl_legacy legacy[] = {
 	LEG_CT("checksum"),
 	/* Guides also write the old name without the netfilter level. */
 	{"net.ipv4.ip_conntrack_max", "net.netfilter.nf_conntrack_max"},
-	/* Still a kernel alias in the init netns, but one name is clearer. */
-	{"net.nf_conntrack_max", "net.netfilter.nf_conntrack_max"},
+};
+
+/* Second names current kernels still have for a key: both write the same
+ * variable, so the last write to either is the value. */
+static const struct ct_sysctl_alias aliases[] = {
+	/* nf_conntrack_standalone.c registers it beside net/netfilter/, in the
+	 * init netns only (a container has just the netfilter name). */
+	{"net.nf_conntrack_max", "net.netfilter.nf_conntrack_max", "the init netns only"},
+};
+
+/* Where the kernel's handler takes more than a scenario may set. Measured by
+ * writing /proc/sys in a throwaway netns on 6.18; the global keys, which a
+ * netns cannot write, keep the allowlist's range. A name ending in '_' is a
+ * prefix. */
+static const struct {
+	const char *name;
+	long long lo, hi;
+} kernel_ranges[] = {
+	{"net.ipv4.tcp_max_tw_buckets", INT_MIN, INT_MAX},
+	{"net.ipv4.tcp_max_syn_backlog", INT_MIN, INT_MAX},
+	{"net.ipv4.ip_forward", INT_MIN, INT_MAX},
+	{"net.ipv4.tcp_timestamps", 0, 255}, /* one byte, any value */
+	{"net.ipv4.tcp_syncookies", 0, 255},
+	/* Seconds kept in jiffies: up to INT_MAX / HZ (2147483 at HZ=1000). */
+	{"net.ipv4.tcp_fin_timeout", -CT_TMAX, CT_TMAX},
+	{"net.netfilter.nf_conntrack_tcp_timeout_", -CT_TMAX, CT_TMAX},
+	{"net.ipv4.ip_local_reserved_ports", 0, 65535},
 };
 
 static const struct ct_sysctl_removed removed[] = {
@@ -175,6 +200,18 @@ const struct ct_sysctl_legacy *ct_sysctl_key_legacy(const char *name)
 	return NULL;
 }
 
+const struct ct_sysctl_alias *ct_sysctl_key_alias(const char *name)
+{
+	char buf[128];
+
+	if (ct_sysctl_key_normalize(name, buf, sizeof(buf)) < 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(aliases[i].name, buf) == 0)
+			return &aliases[i];
+	return NULL;
+}
+
 const struct ct_sysctl_removed *ct_sysctl_key_removed(const char *name)
 {
 	char buf[128];
@@ -231,6 +268,7 @@ const struct ct_sysctl_key *ct_sysctl_key_resolve(const char *name,
 						  char *why, size_t why_len)
 {
 	const struct ct_sysctl_legacy *leg;
+	const struct ct_sysctl_alias *al;
 	const struct ct_sysctl_removed *rm;
 	const struct ct_sysctl_key *k, *near;
 	char buf[128];
@@ -243,6 +281,8 @@ const struct ct_sysctl_key *ct_sysctl_key_resolve(const char *name,
 	}
 	if ((k = ct_sysctl_key_find(buf)))
 		return k;
+	if ((al = ct_sysctl_key_alias(buf)))
+		return ct_sysctl_key_find(al->key);
 	if ((leg = ct_sysctl_key_legacy(buf))) {
 		if (legacy_out)
 			*legacy_out = leg;
@@ -386,6 +426,166 @@ int ct_sysctl_key_check_value(const struct ct_sysctl_key *k, const char *value, 
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/* ---- what the kernel takes ------------------------------------------------ */
+
+static void kernel_range(const struct ct_sysctl_key *k, long long *lo, long long *hi)
+{
+	*lo = k->min;
+	*hi = k->max;
+	for (size_t i = 0; i < sizeof(kernel_ranges) / sizeof(kernel_ranges[0]); i++) {
+		const char *n = kernel_ranges[i].name;
+		size_t len = strlen(n);
+
+		if (n[len - 1] == '_' ? strncmp(k->name, n, len) == 0 : strcmp(k->name, n) == 0) {
+			*lo = kernel_ranges[i].lo;
+			*hi = kernel_ranges[i].hi;
+			return;
+		}
+	}
+}
+
+/* One integer as the kernel's proc_get_long reads it: blanks, an optional
+ * '-', digits in base 0 (0x hex, a leading 0 octal), then a blank or the
+ * end; past INT_MAX no int sysctl takes it. *s moves past the number. */
+static int kernel_number(const char **s, long long *out)
+{
+	const char *p = *s;
+	unsigned long long v;
+	bool neg = false;
+	char *e;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(p, &e, 0);
+	if (*e && !isspace((unsigned char)*e))
+		return -EINVAL;
+	if (errno == ERANGE || v > (unsigned long long)INT_MAX + (neg ? 1 : 0))
+		return -ERANGE;
+	*out = neg ? -(long long)v : (long long)v;
+	*s = e;
+	return 0;
+}
+
+/* proc_do_large_bitmap's format: N or N-M joined by commas, no blanks. */
+static int kernel_portlist(const struct ct_sysctl_key *k, const char *value, char *norm,
+			   size_t norm_len, char *why, size_t why_len)
+{
+	const char *p = value;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	while (*p && !isspace((unsigned char)*p)) {
+		char *e;
+		unsigned long a, b;
+
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		a = b = strtoul(p, &e, 0);
+		if (*e == '-') {
+			if (!isdigit((unsigned char)e[1]))
+				goto bad;
+			b = strtoul(e + 1, &e, 0);
+		}
+		if (a > b || b > 65535)
+			goto bad;
+		p = *e == ',' ? e + 1 : e;
+		if (*e == ',' && !isdigit((unsigned char)*p))
+			goto bad;
+		if (*e && *e != ',' && !isspace((unsigned char)*e))
+			goto bad;
+	}
+	/* p is past the list: the rest must be blank. */
+	if (p[strspn(p, " \t\n")])
+		goto bad;
+	value += strspn(value, " \t\n");
+	snprintf(norm, norm_len, "%.*s", (int)(p - value), value);
+	return 0;
+bad:
+	ct_why(why, why_len,
+	       "the kernel refuses '%s' for %s: it takes ports 0..65535 and ranges N-M joined "
+	       "by commas, without blanks (8080,9000-9010)",
+	       value, k->name);
+	return -EINVAL;
+}
+
+/* A pair as ipv4_local_port_range takes it: LO HI, or LO alone (then only
+ * the low end changes), with port_floor <= LO <= HI. */
+static int kernel_pair(const struct ct_sysctl_key *k, const char *value, long long port_floor,
+		       char *norm, size_t norm_len, char *why, size_t why_len)
+{
+	const char *p = value;
+	long long lo, hi, a, b;
+	bool one;
+
+	kernel_range(k, &lo, &hi);
+	if (kernel_number(&p, &a) < 0)
+		goto bad;
+	while (isspace((unsigned char)*p))
+		p++;
+	one = *p == '\0';
+	if (one)
+		b = a;
+	else if (kernel_number(&p, &b) < 0)
+		goto bad;
+	if (a < lo || b > hi || a > b || a < port_floor)
+		goto bad;
+	if (one) {
+		snprintf(norm, norm_len, "%lld", a);
+		ct_why(why, why_len,
+		       "'%s' is one number: the kernel sets the low end of %s to %lld and keeps "
+		       "the high end it had",
+		       value, k->name, a);
+		return 1;
+	}
+	snprintf(norm, norm_len, "%lld %lld", a, b);
+	return 0;
+bad:
+	ct_why(why, why_len,
+	       "the kernel refuses '%s' for %s: it takes two numbers LO HI with "
+	       "%lld <= LO <= HI <= %lld (LO is at least net.ipv4.ip_unprivileged_port_start)",
+	       value, k->name, port_floor > lo ? port_floor : lo, hi);
+	return -EINVAL;
+}
+
+int ct_sysctl_key_kernel_check(const struct ct_sysctl_key *k, const char *value,
+			       long long port_floor, char *norm, size_t norm_len, char *why,
+			       size_t why_len)
+{
+	const char *p = value;
+	long long lo, hi, a;
+	int rc;
+
+	if (!k || !value || !norm || norm_len == 0)
+		return -EINVAL;
+	norm[0] = '\0';
+	if (k->kind == CT_SKIND_PORTLIST)
+		return kernel_portlist(k, value, norm, norm_len, why, why_len);
+	if (k->kind == CT_SKIND_PAIR)
+		return kernel_pair(k, value, port_floor, norm, norm_len, why, why_len);
+	kernel_range(k, &lo, &hi);
+	if ((rc = kernel_number(&p, &a)) < 0) {
+		ct_why(why, why_len,
+		       "the kernel refuses '%s' for %s: %s (it reads an integer: digits, 0x hex "
+		       "or 0 octal, then a blank or the end)",
+		       value, k->name, rc == -ERANGE ? "too large" : "not a number");
+		return rc;
+	}
+	if (a < lo || a > hi) {
+		ct_why(why, why_len, "the kernel refuses %lld for %s: it takes %lld..%lld", a,
+		       k->name, lo, hi);
+		return -ERANGE;
+	}
+	snprintf(norm, norm_len, "%lld", a);
+	return 0;
 }
 
 const char *ct_sysctl_key_scope_name(enum ct_sysctl_key_scope s)

@@ -9,7 +9,9 @@
  * by the scenario parser and by `ctload lint`.
  *
  * Names are dotted ("net.ipv4.tcp_tw_reuse"); every lookup also accepts the
- * slash form ("net/ipv4/tcp_tw_reuse", with or without /proc/sys/). */
+ * slash form ("net/ipv4/tcp_tw_reuse", with or without /proc/sys/). Second
+ * names the kernel still has (net.nf_conntrack_max) resolve to their key;
+ * legacy names are ones current kernels lack. */
 #pragma once
 
 #include <stdbool.h>
@@ -43,6 +45,13 @@ struct ct_sysctl_legacy {
 	const char *modern; /* a key in the allowlist */
 };
 
+/* A second name the kernel still has for a key (same variable). */
+struct ct_sysctl_alias {
+	const char *name;
+	const char *key;   /* a key in the allowlist */
+	const char *where; /* where the second name exists ("the init netns only") */
+};
+
 struct ct_sysctl_removed {
 	const char *name;
 	const char *why; /* "removed in Linux 4.12: ..." */
@@ -56,6 +65,8 @@ int ct_sysctl_key_normalize(const char *name, char *out, size_t len);
 const struct ct_sysctl_key *ct_sysctl_key_find(const char *name);
 /* The legacy mapping for an old name, or NULL. */
 const struct ct_sysctl_legacy *ct_sysctl_key_legacy(const char *name);
+/* The alias entry for a second name, or NULL. */
+const struct ct_sysctl_alias *ct_sysctl_key_alias(const char *name);
 /* Why a key that no longer exists is gone, or NULL. */
 const struct ct_sysctl_removed *ct_sysctl_key_removed(const char *name);
 /* The known modern key nearest to `name` (edit distance <= 3 on the last
@@ -66,8 +77,9 @@ const struct ct_sysctl_key *ct_sysctl_key_nearest(const char *name);
 size_t ct_sysctl_key_count(void);
 const struct ct_sysctl_key *ct_sysctl_key_at(size_t i);
 
-/* Resolve a name as a user wrote it: normalize, map a legacy name (then
- * *legacy is the mapping, else NULL), refuse a removed or unknown key.
+/* Resolve a name as a user wrote it: normalize, map a second name to its
+ * key, map a legacy name (then *legacy is the mapping, else NULL), refuse a
+ * removed or unknown key.
  * Returns the entry, or NULL with a reason in why ("net.ipv4.tcp_tw_recycle
  * was removed in Linux 4.12 ...", "unknown sysctl 'x'; did you mean 'y'?"). */
 const struct ct_sysctl_key *ct_sysctl_key_resolve(const char *name,
@@ -79,6 +91,19 @@ const struct ct_sysctl_key *ct_sysctl_key_resolve(const char *name,
  * "1024 65535") into norm. Returns 0 or -EINVAL/-ERANGE with why filled. */
 int ct_sysctl_key_check_value(const struct ct_sysctl_key *k, const char *value, char *norm,
 			      size_t norm_len, char *why, size_t why_len);
+
+/* Whether the kernel takes `value` for k when sysctl writes it: parsed as
+ * the kernel's handler does (proc_dointvec: base 0, text after the number
+ * ignored; the bitmap format of a port list) against the handler's own
+ * range, which can be wider than the scenario's (tcp_fin_timeout takes any
+ * int). port_floor is net.ipv4.ip_unprivileged_port_start, below which the
+ * port range's low end is refused. Returns 0 (taken; norm holds the value as
+ * the kernel keeps it), 1 (taken in part: why says what changes) or
+ * -EINVAL/-ERANGE (refused: the write fails, the key keeps its value; why
+ * says why). */
+int ct_sysctl_key_kernel_check(const struct ct_sysctl_key *k, const char *value,
+			       long long port_floor, char *norm, size_t norm_len, char *why,
+			       size_t why_len);
 
 const char *ct_sysctl_key_scope_name(enum ct_sysctl_key_scope s);
 const char *ct_sysctl_kind_name(enum ct_sysctl_kind k);
