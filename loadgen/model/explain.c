@@ -11,6 +11,19 @@ static void binding_sentence(const struct ct_model_input *in, const struct ct_li
 {
 	switch (l->id) {
 	case CT_LIMIT_CLIENT_PORTS:
+		if (ct_model_parity_cliff(in)) {
+			snprintf(tmp, len,
+				 "connect() takes ports from one parity of the range first (%.0f of "
+				 "the %u ports of each client IP and destination); after the client "
+				 "closes a port stays 60 s in TIME_WAIT, and once that half is full "
+				 "every connect() scans it (~%.1f ms), which at %.0f/s collapses the "
+				 "rate with no error: the clients hold at most %.0f / %g = %.1f "
+				 "connections per second.",
+				 l->capacity / in->clients, ct_model_range_ports(in),
+				 l->capacity / in->clients * CT_MODEL_SCAN_NS / 1e6, in->rate,
+				 l->capacity, l->timer_s, l->predicted_cps);
+			break;
+		}
 		snprintf(tmp, len,
 			 "Each client IP has %u ports for each of the %.0f destination(s); after "
 			 "the client closes, a port stays %s, so the clients can open at most "
@@ -64,7 +77,7 @@ size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_r
 		ct_model_text_add(&b, "Binding limit: %s at %.1f/s. %s\n", l->title,
 				  l->predicted_cps, tmp);
 	}
-	if (r->cliff_cps > 0)
+	if (r->cliff_cps > 0 && !ct_model_parity_cliff(in))
 		ct_model_text_add(&b,
 				  "Before that wall, connect() slows as the range fills with "
 				  "TIME_WAIT: expect latency and client CPU to climb from about "

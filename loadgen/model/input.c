@@ -197,6 +197,7 @@ static void from_load(struct ct_model_input *in, const struct ct_scenario *sc)
 	else
 		in->closer = CT_MCLOSE_CLIENT;
 	in->rate = sc->load.rate > 0 ? sc->load.rate : 0;
+	in->threads = sc->load.threads;
 }
 
 /* Source 4a: the client's port range: the sysctls, then [load] ports, which

@@ -15,7 +15,6 @@ unsigned ct_model_range_ports(const struct ct_model_input *in);
 
 /* The conntrack state a finished connection's entry waits in: CLOSE after a
  * RST, else TIME_WAIT. */
-enum ct_model_ct_state ct_model_end_state(const struct ct_model_input *in);
 
 /* Text appended line after line into a caller's buffer; what does not fit
  * is cut, and s stays NUL-terminated. s may be NULL (nothing kept). */

@@ -92,6 +92,19 @@ int ct_judge_expect(const struct ct_scenario *sc, json_t *summary)
 	};
 	json_t *out = json_object_get(summary, "expect");
 	int code = CT_EXIT_OK;
+	/* A gate passes a configuration only when its step is proven to hold
+	 * longer than it ran (run/sustain.h), unless [load] sustain = off. */
+	const char *uns = json_string_value(json_object_get(lc.step, "verdict"));
+	if (sc->n_expect > 0 && uns && !strcmp(uns, "unsustained")) {
+		const char *why = json_string_value(json_object_get(lc.step, "fail_reason"));
+		json_array_append_new(out, json_pack("{s:s, s:i, s:b, s:s}", "text",
+						     "the last step is sustained", "line", 0,
+						     "held", false, "why", why ? why : ""));
+		ct_error("%s: expect failed: the last step held for %.0f s but is not proven "
+			 "sustained: %s",
+			 sc->path, ct_json_d(lc.step, "duration_s"), why ? why : "");
+		code = CT_EXIT_EXPECT;
+	}
 	for (size_t i = 0; i < sc->n_expect; i++) {
 		const struct ct_cond *c = &sc->expect[i];
 		struct ct_err err = {0};

@@ -16,6 +16,7 @@
 #include "loadgen/scenario/expr.h"
 #include "loadgen/host/hostinfo.h"
 #include "loadgen/run/judge.h"
+#include "loadgen/run/proof.h"
 #include "loadgen/lab/lab.h"
 #include "loadgen/probe/failwatch.h"
 #include "loadgen/probe/probe.h"
@@ -144,6 +145,44 @@ struct run_ctx {
 static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, size_t p,
 			    struct ct_trial_target *target, struct ct_trial_opts *to);
 
+/* The trial of one step under its sustain check: with sustain = prove the
+ * step runs up to its horizon + margin and ends once proven (or failed);
+ * the step gets its sustain fields, and "sustain.why" when not proven. */
+static int run_proved(struct run_ctx *rc, const struct ct_scenario *pt, struct ct_trial_opts *to,
+		      json_t **res)
+{
+	struct ct_proof *proof = ct_proof_new(pt, rc->lab != NULL);
+	struct ct_scenario *long_pt = NULL;
+	int r;
+
+	if (!proof)
+		return -ENOMEM;
+	uint64_t dur = ct_proof_duration_ns(proof, pt->load.duration_ns);
+	if (dur != pt->load.duration_ns) {
+		if (!(long_pt = ct_scenario_dup(pt))) {
+			ct_proof_free(proof);
+			return -ENOMEM;
+		}
+		long_pt->load.duration_ns = dur;
+		long_pt->load.max_connections = 0;
+		to->sc = long_pt;
+	}
+	struct ct_trial_watch watch = ct_proof_watch(proof);
+	to->watch = &watch;
+	r = ct_trial_run(to, res);
+	if (r == 0 && *res && !ct_proof_finish(proof, *res)) {
+		char why[512];
+		ct_proof_why(proof, why, sizeof(why));
+		json_t *sus = json_object_get(*res, "sustain");
+		json_object_set_new(sus, "why", json_string(why));
+		json_object_set_new(sus, "limit", json_string(ct_proof_limit(proof)));
+	}
+	to->sc = pt;
+	ct_scenario_free(long_pt);
+	ct_proof_free(proof);
+	return r;
+}
+
 /* Run one step of `pt` and append it to summary.steps; *res borrows it. */
 static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
 		    json_t **res)
@@ -188,13 +227,36 @@ static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json
 	to.n_sources = ns;
 	to.step_hooks = hooks;
 	to.n_step_hooks = nh;
-	int r = ct_trial_run(&to, res);
+	int r = run_proved(rc, pt, &to, res);
 	if (r < 0)
 		return r == -EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV;
 	json_array_append_new(json_object_get(rc->summary, "steps"), *res);
 	rc->steps++;
 	ct_rundir_flush(rc->rd);
 	return CT_EXIT_OK;
+}
+
+/* A failed step whose figures name no cause, but one of whose watched
+ * counts reached its limit (the sustain counts): that limit, in words. */
+static const char *count_at_limit(const json_t *res, char *text, size_t len, const char *dflt)
+{
+	size_t i;
+	const json_t *c;
+
+	json_array_foreach(CT_JSON_GET(res, "sustain", "counts"), i, c)
+	{
+		const char *state = json_string_value(json_object_get(c, "state"));
+		const char *name = json_string_value(json_object_get(c, "limit_name"));
+		if (!state || strcmp(state, "at_limit") || !name)
+			continue;
+		snprintf(text, len,
+			 "%s ran out: %s reached %.0f of %.0f at %.0f s, and the step fell behind "
+			 "its schedule",
+			 name, json_string_value(json_object_get(c, "count")),
+			 ct_json_d(c, "value"), ct_json_d(c, "limit"), ct_json_d(c, "fail_at_s"));
+		return name;
+	}
+	return dflt;
 }
 
 /* Judge a step by fail_when: verdict "pass"/"fail" and fail_reason. */
@@ -213,26 +275,28 @@ static int judge_step(const struct ct_scenario *pt, const struct ct_expr *judge,
 	if (*failed) {
 		char text[512];
 		const char *limit = ct_judge_cause(res, text, sizeof(text));
+		if (!strcmp(limit, "unknown"))
+			limit = count_at_limit(res, text, sizeof(text), limit);
 		json_object_set_new(res, "fail_cause",
 				    json_pack("{s:s, s:s}", "limit", limit, "text", text));
+	}
+	/* Held for its duration, but not proven to hold longer: a failure
+	 * unless [load] sustain = off. */
+	const json_t *sus = json_object_get(res, "sustain");
+	const char *swhy = json_string_value(json_object_get(sus, "why"));
+	if (!*failed && swhy && pt->load.sustain != CT_SUSTAIN_OFF) {
+		*failed = true;
+		json_object_set_new(res, "verdict", json_string("unsustained"));
+		json_object_set_new(res, "fail_reason", json_string(swhy));
+		json_object_set_new(
+		    res, "fail_cause",
+		    json_pack("{s:s, s:s}", "limit",
+			      json_string_value(json_object_get(sus, "limit")), "text", swhy));
 	}
 	return CT_EXIT_OK;
 }
 
 /* ---- the model and the threshold of a point ----------------------------------- */
-
-static int model_for(const struct ct_scenario *pt, struct ct_model_input *in,
-		     struct ct_model_result *res)
-{
-	struct ct_hostinfo *hi = calloc(1, sizeof(*hi));
-	int rc = -ENOMEM;
-
-	if (hi && ct_hostinfo_read(hi, NULL) == 0 &&
-	    ct_model_input_from_scenario(in, pt, hi, NULL, 0) == 0)
-		rc = ct_model_compute(in, res);
-	free(hi);
-	return rc;
-}
 
 /* From the steps of this point that ran out of a resource above its limit,
  * the sustained limit: capacity = rate x time to exhaustion, limit =
@@ -281,6 +345,30 @@ static double infer_limit(const json_t *steps, size_t first, const struct ct_mod
 	return best;
 }
 
+/* A plain step that passed: proven sustained, the limit is at least its
+ * rate ("sustained"). With [load] sustain = off it only held for its
+ * duration: "held", and never above a hard limit the model predicts (a
+ * longer run would fail there), which gets "none" and says so. */
+static double held_threshold(json_t *th, const struct ct_scenario *pt, double rate)
+{
+	double pred = ct_json_d(th, "predicted_cps");
+	const char *method = pt->load.sustain != CT_SUSTAIN_OFF ? "sustained" : "held";
+
+	if (pt->load.sustain == CT_SUSTAIN_OFF && pred > 0 && rate > pred) {
+		json_object_set_new(th, "method", json_string("none"));
+		json_object_set_new(th, "measured_cps", json_null());
+		json_object_set_new(th, "bounded", json_true());
+		json_object_set_new(th, "note",
+				    json_string("held for its duration only ([load] sustain = "
+						"off), above the limit the model predicts"));
+		return 0;
+	}
+	json_object_set_new(th, "method", json_string(method));
+	json_object_set_new(th, "measured_cps", json_real(rate));
+	json_object_set_new(th, "bounded", json_false());
+	return rate;
+}
+
 /* Record the threshold of the point whose steps start at rc->point_first.
  * `found`/`bounded` come from a search (searched = true) or, for a plain
  * step, from its verdict. */
@@ -293,7 +381,7 @@ static json_t *point_threshold(struct run_ctx *rc, const struct ct_scenario *pt,
 	json_t *th = NULL;
 	const char *what = NULL;
 	double capacity = 0, t_fail = 0, inferred = 0;
-	bool modeled = in && mr && model_for(pt, in, mr) == 0;
+	bool modeled = in && mr && ct_proof_model(pt, in, mr) == 0;
 
 	if (modeled) {
 		inferred = infer_limit(steps, rc->point_first, mr, &what, &capacity, &t_fail);
@@ -327,12 +415,9 @@ static json_t *point_threshold(struct run_ctx *rc, const struct ct_scenario *pt,
 		json_object_set_new(th, "bounded", json_true());
 		found = 0;
 	} else {
-		/* The step held at its rate: the limit is at least that. */
-		json_object_set_new(th, "method", json_string("held"));
-		json_object_set_new(th, "measured_cps", json_real(found));
-		json_object_set_new(th, "bounded", json_false());
+		found = held_threshold(th, pt, found);
 	}
-	/* A lower bound ("held", or a search whose ceiling passed) is no
+	/* A lower bound ("sustained", "held", or a search whose ceiling passed) is no
 	 * measurement to compare with the model. */
 	bool measured = found > 0 && json_is_true(json_object_get(th, "bounded"));
 	if (measured && modeled && json_is_number(json_object_get(th, "predicted_cps"))) {
@@ -352,7 +437,8 @@ static json_t *point_threshold(struct run_ctx *rc, const struct ct_scenario *pt,
 
 /* One search trial at `rate` for `dur_ns`, judged by fail_when. */
 static int search_trial(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
-			const struct ct_expr *judge, double rate, uint64_t dur_ns, bool *failed)
+			const struct ct_expr *judge, double rate, uint64_t dur_ns, bool prove,
+			bool *failed)
 {
 	struct ct_scenario *tr = ct_scenario_dup(pt);
 	json_t *res = NULL;
@@ -363,12 +449,15 @@ static int search_trial(struct run_ctx *rc, const struct ct_scenario *pt, const 
 	tr->load.rate = tr->load.rate_end = rate;
 	tr->load.duration_ns = dur_ns;
 	tr->load.max_connections = 0;
+	if (prove)
+		tr->load.sustain = CT_SUSTAIN_PROVE;
 	int code = run_step(rc, tr, settings, &res);
+	if (code == CT_EXIT_OK && res) {
+		json_object_set_new(res, "search", json_pack("{s:f}", "rate", rate));
+		code = judge_step(tr, judge, rc->summary, res, failed);
+	}
 	ct_scenario_free(tr);
 	if (code != CT_EXIT_OK || !res)
-		return code;
-	json_object_set_new(res, "search", json_pack("{s:f}", "rate", rate));
-	if ((code = judge_step(pt, judge, rc->summary, res, failed)) != CT_EXIT_OK)
 		return code;
 	if (!rc->quiet)
 		ct_note("search: %.0f/s %s%s", rate, *failed ? "fails: " : "passes",
@@ -394,7 +483,7 @@ static int run_search(struct run_ctx *rc, const struct ct_scenario *pt, const js
 	}
 	for (double rate; (rate = ct_search_next(&s)) > 0 && !ct_stop_requested();) {
 		bool failed = false;
-		code = search_trial(rc, pt, settings, judge, rate, pt->search.trial_ns, &failed);
+		code = search_trial(rc, pt, settings, judge, rate, pt->search.trial_ns, false, &failed);
 		if (code != CT_EXIT_OK)
 			return code;
 		ct_search_report(&s, !failed);
@@ -426,7 +515,7 @@ static int run_search(struct run_ctx *rc, const struct ct_scenario *pt, const js
 			}
 		}
 		bool failed = false;
-		code = search_trial(rc, pt, settings, judge, limit, dur, &failed);
+		code = search_trial(rc, pt, settings, judge, limit, dur, true, &failed);
 		json_object_set_new(th, "confirmed",
 				    code == CT_EXIT_OK ? json_boolean(!failed) : json_null());
 		json_t *steps = json_object_get(rc->summary, "steps");

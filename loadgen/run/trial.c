@@ -129,6 +129,7 @@ struct trial {
 	struct ct_hist *iv;		    /* the interval's share of a histogram */
 	bool *dead;			    /* sources, then step hooks, that failed */
 	uint64_t start, last, hard_end, inflight_peak;
+	uint64_t ended; /* a watch ended the step this long after its start; 0: it did not */
 	uint64_t last_status, status_completed;
 	struct cpu cpu0, cpu_prev, cpu_status;
 	bool interrupted, aborted;
@@ -215,6 +216,11 @@ static int tick(struct trial *t, uint64_t now)
 	run_sources(o->sources, o->n_sources, t->dead, s);
 	if (o->rd)
 		ct_rundir_sample(o->rd, s);
+	if (o->watch && !t->ended && now > t->start &&
+	    o->watch->fn(o->watch->ctx, s, (double)(now - t->start) / 1e9) == 1) {
+		t->ended = now - t->start;
+		ct_engine_stop(t->eng, false);
+	}
 	json_decref(s);
 	t->cpu_prev = c;
 	t->last = now;
@@ -250,7 +256,9 @@ static json_t *step_result(struct trial *t)
 	const struct ct_trial_opts *o = t->o;
 	const struct ct_engine_stats *fin = t->prev;
 	struct cpu cpu1 = cpu_now();
-	double dur = (double)t->sc->load.duration_ns / 1e9;
+	uint64_t dur_ns = t->ended && t->ended < t->sc->load.duration_ns ? t->ended
+									 : t->sc->load.duration_ns;
+	double dur = (double)dur_ns / 1e9;
 	double cpu_s = cpu1.user + cpu1.sys - t->cpu0.user - t->cpu0.sys;
 	uint64_t nfail = failed(fin);
 	double wall_s = (double)(ct_now_ns() - t->start) / 1e9;
@@ -259,7 +267,7 @@ static json_t *step_result(struct trial *t)
 	    "{s:i, s:o, s:f, s:f, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f}", "step",
 	    (int)o->step, "settings", o->settings ? json_deep_copy(o->settings) : json_object(),
 	    "rate_target",
-	    dur > 0 ? ct_schedule_expected(&t->cfg.load.sched, t->sc->load.duration_ns) / dur : 0,
+	    dur > 0 ? ct_schedule_expected(&t->cfg.load.sched, dur_ns) / dur : 0,
 	    "rate_achieved", dur > 0 ? (double)fin->completed / dur : 0, "duration_s", dur,
 	    "wall_s", wall_s, "threads", (int)threads, "scheduled", (json_int_t)fin->scheduled,
 	    "attempted", (json_int_t)fin->attempted, "established", (json_int_t)fin->established,
@@ -291,6 +299,8 @@ static json_t *step_result(struct trial *t)
 	json_object_set_new(r, "fail_reason", json_null());
 	if (t->interrupted)
 		json_object_set_new(r, "interrupted", json_true());
+	if (t->ended)
+		json_object_set_new(r, "ended_at_s", json_real((double)t->ended / 1e9));
 	return r;
 }
 

@@ -24,7 +24,9 @@
  * (verdict and fail_reason are null, for a judge to fill) plus what each
  * step hook adds. rate_achieved = completed / duration. Every loop is
  * bounded: the step lasts at most duration + connect_timeout +
- * reply_timeout (+ 5 s of slack before in-flight connections are aborted). */
+ * reply_timeout (+ 5 s of slack before in-flight connections are aborted).
+ * A step a watch ends early counts its rates over the time it ran
+ * ("ended_at_s"). */
 #pragma once
 
 #include <stdbool.h>
@@ -47,6 +49,14 @@ struct ct_trial_target {
 	int netns_fd; /* -1: current netns (see engine.h) */
 };
 
+/* Looks at each sample once the sources have filled it; returning 1 ends
+ * the step there (no new connection starts; those in flight finish), so a
+ * step can stop once it is proven sustained, or once it has failed. */
+struct ct_trial_watch {
+	int (*fn)(void *ctx, const json_t *sample, double t_step_s);
+	void *ctx;
+};
+
 struct ct_trial_opts {
 	const struct ct_scenario *sc; /* this step's scenario (sweep point applied) */
 	unsigned step, n_steps;	      /* index in summary steps[], and how many (for status) */
@@ -59,6 +69,7 @@ struct ct_trial_opts {
 	const struct ct_sample_source *step_hooks;
 	size_t n_step_hooks;
 	bool live; /* one-line status on stderr each second */
+	const struct ct_trial_watch *watch; /* NULL: none */
 };
 
 /* Returns 0 with *result (a new reference) or -errno when the engine could

@@ -26,6 +26,7 @@ static const char *const ct_scn_profile_names[] = {"constant", "ramp", "step", "
 static const char *const ct_scn_ports_names[] = {"kernel", "bind", "range", NULL};
 static const char *const ct_scn_cclose_names[] = {"fin", "rst", "wait", "auto", NULL};
 static const char *const ct_scn_cool_names[] = {"fresh-netns", "drain", "none", NULL};
+static const char *const ct_scn_sustain_names[] = {"check", "prove", "off", NULL};
 
 const char *ct_scn_name_of(const char *const *names, unsigned v)
 {
@@ -49,6 +50,7 @@ NAME_FN(ct_profile_name, enum ct_profile, ct_scn_profile_names)
 NAME_FN(ct_port_strategy_name, enum ct_port_strategy, ct_scn_ports_names)
 NAME_FN(ct_client_close_name, enum ct_client_close, ct_scn_cclose_names)
 NAME_FN(ct_cooldown_name, enum ct_cooldown, ct_scn_cool_names)
+NAME_FN(ct_sustain_mode_name, enum ct_sustain_mode, ct_scn_sustain_names)
 
 const char *ct_sysctl_scope_name(enum ct_sysctl_scope v)
 {

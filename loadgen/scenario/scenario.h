@@ -38,6 +38,12 @@ enum ct_port_strategy { CT_PORTS_KERNEL, CT_PORTS_BIND, CT_PORTS_RANGE };
  * see it through ct_scenario_client_close(), never as auto. */
 enum ct_client_close { CT_CCLOSE_FIN, CT_CCLOSE_RST, CT_CCLOSE_WAIT, CT_CCLOSE_AUTO };
 enum ct_cooldown { CT_COOL_FRESH_NETNS, CT_COOL_DRAIN, CT_COOL_NONE };
+/* [load] sustain: what a step that held must prove (run/sustain.h). */
+enum ct_sustain_mode {
+	CT_SUSTAIN_CHECK = 0, /* held but not proven sustained: "unsustained", a failure */
+	CT_SUSTAIN_PROVE,     /* run each step until proven or failed, up to its horizon + 15 s */
+	CT_SUSTAIN_OFF,	      /* the old rule: held for its duration passes (smoke runs) */
+};
 
 /* Where a [sysctl.ROLE] section applies: a lab role, or the host. */
 enum ct_sysctl_scope {
@@ -127,6 +133,7 @@ struct ct_scenario {
 		unsigned threads;           /* 0 = half the CPUs, at least one (ct_engine_threads) */
 		unsigned max_inflight;      /* default 10000 */
 		uint64_t launch_window_ns;  /* start together what is due this soon; default 1 ms */
+		enum ct_sustain_mode sustain; /* default check (run/sustain.h) */
 	} load;
 
 	struct ct_sysctl_list sysctl[CT_SYSCTL_NSCOPES];
@@ -204,4 +211,5 @@ const char *ct_client_close_name(enum ct_client_close v);
  * whichever side wins; otherwise fin. */
 enum ct_client_close ct_scenario_client_close(const struct ct_scenario *sc);
 const char *ct_cooldown_name(enum ct_cooldown v);
+const char *ct_sustain_mode_name(enum ct_sustain_mode v);
 const char *ct_sysctl_scope_name(enum ct_sysctl_scope v);

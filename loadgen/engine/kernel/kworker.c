@@ -9,7 +9,7 @@
 
 #include "common/log.h"
 
-static void count_unsent(struct worker *w);
+static void count_unsent(struct worker *w, uint64_t until);
 
 void ct_kworker_rearm_now(struct worker *w)
 {
@@ -30,20 +30,26 @@ static void arm_timer(struct worker *w)
 	evtimer_add(w->timer, &tv);
 }
 
+/* No more connections start: those in flight get their timeouts to finish. */
+static void end_schedule(struct worker *w)
+{
+	struct kengine *e = w->e;
+
+	w->have_next = false;
+	w->sched_over = true;
+	w->drain_deadline = ct_now_ns() + e->load->connect_timeout_ns + e->load->reply_timeout_ns;
+	if (LOAD(&w->c.inflight) == 0)
+		event_base_loopbreak(w->base);
+}
+
 static void advance(struct worker *w)
 {
 	uint64_t due;
 	w->have_next = ct_schedule_next(&w->sched, &due, &w->next_seq);
-	if (w->have_next) {
+	if (w->have_next)
 		w->next_due = w->e->t0 + due;
-	} else {
-		w->sched_over = true;
-		struct kengine *e = w->e;
-		w->drain_deadline =
-		    ct_now_ns() + e->load->connect_timeout_ns + e->load->reply_timeout_ns;
-		if (LOAD(&w->c.inflight) == 0)
-			event_base_loopbreak(w->base);
-	}
+	else
+		end_schedule(w);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -53,8 +59,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = ct_now_ns();
 
 	if (w->have_next && now >= w->e->t0 + w->e->load->sched.duration_ns + LATE_GRACE_NS) {
-		count_unsent(w);
-		advance(w); /* -> sched_over */
+		count_unsent(w, UINT64_MAX);
+		end_schedule(w);
 		return;
 	}
 	while (w->have_next && w->next_due <= now + w->e->window_ns && !LOAD(&w->e->stop_req)) {
@@ -78,11 +84,17 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		arm_timer(w);
 }
 
-static void count_unsent(struct worker *w)
+/* The connections due by `until` (ns since t0; UINT64_MAX: the rest of the
+ * schedule) that were never started. A step ended early (a stop request)
+ * counts only what was due by then: the rest was never scheduled. */
+static void count_unsent(struct worker *w, uint64_t until)
 {
-	uint64_t due, seq, n = w->have_next ? 1 : 0;
-	while (ct_schedule_next(&w->sched, &due, &seq))
-		n++;
+	uint64_t due, seq, t0 = w->e->t0, n = 0;
+	if (w->have_next && w->next_due - t0 <= until) {
+		n = 1;
+		while (ct_schedule_next(&w->sched, &due, &seq) && due <= until)
+			n++;
+	}
 	ADD(&w->c.unsent, n);
 	w->have_next = false;
 	w->blocked = false;
@@ -101,8 +113,8 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	if (!w->sched_over) {
 		bool end = stop || now >= e->t0 + e->load->sched.duration_ns + LATE_GRACE_NS;
 		if (end) {
-			count_unsent(w);
-			advance(w); /* -> sched_over, drain deadline */
+			count_unsent(w, stop && now > e->t0 ? now - e->t0 : UINT64_MAX);
+			end_schedule(w); /* -> sched_over, drain deadline */
 		}
 	}
 	if (stop == 2 || (w->sched_over && now >= w->drain_deadline))
