@@ -43,21 +43,14 @@ static struct ct_sustain_count_spec *add_count(struct ct_sustain_spec *sp, enum 
 	return c;
 }
 
-static void build_spec(struct ct_proof *p, const struct ct_scenario *pt,
-		       const struct ct_model_input *in, const struct ct_model_result *mr, bool lab)
+/* In a lab: the counts its samplers show. */
+static void add_lab_counts(struct ct_sustain_spec *sp, const struct ct_model_input *in,
+			   const struct ct_model_result *mr)
 {
-	struct ct_sustain_spec *sp = &p->spec;
 	const struct ct_limit *ports = &mr->limits[CT_LIMIT_CLIENT_PORTS];
 	const struct ct_limit *nat = &mr->limits[CT_LIMIT_NAT_PORTS];
 	struct ct_sustain_count_spec *c;
 
-	sp->settle_s = CT_SUSTAIN_SETTLE_S;
-	sp->steady = pt->load.profile == CT_PROFILE_CONSTANT || pt->load.profile == CT_PROFILE_POISSON;
-	for (int i = 0; i < CT_LIMIT_N; i++)
-		if (mr->limits[i].applies && mr->limits[i].hard && mr->limits[i].timer_s > sp->horizon_s)
-			sp->horizon_s = mr->limits[i].timer_s;
-	if (!lab)
-		return; /* nothing samples a host's counts: the horizon alone proves */
 	if (ports->applies && ports->timer_s >= CT_MODEL_TIMEWAIT_S &&
 	    (c = add_count(sp, CT_ROLE_CLIENT, "ports_in_use", "client_ports")))
 		c->limit = ports->capacity; /* half the range past the parity cliff */
@@ -76,6 +69,35 @@ static void build_spec(struct ct_proof *p, const struct ct_scenario *pt,
 	if (nat->applies && (c = add_count(sp, CT_ROLE_ROUTER, "ct.count", "nat_ports")))
 		c->limit = nat->capacity;
 }
+
+static void build_spec(struct ct_proof *p, const struct ct_scenario *pt,
+		       const struct ct_model_input *in, const struct ct_model_result *mr, bool lab)
+{
+	struct ct_sustain_spec *sp = &p->spec;
+
+	sp->settle_s = CT_SUSTAIN_SETTLE_S;
+	sp->steady = pt->load.profile == CT_PROFILE_CONSTANT || pt->load.profile == CT_PROFILE_POISSON;
+	sp->rate = in->rate;
+	for (int i = 0; i < CT_LIMIT_N; i++)
+		if (mr->limits[i].applies && mr->limits[i].hard && mr->limits[i].timer_s > sp->horizon_s)
+			sp->horizon_s = mr->limits[i].timer_s;
+	if (lab)
+		add_lab_counts(sp, in, mr);
+	/* The hard limits no count watches: proven by rate x their timer. */
+	for (int i = 0; i < CT_LIMIT_N; i++) {
+		const struct ct_limit *l = &mr->limits[i];
+		bool watched = false;
+		for (size_t k = 0; k < sp->n; k++)
+			watched |= !strcmp(sp->c[k].limit_name, l->name);
+		if (!l->applies || !l->hard || l->timer_s <= 0 || watched ||
+		    sp->n_u >= CT_SUSTAIN_MAX_COUNTS)
+			continue;
+		snprintf(sp->u[sp->n_u].limit_name, sizeof(sp->u[0].limit_name), "%s", l->name);
+		sp->u[sp->n_u].timer_s = l->timer_s;
+		sp->u[sp->n_u++].capacity = l->capacity;
+	}
+}
+
 
 struct ct_proof *ct_proof_new(const struct ct_scenario *pt, bool lab)
 {
@@ -162,5 +184,7 @@ void ct_proof_why(const struct ct_proof *p, char *buf, size_t len)
 
 const char *ct_proof_limit(const struct ct_proof *p)
 {
-	return p->res.projection >= 0 ? p->spec.c[p->res.projection].limit_name : "horizon";
+	if (p->res.projection >= 0)
+		return p->spec.c[p->res.projection].limit_name;
+	return p->res.unmeasured >= 0 ? p->spec.u[p->res.unmeasured].limit_name : "horizon";
 }

@@ -147,8 +147,16 @@ void ct_sustain_analyse(const struct ct_sustain_spec *spec, const double *t,
 			out->projection = (int)k;
 		}
 	}
-	if (spec->n == 0)
-		all = out->elapsed_s >= spec->horizon_s;
+	out->unmeasured = -1;
+	for (size_t k = 0; k < spec->n_u; k++) {
+		const struct ct_sustain_unmeasured *u = &spec->u[k];
+		if (spec->rate * u->timer_s <= u->capacity * (1 - CT_SUSTAIN_MARGIN) ||
+		    out->elapsed_s >= u->timer_s)
+			continue;
+		all = false;
+		if (out->unmeasured < 0)
+			out->unmeasured = (int)k;
+	}
 	out->sustained = all;
 }
 
@@ -258,10 +266,16 @@ void ct_sustain_to_step(const struct ct_sustain_spec *spec, const struct ct_sust
 				 num_or_null(c->fail_at_s));
 	}
 	json_object_set_new(step, "projection", proj);
+	json_t *unm = json_array();
+	for (size_t k = 0; k < spec->n_u; k++)
+		json_array_append_new(unm, json_pack("{s:s, s:o, s:o}", "limit_name",
+						      spec->u[k].limit_name, "capacity",
+						      num_or_null(spec->u[k].capacity), "timer_s",
+						      num_or_null(spec->u[k].timer_s)));
 	json_object_set_new(step, "sustain",
-			    json_pack("{s:s, s:f, s:f, s:o}", "mode", ct_sustain_mode_name(mode),
+			    json_pack("{s:s, s:f, s:f, s:o, s:o}", "mode", ct_sustain_mode_name(mode),
 				      "settle_s", spec->settle_s, "elapsed_s", r->elapsed_s,
-				      "counts", counts));
+				      "counts", counts, "unmeasured", unm));
 }
 
 void ct_sustain_why(const struct ct_sustain_spec *spec, const struct ct_sustain_result *r,
@@ -285,8 +299,18 @@ void ct_sustain_why(const struct ct_sustain_spec *spec, const struct ct_sustain_
 				 r->elapsed_s);
 		return;
 	}
+	if (r->unmeasured >= 0) {
+		const struct ct_sustain_unmeasured *u = &spec->u[r->unmeasured];
+		snprintf(buf, len,
+			 "not enough time to tell: %s is not sampled here, and at %.0f/s its %.0f "
+			 "would be used up in %.0f s, before its %.0f s timer frees any; this step "
+			 "ran %.1f s",
+			 u->limit_name, spec->rate, u->capacity, u->capacity / spec->rate,
+			 u->timer_s, r->elapsed_s);
+		return;
+	}
 	snprintf(buf, len,
-		 "not enough time to tell: %.0f s run, its limits' horizon is %.0f s and no count "
+		 "not enough time to tell: %.1f s run, its limits' horizon is %.0f s and no count "
 		 "is proven to stay below its limit",
 		 r->elapsed_s, r->horizon_s);
 }

@@ -24,8 +24,11 @@
  *   growing   neither: the step is `unsustained`, and the count's slope
  *             projects when it reaches its limit (fail_at_s, in step time);
  *   at_limit  the count reached its limit less the margin.
- * With no count to watch (no lab, no sampler), a step is sustained only when
- * it ran past its horizon.
+ * A limit no count shows (a host run has no samplers) is proven when the
+ * offered rate times its timer stays under its capacity less the margin
+ * (nothing it counts grows faster than the connections do, and each unit is
+ * free again after the timer); else only a step that ran past the timer
+ * proves it.
  *
  * Pure: ct_sustain_analyse() works on arrays; the tracker collects them from
  * a step's samples. */
@@ -57,9 +60,22 @@ struct ct_sustain_count_spec {
 	const char *limit_key; /* with limit 0: sample["ns"][role][limit_key] ("ct.max") */
 };
 
+/* A limit no sample shows (a host run, or a limit without a count): the
+ * count it bounds cannot grow faster than the offered rate and frees each
+ * unit after the limit's timer, so it is proven when rate x timer stays
+ * under its capacity less the margin, or once the step ran past the timer. */
+struct ct_sustain_unmeasured {
+	char limit_name[24];
+	double capacity;
+	double timer_s;
+};
+
 struct ct_sustain_spec {
 	struct ct_sustain_count_spec c[CT_SUSTAIN_MAX_COUNTS];
 	size_t n;
+	struct ct_sustain_unmeasured u[CT_SUSTAIN_MAX_COUNTS];
+	size_t n_u;
+	double rate; /* the offered rate (the unmeasured limits' bound) */
 	double horizon_s; /* the longest timer of the hard limits that apply; 0: none */
 	double settle_s;  /* CT_SUSTAIN_SETTLE_S unless a test says otherwise */
 	bool steady;	  /* constant or Poisson profile: the bounded rule applies */
@@ -85,6 +101,7 @@ struct ct_sustain_count {
 
 struct ct_sustain_result {
 	bool sustained;
+	int unmeasured; /* the first unmeasured limit not proven by rate x horizon, -1: none */
 	double elapsed_s; /* step time of the last sample */
 	double horizon_s;
 	size_t n;

@@ -162,19 +162,28 @@ Test(sustain, still_growing_past_the_horizon_is_not_waved_through)
 	cr_assert(r.sustained, "state %d", r.c[0].state);
 }
 
-Test(sustain, without_counts_only_the_horizon_proves)
+Test(sustain, an_unsampled_limit_is_proven_by_rate_times_its_timer_or_by_the_timer)
 {
-	struct ct_sustain_spec sp = {.n = 0, .horizon_s = 60, .settle_s = 10, .steady = true};
+	/* A host run: nothing samples the client's 28232 ports, held 60 s. */
+	struct ct_sustain_spec sp = {.n = 0, .horizon_s = 60, .settle_s = 10, .steady = true,
+				     .rate = 1000, .n_u = 1};
+	snprintf(sp.u[0].limit_name, sizeof(sp.u[0].limit_name), "client_ports");
+	sp.u[0].capacity = 28232;
+	sp.u[0].timer_s = 60;
 	double t[] = {10, 30};
 	struct ct_sustain_result r;
 	ct_sustain_analyse(&sp, t, NULL, NULL, 2, &r);
-	cr_assert_not(r.sustained);
+	cr_assert_not(r.sustained, "1000/s x 60 s > 28232: not proven in 30 s");
 	cr_assert_eq(r.projection, -1);
+	cr_assert_eq(r.unmeasured, 0);
 	char why[256];
 	ct_sustain_why(&sp, &r, why, sizeof(why));
-	cr_assert(strstr(why, "not enough time to tell"), "%s", why);
+	cr_assert(strstr(why, "not enough time to tell") && strstr(why, "client_ports"), "%s", why);
 	double t2[] = {30, 61};
 	ct_sustain_analyse(&sp, t2, NULL, NULL, 2, &r);
+	cr_assert(r.sustained, "past its horizon");
+	sp.rate = 200; /* 12000 in 60 s at most: proven at once */
+	ct_sustain_analyse(&sp, t, NULL, NULL, 2, &r);
 	cr_assert(r.sustained);
 }
 
