@@ -19,6 +19,7 @@
 #include "loadgen/run/proof.h"
 #include "loadgen/lab/lab.h"
 #include "loadgen/probe/failwatch.h"
+#include "loadgen/probe/metrics.h"
 #include "loadgen/probe/probe.h"
 #include "loadgen/model/model.h"
 #include "loadgen/scenario/plan.h"
@@ -640,6 +641,11 @@ static int preflight(const struct ct_scenario *sc, const struct ct_runner_opts *
 	if (ct_probes_check(&pcfg, &perr) < 0) {
 		ct_error("%s: %s", sc->path, perr.msg);
 		return ct_err_code(&perr, CT_EXIT_USAGE);
+	}
+	/* A taken port would otherwise show only after the directory is made. */
+	if (pcfg.metrics_listen && ct_metrics_check_listen(pcfg.metrics_listen, &perr) < 0) {
+		ct_error("%s", perr.msg);
+		return ct_err_code(&perr, CT_EXIT_ENV);
 	}
 	for (size_t i = 0; i < sc->n_expect; i++) {
 		struct ct_err eerr = {0};

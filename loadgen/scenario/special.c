@@ -119,7 +119,7 @@ int ct_scn_check_template(const char *s, char *why, size_t len)
 	return 0;
 }
 
-static int check_addr_port(const char *v, bool allow_range, char *why, size_t len)
+static int check_addr_port(const char *v, unsigned flags, char *why, size_t len)
 {
 	const char *colon;
 	uint16_t lo, hi;
@@ -144,11 +144,14 @@ static int check_addr_port(const char *v, bool allow_range, char *why, size_t le
 		ct_scn_fmt(why, len, "host name too long");
 		return -EINVAL;
 	}
+	/* A listening address may leave the port to the kernel, as bind(2) does. */
+	if ((flags & F_PORT0) && strcmp(colon + 1, "0") == 0)
+		return 0;
 	if (ct_parse_port_range(colon + 1, &lo, &hi, w2, sizeof(w2)) < 0) {
 		ct_scn_fmt(why, len, "%s", w2);
 		return -EINVAL;
 	}
-	if (!allow_range && lo != hi) {
+	if (!(flags & F_RANGE) && lo != hi) {
 		ct_scn_fmt(why, len, "'%s': one port, not a range", v);
 		return -EINVAL;
 	}
@@ -235,7 +238,7 @@ int ct_scn_set_hostport(struct ct_scenario *sc, const struct ct_scn_key *k,
 
 	if (*v == '\0')
 		return ct_scn_set_str(dst, NULL);
-	if (check_addr_port(v, k->flags & F_RANGE, why, len) < 0)
+	if (check_addr_port(v, k->flags, why, len) < 0)
 		return -EINVAL;
 	return ct_scn_set_str(dst, v);
 }

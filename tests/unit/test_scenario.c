@@ -580,3 +580,22 @@ Test(scenario, workers_range_is_ctservers)
 	snprintf(n, sizeof(n), "%d", CT_SRV_MAX_WORKERS + 1);
 	cr_assert_eq(ct_srv_config_parse(3, argv, &cfg, serr, sizeof(serr)), -EINVAL);
 }
+
+/* [report] metrics_listen takes port 0 as --metrics-listen does (the kernel
+ * picks a free port); a target's port 0 stays an error. */
+Test(scenario, metrics_listen_port_0)
+{
+	struct ct_err err = {0};
+	char path[64];
+	struct ct_scenario *sc = load_text("[scenario]\nname = m\n[load]\nrate = 1\n[report]\n"
+					   "metrics_listen = 127.0.0.1:0\n",
+					   &err, path, sizeof(path));
+
+	cr_assert_not_null(sc, "%s", err.msg);
+	cr_assert_str_eq(sc->report.metrics_listen, "127.0.0.1:0");
+	cr_assert_eq(ct_scenario_set(sc, "report.metrics_listen", "[::1]:0", &err), 0, "%s",
+		     err.msg);
+	cr_assert_eq(ct_scenario_set(sc, "server.target", "127.0.0.1:0", &err), -EINVAL);
+	cr_assert(strstr(err.msg, "port 0"), "%s", err.msg);
+	ct_scenario_free(sc);
+}
