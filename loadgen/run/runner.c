@@ -265,10 +265,13 @@ static int judge_step(const struct ct_scenario *pt, const struct ct_expr *judge,
 		      json_t *res, bool *failed)
 {
 	struct ct_judge_ctx lc = {.step = res, .summary = summary};
-	char why[512] = "";
+	char why[512] = "", where[400];
 
 	if (ct_expr_eval(judge, ct_judge_lookup, &lc, failed, why, sizeof(why)) < 0) {
-		ct_error("%s:%d: [search] fail_when: %s", pt->path, pt->search.fail_when.line, why);
+		ct_error("%s: %s",
+			 ct_cond_where(pt, &pt->search.fail_when, "[search] fail_when", where,
+				       sizeof(where)),
+			 why);
 		return CT_EXIT_USAGE;
 	}
 	json_object_set_new(res, "verdict", json_string(*failed ? "fail" : "pass"));
@@ -619,6 +622,34 @@ static int open_probes(struct run_ctx *rc, const struct ct_runner_opts *o)
 	return CT_EXIT_OK;
 }
 
+/* A condition that does not parse, or names a variable no step will have,
+ * is refused before the run, naming its line or the --set that gave it. */
+static int check_cond(const struct ct_scenario *sc, const struct ct_cond *c, const char *what,
+		      unsigned has)
+{
+	struct ct_err eerr = {0};
+	struct ct_expr *e = ct_expr_parse(c->text, &eerr);
+	const char *unknown = NULL, *u2;
+	bool lab = sc->scenario.topology == CT_TOPO_LAB;
+	char where[400];
+
+	has |= (lab ? CT_JUDGE_HAS_LAB : 0) | (sc->search.enabled ? CT_JUDGE_HAS_SEARCH : 0);
+
+	ct_cond_where(sc, c, what, where, sizeof(where));
+	if (!e) {
+		ct_error("%s: %s", where, eerr.msg);
+		return CT_EXIT_USAGE;
+	}
+	if (ct_judge_check_names(e, has, &unknown) == -ENOENT)
+		ct_error("%s: unknown variable '%s'%s (see ctload(1), EXPECT VARIABLES)", where,
+			 unknown,
+			 !lab && ct_judge_check_names(e, has | CT_JUDGE_HAS_LAB, &u2) == 0
+			     ? " in topology = host (only a lab samples it)"
+			     : "");
+	ct_expr_free(e);
+	return unknown ? CT_EXIT_USAGE : CT_EXIT_OK;
+}
+
 /* What can be refused before anything is written or changed. */
 static int preflight(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 {
@@ -647,16 +678,13 @@ static int preflight(const struct ct_scenario *sc, const struct ct_runner_opts *
 		ct_error("%s", perr.msg);
 		return ct_err_code(&perr, CT_EXIT_ENV);
 	}
-	for (size_t i = 0; i < sc->n_expect; i++) {
-		struct ct_err eerr = {0};
-		struct ct_expr *e = ct_expr_parse(sc->expect[i].text, &eerr);
-		if (!e) {
-			ct_error("%s:%d: [expect] '%s': %s", sc->path, sc->expect[i].line,
-				 sc->expect[i].text, eerr.msg);
+	/* fail_when judges a step while its point runs: no threshold yet. */
+	if (check_cond(sc, &sc->search.fail_when, "[search] fail_when", 0) != CT_EXIT_OK)
+		return CT_EXIT_USAGE;
+	for (size_t i = 0; i < sc->n_expect; i++)
+		if (check_cond(sc, &sc->expect[i], "[expect]", CT_JUDGE_HAS_THRESHOLD) !=
+		    CT_EXIT_OK)
 			return CT_EXIT_USAGE;
-		}
-		ct_expr_free(e);
-	}
 	return CT_EXIT_OK;
 }
 
@@ -754,10 +782,9 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 	if ((code = preflight(sc, o)) != CT_EXIT_OK)
 		return code;
 	judge = ct_expr_parse(sc->search.fail_when.text, &jerr);
-	if (!judge) {
-		ct_error("%s:%d: [search] fail_when: %s", sc->path, sc->search.fail_when.line,
-			 jerr.msg);
-		return CT_EXIT_USAGE;
+	if (!judge) { /* preflight parsed it: only ENOMEM is left */
+		ct_error("[search] fail_when: %s", jerr.msg);
+		return CT_EXIT_ENV;
 	}
 	if (o->host_target)
 		target = *o->host_target;

@@ -317,6 +317,15 @@ int ct_scn_set_precision(struct ct_scenario *sc, const struct ct_scn_key *k,
 	return 0;
 }
 
+/* A condition given on the command line keeps the option, so that a later
+ * message can name it (it has no file line). */
+static void cond_origin(struct ct_cond *c, const struct ct_scn_where *w)
+{
+	c->set[0] = '\0';
+	if (w->line == 0 && w->file && strncmp(w->file, "--set ", 6) == 0)
+		ct_scn_fmt(c->set, sizeof(c->set), "%s", w->file);
+}
+
 /* [search] fail_when: one condition, kept as written with its line. */
 int ct_scn_set_cond(struct ct_scenario *sc, const struct ct_scn_key *k,
 		    const struct ct_scn_where *w, const char *v, char *why, size_t len)
@@ -329,6 +338,7 @@ int ct_scn_set_cond(struct ct_scenario *sc, const struct ct_scn_key *k,
 	if ((rc = ct_scn_set_str(&c->text, v)) < 0)
 		return rc;
 	c->line = w->line;
+	cond_origin(c, w);
 	return 0;
 }
 
@@ -347,6 +357,7 @@ int ct_scn_set_check(struct ct_scenario *sc, const struct ct_scn_key *k,
 	if (!(nv[sc->n_expect].text = strdup(v)))
 		return -ENOMEM;
 	nv[sc->n_expect].line = w->line;
+	cond_origin(&nv[sc->n_expect], w);
 	sc->n_expect++;
 	return 0;
 }

@@ -599,3 +599,25 @@ Test(scenario, metrics_listen_port_0)
 	cr_assert(strstr(err.msg, "port 0"), "%s", err.msg);
 	ct_scenario_free(sc);
 }
+
+/* A condition keeps where it came from, so a message can name the file line
+ * or the --set option (a --set has no line), also in a copy. */
+Test(scenario, cond_origin_file_line_or_set)
+{
+	char *sets[] = {(char *)"expect.check=x > 1", (char *)"search.fail_when=y > 2"};
+	struct ct_scenario *sc = load_ok(GOOD("full.ini"), sets, 2);
+	struct ct_scenario *d = ct_scenario_dup(sc);
+	char buf[400], want[400];
+
+	cr_assert_not_null(d);
+	cr_assert_eq(sc->n_expect, 5);
+	snprintf(want, sizeof(want), "%s:63: [expect] 'threshold >= 20000/s'", sc->path);
+	cr_expect_str_eq(ct_cond_where(sc, &sc->expect[0], "[expect]", buf, sizeof(buf)), want);
+	cr_expect_str_eq(ct_cond_where(d, &d->expect[4], "[expect]", buf, sizeof(buf)),
+			 "--set expect.check=x > 1");
+	cr_expect_str_eq(ct_cond_where(d, &d->search.fail_when, "[search] fail_when", buf,
+				       sizeof(buf)),
+			 "--set search.fail_when=y > 2");
+	ct_scenario_free(d);
+	ct_scenario_free(sc);
+}
