@@ -9,7 +9,7 @@
  *   stepcharts  the charts per step, per threshold, per sweep value
  *   sections    the page's sections below the header
  *   html        the page around them, and HTML escaping (html.h)
- *   csv         timeseries.csv
+ *   csv         timeseries.csv and connect_hist.csv
  *   report      the entry point (report.h) */
 #pragma once
 
@@ -218,3 +218,6 @@ int ct_rep_write_html(struct ct_rep *r, FILE *f);
 
 /* timeseries.csv. 0, -ENOMEM, or -EIO when f failed. */
 int ct_rep_write_csv(struct ct_rep *r, FILE *f);
+/* connect_hist.csv: t,step,connect_ms,count, one row per bucket of each
+ * sample's connect_hist. 0, or -EIO when f failed. */
+int ct_rep_write_hist_csv(struct ct_rep *r, FILE *f);

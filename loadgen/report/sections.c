@@ -249,30 +249,30 @@ static void url_put(FILE *f, const char *s)
 	}
 }
 
-/* Links to the files that exist (timeseries.csv is written with the page). */
+/* Links to the files that exist (the CSV files are written with the page). */
 static void section_files(struct ct_rep *r, FILE *f)
 {
 	static const struct {
 		const char *name, *what;
+		bool with_page; /* written beside the page, wherever that is */
 	} files[] = {
-	    {"scenario.ini", "the scenario as run"},
-	    {"summary.json", "every step's numbers"},
-	    {"timeseries.jsonl", "every sample"},
-	    {"timeseries.csv", "the samples for a spreadsheet"},
-	    {"events.log", "kernel messages and lab actions"},
+	    {"scenario.ini", "the scenario as run", false},
+	    {"summary.json", "every step's numbers", false},
+	    {"timeseries.jsonl", "every sample", false},
+	    {"timeseries.csv", "the samples for a spreadsheet", true},
+	    {"connect_hist.csv", "each sample's connect times, for a spreadsheet", true},
+	    {"events.log", "kernel messages and lab actions", false},
 	};
 	bool any = false;
 	fputs("<footer>Files of this run: ", f);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *p = ct_rep_path(r->dir, files[i].name);
-		bool there =
-		    p && (access(p, F_OK) == 0 || !strcmp(files[i].name, "timeseries.csv"));
+		bool there = p && (access(p, F_OK) == 0 || files[i].with_page);
 		free(p);
 		if (!there)
 			continue;
 		fprintf(f, "%s<a href=\"", any ? " \u00b7 " : "");
-		/* timeseries.csv is written beside the page, wherever that is */
-		if (r->link_base && strcmp(files[i].name, "timeseries.csv"))
+		if (r->link_base && !files[i].with_page)
 			url_put(f, r->link_base);
 		url_put(f, files[i].name);
 		fprintf(f, "\">%s</a> (%s)", files[i].name, files[i].what);

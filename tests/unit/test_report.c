@@ -348,3 +348,38 @@ Test(report, the_cause_is_the_judge_s, .init = setup, .fini = teardown)
 	cr_expect_null(strstr(html, "the conntrack table filled"));
 	free(html);
 }
+
+/* A sample's connect_hist is no CSV cell: timeseries.csv has plain columns
+ * only, and connect_hist.csv one row per bucket, at the JSONL's 6 digits. */
+Test(report, connect_hist_gets_its_own_csv, .init = setup, .fini = teardown)
+{
+	char path[128], run[96];
+	struct ct_err err = {0};
+	FILE *f;
+
+	snprintf(run, sizeof(run), "%s/run", tmp);
+	cr_assert_eq(mkdir(run, 0755), 0);
+	snprintf(path, sizeof(path), "%s/timeseries.jsonl", run);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("{\"t\":0.1,\"step\":0,\"completed\":4,\"connect_ms\":{\"p50\":0.021631},"
+	      "\"connect_hist\":[[0.021375,1],[0.021631,3]]}\n"
+	      "{\"t\":0.2,\"step\":0,\"completed\":6,\"connect_ms\":{\"p50\":1003.52},"
+	      "\"connect_hist\":[[1003.52,2]]}\n",
+	      f);
+	fclose(f);
+	cr_assert_eq(ct_report_build(run, &err), 0, "%s", err.msg);
+	snprintf(path, sizeof(path), "%s/timeseries.csv", run);
+	char *csv = slurp(path);
+	cr_expect_str_eq(csv, "t,step,completed,connect_ms.p50\n"
+			      "0.1,0,4,0.021631\n"
+			      "0.2,0,6,1003.52\n");
+	free(csv);
+	snprintf(path, sizeof(path), "%s/connect_hist.csv", run);
+	csv = slurp(path);
+	cr_expect_str_eq(csv, "t,step,connect_ms,count\n"
+			      "0.1,0,0.021375,1\n"
+			      "0.1,0,0.021631,3\n"
+			      "0.2,0,1003.52,2\n");
+	free(csv);
+}
