@@ -119,6 +119,10 @@ int ct_rep_steps_build(struct ct_rep *r);
 /* "tcp_tw_reuse=0, rate=300" from a settings object (skip_rate: without
  * load.rate). */
 void ct_rep_settings_text(const json_t *set, bool skip_rate, char *buf, size_t len);
+/* A sweep point's (a threshold's) settings as text: without load.rate
+ * (told with the rate already), unless load.rate is all that tells the
+ * points apart. "" when it has no settings. */
+void ct_rep_point_label(const json_t *set, char *buf, size_t len);
 
 /* Whether the step failed (a step that fell short of its rate without a
  * failure did not). */
@@ -159,6 +163,10 @@ void ct_rep_cap(const char *s, char *buf, size_t len);
 
 /* One sentence about a step. */
 void ct_rep_step_sentence(const struct ct_rep_step *s, char *buf, size_t len);
+
+/* Whether a threshold is a lower bound where nothing failed: a plain step
+ * that held, or a search whose every trial passed. */
+bool ct_rep_threshold_held(const json_t *th);
 
 /* "With tcp_tw_reuse=0, the client ran out of ports at 470/s — 6% below
  * the model's 500/s" (first_cap: starting with a capital letter). */

@@ -29,10 +29,7 @@ static void section_story(struct ct_rep *r, FILE *f)
 	{
 		char s[600];
 		ct_rep_threshold_sentence(r, th, true, s, sizeof(s));
-		const char *method = json_string_value(json_object_get(th, "method"));
-		fputs(method && !strcmp(method, "held") ? "<li class=\"ok\">"
-							: "<li class=\"bad\">",
-		      f);
+		fputs(ct_rep_threshold_held(th) ? "<li class=\"ok\">" : "<li class=\"bad\">", f);
 		ct_html_esc(f, s);
 		fputs(".</li>", f);
 	}
@@ -168,9 +165,10 @@ static void section_table(struct ct_rep *r, FILE *f)
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct ct_rep_step *s = &r->steps[k];
 		char a[32], b[32], c[32];
-		ct_rep_fmt_ms(s->p50, a, sizeof(a));
-		ct_rep_fmt_ms(s->p99, b, sizeof(b));
-		ct_rep_fmt_ms(s->pmax, c, sizeof(c));
+		/* 0 is what a step with no handshake reports: no latency, not 0 ms */
+		ct_rep_fmt_ms(s->pmax > 0 ? s->p50 : NAN, a, sizeof(a));
+		ct_rep_fmt_ms(s->pmax > 0 ? s->p99 : NAN, b, sizeof(b));
+		ct_rep_fmt_ms(s->pmax > 0 ? s->pmax : NAN, c, sizeof(c));
 		fprintf(f, "<tr class=\"%s\" data-step=\"%d\"><td>%zu</td><td class=\"l\">",
 			s->partial		? "partial"
 			: ct_rep_step_failed(s) ? "fail"

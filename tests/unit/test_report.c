@@ -3,8 +3,10 @@
  * summary.json, a run killed mid-way still gives a report that says so,
  * a scenario description cannot inject markup, and a directory that is
  * not a run gets a clear error. Fixtures: tests/data/run-sweep (a complete
- * lab sweep) and tests/data/run-killed (killed during step 3, last line of
- * timeseries.jsonl cut in half); see tests/data/run-make.py. */
+ * lab sweep), tests/data/run-killed (killed during step 3, last line of
+ * timeseries.jsonl cut in half), run-refused (a rate sweep where every
+ * connection was refused) and run-search-held (a search where every trial
+ * passed); see tests/data/run-make.py. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <jansson.h>
@@ -382,4 +384,57 @@ Test(report, connect_hist_gets_its_own_csv, .init = setup, .fini = teardown)
 			      "0.1,0,0.021631,3\n"
 			      "0.2,0,1003.52,2\n");
 	free(csv);
+}
+
+/* A search whose every trial passed (tests/data/run-search-held): nothing
+ * ran out, so the headline says what held and names the model's limit
+ * without saying it was reached. */
+Test(report, a_search_where_nothing_failed_says_nothing_ran_out, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-search-held");
+
+	cr_expect(strstr(h, "<h1 class=\"ok\" id=\"headline\">Nothing broke up to 400 conn/s, the "
+			    "highest rate tried (the model puts the sustained limit at 470/s, set by "
+			    "the client&#39;s ports).</h1>"),
+		  "the headline tells a lower bound");
+	cr_expect_null(strstr(h, "ran out"), "nothing is said to have run out");
+	cr_expect_null(strstr(h, "<li class=\"bad\""), "no bullet tells of a failure");
+	free(h);
+}
+
+/* A sweep of load.rate alone where every connection was refused
+ * (tests/data/run-refused): each point is told apart by its rate, in the
+ * bullets and on the threshold chart, so no two bullets read the same. */
+Test(report, rate_sweep_points_are_told_apart, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-refused");
+	const char *a = "With rate=50, the server refused connections, but no limit could be "
+			"measured from it.";
+	const char *b = "With rate=100, the server refused connections, but no limit could be "
+			"measured from it.";
+
+	cr_expect_eq(count(h, "as configured"), 0, "no point is labelled as configured");
+	cr_expect(strstr(h, "<text class=\"barlbl\" x=\"") && strstr(h, ">rate=50</text>") &&
+		      strstr(h, ">rate=100</text>"),
+		  "the threshold chart labels each point by its rate");
+	cr_expect(strstr(h, a) && strstr(h, b), "one bullet per point, each with its rate");
+	/* each bullet once in the story (the headline may repeat the first) */
+	char li[300];
+	snprintf(li, sizeof(li), "<li class=\"bad\">%s</li>", b);
+	cr_expect_eq(count(h, li), 1);
+	snprintf(li, sizeof(li), "<li class=\"bad\">%s</li>", a);
+	cr_expect_eq(count(h, li), 1);
+	free(h);
+}
+
+/* No connection made a handshake (run-refused): no latency is made up, in
+ * the chart's caption or in the table of steps. */
+Test(report, no_handshake_no_latency, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-refused");
+
+	cr_expect_null(strstr(h, "slowest: "), "no 'slowest' latency is quoted");
+	cr_expect(strstr(h, "No connection completed a handshake: there is no latency to draw."));
+	cr_expect_null(strstr(h, "0.00 ms"), "no step shows a latency of 0");
+	free(h);
 }
