@@ -120,6 +120,11 @@ static void print_table(const json_t *summary, const char *dir)
 		if (json_is_number(json_object_get(th, "error_pct")) &&
 		    json_is_number(json_object_get(th, "measured_cps")))
 			printf(", error %+.1f%%", ct_json_d(th, "error_pct"));
+		const char *from = json_string_value(json_object_get(th, "start_from"));
+		if (from && strcmp(from, "scenario"))
+			printf("; search started at %.0f/s (%s)", ct_json_d(th, "start_cps"),
+			       !strcmp(from, "model") ? "a quarter of the model's limit"
+						      : "no rate and no model limit");
 		printf("\n");
 	}
 	printf("run directory: %s (report: %s/report.html)\n", dir, dir);
@@ -470,15 +475,38 @@ static int search_trial(struct run_ctx *rc, const struct ct_scenario *pt, const 
 	return CT_EXIT_OK;
 }
 
+/* Where the search of `pt` starts (ct_search_start): [load] rate, else from
+ * the model's binding limit, said in a note. *from as ct_search_start's. */
+static double search_start(const struct run_ctx *rc, const struct ct_scenario *pt,
+			   const char **from)
+{
+	struct ct_model_input *in = pt->load.rate > 0 ? NULL : calloc(1, sizeof(*in));
+	struct ct_model_result *mr = in ? calloc(1, sizeof(*mr)) : NULL;
+	const struct ct_limit *b = mr && ct_proof_model(pt, in, mr) == 0 ? ct_model_binding(mr) : NULL;
+	double start = ct_search_start(pt->load.rate, b ? b->predicted_cps : 0, from);
+
+	if (!rc->quiet && !strcmp(*from, "model"))
+		ct_note("search: no [load] rate: starting at %.0f/s, a quarter of the model's "
+			"binding limit (%s, %.0f/s)",
+			start, b->name, b->predicted_cps);
+	else if (!rc->quiet && !strcmp(*from, "default"))
+		ct_note("search: no [load] rate and no limit from the model: starting at %.0f/s",
+			start);
+	free(in);
+	free(mr);
+	return start;
+}
+
 /* [search]: RFC 2544-style exponential then binary search on the rate of
- * this point, from [load] rate up to 64 times it. Each trial is a step
- * (with "search": {"rate"}) judged by fail_when. */
+ * this point, from its start (search_start) up to 64 times it. Each trial
+ * is a step (with "search": {"rate"}) judged by fail_when. */
 static int run_search(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
 		      const struct ct_expr *judge)
 {
 	struct ct_search s;
 	int code = CT_EXIT_OK;
-	double start = pt->load.rate, max = start * 64;
+	const char *from = "scenario";
+	double start = search_start(rc, pt, &from), max = start * 64;
 
 	if (ct_search_init(&s, start, max, pt->search.precision, 24) < 0) {
 		ct_error("%s: [search]: cannot search from %g/s with precision %g", pt->path, start,
@@ -498,6 +526,8 @@ static int run_search(struct run_ctx *rc, const struct ct_scenario *pt, const js
 	double found = ct_search_result(&s, &bounded);
 	json_t *th = point_threshold(rc, pt, settings, true, found, bounded);
 	json_object_set_new(th, "trials", json_integer((json_int_t)s.trials));
+	json_object_set_new(th, "start_cps", json_real(start));
+	json_object_set_new(th, "start_from", json_string(from));
 	json_object_set_new(th, "precision", json_real(pt->search.precision));
 	double limit = ct_json_d(th, "measured_cps");
 	if (pt->search.confirm && limit > 0 && !ct_stop_requested()) {

@@ -181,7 +181,7 @@ int ct_scenario_set(struct ct_scenario *sc, const char *dotted_key, const char *
 		    struct ct_err *err);
 
 /* The checks that involve several keys (topology=host needs server.target,
- * ports=bind needs a range, a rate is required ...). ct_scenario_load runs
+ * ports=bind needs a range, a rate unless [search] ...). ct_scenario_load runs
  * them after the overrides; run them after a series of ct_scenario_set
  * calls. Returns 0, or -EINVAL with err filled. */
 int ct_scenario_check(const struct ct_scenario *sc, struct ct_err *err);

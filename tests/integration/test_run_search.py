@@ -51,6 +51,46 @@ if th and th[0]["bounded"]:
     failed = min(x["search"]["rate"] for x in steps if x["verdict"] == "fail")
     t.ok((failed - max(passed)) / failed <= 0.3 + 1e-9, "bounds within the 30%% precision "
          "(%s .. %s)" % (max(passed), failed))
+
+# ---- no [load] rate: the search starts from the model ----------------------
+sc2 = ctlib.scenario_file(os.path.join(tmp, "norate.ini"), """
+    [scenario]
+    name = search-norate
+    topology = host
+    [server]
+    target = 127.0.0.1:%d
+    [load]
+    connect_timeout = 1s
+    reply_timeout = 1s
+    [search]
+    precision = 50%%
+    trial = 300ms
+    """ % port)
+argv = [ctlib.CTLOAD, "run", sc2, "--out", os.path.join(tmp, "norate")]
+r = ctlib.run(argv, timeout=120)
+try:
+    with open(os.path.join(tmp, "norate", "summary.json")) as f:
+        s2 = __import__("json").load(f)
+except (OSError, ValueError):
+    s2 = None
+t.ok(r.returncode == 0 and s2, "a search without [load] rate runs", r.stderr)
+th2 = s2["thresholds"][0] if s2 and s2["thresholds"] else {}
+model = th2.get("model", {})
+binding = next((x for x in model.get("limits", []) if x["name"] == model.get("binding")), None)
+if binding:
+    want = max(1, round(binding["predicted_cps"] / 4))
+    t.ok(th2.get("start_from") == "model" and th2.get("start_cps") == want,
+         "summary.json: it started at a quarter of the model's binding limit (%s/4)"
+         % binding["predicted_cps"], {k: th2.get(k) for k in ("start_from", "start_cps")})
+    t.ok("starting at %d/s, a quarter of the model's binding limit (%s" % (want, binding["name"])
+         in r.stderr and "search started at %d/s" % want in r.stdout,
+         "the note and the summary table say where it started", r.stderr + r.stdout)
+else:
+    t.ok(th2.get("start_from") == "default" and th2.get("start_cps") == 100,
+         "no limit from the model: it started at the fixed 100/s", th2)
+t.ok(s2 and s2["steps"] and s2["steps"][0]["search"]["rate"] == th2.get("start_cps"),
+     "the first trial ran at that start")
+
 ctlib.stop(srv)
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()

@@ -621,3 +621,30 @@ Test(scenario, cond_origin_file_line_or_set)
 	ct_scenario_free(d);
 	ct_scenario_free(sc);
 }
+
+/* [search] may leave [load] rate out (the run picks a start); one step may
+ * not. The written scenario.ini leaves it out too and loads back equal. */
+Test(scenario, search_without_rate)
+{
+	struct ct_err err = {0};
+	char path[64], rt[] = "/tmp/ct_test_rt_XXXXXX";
+	struct ct_scenario *sc = load_text("[scenario]\nname = s\n[load]\nduration = 2s\n[search]\n",
+					   &err, path, sizeof(path)), *b;
+
+	cr_assert_not_null(sc, "%s", err.msg);
+	cr_expect_eq(sc->load.rate, 0.0, "no rate: the run picks the start");
+	int fd = mkstemp(rt);
+	FILE *f = fdopen(fd, "w");
+	cr_assert_eq(ct_scenario_write(sc, f), 0);
+	fclose(f);
+	b = ct_scenario_load(rt, NULL, 0, &err);
+	unlink(rt);
+	cr_assert_not_null(b, "written scenario does not load: %s", err.msg);
+	cr_expect(ct_scenario_equal(sc, b));
+	ct_scenario_free(b);
+	ct_scenario_free(sc);
+	sc = load_text("[scenario]\nname = s\n[load]\nduration = 2s\n", &err, path, sizeof(path));
+	cr_assert_null(sc);
+	cr_expect(strstr(err.msg, "[load] rate: required") && strstr(err.msg, "unless [search]"),
+		  "%s", err.msg);
+}
