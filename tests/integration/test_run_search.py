@@ -66,6 +66,15 @@ sc2 = ctlib.scenario_file(os.path.join(tmp, "norate.ini"), """
     precision = 50%%
     trial = 300ms
     """ % port)
+# The model as this host gives it now; a lab of another test may change a
+# host sysctl (nf_conntrack_max) while the run goes on, so the start may
+# follow either this model or the one summary.json records at the end.
+m = ctlib.run([ctlib.CTLOAD, "model", sc2, "--json"], timeout=30)
+try:
+    before = __import__("json").loads(m.stdout)["model"]
+    before = next(x["predicted_cps"] for x in before["limits"] if x["name"] == before["binding"])
+except (ValueError, KeyError, StopIteration):
+    before = None
 argv = [ctlib.CTLOAD, "run", sc2, "--out", os.path.join(tmp, "norate")]
 r = ctlib.run(argv, timeout=120)
 try:
@@ -78,11 +87,12 @@ th2 = s2["thresholds"][0] if s2 and s2["thresholds"] else {}
 model = th2.get("model", {})
 binding = next((x for x in model.get("limits", []) if x["name"] == model.get("binding")), None)
 if binding:
-    want = max(1, round(binding["predicted_cps"] / 4))
-    t.ok(th2.get("start_from") == "model" and th2.get("start_cps") == want,
+    wants = {max(1, round(p / 4)) for p in (binding["predicted_cps"], before) if p}
+    want = th2.get("start_cps")
+    t.ok(th2.get("start_from") == "model" and want in wants,
          "summary.json: it started at a quarter of the model's binding limit (%s/4)"
          % binding["predicted_cps"], {k: th2.get(k) for k in ("start_from", "start_cps")})
-    t.ok("starting at %d/s, a quarter of the model's binding limit (%s" % (want, binding["name"])
+    t.ok(want and "starting at %d/s, a quarter of the model's binding limit (" % want
          in r.stderr and "search started at %d/s" % want in r.stdout,
          "the note and the summary table say where it started", r.stderr + r.stdout)
 else:
