@@ -138,13 +138,14 @@ static void advise_conntrack(const struct ct_hostinfo *hi, const struct ct_model
 		snprintf(a->line, sizeof(a->line), "net.netfilter.nf_conntrack_buckets = %llu",
 			 (unsigned long long)b);
 		a->mem_lo = a->mem_hi = b > buckets ? (b - buckets) * 8 : 0;
-		snprintf(a->why, sizeof(a->why),
-			 "%.0f entries a bucket at a full table make every lookup walk a long "
-			 "chain (current kernels default to 1); max/4 keeps it at 4. Writable only in "
-			 "the init netns; or at boot: 'options nf_conntrack hashsize=%llu' in "
-			 "/etc/modprobe.d/ (8 bytes a bucket: %s)",
-			 ct_model_entries_per_bucket(want, buckets), (unsigned long long)b,
-			 ct_fmt_size(b * 8, sz1, sizeof(sz1)));
+		snprintf(
+		    a->why, sizeof(a->why),
+		    "%.0f entries a bucket at a full table make every lookup walk a long "
+		    "chain (current kernels default to 1); max/4 keeps it at 4. Writable only in "
+		    "the init netns; or at boot: 'options nf_conntrack hashsize=%llu' in "
+		    "/etc/modprobe.d/ (8 bytes a bucket: %s)",
+		    ct_model_entries_per_bucket(want, buckets), (unsigned long long)b,
+		    ct_fmt_size(b * 8, sz1, sizeof(sz1)));
 	}
 	if (in->ct_timeout_s[CT_MST_TIME_WAIT] > CT_MODEL_TIMEWAIT_S && (a = adv_new(al))) {
 		snprintf(a->line, sizeof(a->line),

@@ -387,15 +387,20 @@ static void latency_caption(bool none, bool refs, double hi, char *cap, size_t l
 
 	ct_rep_fmt_ms(hi, hs, sizeof(hs));
 	if (none)
-		snprintf(cap, len, "%s No connection completed a handshake: there is no latency "
-				   "to draw.", what);
+		snprintf(cap, len,
+			 "%s No connection completed a handshake: there is no latency "
+			 "to draw.",
+			 what);
 	else if (refs)
-		snprintf(cap, len, "%s A lost SYN is sent again after 1 s, then every second: "
-				   "connections on the dashed lines waited for retransmitted SYNs.",
+		snprintf(cap, len,
+			 "%s A lost SYN is sent again after 1 s, then every second: "
+			 "connections on the dashed lines waited for retransmitted SYNs.",
 			 what);
 	else
-		snprintf(cap, len, "%s No connection waited for a retransmitted SYN (the slowest: "
-				   "%s).", what, hs);
+		snprintf(cap, len,
+			 "%s No connection waited for a retransmitted SYN (the slowest: "
+			 "%s).",
+			 what, hs);
 }
 
 void ct_rep_chart_latency(struct ct_rep *r, FILE *f)

@@ -97,8 +97,7 @@ static char *beside(const char *path, const char *name)
 
 /* Where the page and the CSV files go: html_path (NULL: DIR/report.html),
  * the CSV beside it; with html_path, links to the run's files are absolute. */
-static int out_paths(struct ct_rep *r, const char *html_path, char **html, char **csv,
-		     char **hist)
+static int out_paths(struct ct_rep *r, const char *html_path, char **html, char **csv, char **hist)
 {
 	if (html_path) {
 		char *abs = realpath(r->dir, NULL);

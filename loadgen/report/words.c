@@ -225,8 +225,9 @@ bool ct_rep_threshold_held(const json_t *th)
 
 	/* A plain step that held, or a search whose every trial passed: a
 	 * lower bound, nothing reached. */
-	return method && (!strcmp(method, "held") ||
-			  (!strcmp(method, "search") && json_is_false(json_object_get(th, "bounded"))));
+	return method &&
+	       (!strcmp(method, "held") ||
+		(!strcmp(method, "search") && json_is_false(json_object_get(th, "bounded"))));
 }
 
 /* ", 15% below the model's 470/s" against a measured m. */
@@ -247,8 +248,8 @@ static void model_tail(double m, double pr, double e, char *tail, size_t len)
 /* A threshold that is a lower bound (ct_rep_threshold_held): what held, and
  * where the model puts the limit and what sets it (the binding limit's
  * name): nothing ran out, so nothing is said to have. */
-static void held_sentence(const json_t *th, const char *w, double m, double pr,
-			  const char *binding, char *s, size_t len)
+static void held_sentence(const json_t *th, const char *w, double m, double pr, const char *binding,
+			  char *s, size_t len)
 {
 	const char *method = json_string_value(json_object_get(th, "method"));
 	const char *noun = limit_noun(binding);

@@ -99,13 +99,13 @@ int ct_judge_lookup(void *arg, const char *name, double *value)
  * here, no step of the run will have. */
 static json_t *step_shape(bool lab, bool search)
 {
-	json_t *s = json_pack("{s:i, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f,"
-			      " s:f, s:f, s:i}",
-			      "step", 0, "rate_target", 1.0, "rate_achieved", 0.0, "duration_s",
-			      0.0, "wall_s", 0.0, "threads", 0, "scheduled", 0, "attempted", 0,
-			      "established", 0, "completed", 0, "unsent", 0, "inflight_peak", 0,
-			      "errors", 0.0, "connect_busy", 0.0, "cpu_per_conn_us", 0.0,
-			      "syn_retrans", 0);
+	json_t *s =
+	    json_pack("{s:i, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f,"
+		      " s:f, s:f, s:i}",
+		      "step", 0, "rate_target", 1.0, "rate_achieved", 0.0, "duration_s", 0.0,
+		      "wall_s", 0.0, "threads", 0, "scheduled", 0, "attempted", 0, "established", 0,
+		      "completed", 0, "unsent", 0, "inflight_peak", 0, "errors", 0.0,
+		      "connect_busy", 0.0, "cpu_per_conn_us", 0.0, "syn_retrans", 0);
 	json_t *f = json_object(), *ff = json_object();
 
 	if (!s || !f || !ff)
@@ -116,8 +116,9 @@ static json_t *step_shape(bool lab, bool search)
 		json_object_set_new(ff, ct_failwatch_key(c), json_real(0));
 	json_object_set_new(s, "failures", f);
 	json_object_set_new(s, "first_failure", ff);
-	json_object_set_new(s, "connect_ms", json_pack("{s:i, s:i, s:i, s:i, s:i}", "p50", 0, "p90",
-						       0, "p99", 0, "max", 0, "mean", 0));
+	json_object_set_new(s, "connect_ms",
+			    json_pack("{s:i, s:i, s:i, s:i, s:i}", "p50", 0, "p90", 0, "p99", 0,
+				      "max", 0, "mean", 0));
 	json_object_set_new(s, "total_ms", json_deep_copy(json_object_get(s, "connect_ms")));
 	json_object_set_new(s, "connect_call_us",
 			    json_pack("{s:i, s:i, s:i}", "p50", 0, "p99", 0, "max", 0));

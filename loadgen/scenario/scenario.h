@@ -81,8 +81,8 @@ struct ct_sweep_axis {
 /* An [expect] or fail_when condition as written, with where it came from. */
 struct ct_cond {
 	char *text;
-	int line;	/* its line in the file; 0: --set, a sweep or the default */
-	char set[160];	/* "--set expect.check=..." when the command line gave it, else "" */
+	int line;      /* its line in the file; 0: --set, a sweep or the default */
+	char set[160]; /* "--set expect.check=..." when the command line gave it, else "" */
 };
 
 struct ct_scenario {

@@ -393,9 +393,10 @@ Test(report, a_search_where_nothing_failed_says_nothing_ran_out, .init = setup, 
 {
 	char *h = build(CT_TEST_DATA "/run-search-held");
 
-	cr_expect(strstr(h, "<h1 class=\"ok\" id=\"headline\">Nothing broke up to 400 conn/s, the "
-			    "highest rate tried (the model puts the sustained limit at 470/s, set by "
-			    "the client&#39;s ports).</h1>"),
+	cr_expect(strstr(h,
+			 "<h1 class=\"ok\" id=\"headline\">Nothing broke up to 400 conn/s, the "
+			 "highest rate tried (the model puts the sustained limit at 470/s, set by "
+			 "the client&#39;s ports).</h1>"),
 		  "the headline tells a lower bound");
 	cr_expect_null(strstr(h, "ran out"), "nothing is said to have run out");
 	cr_expect_null(strstr(h, "<li class=\"bad\""), "no bullet tells of a failure");

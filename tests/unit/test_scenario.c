@@ -615,9 +615,9 @@ Test(scenario, cond_origin_file_line_or_set)
 	cr_expect_str_eq(ct_cond_where(sc, &sc->expect[0], "[expect]", buf, sizeof(buf)), want);
 	cr_expect_str_eq(ct_cond_where(d, &d->expect[4], "[expect]", buf, sizeof(buf)),
 			 "--set expect.check=x > 1");
-	cr_expect_str_eq(ct_cond_where(d, &d->search.fail_when, "[search] fail_when", buf,
-				       sizeof(buf)),
-			 "--set search.fail_when=y > 2");
+	cr_expect_str_eq(
+	    ct_cond_where(d, &d->search.fail_when, "[search] fail_when", buf, sizeof(buf)),
+	    "--set search.fail_when=y > 2");
 	ct_scenario_free(d);
 	ct_scenario_free(sc);
 }
@@ -628,8 +628,8 @@ Test(scenario, search_without_rate)
 {
 	struct ct_err err = {0};
 	char path[64], rt[] = "/tmp/ct_test_rt_XXXXXX";
-	struct ct_scenario *sc = load_text("[scenario]\nname = s\n[load]\nduration = 2s\n[search]\n",
-					   &err, path, sizeof(path)), *b;
+	const char *text = "[scenario]\nname = s\n[load]\nduration = 2s\n[search]\n";
+	struct ct_scenario *sc = load_text(text, &err, path, sizeof(path)), *b;
 
 	cr_assert_not_null(sc, "%s", err.msg);
 	cr_expect_eq(sc->load.rate, 0.0, "no rate: the run picks the start");
