@@ -165,7 +165,7 @@ void ct_rep_cap(const char *s, char *buf, size_t len);
 void ct_rep_step_sentence(const struct ct_rep_step *s, char *buf, size_t len);
 
 /* Whether a threshold is a lower bound where nothing failed: a plain step
- * that held, or a search whose every trial passed. */
+ * that held or was proven sustained, or a search whose every trial passed. */
 bool ct_rep_threshold_held(const json_t *th);
 
 /* "With tcp_tw_reuse=0, the client ran out of ports at 470/s — 6% below

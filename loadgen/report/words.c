@@ -223,10 +223,11 @@ bool ct_rep_threshold_held(const json_t *th)
 {
 	const char *method = json_string_value(json_object_get(th, "method"));
 
-	/* A plain step that held, or a search whose every trial passed: a
-	 * lower bound, nothing reached. */
+	/* A plain step that held (and, with [load] sustain, was proven
+	 * sustained), or a search whose every trial passed: a lower bound,
+	 * nothing reached. */
 	return method &&
-	       (!strcmp(method, "held") ||
+	       (!strcmp(method, "held") || !strcmp(method, "sustained") ||
 		(!strcmp(method, "search") && json_is_false(json_object_get(th, "bounded"))));
 }
 
@@ -258,8 +259,9 @@ static void held_sentence(const json_t *th, const char *w, double m, double pr, 
 	if (!isnan(pr))
 		snprintf(model, sizeof(model), " (the model puts the sustained limit at %s/s%s%s)",
 			 CT_REP_FC(pr), noun ? ", set by " : "", noun ? noun : "");
-	if (!strcmp(method, "held"))
-		snprintf(s, len, "%severy connection held at %s conn/s%s", w, CT_REP_FC(m), model);
+	if (!strcmp(method, "held") || !strcmp(method, "sustained"))
+		snprintf(s, len, "%severy connection held at %s conn/s%s%s", w, CT_REP_FC(m),
+			 !strcmp(method, "sustained") ? ", proven sustained" : "", model);
 	else
 		snprintf(s, len, "%snothing broke up to %s conn/s, the highest rate tried%s", w,
 			 CT_REP_FC(m), model);

@@ -282,6 +282,23 @@ Test(report, a_point_that_held_is_not_told_as_a_failure, .init = setup, .fini = 
 	cr_expect(strstr(html, "filled at 1,000") == NULL && strstr(html, "ran out") == NULL,
 		  "nothing is said to have run out at the rate that held");
 	free(html);
+
+	/* The same point proven sustained ([load] sustain = check). */
+	sum = json_load_file(path, 0, NULL);
+	cr_assert_not_null(sum);
+	json_object_set_new(json_array_get(json_object_get(sum, "thresholds"), 0), "method",
+			    json_string("sustained"));
+	cr_assert_eq(json_dump_file(sum, path, 0), 0);
+	json_decref(sum);
+	html = build(dir);
+	cr_expect(strstr(html, "every connection held at 1,000 conn/s, proven sustained (the "
+			       "model puts the sustained limit at 546/s, set by the conntrack "
+			       "table)"),
+		  "a sustained point is told as held");
+	cr_expect(strstr(html, "<h1 class=\"ok\""), "and its headline is no failure");
+	cr_expect_null(strstr(html, "ran out"));
+	cr_expect_null(strstr(html, "filled at"));
+	free(html);
 }
 
 /* scenario.ini is read by the scenario parser alone: a file it refuses
