@@ -94,10 +94,11 @@ int ct_judge_lookup(void *arg, const char *name, double *value)
 }
 
 /* A step with every numeric field the steps of a run carry, all 0 (the
- * trial's result, failwatch's first_failure, a search trial's rate and, in
- * a lab, the lab's ct, tw and tuples): a name ct_judge_lookup cannot find
- * here, no step of the run will have. */
-static json_t *step_shape(bool lab, bool search)
+ * trial's result, failwatch's first_failure, a search trial's rate, the
+ * sustain proof's sustained, horizon_s and sustain{} and, in a lab, the
+ * lab's ct, tw and tuples): a name ct_judge_lookup cannot find here, no
+ * step of the run will have. */
+static json_t *step_shape(unsigned has)
 {
 	json_t *s =
 	    json_pack("{s:i, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f,"
@@ -124,9 +125,15 @@ static json_t *step_shape(bool lab, bool search)
 			    json_pack("{s:i, s:i, s:i}", "p50", 0, "p99", 0, "max", 0));
 	json_object_set_new(s, "cpu", json_pack("{s:f, s:f}", "user", 0.0, "sys", 0.0));
 	json_object_set_new(s, "engine", json_pack("{s:i}", "conn_bytes", 0));
-	if (search)
+	if (has & CT_JUDGE_HAS_SEARCH)
 		json_object_set_new(s, "search", json_pack("{s:f}", "rate", 0.0));
-	if (lab) {
+	if (has & CT_JUDGE_HAS_SUSTAIN) {
+		json_object_set_new(s, "sustained", json_true());
+		json_object_set_new(s, "horizon_s", json_real(0));
+		json_object_set_new(s, "sustain",
+				    json_pack("{s:f, s:f}", "settle_s", 0.0, "elapsed_s", 0.0));
+	}
+	if (has & CT_JUDGE_HAS_LAB) {
 		json_object_set_new(s, "ct",
 				    json_pack("{s:i, s:i, s:i, s:i, s:i}", "peak", 0, "limit", 0,
 					      "drop", 0, "early_drop", 0, "insert_failed", 0));
@@ -145,7 +152,7 @@ fail:
 
 int ct_judge_check_names(const struct ct_expr *e, unsigned has, const char **unknown)
 {
-	json_t *step = step_shape(has & CT_JUDGE_HAS_LAB, has & CT_JUDGE_HAS_SEARCH);
+	json_t *step = step_shape(has);
 	json_t *summary = has & CT_JUDGE_HAS_THRESHOLD
 			      ? json_pack("{s:[{s:f}]}", "thresholds", "measured_cps", 0.0)
 			      : json_pack("{s:[]}", "thresholds");
@@ -163,6 +170,46 @@ int ct_judge_check_names(const struct ct_expr *e, unsigned has, const char **unk
 	json_decref(step);
 	json_decref(summary);
 	return rc;
+}
+
+/* A condition that does not parse, or names a variable no step will have:
+ * an error naming its line or the --set that gave it. An exit code. */
+static int check_cond(const struct ct_scenario *sc, const struct ct_cond *c, const char *what,
+		      unsigned has)
+{
+	struct ct_err eerr = {0};
+	struct ct_expr *e = ct_expr_parse(c->text, &eerr);
+	const char *unknown = NULL, *u2;
+	bool lab = sc->scenario.topology == CT_TOPO_LAB;
+	char where[400];
+
+	has |= (lab ? CT_JUDGE_HAS_LAB : 0) | (sc->search.enabled ? CT_JUDGE_HAS_SEARCH : 0) |
+	       (sc->load.sustain != CT_SUSTAIN_OFF ? CT_JUDGE_HAS_SUSTAIN : 0);
+	ct_cond_where(sc, c, what, where, sizeof(where));
+	if (!e) {
+		ct_error("%s: %s", where, eerr.msg);
+		return CT_EXIT_USAGE;
+	}
+	if (ct_judge_check_names(e, has, &unknown) == -ENOENT)
+		ct_error("%s: unknown variable '%s'%s (see ctload(1), EXPECT VARIABLES)", where,
+			 unknown,
+			 !lab && ct_judge_check_names(e, has | CT_JUDGE_HAS_LAB, &u2) == 0
+			     ? " in topology = host (only a lab samples it)"
+			     : "");
+	ct_expr_free(e);
+	return unknown ? CT_EXIT_USAGE : CT_EXIT_OK;
+}
+
+int ct_judge_check_conditions(const struct ct_scenario *sc)
+{
+	/* fail_when judges a step while its point runs: no threshold yet. */
+	if (check_cond(sc, &sc->search.fail_when, "[search] fail_when", 0) != CT_EXIT_OK)
+		return CT_EXIT_USAGE;
+	for (size_t i = 0; i < sc->n_expect; i++)
+		if (check_cond(sc, &sc->expect[i], "[expect]", CT_JUDGE_HAS_THRESHOLD) !=
+		    CT_EXIT_OK)
+			return CT_EXIT_USAGE;
+	return CT_EXIT_OK;
 }
 
 /* Evaluate every [expect]; record each in summary.expect. Returns the exit
