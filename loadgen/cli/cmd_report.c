@@ -13,11 +13,11 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ctload report DIR [--out FILE]\n"
-		"Rebuild DIR/report.html and DIR/timeseries.csv from the run directory DIR\n"
-		"(scenario.ini, summary.json, timeseries.jsonl, events.log). Works on a run\n"
-		"that was interrupted or killed: whatever was recorded is shown, and what is\n"
-		"missing is named at the top of the report.\n\n"
-		"  --out FILE  write the HTML to FILE instead (timeseries.csv goes next to it)\n\n"
+		"Rebuild DIR/report.html, DIR/timeseries.csv and DIR/connect_hist.csv from the\n"
+		"run directory DIR (scenario.ini, summary.json, timeseries.jsonl, events.log).\n"
+		"Works on a run that was interrupted or killed: whatever was recorded is\n"
+		"shown, and what is missing is named at the top of the report.\n\n"
+		"  --out FILE  write the HTML to FILE instead (the CSV files go next to it)\n\n"
 		"The page is self-contained (no network): open it in any browser or print it.\n"
 		"Exit: 0 written, 2 bad usage or DIR is not a run directory, 3 cannot write.\n");
 }
@@ -61,8 +61,8 @@ int ct_cmd_report(int argc, char **argv)
 		return ct_err_code(&err, CT_EXIT_ENV);
 	}
 	if (out)
-		ct_note("wrote %s", out);
+		ct_note("wrote %s (timeseries.csv and connect_hist.csv beside it)", out);
 	else
-		ct_note("wrote %s/report.html and %s/timeseries.csv", dir, dir);
+		ct_note("wrote %s/report.html, timeseries.csv and connect_hist.csv", dir);
 	return CT_EXIT_OK;
 }

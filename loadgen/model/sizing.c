@@ -118,7 +118,8 @@ static void advise_conntrack(const struct ct_hostinfo *hi, const struct ct_model
 		a->mem_lo = (want - hi->ct_max) * CT_MODEL_ENTRY_BYTES_LOW;
 		a->mem_hi = (want - hi->ct_max) * CT_MODEL_ENTRY_BYTES_HIGH;
 		snprintf(a->why, sizeof(a->why),
-			 "RAM %s / 16384 / 2 rounded up to a power of two (seeds 003, 004); "
+			 "RAM %s / 16384 / 2 rounded up to a power of two: the tuning "
+			 "guides' rule CONNTRACK_MAX = RAM / 16384 / (pointer bits / 32); "
 			 "raises the conntrack limit from %.0f/s to %.0f/s at the %g s "
 			 "time_wait timeout. Memory is used only by entries that exist: "
 			 "%s-%s more when full (256-400 bytes an entry)",
@@ -137,21 +138,22 @@ static void advise_conntrack(const struct ct_hostinfo *hi, const struct ct_model
 		snprintf(a->line, sizeof(a->line), "net.netfilter.nf_conntrack_buckets = %llu",
 			 (unsigned long long)b);
 		a->mem_lo = a->mem_hi = b > buckets ? (b - buckets) * 8 : 0;
-		snprintf(a->why, sizeof(a->why),
-			 "%.0f entries a bucket at a full table make every lookup walk a long "
-			 "chain (seed 004 ran at 750); max/4 keeps it at 4. Writable only in "
-			 "the init netns; or at boot: 'options nf_conntrack hashsize=%llu' in "
-			 "/etc/modprobe.d/ (8 bytes a bucket: %s)",
-			 ct_model_entries_per_bucket(want, buckets), (unsigned long long)b,
-			 ct_fmt_size(b * 8, sz1, sizeof(sz1)));
+		snprintf(
+		    a->why, sizeof(a->why),
+		    "%.0f entries a bucket at a full table make every lookup walk a long "
+		    "chain (current kernels default to 1); max/4 keeps it at 4. Writable only in "
+		    "the init netns; or at boot: 'options nf_conntrack hashsize=%llu' in "
+		    "/etc/modprobe.d/ (8 bytes a bucket: %s)",
+		    ct_model_entries_per_bucket(want, buckets), (unsigned long long)b,
+		    ct_fmt_size(b * 8, sz1, sizeof(sz1)));
 	}
 	if (in->ct_timeout_s[CT_MST_TIME_WAIT] > CT_MODEL_TIMEWAIT_S && (a = adv_new(al))) {
 		snprintf(a->line, sizeof(a->line),
 			 "net.netfilter.nf_conntrack_tcp_timeout_time_wait = 60");
 		snprintf(a->why, sizeof(a->why),
 			 "a finished connection holds its entry %g s, twice the socket's 60 s "
-			 "TIME_WAIT; 60 s halves the entries (seed 004) and doubles the "
-			 "conntrack limit. Per netns; optional",
+			 "TIME_WAIT; 60 s halves the entries and doubles the conntrack "
+			 "limit. Per netns; optional",
 			 in->ct_timeout_s[CT_MST_TIME_WAIT]);
 	}
 }

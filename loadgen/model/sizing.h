@@ -12,13 +12,15 @@
 /* Kernel default nf_conntrack_buckets (= default max): RAM/16KiB/8 bytes a
  * bucket; 65536 above 1 GiB, 262144 above 4 GiB (64-bit); at least 1024. */
 uint64_t ct_model_kernel_default_buckets(uint64_t ram_bytes);
-/* Seeds 003/004: max = RAM / 16384 / 2 ("RAM_SIZE / 16384 / (x / 32)" with
- * x = 64 bits). round_pow2 rounds up to a power of two as seed 003 did. */
+/* The tuning guides' rule CONNTRACK_MAX = RAM_SIZE / 16384 / (x / 32), x the
+ * pointer bits: RAM / 16384 / 2 on 64 bits. round_pow2 rounds up to a power
+ * of two (sysctl values are usually given so). */
 uint64_t ct_model_advise_ct_max(uint64_t ram_bytes, bool round_pow2);
-/* Buckets for a max at `per_bucket` entries a bucket (seeds: 4; warn past 8). */
+/* Buckets for a max at `per_bucket` entries a bucket (guides use 4; lint warns
+ * past 8). */
 uint64_t ct_model_advise_buckets(uint64_t ct_max, unsigned per_bucket);
 /* Memory of a table: entries x bytes_per_entry + buckets x 8. docs/ARCHITECTURE.md (kernel facts)
- * measures ~256 B an entry, seed 000 says 400 (slabinfo). */
+ * measures ~256 B an entry; reports read from slabinfo give up to 400. */
 #define CT_MODEL_ENTRY_BYTES_LOW  256
 #define CT_MODEL_ENTRY_BYTES_HIGH 400
 uint64_t ct_model_table_bytes(uint64_t ct_max, uint64_t buckets, unsigned bytes_per_entry);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -37,6 +39,7 @@ enum nsd {
 	D_TW_OVERFLOW,
 	D_LISTEN_OVERFLOWS,
 	D_LISTEN_DROPS,
+	D_TW,
 	D_N
 };
 static const char *const nsd_key[D_N] = {"ct.drop",
@@ -45,7 +48,8 @@ static const char *const nsd_key[D_N] = {"ct.drop",
 					 "tcpext.TCPSynRetrans",
 					 "tcpext.TCPTimeWaitOverflow",
 					 "tcpext.ListenOverflows",
-					 "tcpext.ListenDrops"};
+					 "tcpext.ListenDrops",
+					 "tcpext.TW"};
 
 enum pkt { P_SYN = 0, P_SYN_RETRANS, P_SYNACK, P_RST, P_FIN, P_N };
 static const char *const pkt_key[P_N] = {"syn", "syn_retrans", "synack", "rst", "fin"};
@@ -383,11 +387,13 @@ static void render_load(FILE *f, const struct state *s)
 
 	family(f, "ctload_step", "gauge", "Index of the step running (summary.json steps[]).");
 	fprintf(f, "ctload_step %lld\n", (long long)s->step);
-	family(f, "ctload_rate_target", "gauge",
+	/* The unit in the name, as Prometheus' naming rules ask. */
+	family(f, "ctload_rate_target_per_second", "gauge",
 	       "Connections per second the schedule asks for now.");
-	line_double(f, "ctload_rate_target", s->rate_target);
-	family(f, "ctload_rate", "gauge", "Completed connections per second over the last sample.");
-	line_double(f, "ctload_rate", s->rate);
+	line_double(f, "ctload_rate_target_per_second", s->rate_target);
+	family(f, "ctload_rate_per_second", "gauge",
+	       "Completed connections per second over the last sample.");
+	line_double(f, "ctload_rate_per_second", s->rate);
 	family(f, "ctload_connections_inflight", "gauge", "Connections open now.");
 	line_u64(f, "ctload_connections_inflight", NULL, NULL, s->inflight);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
@@ -432,7 +438,8 @@ static void render_ns(FILE *f, const struct state *s)
 					       "node_netstat_TcpExt_TCPSynRetrans",
 					       "node_netstat_TcpExt_TCPTimeWaitOverflow",
 					       "node_netstat_TcpExt_ListenOverflows",
-					       "node_netstat_TcpExt_ListenDrops"};
+					       "node_netstat_TcpExt_ListenDrops",
+					       "node_netstat_TcpExt_TW"};
 	static const char *const dhelp[D_N] = {
 	    "Packets dropped because the conntrack table was full (since the run began).",
 	    "Conntrack entries evicted to make room (since the run began).",
@@ -442,7 +449,8 @@ static void render_ns(FILE *f, const struct state *s)
 	    "TcpExt TCPTimeWaitOverflow: sockets that skipped TIME_WAIT, tcp_max_tw_buckets "
 	    "reached (since the run began).",
 	    "TcpExt ListenOverflows: accept queue full (since the run began).",
-	    "TcpExt ListenDrops: SYNs dropped at a listener (since the run began)."};
+	    "TcpExt ListenDrops: SYNs dropped at a listener (since the run began).",
+	    "TcpExt TW: TIME_WAIT sockets whose timer ran out (since the run began)."};
 
 	ns_family(f, s, "node_nf_conntrack_entries", "gauge",
 		  "Conntrack entries in this netns (nf_conntrack_count).", want_ct, 0,
@@ -569,6 +577,54 @@ int ct_metrics_parse_listen(const char *s, char *addr, size_t addrlen, unsigned 
 	return 0;
 }
 
+static int parse_error(const char *listen, struct ct_err *err)
+{
+	ct_err_set(err, CT_EXIT_USAGE,
+		   "metrics_listen \"%s\": expected ADDR:PORT, e.g. 127.0.0.1:9464 or [::1]:9464",
+		   listen);
+	return -EINVAL;
+}
+
+/* rc: the errno of a failed bind. */
+static int bind_error(const char *listen, int rc, struct ct_err *err)
+{
+	/* An address the kernel calls invalid is the user's to fix. */
+	ct_err_set(err, rc == EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV,
+		   "metrics: cannot listen on %s: %s; give a local address and a free "
+		   "port (--metrics-listen 127.0.0.1:9464, or port 0 for any free port)",
+		   listen, strerror(rc));
+	return -rc;
+}
+
+int ct_metrics_check_listen(const char *listen, struct ct_err *err)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_ADDRCONFIG};
+	struct addrinfo *ai = NULL;
+	char host[64], serv[8];
+	unsigned port;
+	int fd, rc = 0, one = 1;
+
+	if (ct_metrics_parse_listen(listen, host, sizeof(host), &port) < 0)
+		return parse_error(listen, err);
+	snprintf(serv, sizeof(serv), "%u", port);
+	/* As evhttp binds: the first address the name resolves to, with
+	 * SO_REUSEADDR (which still refuses a port another socket listens on). */
+	if (getaddrinfo(host, serv, &hints, &ai) != 0 || !ai) {
+		if (ai)
+			freeaddrinfo(ai);
+		return bind_error(listen, EADDRNOTAVAIL, err);
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+		rc = bind_error(listen, errno, err);
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return rc;
+}
+
 static int start_server(struct ct_metrics *m, const char *listen, struct ct_err *err)
 {
 	char host[64];
@@ -579,13 +635,8 @@ static int start_server(struct ct_metrics *m, const char *listen, struct ct_err 
 	struct timeval tv = {0, TICK_MS * 1000};
 	int rc;
 
-	if (ct_metrics_parse_listen(listen, host, sizeof(host), &port) < 0) {
-		ct_err_set(err, CT_EXIT_USAGE,
-			   "metrics_listen \"%s\": expected ADDR:PORT, e.g. 127.0.0.1:9464 or "
-			   "[::1]:9464",
-			   listen);
-		return -EINVAL;
-	}
+	if (ct_metrics_parse_listen(listen, host, sizeof(host), &port) < 0)
+		return parse_error(listen, err);
 	m->base = event_base_new();
 	m->http = m->base ? evhttp_new(m->base) : NULL;
 	m->tick = m->base ? event_new(m->base, -1, EV_PERSIST, on_tick, m) : NULL;
@@ -597,15 +648,8 @@ static int start_server(struct ct_metrics *m, const char *listen, struct ct_err 
 	evhttp_set_gencb(m->http, on_request, m);
 	errno = 0;
 	bs = evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port);
-	if (!bs) {
-		rc = errno ? errno : EADDRNOTAVAIL;
-		/* An address the kernel calls invalid is the user's to fix. */
-		ct_err_set(err, rc == EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV,
-			   "metrics: cannot listen on %s: %s; give a local address and a free "
-			   "port (--metrics-listen 127.0.0.1:9464)",
-			   listen, strerror(rc));
-		return -rc;
-	}
+	if (!bs)
+		return bind_error(listen, errno ? errno : EADDRNOTAVAIL, err);
 	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0) {
 		char a[INET6_ADDRSTRLEN] = "?";
 		if (ss.ss_family == AF_INET6) {
@@ -685,8 +729,13 @@ static int m_wanted(const struct ct_probe_config *cfg, struct ct_err *err)
 static void *m_open(const struct ct_probe_config *cfg, struct ct_err *err)
 {
 	struct ct_metrics *m = ct_metrics_new(cfg->metrics_listen, err);
+	char host[64];
+	unsigned port = 1;
 
-	if (m && !cfg->quiet)
+	ct_metrics_parse_listen(cfg->metrics_listen, host, sizeof(host), &port);
+	/* Port 0: the kernel picked one, and only this line tells which, so
+	 * --quiet does not hide it. */
+	if (m && (!cfg->quiet || port == 0))
 		ct_note("metrics on http://%s/metrics", ct_metrics_address(m));
 	return m;
 }

@@ -6,7 +6,8 @@
  * and the handler renders them, so a slow scraper never slows the load.
  * GET /metrics answers; any other path is 404. The listen address is any
  * local address the user gives (127.0.0.1:9464, [::1]:9464, 0.0.0.0:9464);
- * port 0 picks a free port (ct_metrics_address() says which).
+ * port 0 picks a free port (ct_metrics_address() says which, and the
+ * note "metrics on http://ADDR:PORT/metrics" says it even with --quiet).
  *
  * Names: node_exporter's where one exists, labelled netns="client" |
  * "server" | "router" (the lab's netns roles; "host" is not sampled):
@@ -14,7 +15,7 @@
  *   node_nf_conntrack_stat_drop, _early_drop, _insert_failed         gauge
  *   node_sockstat_TCP_tw, node_sockstat_TCP_inuse, node_sockstat_TCP_orphan  gauge
  *   node_netstat_TcpExt_TCPSynRetrans, _TCPTimeWaitOverflow,
- *   _ListenOverflows, _ListenDrops                                    untyped
+ *   _ListenOverflows, _ListenDrops, _TW                               untyped
  * The conntrack stats and TcpExt values count from the start of the run
  * (node_exporter shows the kernel's own totals; a lab netns may be
  * rebuilt between steps, so only the run's sum is meaningful).
@@ -29,8 +30,9 @@
  *   ctload_packets_total{kind="syn"|"syn_retrans"|"synack"|"rst"|"fin"}
  *       when a capture adds "pkt" to the samples (run it before this source)
  * and gauges ctload_sample_time_seconds (the latest sample's t, to find it
- * in timeseries.jsonl), ctload_step, ctload_rate_target, ctload_rate,
- * ctload_connections_inflight, ctload_ports_in_use{netns="client"}.
+ * in timeseries.jsonl), ctload_step, ctload_rate_target_per_second,
+ * ctload_rate_per_second, ctload_connections_inflight,
+ * ctload_ports_in_use{netns="client"}.
  * Nothing is rendered before the first sample except the
  * ctload_sample_time_seconds family (absent sample: no line). */
 #pragma once
@@ -67,6 +69,11 @@ extern const struct ct_probe_kind ct_probe_metrics;
 /* The exposition text for the latest sample (malloc'd, caller frees), NULL
  * on ENOMEM. What the HTTP handler sends. */
 char *ct_metrics_render(struct ct_metrics *m);
+
+/* Whether `listen` can be bound now: a trial bind, closed again, so that a
+ * bad or taken address refuses the run before its directory is made. 0, or
+ * -errno with err filled as ct_metrics_new() fills it. */
+int ct_metrics_check_listen(const char *listen, struct ct_err *err);
 
 /* Parse "ADDR:PORT" / "[ADDR]:PORT" into addr (brackets removed) and port.
  * 0 or -EINVAL. Pure, for the scenario check and tests. */

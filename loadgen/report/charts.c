@@ -377,6 +377,32 @@ out:
 /* Latency on a log scale: a dropped SYN is retried after 1 s, then in 1 s
  * steps (docs/ARCHITECTURE.md (kernel facts)), so such connections sit on the 1 s, 2 s, 3 s lines.
  */
+/* The latency chart's caption: no handshake at all, SYNs retransmitted
+ * (hi, the slowest, past 700 ms: refs), or neither. */
+static void latency_caption(bool none, bool refs, double hi, char *cap, size_t len)
+{
+	static const char what[] = "Time from a connection's scheduled start to its handshake, "
+				   "per sample (log scale).";
+	char hs[32];
+
+	ct_rep_fmt_ms(hi, hs, sizeof(hs));
+	if (none)
+		snprintf(cap, len,
+			 "%s No connection completed a handshake: there is no latency "
+			 "to draw.",
+			 what);
+	else if (refs)
+		snprintf(cap, len,
+			 "%s A lost SYN is sent again after 1 s, then every second: "
+			 "connections on the dashed lines waited for retransmitted SYNs.",
+			 what);
+	else
+		snprintf(cap, len,
+			 "%s No connection waited for a retransmitted SYN (the slowest: "
+			 "%s).",
+			 what, hs);
+}
+
 void ct_rep_chart_latency(struct ct_rep *r, FILE *f)
 {
 	static const char *const pk[] = {"p50", "p90", "p99", "max"};
@@ -396,7 +422,10 @@ void ct_rep_chart_latency(struct ct_rep *r, FILE *f)
 			hi = fmax(hi, y[k][i]);
 		}
 	}
-	if (!(hi > 0)) {
+	/* No interval completed a handshake (every connection refused, say):
+	 * an empty chart on a default scale, and a caption that says so. */
+	bool none = !(hi > 0);
+	if (none) {
 		lo = 0.01;
 		hi = 1;
 	}
@@ -406,19 +435,8 @@ void ct_rep_chart_latency(struct ct_rep *r, FILE *f)
 	bool refs = hi >= 700;
 	if (refs)
 		y1 = hi > 3500 ? ct_svg_nice_ceil(hi * 1.2) : 4000;
-	char cap_[256], hs[32];
-	ct_rep_fmt_ms(hi, hs, sizeof(hs));
-	if (refs)
-		snprintf(cap_, sizeof(cap_), "%s",
-			 "Time from a connection's scheduled start to its handshake, per sample "
-			 "(log scale). A lost SYN is sent again after 1 s, then every second: "
-			 "connections on the dashed lines waited for retransmitted SYNs.");
-	else
-		snprintf(cap_, sizeof(cap_),
-			 "Time from a connection's scheduled start to its handshake, per sample "
-			 "(log scale). No connection waited for a retransmitted SYN (the slowest: "
-			 "%s).",
-			 hs);
+	char cap_[256];
+	latency_caption(none, refs, hi, cap_, sizeof(cap_));
 	chart_open(r, &c, f, "latency", "Connect latency", cap_, y1, true, y0, " ms");
 	c.height = 330;
 	c.p.h = c.height - 18 - 30;

@@ -1,6 +1,8 @@
 /* csv — timeseries.csv: one row per sample, one column per flattened key
  * ("failures.timeout", "ns.server.ct.count") in the order keys first
- * appear; lists (kernel events) are joined with " | ". */
+ * appear; lists (kernel events) are joined with " | ". A sample's
+ * connect_hist ([[ms, count], ...]) would be one cell no spreadsheet can
+ * read: it goes to connect_hist.csv instead, one row per bucket. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,15 @@
 
 #include "loadgen/report/report_int.h"
 
+/* The sample key whose [[ms, count], ...] goes to connect_hist.csv. */
+#define HIST_KEY "connect_hist"
+
+/* Whether a sample's key at `prefix` + k stays out of timeseries.csv. */
+static bool own_file(const char *prefix, const char *k)
+{
+	return !prefix[0] && !strcmp(k, HIST_KEY);
+}
+
 static void flatten_cols(json_t *cols, const char *prefix, const json_t *o)
 {
 	const char *k;
@@ -18,6 +29,8 @@ static void flatten_cols(json_t *cols, const char *prefix, const json_t *o)
 	{
 		char name[512];
 		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", k);
+		if (own_file(prefix, k))
+			continue;
 		if (json_is_object(v))
 			flatten_cols(cols, name, v);
 		else if (!json_object_get(cols, name))
@@ -141,4 +154,30 @@ int ct_rep_write_csv(struct ct_rep *r, FILE *f)
 {
 	int rc = write_csv(r, f);
 	return rc < 0 ? rc : ferror(f) ? -EIO : 0;
+}
+
+int ct_rep_write_hist_csv(struct ct_rep *r, FILE *f)
+{
+	size_t i, j;
+	const json_t *o, *pair;
+
+	fputs("t,step,connect_ms,count\n", f);
+	json_array_foreach(r->samples, i, o)
+	{
+		json_array_foreach(json_object_get(o, HIST_KEY), j, pair)
+		{
+			double ms;
+			if (ct_json_num(json_array_get(pair, 0), &ms) < 0)
+				continue;
+			/* t and step as timeseries.csv writes them, to join on;
+			 * the bucket at the 6 digits of timeseries.jsonl. */
+			csv_value(f, json_object_get(o, "t"));
+			fputc(',', f);
+			csv_value(f, json_object_get(o, "step"));
+			fprintf(f, ",%.6g,", ms);
+			csv_value(f, json_array_get(pair, 1));
+			fputc('\n', f);
+		}
+	}
+	return ferror(f) ? -EIO : 0;
 }

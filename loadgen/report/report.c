@@ -82,9 +82,22 @@ static int check_run_dir(const char *run_dir, struct ct_err *err)
 	return 0;
 }
 
-/* Where the page and the CSV go: html_path (NULL: DIR/report.html), the
- * CSV beside it; with html_path, links to the run's files are absolute. */
-static int out_paths(struct ct_rep *r, const char *html_path, char **html, char **csv)
+/* `name` beside the file at `path`. NULL on ENOMEM. */
+static char *beside(const char *path, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+	char *p = NULL;
+
+	if (!slash)
+		return strdup(name);
+	if (asprintf(&p, "%.*s/%s", (int)(slash - path), path, name) < 0)
+		return NULL;
+	return p;
+}
+
+/* Where the page and the CSV files go: html_path (NULL: DIR/report.html),
+ * the CSV beside it; with html_path, links to the run's files are absolute. */
+static int out_paths(struct ct_rep *r, const char *html_path, char **html, char **csv, char **hist)
 {
 	if (html_path) {
 		char *abs = realpath(r->dir, NULL);
@@ -95,20 +108,15 @@ static int out_paths(struct ct_rep *r, const char *html_path, char **html, char 
 	*html = html_path ? strdup(html_path) : ct_rep_path(r->dir, "report.html");
 	if (!*html)
 		return -ENOMEM;
-	char *slash = strrchr(*html, '/');
-	if (slash) {
-		if (asprintf(csv, "%.*s/timeseries.csv", (int)(slash - *html), *html) < 0)
-			*csv = NULL;
-	} else {
-		*csv = strdup("timeseries.csv");
-	}
-	return *csv ? 0 : -ENOMEM;
+	*csv = beside(*html, "timeseries.csv");
+	*hist = beside(*html, "connect_hist.csv");
+	return *csv && *hist ? 0 : -ENOMEM;
 }
 
 int ct_report_write(const char *run_dir, const char *html_path, struct ct_err *err)
 {
 	struct ct_rep r = {0};
-	char *html = NULL, *csv = NULL;
+	char *html = NULL, *csv = NULL, *hist = NULL;
 	int rc;
 
 	if ((rc = check_run_dir(run_dir, err)) < 0)
@@ -117,14 +125,16 @@ int ct_report_write(const char *run_dir, const char *html_path, struct ct_err *e
 		ct_err_set(err, CT_EXIT_ENV, "report of %s: %s", run_dir, strerror(-rc));
 		goto out;
 	}
-	if ((rc = out_paths(&r, html_path, &html, &csv)) < 0)
+	if ((rc = out_paths(&r, html_path, &html, &csv, &hist)) < 0)
 		goto out;
-	if ((rc = write_atomic(&r, html, ct_rep_write_html, err)) < 0)
+	if ((rc = write_atomic(&r, html, ct_rep_write_html, err)) < 0 ||
+	    (rc = write_atomic(&r, csv, ct_rep_write_csv, err)) < 0)
 		goto out;
-	rc = write_atomic(&r, csv, ct_rep_write_csv, err);
+	rc = write_atomic(&r, hist, ct_rep_write_hist_csv, err);
 out:
 	free(html);
 	free(csv);
+	free(hist);
 	ct_rep_free(&r);
 	return rc;
 }

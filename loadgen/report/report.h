@@ -26,14 +26,16 @@
  *
  * timeseries.csv: one row per sample, one column per flattened key
  * ("failures.timeout", "ns.server.ct.count"), in the order keys first
- * appear; lists (kernel events) are joined with " | ". */
+ * appear; lists (kernel events) are joined with " | ". The samples'
+ * connect-time histograms are in connect_hist.csv beside it: t, step,
+ * connect_ms (the bucket's midpoint), count, one row per bucket. */
 #pragma once
 
 #include <stddef.h>
 
 #include "loadgen/base/err.h"
 
-/* Build DIR/report.html and DIR/timeseries.csv. 0, or -errno with a
+/* Build DIR/report.html, DIR/timeseries.csv and DIR/connect_hist.csv. 0, or -errno with a
  * sentence in err (may be NULL): -ENOENT no such directory, -ENOTDIR not a
  * run directory (neither summary.json nor timeseries.jsonl), both with code
  * CT_EXIT_USAGE; -EIO/-EACCES cannot write, CT_EXIT_ENV. -ENOMEM leaves err
@@ -42,7 +44,7 @@
 int ct_report_build(const char *run_dir, struct ct_err *err);
 
 /* As ct_report_build with the HTML written to `html_path` (NULL: inside the
- * run directory); timeseries.csv goes next to it. */
+ * run directory); the CSV files go next to it. */
 int ct_report_write(const char *run_dir, const char *html_path, struct ct_err *err);
 
 /* 2184.4 -> "2,184"; 9.46 -> "9.5" (one decimal below 10). */

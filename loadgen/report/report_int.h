@@ -9,7 +9,7 @@
  *   stepcharts  the charts per step, per threshold, per sweep value
  *   sections    the page's sections below the header
  *   html        the page around them, and HTML escaping (html.h)
- *   csv         timeseries.csv
+ *   csv         timeseries.csv and connect_hist.csv
  *   report      the entry point (report.h) */
 #pragma once
 
@@ -119,6 +119,10 @@ int ct_rep_steps_build(struct ct_rep *r);
 /* "tcp_tw_reuse=0, rate=300" from a settings object (skip_rate: without
  * load.rate). */
 void ct_rep_settings_text(const json_t *set, bool skip_rate, char *buf, size_t len);
+/* A sweep point's (a threshold's) settings as text: without load.rate
+ * (told with the rate already), unless load.rate is all that tells the
+ * points apart. "" when it has no settings. */
+void ct_rep_point_label(const json_t *set, char *buf, size_t len);
 
 /* Whether the step failed (a step that fell short of its rate without a
  * failure did not). */
@@ -159,6 +163,10 @@ void ct_rep_cap(const char *s, char *buf, size_t len);
 
 /* One sentence about a step. */
 void ct_rep_step_sentence(const struct ct_rep_step *s, char *buf, size_t len);
+
+/* Whether a threshold is a lower bound where nothing failed: a plain step
+ * that held or was proven sustained, or a search whose every trial passed. */
+bool ct_rep_threshold_held(const json_t *th);
 
 /* "With tcp_tw_reuse=0, the client ran out of ports at 470/s — 6% below
  * the model's 500/s" (first_cap: starting with a capital letter). */
@@ -218,3 +226,6 @@ int ct_rep_write_html(struct ct_rep *r, FILE *f);
 
 /* timeseries.csv. 0, -ENOMEM, or -EIO when f failed. */
 int ct_rep_write_csv(struct ct_rep *r, FILE *f);
+/* connect_hist.csv: t,step,connect_ms,count, one row per bucket of each
+ * sample's connect_hist. 0, or -EIO when f failed. */
+int ct_rep_write_hist_csv(struct ct_rep *r, FILE *f);

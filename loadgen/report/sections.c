@@ -29,10 +29,7 @@ static void section_story(struct ct_rep *r, FILE *f)
 	{
 		char s[600];
 		ct_rep_threshold_sentence(r, th, true, s, sizeof(s));
-		const char *method = json_string_value(json_object_get(th, "method"));
-		fputs(method && !strcmp(method, "held") ? "<li class=\"ok\">"
-							: "<li class=\"bad\">",
-		      f);
+		fputs(ct_rep_threshold_held(th) ? "<li class=\"ok\">" : "<li class=\"bad\">", f);
 		ct_html_esc(f, s);
 		fputs(".</li>", f);
 	}
@@ -168,9 +165,10 @@ static void section_table(struct ct_rep *r, FILE *f)
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct ct_rep_step *s = &r->steps[k];
 		char a[32], b[32], c[32];
-		ct_rep_fmt_ms(s->p50, a, sizeof(a));
-		ct_rep_fmt_ms(s->p99, b, sizeof(b));
-		ct_rep_fmt_ms(s->pmax, c, sizeof(c));
+		/* 0 is what a step with no handshake reports: no latency, not 0 ms */
+		ct_rep_fmt_ms(s->pmax > 0 ? s->p50 : NAN, a, sizeof(a));
+		ct_rep_fmt_ms(s->pmax > 0 ? s->p99 : NAN, b, sizeof(b));
+		ct_rep_fmt_ms(s->pmax > 0 ? s->pmax : NAN, c, sizeof(c));
 		fprintf(f, "<tr class=\"%s\" data-step=\"%d\"><td>%zu</td><td class=\"l\">",
 			s->partial		? "partial"
 			: ct_rep_step_failed(s) ? "fail"
@@ -249,30 +247,30 @@ static void url_put(FILE *f, const char *s)
 	}
 }
 
-/* Links to the files that exist (timeseries.csv is written with the page). */
+/* Links to the files that exist (the CSV files are written with the page). */
 static void section_files(struct ct_rep *r, FILE *f)
 {
 	static const struct {
 		const char *name, *what;
+		bool with_page; /* written beside the page, wherever that is */
 	} files[] = {
-	    {"scenario.ini", "the scenario as run"},
-	    {"summary.json", "every step's numbers"},
-	    {"timeseries.jsonl", "every sample"},
-	    {"timeseries.csv", "the samples for a spreadsheet"},
-	    {"events.log", "kernel messages and lab actions"},
+	    {"scenario.ini", "the scenario as run", false},
+	    {"summary.json", "every step's numbers", false},
+	    {"timeseries.jsonl", "every sample", false},
+	    {"timeseries.csv", "the samples for a spreadsheet", true},
+	    {"connect_hist.csv", "each sample's connect times, for a spreadsheet", true},
+	    {"events.log", "kernel messages and lab actions", false},
 	};
 	bool any = false;
 	fputs("<footer>Files of this run: ", f);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *p = ct_rep_path(r->dir, files[i].name);
-		bool there =
-		    p && (access(p, F_OK) == 0 || !strcmp(files[i].name, "timeseries.csv"));
+		bool there = p && (access(p, F_OK) == 0 || files[i].with_page);
 		free(p);
 		if (!there)
 			continue;
 		fprintf(f, "%s<a href=\"", any ? " \u00b7 " : "");
-		/* timeseries.csv is written beside the page, wherever that is */
-		if (r->link_base && strcmp(files[i].name, "timeseries.csv"))
+		if (r->link_base && !files[i].with_page)
 			url_put(f, r->link_base);
 		url_put(f, files[i].name);
 		fprintf(f, "\">%s</a> (%s)", files[i].name, files[i].what);

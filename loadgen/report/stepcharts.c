@@ -122,7 +122,7 @@ void ct_rep_chart_steps(struct ct_rep *r, FILE *f)
 /* A threshold's settings as text. */
 static void th_label(const json_t *th, char *buf, size_t len)
 {
-	ct_rep_settings_text(json_object_get(th, "settings"), true, buf, len);
+	ct_rep_point_label(json_object_get(th, "settings"), buf, len);
 	if (!buf[0])
 		snprintf(buf, len, "as configured");
 }

@@ -37,6 +37,14 @@ void ct_rep_settings_text(const json_t *set, bool skip_rate, char *buf, size_t l
 	}
 }
 
+void ct_rep_point_label(const json_t *set, char *buf, size_t len)
+{
+	ct_rep_settings_text(set, true, buf, len);
+	/* A sweep of load.rate alone: without it every point reads the same. */
+	if (!buf[0])
+		ct_rep_settings_text(set, false, buf, len);
+}
+
 static bool verdict_is(const char *v, bool pass)
 {
 	static const char *const yes[] = {"pass", "passed", "ok", "held"};

@@ -80,6 +80,28 @@ const char *ct_report_limit_phrase(const char *name)
 	return "connections started failing";
 }
 
+/* What sets a limit, as a noun: for a limit the model predicts and that was
+ * not reached, where "ran out" would tell of a failure that did not happen. */
+static const char *limit_noun(const char *name)
+{
+	static const struct {
+		const char *name, *noun;
+	} t[] = {
+	    {"client_ports", "the client's ports"},
+	    {"conntrack", "the conntrack table"},
+	    {"nat_ports", "the NAT's source ports"},
+	    {"tw_buckets.client", "the client's TIME_WAIT limit"},
+	    {"tw_buckets.server", "the server's TIME_WAIT limit"},
+	    {"listen_backlog", "the server's listen backlog"},
+	    {"connect_cliff", "connect()'s search for a free port"},
+	};
+	if (name)
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+			if (!strcmp(name, t[i].name))
+				return t[i].noun;
+	return NULL;
+}
+
 /* The server's failure most seen: refused, reset or a wrong reply. */
 static const char *server_phrase(const struct ct_rep_step *s)
 {
@@ -197,57 +219,86 @@ void ct_rep_step_sentence(const struct ct_rep_step *s, char *buf, size_t len)
 	}
 }
 
+bool ct_rep_threshold_held(const json_t *th)
+{
+	const char *method = json_string_value(json_object_get(th, "method"));
+
+	/* A plain step that held (and, with [load] sustain, was proven
+	 * sustained), or a search whose every trial passed: a lower bound,
+	 * nothing reached. */
+	return method &&
+	       (!strcmp(method, "held") || !strcmp(method, "sustained") ||
+		(!strcmp(method, "search") && json_is_false(json_object_get(th, "bounded"))));
+}
+
+/* ", 15% below the model's 470/s" against a measured m. */
+static void model_tail(double m, double pr, double e, char *tail, size_t len)
+{
+	tail[0] = 0;
+	if (isnan(pr) || pr <= 0 || isnan(m))
+		return;
+	if (isnan(e))
+		e = (m - pr) / pr * 100;
+	if (fabs(e) < 0.5)
+		snprintf(tail, len, ", as the model predicted (%s/s)", CT_REP_FC(pr));
+	else
+		snprintf(tail, len, " \u2014 %.0f%% %s the model's %s/s", fabs(e),
+			 e < 0 ? "below" : "above", CT_REP_FC(pr));
+}
+
+/* A threshold that is a lower bound (ct_rep_threshold_held): what held, and
+ * where the model puts the limit and what sets it (the binding limit's
+ * name): nothing ran out, so nothing is said to have. */
+static void held_sentence(const json_t *th, const char *w, double m, double pr, const char *binding,
+			  char *s, size_t len)
+{
+	const char *method = json_string_value(json_object_get(th, "method"));
+	const char *noun = limit_noun(binding);
+	char model[160] = "";
+
+	if (!isnan(pr))
+		snprintf(model, sizeof(model), " (the model puts the sustained limit at %s/s%s%s)",
+			 CT_REP_FC(pr), noun ? ", set by " : "", noun ? noun : "");
+	if (!strcmp(method, "held") || !strcmp(method, "sustained"))
+		snprintf(s, len, "%severy connection held at %s conn/s%s%s", w, CT_REP_FC(m),
+			 !strcmp(method, "sustained") ? ", proven sustained" : "", model);
+	else
+		snprintf(s, len, "%snothing broke up to %s conn/s, the highest rate tried%s", w,
+			 CT_REP_FC(m), model);
+}
+
 /* "With tcp_tw_reuse=0, the client ran out of ports at 470/s — 6% below the
- * model's 500/s". */
+ * model's 500/s". What broke is the cause of the point's first failed step
+ * (judge's); without one, the model's binding limit. */
 void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_cap, char *buf,
 			       size_t len)
 {
-	char lbl[256], what[128];
-	ct_rep_settings_text(json_object_get(th, "settings"), true, lbl, sizeof(lbl));
-	const struct ct_rep_step *fs = ct_rep_first_fail_with(r, json_object_get(th, "settings"));
+	char lbl[256], w[300], what[128], tail[160], s[600];
 	const json_t *bl = json_object_get(th, "binding_limit");
-	if (fs && fs->why != CT_JUDGE_CONDITION)
-		snprintf(what, sizeof(what), "%s", ct_rep_outcome_phrase(fs));
-	else
-		snprintf(what, sizeof(what), "%s",
-			 ct_report_limit_phrase(json_is_string(bl) ? json_string_value(bl) : NULL));
-	double m = ct_json_nan(CT_JSON_GET(th, "measured_cps")),
-	       pr = ct_json_nan(CT_JSON_GET(th, "predicted_cps")),
-	       e = ct_json_nan(CT_JSON_GET(th, "error_pct"));
-	char tail[160] = "";
-	if (!isnan(pr) && pr > 0 && !isnan(m)) {
-		if (isnan(e))
-			e = (m - pr) / pr * 100;
-		if (fabs(e) < 0.5)
-			snprintf(tail, sizeof(tail), ", as the model predicted (%s/s)",
-				 CT_REP_FC(pr));
-		else
-			snprintf(tail, sizeof(tail), " \u2014 %.0f%% %s the model's %s/s", fabs(e),
-				 e < 0 ? "below" : "above", CT_REP_FC(pr));
-	}
-	char s[600];
 	const char *method = json_string_value(json_object_get(th, "method"));
-	if (method && !strcmp(method, "held")) {
-		/* A plain step that held: a lower bound, not a limit reached. */
-		snprintf(s, sizeof(s), "%s%s%severy connection held at %s conn/s%s%s%s%s",
-			 lbl[0] ? "with " : "", lbl, lbl[0] ? ", " : "", CT_REP_FC(m),
-			 isnan(pr) ? "" : " (the model puts the sustained limit at ",
-			 isnan(pr) ? "" : CT_REP_FC(pr),
-			 isnan(pr) ? "" : "/s: ", isnan(pr) ? "" : what);
-		if (!isnan(pr))
-			strncat(s, ")", sizeof(s) - strlen(s) - 1);
-	} else if (method && !strcmp(method, "none"))
-		snprintf(s, sizeof(s), "%s%s%s%s, but no limit could be measured from it",
-			 lbl[0] ? "with " : "", lbl, lbl[0] ? ", " : "", what);
-	else if (isnan(m)) /* the search found no rate that broke */
-		snprintf(s, sizeof(s), "%s%s%snothing broke at the rates tried%s%s%s",
-			 lbl[0] ? "with " : "", lbl, lbl[0] ? ", " : "",
+	const struct ct_rep_step *fs = ct_rep_first_fail_with(r, json_object_get(th, "settings"));
+	double m = ct_json_nan(CT_JSON_GET(th, "measured_cps")),
+	       pr = ct_json_nan(CT_JSON_GET(th, "predicted_cps"));
+
+	ct_rep_point_label(json_object_get(th, "settings"), lbl, sizeof(lbl));
+	snprintf(w, sizeof(w), "%s%s%s", lbl[0] ? "with " : "", lbl, lbl[0] ? ", " : "");
+	snprintf(what, sizeof(what), "%s",
+		 fs ? ct_rep_outcome_phrase(fs)
+		    : ct_report_limit_phrase(json_is_string(bl) ? json_string_value(bl) : NULL));
+	model_tail(m, pr, ct_json_nan(CT_JSON_GET(th, "error_pct")), tail, sizeof(tail));
+	if (ct_rep_threshold_held(th) && !isnan(m)) {
+		held_sentence(th, w, m, pr, json_string_value(bl), s, sizeof(s));
+	} else if (method && !strcmp(method, "none")) {
+		snprintf(s, sizeof(s), "%s%s, but no limit could be measured from it", w, what);
+	} else if (isnan(m)) { /* the search found no rate that broke */
+		snprintf(s, sizeof(s), "%snothing broke at the rates tried%s%s%s", w,
 			 isnan(pr) ? "" : " (the model expected a limit at ",
 			 isnan(pr) ? "" : CT_REP_FC(pr), isnan(pr) ? "" : "/s)");
-	else if (lbl[0])
-		snprintf(s, sizeof(s), "with %s, %s at %s conn/s%s", lbl, what, CT_REP_FC(m), tail);
-	else
-		snprintf(s, sizeof(s), "%s at %s conn/s%s", what, CT_REP_FC(m), tail);
+	} else if (!(m > 0)) { /* a search where no rate held */
+		snprintf(s, sizeof(s), "%s%s at every rate tried: none held", w, what);
+	} else {
+		snprintf(s, sizeof(s), "%s%s at %s conn/s%s", w, what, CT_REP_FC(m), tail);
+	}
 	if (first_cap)
 		ct_rep_cap(s, buf, len);
 	else
@@ -306,10 +357,9 @@ bool ct_rep_headline(struct ct_rep *r, char *buf, size_t len)
 		bad = axis_headline(r, ct_rep_tuning_axis(r), buf, len);
 	} else if (nth) {
 		const json_t *th = json_array_get(ths, 0);
-		const char *method = json_string_value(json_object_get(th, "method"));
 		ct_rep_threshold_sentence(r, th, true, buf, len);
 		strncat(buf, ".", len - strlen(buf) - 1);
-		bad = !method || strcmp(method, "held");
+		bad = !ct_rep_threshold_held(th);
 	} else {
 		const struct ct_rep_step *fs = NULL;
 		double best = 0;

@@ -1,12 +1,14 @@
 #include "loadgen/run/judge.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "loadgen/base/err.h"
 #include "loadgen/engine/cause.h"
+#include "loadgen/probe/failwatch.h"
 #include "loadgen/scenario/expr.h"
 
 /* Names in base units: seconds, per second, fractions, counts. */
@@ -68,6 +70,17 @@ int ct_judge_lookup(void *arg, const char *name, double *value)
 		*value *= 1e-6;
 		return 0;
 	}
+	if (!strncmp(name, "first_failure.", 14)) {
+		/* A step where nothing ran out has no time: no value, so a
+		 * comparison with it is false rather than an unknown name. */
+		for (int f = 0; f < CT_FIRST_N; f++)
+			if (!strcmp(name + 14, ct_failwatch_key(f))) {
+				if (ct_json_num(ct_json_path(lc->step, name), value) < 0)
+					*value = NAN;
+				return 0;
+			}
+		return -ENOENT;
+	}
 	if (!strcmp(name, "failed")) {
 		const json_t *f = json_object_get(lc->step, "failures");
 		const char *k;
@@ -78,6 +91,125 @@ int ct_judge_lookup(void *arg, const char *name, double *value)
 		return 0;
 	}
 	return ct_json_num(ct_json_path(lc->step, name), value);
+}
+
+/* A step with every numeric field the steps of a run carry, all 0 (the
+ * trial's result, failwatch's first_failure, a search trial's rate, the
+ * sustain proof's sustained, horizon_s and sustain{} and, in a lab, the
+ * lab's ct, tw and tuples): a name ct_judge_lookup cannot find here, no
+ * step of the run will have. */
+static json_t *step_shape(unsigned has)
+{
+	json_t *s =
+	    json_pack("{s:i, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f,"
+		      " s:f, s:f, s:i}",
+		      "step", 0, "rate_target", 1.0, "rate_achieved", 0.0, "duration_s", 0.0,
+		      "wall_s", 0.0, "threads", 0, "scheduled", 0, "attempted", 0, "established", 0,
+		      "completed", 0, "unsent", 0, "inflight_peak", 0, "errors", 0.0,
+		      "connect_busy", 0.0, "cpu_per_conn_us", 0.0, "syn_retrans", 0);
+	json_t *f = json_object(), *ff = json_object();
+
+	if (!s || !f || !ff)
+		goto fail;
+	for (int c = 0; c < CT_FAIL_N; c++)
+		json_object_set_new(f, ct_fail_name(c), json_integer(0));
+	for (int c = 0; c < CT_FIRST_N; c++)
+		json_object_set_new(ff, ct_failwatch_key(c), json_real(0));
+	json_object_set_new(s, "failures", f);
+	json_object_set_new(s, "first_failure", ff);
+	json_object_set_new(s, "connect_ms",
+			    json_pack("{s:i, s:i, s:i, s:i, s:i}", "p50", 0, "p90", 0, "p99", 0,
+				      "max", 0, "mean", 0));
+	json_object_set_new(s, "total_ms", json_deep_copy(json_object_get(s, "connect_ms")));
+	json_object_set_new(s, "connect_call_us",
+			    json_pack("{s:i, s:i, s:i}", "p50", 0, "p99", 0, "max", 0));
+	json_object_set_new(s, "cpu", json_pack("{s:f, s:f}", "user", 0.0, "sys", 0.0));
+	json_object_set_new(s, "engine", json_pack("{s:i}", "conn_bytes", 0));
+	if (has & CT_JUDGE_HAS_SEARCH)
+		json_object_set_new(s, "search", json_pack("{s:f}", "rate", 0.0));
+	if (has & CT_JUDGE_HAS_SUSTAIN) {
+		json_object_set_new(s, "sustained", json_true());
+		json_object_set_new(s, "horizon_s", json_real(0));
+		json_object_set_new(s, "sustain",
+				    json_pack("{s:f, s:f}", "settle_s", 0.0, "elapsed_s", 0.0));
+	}
+	if (has & CT_JUDGE_HAS_LAB) {
+		json_object_set_new(s, "ct",
+				    json_pack("{s:i, s:i, s:i, s:i, s:i}", "peak", 0, "limit", 0,
+					      "drop", 0, "early_drop", 0, "insert_failed", 0));
+		json_object_set_new(s, "tw",
+				    json_pack("{s:i, s:i}", "client_peak", 0, "server_peak", 0));
+		json_object_set_new(s, "tuples",
+				    json_pack("{s:i, s:i}", "space", 0, "in_use_peak", 0));
+	}
+	return s;
+fail:
+	json_decref(s);
+	json_decref(f);
+	json_decref(ff);
+	return NULL;
+}
+
+int ct_judge_check_names(const struct ct_expr *e, unsigned has, const char **unknown)
+{
+	json_t *step = step_shape(has);
+	json_t *summary = has & CT_JUDGE_HAS_THRESHOLD
+			      ? json_pack("{s:[{s:f}]}", "thresholds", "measured_cps", 0.0)
+			      : json_pack("{s:[]}", "thresholds");
+	struct ct_judge_ctx lc = {.step = step, .summary = summary};
+	int rc = step && summary ? 0 : -ENOMEM;
+	double v;
+
+	*unknown = NULL;
+	for (size_t i = 0; rc == 0 && i < ct_expr_var_count(e); i++) {
+		if (ct_judge_lookup(&lc, ct_expr_var(e, i), &v) < 0) {
+			*unknown = ct_expr_var(e, i);
+			rc = -ENOENT;
+		}
+	}
+	json_decref(step);
+	json_decref(summary);
+	return rc;
+}
+
+/* A condition that does not parse, or names a variable no step will have:
+ * an error naming its line or the --set that gave it. An exit code. */
+static int check_cond(const struct ct_scenario *sc, const struct ct_cond *c, const char *what,
+		      unsigned has)
+{
+	struct ct_err eerr = {0};
+	struct ct_expr *e = ct_expr_parse(c->text, &eerr);
+	const char *unknown = NULL, *u2;
+	bool lab = sc->scenario.topology == CT_TOPO_LAB;
+	char where[400];
+
+	has |= (lab ? CT_JUDGE_HAS_LAB : 0) | (sc->search.enabled ? CT_JUDGE_HAS_SEARCH : 0) |
+	       (sc->load.sustain != CT_SUSTAIN_OFF ? CT_JUDGE_HAS_SUSTAIN : 0);
+	ct_cond_where(sc, c, what, where, sizeof(where));
+	if (!e) {
+		ct_error("%s: %s", where, eerr.msg);
+		return CT_EXIT_USAGE;
+	}
+	if (ct_judge_check_names(e, has, &unknown) == -ENOENT)
+		ct_error("%s: unknown variable '%s'%s (see ctload(1), EXPECT VARIABLES)", where,
+			 unknown,
+			 !lab && ct_judge_check_names(e, has | CT_JUDGE_HAS_LAB, &u2) == 0
+			     ? " in topology = host (only a lab samples it)"
+			     : "");
+	ct_expr_free(e);
+	return unknown ? CT_EXIT_USAGE : CT_EXIT_OK;
+}
+
+int ct_judge_check_conditions(const struct ct_scenario *sc)
+{
+	/* fail_when judges a step while its point runs: no threshold yet. */
+	if (check_cond(sc, &sc->search.fail_when, "[search] fail_when", 0) != CT_EXIT_OK)
+		return CT_EXIT_USAGE;
+	for (size_t i = 0; i < sc->n_expect; i++)
+		if (check_cond(sc, &sc->expect[i], "[expect]", CT_JUDGE_HAS_THRESHOLD) !=
+		    CT_EXIT_OK)
+			return CT_EXIT_USAGE;
+	return CT_EXIT_OK;
 }
 
 /* Evaluate every [expect]; record each in summary.expect. Returns the exit
@@ -110,24 +242,29 @@ int ct_judge_expect(const struct ct_scenario *sc, json_t *summary)
 		struct ct_err err = {0};
 		char why[512] = "";
 		bool held = false;
+		char where[400];
 		struct ct_expr *e = ct_expr_parse(c->text, &err);
+		ct_cond_where(sc, c, "[expect]", where, sizeof(where));
 		if (!e) {
-			ct_error("%s:%d: [expect] '%s': %s", sc->path, c->line, c->text, err.msg);
+			ct_error("%s: %s", where, err.msg);
 			code = CT_EXIT_USAGE;
 			continue;
 		}
 		int rc = ct_expr_eval(e, ct_judge_lookup, &lc, &held, why, sizeof(why));
 		ct_expr_free(e);
 		if (rc < 0) {
-			ct_error("%s:%d: [expect] '%s': %s (see ctload(1), EXPECT VARIABLES)",
-				 sc->path, c->line, c->text, why);
+			ct_error("%s: %s (see ctload(1), EXPECT VARIABLES)", where, why);
 			code = CT_EXIT_USAGE;
 			continue;
 		}
 		json_array_append_new(out, json_pack("{s:s, s:i, s:b, s:s}", "text", c->text,
 						     "line", c->line, "held", held, "why", why));
 		if (!held) {
-			ct_error("%s:%d: expect failed: %s (%s)", sc->path, c->line, c->text, why);
+			if (c->set[0])
+				ct_error("%s: expect failed (%s)", c->set, why);
+			else
+				ct_error("%s:%d: expect failed: %s (%s)", sc->path, c->line,
+					 c->text, why);
 			if (code == CT_EXIT_OK)
 				code = CT_EXIT_EXPECT;
 		} else {

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "loadgen/scenario/expr.h"
 #include "loadgen/scenario/scenario.h"
 
 struct ct_judge_ctx {
@@ -24,6 +25,24 @@ struct ct_judge_ctx {
 
 /* ct_expr_lookup_fn over a struct ct_judge_ctx. 0 or -ENOENT. */
 int ct_judge_lookup(void *ctx, const char *name, double *value);
+
+/* What the steps of a run carry beyond the trial's own figures. */
+#define CT_JUDGE_HAS_LAB       1u /* topology = lab: ct.*, tw.*, tuples.* */
+#define CT_JUDGE_HAS_SEARCH    2u /* [search]: search.rate */
+#define CT_JUDGE_HAS_THRESHOLD 4u /* [expect], after the run: threshold */
+#define CT_JUDGE_HAS_SUSTAIN   8u /* sustain != off: sustained, horizon_s, sustain.* */
+
+/* Whether every variable of `e` is one a step of such a run will have: 0, or
+ * -ENOENT with *unknown the first name that is not (it lives as long as e);
+ * -ENOMEM. Lets a run refuse a condition before it starts rather than
+ * after. */
+int ct_judge_check_names(const struct ct_expr *e, unsigned has, const char **unknown);
+
+/* [search] fail_when and every [expect] of `sc`, checked before the run:
+ * each parses and names only variables its steps will have (ctload(1),
+ * EXPECT VARIABLES). CT_EXIT_OK, or CT_EXIT_USAGE with an error logged that
+ * names FILE:LINE or the --set that gave the condition. */
+int ct_judge_check_conditions(const struct ct_scenario *sc);
 
 /* Evaluate every [expect] on the last step; record each in summary.expect.
  * Returns CT_EXIT_OK, CT_EXIT_EXPECT (one failed) or CT_EXIT_USAGE (a

@@ -19,110 +19,14 @@
 #include "loadgen/run/proof.h"
 #include "loadgen/lab/lab.h"
 #include "loadgen/probe/failwatch.h"
+#include "loadgen/probe/metrics.h"
 #include "loadgen/probe/probe.h"
 #include "loadgen/model/model.h"
 #include "loadgen/scenario/plan.h"
 #include "loadgen/report/report.h"
 #include "loadgen/run/rundir.h"
 #include "loadgen/run/search.h"
-
-/* ---- the summary table ------------------------------------------------------- */
-
-/* "nf_conntrack_max=8192 tcp_tw_reuse=0": each setting by the last part
- * of its key, so that sweep points can be told apart in a terminal. */
-static void settings_label(const json_t *set, char *label, size_t len)
-{
-	size_t used = 0;
-	const char *k;
-	const json_t *v;
-
-	snprintf(label, len, "-");
-	json_object_foreach((json_t *)set, k, v)
-	{
-		const char *dot = strrchr(k, '.');
-		int w =
-		    snprintf(label + used, len - used, "%s%s=%s", used ? " " : "",
-			     dot ? dot + 1 : k, json_string_value(v) ? json_string_value(v) : "?");
-		used += w > 0 ? (size_t)w : 0;
-		if (used >= len)
-			break;
-	}
-}
-
-static void print_table(const json_t *summary, const char *dir)
-{
-	const json_t *steps = json_object_get(summary, "steps");
-	size_t i;
-	const json_t *s;
-	int width = 8;
-	char label[160];
-
-	json_array_foreach(steps, i, s)
-	{
-		settings_label(json_object_get(s, "settings"), label, sizeof(label));
-		if ((int)strlen(label) > width)
-			width = (int)strlen(label);
-	}
-	printf("%-4s %-*s %10s %10s %10s %8s %8s %9s %9s %9s %8s %s\n", "step", width, "settings",
-	       "target/s", "achieved/s", "completed", "failed", "unsent", "conn p50", "conn p99",
-	       "conn max", "cpu/conn", "verdict");
-	json_array_foreach(steps, i, s)
-	{
-		settings_label(json_object_get(s, "settings"), label, sizeof(label));
-		double failed = 0;
-		const char *k;
-		const json_t *v;
-		json_object_foreach((json_t *)json_object_get(s, "failures"), k, v) failed +=
-		    ct_json_d(v, "");
-		const char *verdict = json_string_value(json_object_get(s, "verdict"));
-		printf("%-4zu %-*s %10.1f %10.1f %10.0f %8.0f %8.0f %7.2fms %7.2fms %7.1fms %6.1fus"
-		       " %s\n",
-		       i + 1, width, label, ct_json_d(s, "rate_target"),
-		       ct_json_d(s, "rate_achieved"), ct_json_d(s, "completed"), failed,
-		       ct_json_d(s, "unsent"), ct_json_d(s, "connect_ms.p50"),
-		       ct_json_d(s, "connect_ms.p99"), ct_json_d(s, "connect_ms.max"),
-		       ct_json_d(s, "cpu_per_conn_us"), verdict ? verdict : "");
-		const json_t *f = json_object_get(s, "failures");
-		bool any = false;
-		json_object_foreach((json_t *)f, k, v)
-		{
-			double x = 0;
-			ct_json_num(v, &x);
-			if (x > 0) {
-				printf("%s%s %.0f", any ? ", " : "     failures: ", k, x);
-				any = true;
-			}
-		}
-		if (any)
-			printf("\n");
-		const char *cause = json_string_value(CT_JSON_GET(s, "fail_cause", "text"));
-		if (cause)
-			printf("     cause: %s\n", cause);
-	}
-	const json_t *th;
-	json_array_foreach(json_object_get(summary, "thresholds"), i, th)
-	{
-		char tl[160];
-		settings_label(json_object_get(th, "settings"), tl, sizeof(tl));
-		const char *set = tl;
-		const char *method = json_string_value(json_object_get(th, "method"));
-		const char *binding = json_string_value(json_object_get(th, "binding_limit"));
-		if (!json_is_number(json_object_get(th, "measured_cps")))
-			printf("threshold [%s]: not measured", set && *set ? set : "-");
-		else
-			printf("threshold [%s]: %s%.0f/s (%s)", set && *set ? set : "-",
-			       json_is_true(json_object_get(th, "bounded")) ? "" : ">= ",
-			       ct_json_d(th, "measured_cps"), method ? method : "search");
-		if (json_is_number(json_object_get(th, "predicted_cps")))
-			printf("; model %.0f/s, binding %s", ct_json_d(th, "predicted_cps"),
-			       binding ? binding : "?");
-		if (json_is_number(json_object_get(th, "error_pct")) &&
-		    json_is_number(json_object_get(th, "measured_cps")))
-			printf(", error %+.1f%%", ct_json_d(th, "error_pct"));
-		printf("\n");
-	}
-	printf("run directory: %s (report: %s/report.html)\n", dir, dir);
-}
+#include "loadgen/run/table.h"
 
 /* ---- steps ------------------------------------------------------------------- */
 
@@ -264,10 +168,13 @@ static int judge_step(const struct ct_scenario *pt, const struct ct_expr *judge,
 		      json_t *res, bool *failed)
 {
 	struct ct_judge_ctx lc = {.step = res, .summary = summary};
-	char why[512] = "";
+	char why[512] = "", where[400];
 
 	if (ct_expr_eval(judge, ct_judge_lookup, &lc, failed, why, sizeof(why)) < 0) {
-		ct_error("%s:%d: [search] fail_when: %s", pt->path, pt->search.fail_when.line, why);
+		ct_error("%s: %s",
+			 ct_cond_where(pt, &pt->search.fail_when, "[search] fail_when", where,
+				       sizeof(where)),
+			 why);
 		return CT_EXIT_USAGE;
 	}
 	json_object_set_new(res, "verdict", json_string(*failed ? "fail" : "pass"));
@@ -466,15 +373,38 @@ static int search_trial(struct run_ctx *rc, const struct ct_scenario *pt, const 
 	return CT_EXIT_OK;
 }
 
+/* Where the search of `pt` starts (ct_search_start): [load] rate, else from
+ * the model's binding limit, said in a note. *from as ct_search_start's. */
+static double search_start(const struct run_ctx *rc, const struct ct_scenario *pt,
+			   const char **from)
+{
+	struct ct_model_input *in = pt->load.rate > 0 ? NULL : calloc(1, sizeof(*in));
+	struct ct_model_result *mr = in ? calloc(1, sizeof(*mr)) : NULL;
+	const struct ct_limit *b = mr && ct_proof_model(pt, in, mr) == 0 ? ct_model_binding(mr) : NULL;
+	double start = ct_search_start(pt->load.rate, b ? b->predicted_cps : 0, from);
+
+	if (!rc->quiet && !strcmp(*from, "model"))
+		ct_note("search: no [load] rate: starting at %.0f/s, a quarter of the model's "
+			"binding limit (%s, %.0f/s)",
+			start, b->name, b->predicted_cps);
+	else if (!rc->quiet && !strcmp(*from, "default"))
+		ct_note("search: no [load] rate and no limit from the model: starting at %.0f/s",
+			start);
+	free(in);
+	free(mr);
+	return start;
+}
+
 /* [search]: RFC 2544-style exponential then binary search on the rate of
- * this point, from [load] rate up to 64 times it. Each trial is a step
- * (with "search": {"rate"}) judged by fail_when. */
+ * this point, from its start (search_start) up to 64 times it. Each trial
+ * is a step (with "search": {"rate"}) judged by fail_when. */
 static int run_search(struct run_ctx *rc, const struct ct_scenario *pt, const json_t *settings,
 		      const struct ct_expr *judge)
 {
 	struct ct_search s;
 	int code = CT_EXIT_OK;
-	double start = pt->load.rate, max = start * 64;
+	const char *from = "scenario";
+	double start = search_start(rc, pt, &from), max = start * 64;
 
 	if (ct_search_init(&s, start, max, pt->search.precision, 24) < 0) {
 		ct_error("%s: [search]: cannot search from %g/s with precision %g", pt->path, start,
@@ -494,6 +424,8 @@ static int run_search(struct run_ctx *rc, const struct ct_scenario *pt, const js
 	double found = ct_search_result(&s, &bounded);
 	json_t *th = point_threshold(rc, pt, settings, true, found, bounded);
 	json_object_set_new(th, "trials", json_integer((json_int_t)s.trials));
+	json_object_set_new(th, "start_cps", json_real(start));
+	json_object_set_new(th, "start_from", json_string(from));
 	json_object_set_new(th, "precision", json_real(pt->search.precision));
 	double limit = ct_json_d(th, "measured_cps");
 	if (pt->search.confirm && limit > 0 && !ct_stop_requested()) {
@@ -641,17 +573,12 @@ static int preflight(const struct ct_scenario *sc, const struct ct_runner_opts *
 		ct_error("%s: %s", sc->path, perr.msg);
 		return ct_err_code(&perr, CT_EXIT_USAGE);
 	}
-	for (size_t i = 0; i < sc->n_expect; i++) {
-		struct ct_err eerr = {0};
-		struct ct_expr *e = ct_expr_parse(sc->expect[i].text, &eerr);
-		if (!e) {
-			ct_error("%s:%d: [expect] '%s': %s", sc->path, sc->expect[i].line,
-				 sc->expect[i].text, eerr.msg);
-			return CT_EXIT_USAGE;
-		}
-		ct_expr_free(e);
+	/* A taken port would otherwise show only after the directory is made. */
+	if (pcfg.metrics_listen && ct_metrics_check_listen(pcfg.metrics_listen, &perr) < 0) {
+		ct_error("%s", perr.msg);
+		return ct_err_code(&perr, CT_EXIT_ENV);
 	}
-	return CT_EXIT_OK;
+	return ct_judge_check_conditions(sc);
 }
 
 /* Each sweep point in turn: a search, or one step at the [load] rate. */
@@ -731,7 +658,7 @@ static int end_run(struct run_ctx *rc, const struct ct_runner_opts *o, const cha
 		snprintf(path, sizeof(path), "%s/summary.json", run_path);
 		json_t *summary = json_load_file(path, 0, NULL);
 		if (summary)
-			print_table(summary, run_path);
+			ct_run_table_print(summary, run_path);
 		json_decref(summary);
 	}
 	return code;
@@ -748,10 +675,9 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 	if ((code = preflight(sc, o)) != CT_EXIT_OK)
 		return code;
 	judge = ct_expr_parse(sc->search.fail_when.text, &jerr);
-	if (!judge) {
-		ct_error("%s:%d: [search] fail_when: %s", sc->path, sc->search.fail_when.line,
-			 jerr.msg);
-		return CT_EXIT_USAGE;
+	if (!judge) { /* preflight parsed it: only ENOMEM is left */
+		ct_error("[search] fail_when: %s", jerr.msg);
+		return CT_EXIT_ENV;
 	}
 	if (o->host_target)
 		target = *o->host_target;

@@ -68,3 +68,17 @@ double ct_search_result(const struct ct_search *s, bool *bounded)
 		*bounded = s->fail > 0;
 	return s->pass;
 }
+
+double ct_search_start(double rate, double binding_cps, const char **from)
+{
+	if (rate > 0) {
+		*from = "scenario";
+		return rate;
+	}
+	if (binding_cps > 0 && isfinite(binding_cps)) {
+		*from = "model";
+		return fmax(1.0, round(binding_cps / 4));
+	}
+	*from = "default";
+	return CT_SEARCH_START_DEFAULT;
+}

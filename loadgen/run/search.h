@@ -25,6 +25,18 @@ struct ct_search {
 	unsigned max_trials;
 };
 
+/* Where a search starts without [load] rate when the model predicts no
+ * limit: low enough for any server, and 64 times it is 6400/s. */
+#define CT_SEARCH_START_DEFAULT 100.0
+
+/* Where to start: `rate` ([load] rate) when > 0, *from = "scenario"; else a
+ * quarter of `binding_cps` (the model's binding limit), whole, at least 1/s,
+ * *from = "model": the doubling passes the limit within four trials, and
+ * the search goes up to 64 times the start, 16 times the limit, so a limit
+ * the model puts too low by up to 16 times is still bracketed; else
+ * CT_SEARCH_START_DEFAULT, *from = "default". Pure. */
+double ct_search_start(double rate, double binding_cps, const char **from);
+
 /* start > 0, max >= start, 0 < precision < 1. Returns 0 or -EINVAL. */
 int ct_search_init(struct ct_search *s, double start, double max, double precision,
 		   unsigned max_trials);

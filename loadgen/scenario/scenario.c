@@ -117,6 +117,7 @@ static int dup_lists(struct ct_scenario *d, const struct ct_scenario *sc)
 		return -ENOMEM;
 	for (size_t i = 0; i < sc->n_expect; i++, d->n_expect++) {
 		d->expect[i].line = sc->expect[i].line;
+		memcpy(d->expect[i].set, sc->expect[i].set, sizeof(d->expect[i].set));
 		if (!(d->expect[i].text = strdup(sc->expect[i].text)))
 			return -ENOMEM;
 	}
@@ -216,4 +217,16 @@ bool ct_scenario_equal(const struct ct_scenario *a, const struct ct_scenario *b)
 		return a == b;
 	return ct_scn_keys_equal(a, b) && a->search.enabled == b->search.enabled &&
 	       lists_equal(a, b);
+}
+
+const char *ct_cond_where(const struct ct_scenario *sc, const struct ct_cond *c, const char *what,
+			  char *buf, size_t len)
+{
+	if (c->set[0])
+		ct_scn_fmt(buf, len, "%s", c->set);
+	else if (c->line > 0)
+		ct_scn_fmt(buf, len, "%s:%d: %s '%s'", sc->path, c->line, what, c->text);
+	else
+		ct_scn_fmt(buf, len, "%s: %s '%s'", sc->path, what, c->text ? c->text : "");
+	return buf;
 }

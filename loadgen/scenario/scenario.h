@@ -81,7 +81,8 @@ struct ct_sweep_axis {
 /* An [expect] or fail_when condition as written, with where it came from. */
 struct ct_cond {
 	char *text;
-	int line;
+	int line;      /* its line in the file; 0: --set, a sweep or the default */
+	char set[160]; /* "--set expect.check=..." when the command line gave it, else "" */
 };
 
 struct ct_scenario {
@@ -180,7 +181,7 @@ int ct_scenario_set(struct ct_scenario *sc, const char *dotted_key, const char *
 		    struct ct_err *err);
 
 /* The checks that involve several keys (topology=host needs server.target,
- * ports=bind needs a range, a rate is required ...). ct_scenario_load runs
+ * ports=bind needs a range, a rate unless [search] ...). ct_scenario_load runs
  * them after the overrides; run them after a series of ct_scenario_set
  * calls. Returns 0, or -EINVAL with err filled. */
 int ct_scenario_check(const struct ct_scenario *sc, struct ct_err *err);
@@ -196,6 +197,13 @@ struct ct_scenario *ct_scenario_dup(const struct ct_scenario *sc);
 int ct_scenario_write(const struct ct_scenario *sc, FILE *out);
 
 void ct_scenario_free(struct ct_scenario *sc);
+
+/* Where a condition came from, to start a message: "FILE:LINE: WHAT 'TEXT'"
+ * for a file line, the option itself ("--set expect.check=TEXT") for --set,
+ * "FILE: WHAT 'TEXT'" otherwise (a default). WHAT is e.g. "[expect]".
+ * Returns buf. */
+const char *ct_cond_where(const struct ct_scenario *sc, const struct ct_cond *c, const char *what,
+			  char *buf, size_t len);
 
 /* Names for enums, as written in the file ("memcache", "fresh-netns" ...). */
 const char *ct_topology_name(enum ct_topology v);

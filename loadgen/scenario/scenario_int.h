@@ -37,10 +37,11 @@ enum ct_scn_kind {
 };
 
 /* Key flags. */
-#define F_OMIT0	 1u /* written only when not 0 */
-#define F_PAIR	 2u /* K_PORTS: written LO-HI even when LO == HI */
-#define F_DEFOUT 4u /* K_TEXT: written as its default while unset */
-#define F_RANGE	 8u /* K_TEXT HOST:PORT: the port may be a range */
+#define F_OMIT0	 1u  /* written only when not 0 */
+#define F_PAIR	 2u  /* K_PORTS: written LO-HI even when LO == HI */
+#define F_DEFOUT 4u  /* K_TEXT: written as its default while unset */
+#define F_RANGE	 8u  /* K_TEXT HOST:PORT: the port may be a range */
+#define F_PORT0	 16u /* K_TEXT HOST:PORT: port 0 (a free port, the kernel picks) */
 
 /* Where a value came from: a file line, or a --set / sweep description. */
 struct ct_scn_where {

@@ -119,7 +119,7 @@ int ct_scn_check_template(const char *s, char *why, size_t len)
 	return 0;
 }
 
-static int check_addr_port(const char *v, bool allow_range, char *why, size_t len)
+static int check_addr_port(const char *v, unsigned flags, char *why, size_t len)
 {
 	const char *colon;
 	uint16_t lo, hi;
@@ -144,11 +144,14 @@ static int check_addr_port(const char *v, bool allow_range, char *why, size_t le
 		ct_scn_fmt(why, len, "host name too long");
 		return -EINVAL;
 	}
+	/* A listening address may leave the port to the kernel, as bind(2) does. */
+	if ((flags & F_PORT0) && strcmp(colon + 1, "0") == 0)
+		return 0;
 	if (ct_parse_port_range(colon + 1, &lo, &hi, w2, sizeof(w2)) < 0) {
 		ct_scn_fmt(why, len, "%s", w2);
 		return -EINVAL;
 	}
-	if (!allow_range && lo != hi) {
+	if (!(flags & F_RANGE) && lo != hi) {
 		ct_scn_fmt(why, len, "'%s': one port, not a range", v);
 		return -EINVAL;
 	}
@@ -235,7 +238,7 @@ int ct_scn_set_hostport(struct ct_scenario *sc, const struct ct_scn_key *k,
 
 	if (*v == '\0')
 		return ct_scn_set_str(dst, NULL);
-	if (check_addr_port(v, k->flags & F_RANGE, why, len) < 0)
+	if (check_addr_port(v, k->flags, why, len) < 0)
 		return -EINVAL;
 	return ct_scn_set_str(dst, v);
 }
@@ -314,6 +317,15 @@ int ct_scn_set_precision(struct ct_scenario *sc, const struct ct_scn_key *k,
 	return 0;
 }
 
+/* A condition given on the command line keeps the option, so that a later
+ * message can name it (it has no file line). */
+static void cond_origin(struct ct_cond *c, const struct ct_scn_where *w)
+{
+	c->set[0] = '\0';
+	if (w->line == 0 && w->file && strncmp(w->file, "--set ", 6) == 0)
+		ct_scn_fmt(c->set, sizeof(c->set), "%s", w->file);
+}
+
 /* [search] fail_when: one condition, kept as written with its line. */
 int ct_scn_set_cond(struct ct_scenario *sc, const struct ct_scn_key *k,
 		    const struct ct_scn_where *w, const char *v, char *why, size_t len)
@@ -326,6 +338,7 @@ int ct_scn_set_cond(struct ct_scenario *sc, const struct ct_scn_key *k,
 	if ((rc = ct_scn_set_str(&c->text, v)) < 0)
 		return rc;
 	c->line = w->line;
+	cond_origin(c, w);
 	return 0;
 }
 
@@ -344,6 +357,7 @@ int ct_scn_set_check(struct ct_scenario *sc, const struct ct_scn_key *k,
 	if (!(nv[sc->n_expect].text = strdup(v)))
 		return -ENOMEM;
 	nv[sc->n_expect].line = w->line;
+	cond_origin(&nv[sc->n_expect], w);
 	sc->n_expect++;
 	return 0;
 }

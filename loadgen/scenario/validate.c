@@ -1,5 +1,5 @@
-/* validate — the checks that involve more than one key (a rate is
- * required, topology = host needs a target, ports = bind needs a range ...).
+/* validate — the checks that involve more than one key (a rate unless
+ * [search], topology = host needs a target, ports = bind needs a range ...).
  * They run once the file, the overrides and the sweep are in, and on each
  * sweep value's copy. */
 #include <errno.h>
@@ -16,11 +16,13 @@ int ct_scn_check_whole(const struct ct_scenario *sc, const struct ct_scn_where *
 	if (!sc->scenario.name)
 		return ct_scn_fail(err, AT(AT_SCEN), "scenario", "name",
 				   "required: every scenario has a name (e.g. name = memcache-tw)");
-	if (!(sc->load.rate > 0.0))
+	/* A search may pick its own start (runner: a quarter of the model's
+	 * limit); one step needs its rate. */
+	if (!(sc->load.rate > 0.0) && !sc->search.enabled)
 		return ct_scn_fail(
 		    err, AT(AT_LOAD), "load", "rate",
-		    "required: the connection rate to open (e.g. rate = 500/s); with "
-		    "[search] it is the starting rate");
+		    "required: the connection rate to open (e.g. rate = 500/s), unless "
+		    "[search] looks for it");
 	if (sc->scenario.topology == CT_TOPO_HOST && !sc->server.target)
 		return ct_scn_fail(
 		    err, AT(AT_TOPO), "scenario", "topology",

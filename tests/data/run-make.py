@@ -6,6 +6,12 @@
   run-killed/  the same scenario killed during its third step: summary.json
                has two steps, timeseries.jsonl a third step that never
                finished and a truncated last line; a hostile description.
+  run-refused/ a host sweep of load.rate (50, 100/s) against a port nobody
+               listens on: every connection refused, none made a handshake;
+               one threshold per point, method none (report wording: labels,
+               bullets and the latency caption of a run with no connection).
+  run-search-held/  a search whose every trial passed (bounded false): the
+               report must not say that anything ran out.
 The numbers follow the mechanisms (ports held 60 s in TIME_WAIT, conntrack
 entries 120 s, dropped SYNs retried after 1 s, 2 s) at a small scale, so
 the files stay small. Rerun after changing it: python3 run-make.py"""
@@ -201,3 +207,120 @@ build("run-sweep", 4,
 build("run-killed", 2, cut_step=2, thresholds=False, origin=False,
       description="Killed mid-run </p><script>alert('x')</script><img src=x onerror=alert(1)> "
                   "& \\\"quoted\\\"")
+
+
+HOST_SCENARIO = """; resolved by ctload from %s.ini
+[scenario]
+name = %s
+topology = host
+seed = 1
+
+[server]
+target = 127.0.0.1:%d
+
+[load]
+rate = %s
+duration = 1s
+%s"""
+
+
+def write_run(name, scenario, samples, steps, thresholds):
+    d = os.path.join(HERE, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "scenario.ini"), "w") as f:
+        f.write(scenario)
+    summary = {"ctload_version": "0.1.0", "scenario": name, "topology": "host",
+               "started": iso(ORIGIN - 1)[:19] + "Z", "steps": steps,
+               "thresholds": thresholds, "expect": [], "origin_unix": ORIGIN,
+               "finished": iso(ORIGIN + samples[-1]["t"])[:19] + "Z", "exit_code": 0}
+    with open(os.path.join(d, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(d, "timeseries.jsonl"), "w") as f:
+        for x in samples:
+            f.write(json.dumps(x, separators=(",", ":")) + "\n")
+
+
+def host_step(i, rate, settings, refused, t0, extra=None):
+    """Samples and summary entry of one 1 s host step at `rate`: every
+    connection refused (no handshake, latencies 0) or every one completed."""
+    zero = {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0}
+    lat = dict(zero) if refused else {"p50": 0.05, "p90": 0.08, "p99": 0.12, "max": 0.3}
+    samples = []
+    n = 4
+    for k in range(n):
+        done = int(rate * 0.25 * (k + 1))
+        fails = dict.fromkeys(FAILS, 0)
+        fails["refused"] = done if refused else 0
+        samples.append({"t": round(t0 + 0.25 * (k + 1), 6), "step": i,
+                        "rate_target": float(rate), "scheduled": done, "attempted": done,
+                        "established": 0 if refused else done,
+                        "completed": 0 if refused else done, "unsent": 0,
+                        "failures": fails, "inflight": 0,
+                        "rate": 0.0 if refused else rate, "attempt_rate": float(rate),
+                        "syn_retrans": 0, "connect_ms": dict(lat),
+                        "total_ms": dict(zero) if refused else
+                        {k2: v + 0.02 for k2, v in lat.items()},
+                        "connect_call_us": {"p50": 25.0, "p99": 60.0, "max": 90.0},
+                        "cpu": {"user": 0.001, "sys": 0.001}})
+    total = int(rate)
+    fails = dict.fromkeys(FAILS, 0)
+    fails["refused"] = total if refused else 0
+    step = {"step": i, "settings": settings, "rate_target": float(rate),
+            "rate_achieved": 0.0 if refused else float(rate), "duration_s": 1.0,
+            "wall_s": 1.1, "threads": 1, "scheduled": total, "attempted": total,
+            "established": 0 if refused else total, "completed": 0 if refused else total,
+            "unsent": 0, "inflight_peak": 0 if refused else 2, "failures": fails,
+            "errors": 1.0 if refused else 0.0,
+            "connect_ms": dict(lat, mean=0.0 if refused else 0.06),
+            "total_ms": dict(zero, mean=0.0) if refused else
+            {"p50": 0.07, "p90": 0.1, "p99": 0.14, "max": 0.32, "mean": 0.08},
+            "connect_call_us": {"p50": 25.0, "p99": 60.0, "max": 90.0},
+            "cpu": {"user": 0.01, "sys": 0.01}, "cpu_per_conn_us": 200.0,
+            "syn_retrans": 0, "engine": {"name": "kernel", "conn_bytes": 216},
+            "verdict": "fail" if refused else "pass",
+            "fail_reason": "errors = 100% > 0.1% and rate.achieved = 0% < 95%"
+            if refused else None}
+    if refused:
+        step["fail_cause"] = {"limit": "server", "text": "the server refused %d, reset 0 "
+                              "and answered 0 connections wrongly" % total}
+    if extra:
+        step.update(extra)
+    return samples, step
+
+
+def build_refused():
+    samples, steps, ths = [], [], []
+    t0 = 0.0
+    for i, rate in enumerate((50, 100)):
+        s, st = host_step(i, rate, {"load.rate": str(rate)}, True, t0)
+        samples += s
+        steps.append(st)
+        t0 = s[-1]["t"] + 0.2
+        ths.append({"measured_cps": None, "predicted_cps": 470.5,
+                    "binding_limit": "client_ports", "error_pct": None,
+                    "settings": {"load.rate": str(rate)}, "label": "load.rate=%d" % rate,
+                    "method": "none", "bounded": True})
+    write_run("run-refused", HOST_SCENARIO % ("refused", "refused", 9, "50/s",
+                                              "\n[sweep]\nload.rate = 50,100\n"),
+              samples, steps, ths)
+
+
+def build_search_held():
+    samples, steps = [], []
+    t0 = 0.0
+    for i, rate in enumerate((100, 200, 400)):
+        s, st = host_step(i, rate, {}, False, t0, {"search": {"rate": float(rate)}})
+        samples += s
+        steps.append(st)
+        t0 = s[-1]["t"] + 0.2
+    ths = [{"measured_cps": 400.0, "predicted_cps": 470.5, "binding_limit": "client_ports",
+            "error_pct": None, "settings": {}, "label": "", "method": "search",
+            "bounded": False, "trials": 3, "precision": 0.02}]
+    write_run("run-search-held", HOST_SCENARIO % ("search-held", "search-held", 11211,
+                                                  "100/s", "\n[search]\ntrial = 1s\n"),
+              samples, steps, ths)
+
+
+build_refused()
+build_search_held()

@@ -24,8 +24,8 @@ tmp = tempfile.mkdtemp(prefix="ctt-metrics-")
 TYPES = {
     "ctload_sample_time_seconds": "gauge",
     "ctload_step": "gauge",
-    "ctload_rate_target": "gauge",
-    "ctload_rate": "gauge",
+    "ctload_rate_target_per_second": "gauge",
+    "ctload_rate_per_second": "gauge",
     "ctload_connections_inflight": "gauge",
     "ctload_connections_scheduled_total": "counter",
     "ctload_connections_attempted_total": "counter",
@@ -44,6 +44,7 @@ LAB_TYPES = {
     "node_sockstat_TCP_inuse": "gauge",
     "ctload_ports_in_use": "gauge",
     "node_netstat_TcpExt_TCPSynRetrans": "untyped",
+    "node_netstat_TcpExt_TW": "untyped",
 }
 # The le labels exactly as ctload writes them.
 LE = ["0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
@@ -102,7 +103,7 @@ def check_scrapes(what, texts, ts, types):
             "ctload_connections_established_total": s["established"],
             "ctload_connections_scheduled_total": s["scheduled"],
             "ctload_connections_inflight": s["inflight"],
-            "ctload_rate_target": s["rate_target"],
+            "ctload_rate_target_per_second": s["rate_target"],
             "ctload_step": s["step"],
         }
         for cause, n in s["failures"].items():
@@ -133,11 +134,14 @@ def check_scrapes(what, texts, ts, types):
                     if key in o and ctlib.prom_value(f, name, netns=role) != o[key]:
                         mism.append("t=%s %s{netns=%s}: %s != %s" % (
                             st, name, role, ctlib.prom_value(f, name, netns=role), o[key]))
-                if "ct.drop" in o:
-                    want = sum(x["ns"][role].get("ct.drop", 0) for x in ts[:i + 1]
+                for key, name in (("ct.drop", "node_nf_conntrack_stat_drop"),
+                                  ("tcpext.TW", "node_netstat_TcpExt_TW")):
+                    if key not in o:
+                        continue
+                    want = sum(x["ns"][role].get(key, 0) for x in ts[:i + 1]
                                if role in x.get("ns", {}))
-                    if ctlib.prom_value(f, "node_nf_conntrack_stat_drop", netns=role) != want:
-                        mism.append("t=%s stat_drop{netns=%s} != %d" % (st, role, want))
+                    if ctlib.prom_value(f, name, netns=role) != want:
+                        mism.append("t=%s %s{netns=%s} != %d" % (st, name, role, want))
     t.ok(not mism, "%s: scraped values equal the timeseries sample they came from" % what,
          "\n".join(mism[:30]))
     t.ok(any("connect_hist" in s for s in ts),

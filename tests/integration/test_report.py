@@ -8,6 +8,7 @@ arguments exit 2 with a message naming the directory. The lab fixture
 (tests/data/run-sweep) checks the conntrack/TIME_WAIT charts and the
 thresholds, and a lab run does the same for real when `ctload run` supports
 topology = lab."""
+import csv as csvmod
 import json
 import os
 import re
@@ -217,6 +218,27 @@ with open(os.path.join(run1, "timeseries.csv")) as f:
     csv = f.read().splitlines()
 t.ok(len(csv) == len(samples) + 1 and csv[0].startswith("t,step,"),
      "timeseries.csv beside it: a header and one row per sample (%d)" % len(samples), csv[:2])
+# What a spreadsheet reads: every cell but the kernel events is a plain number.
+rows = list(csvmod.DictReader(csv))
+bad = [(k, v) for row in rows for k, v in row.items()
+       if k != "events" and v != "" and not re.fullmatch(r"-?[0-9.]+(e[-+]?[0-9]+)?", v)]
+t.ok(rows and not bad and "connect_hist" not in rows[0],
+     "timeseries.csv: plain numbers in every column, no connect_hist text cell", bad[:5])
+with open(os.path.join(run1, "connect_hist.csv")) as f:
+    hist = list(csvmod.DictReader(f))
+want = {}
+for smp in samples:
+    for ms, n in smp.get("connect_hist", []):
+        key = ("%.9g" % smp["t"], "%.6g" % ms)
+        want[key] = want.get(key, 0) + n
+got = {}
+for h in hist:
+    key = (h["t"], h["connect_ms"])
+    got[key] = got.get(key, 0) + int(h["count"])
+t.ok(hist and got == want and all(len(h["connect_ms"].replace(".", "").lstrip("0")) <= 6
+                                  for h in hist),
+     "connect_hist.csv: t, step, connect_ms (6 digits), count for every bucket of every "
+     "sample of timeseries.jsonl", (len(got), len(want), hist[:3]))
 with open(html) as f:
     page = f.read()
 t.ok(page.count("<script") == 1 and "<img" not in page and

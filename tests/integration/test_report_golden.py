@@ -6,6 +6,8 @@ The report is what stakeholders look at: a change to its code (a move, a
 split, a new helper) must not change a page it was not meant to change. When
 a change is meant to, rebuild the golden files and say why in the commit:
     ctload report DIR; cp DIR/report.html tests/data/golden/NAME.report.html
+(run-memcache: rebuild the files in the .tar.xz: report.html, timeseries.csv
+and connect_hist.csv)
 Fixtures: run-sweep and run-killed (hand-made, tests/data/run-make.py) and
 run-memcache (a real `ctload run scenarios/memcache.ini`, kept as .tar.xz
 with the report and CSV it produced)."""
@@ -31,7 +33,7 @@ def first_difference(a, b):
     return "lengths differ: golden %d bytes, now %d" % (len(a), len(b))
 
 
-def check(name, src, golden_html, golden_csv):
+def check(name, src, golden_html, golden_csv, golden_hist=None):
     with tempfile.TemporaryDirectory(prefix="ctt-golden-") as tmp:
         run = os.path.join(tmp, name)
         os.mkdir(run)
@@ -40,8 +42,11 @@ def check(name, src, golden_html, golden_csv):
                 shutil.copy(os.path.join(src, f), run)
         p = subprocess.run([ctlib.CTLOAD, "report", run], capture_output=True, text=True)
         tap.ok(p.returncode == 0, "%s: ctload report exits 0" % name, p.stderr)
-        for label, path, gold in (("report.html", os.path.join(run, "report.html"), golden_html),
-                                  ("timeseries.csv", os.path.join(run, "timeseries.csv"), golden_csv)):
+        outs = [("report.html", golden_html), ("timeseries.csv", golden_csv)]
+        if golden_hist:  # the hand-made runs have no connect_hist
+            outs.append(("connect_hist.csv", golden_hist))
+        for label, gold in outs:
+            path = os.path.join(run, label)
             now = open(path, "rb").read() if os.path.exists(path) else b""
             want = open(gold, "rb").read()
             tap.ok(now == want, "%s: %s is byte-identical to the golden file" % (name, label),
@@ -56,6 +61,7 @@ with tempfile.TemporaryDirectory(prefix="ctt-golden-") as tmp:
     with tarfile.open(os.path.join(GOLD, "run-memcache.tar.xz")) as t:
         t.extractall(tmp)
     src = os.path.join(tmp, "run-memcache")
-    check("run-memcache", src, os.path.join(src, "report.html"), os.path.join(src, "timeseries.csv"))
+    check("run-memcache", src, os.path.join(src, "report.html"), os.path.join(src, "timeseries.csv"),
+          os.path.join(src, "connect_hist.csv"))
 
 tap.done()

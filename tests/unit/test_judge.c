@@ -1,6 +1,8 @@
 /* ct_judge_cause: the limit named for a failed step, from its figures. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "loadgen/run/judge.h"
@@ -91,4 +93,84 @@ Test(judge, why_names_the_branch)
 			     ct_judge_why(st), w[i].why);
 		json_decref(st);
 	}
+}
+
+/* ct_judge_check_names: a condition is checked against what a step of the
+ * run will carry, before the run. */
+static int check(const char *text, unsigned has, const char **unknown)
+{
+	struct ct_err err = {0};
+	struct ct_expr *e = ct_expr_parse(text, &err);
+	static char name[128];
+	int rc;
+
+	cr_assert_not_null(e, "%s: %s", text, err.msg);
+	rc = ct_judge_check_names(e, has, unknown);
+	if (*unknown) { /* it lives as long as e */
+		snprintf(name, sizeof(name), "%s", *unknown);
+		*unknown = name;
+	}
+	ct_expr_free(e);
+	return rc;
+}
+
+Test(judge, names_checked_before_the_run)
+{
+	const char *u = NULL;
+
+	cr_expect_eq(check("connect.p99 > 900ms or errors > 0.1% or rate.achieved < 95% or "
+			   "failures.eaddrnotavail > 0 or cpu_per_conn > 1ms or failed > 0",
+			   0, &u),
+		     0, "%s", u ? u : "");
+	cr_expect_eq(check("conect.p99 > 1s", 0, &u), -ENOENT);
+	cr_expect_str_eq(u, "conect.p99");
+	cr_expect_eq(check("failures.nosuch > 0", 0, &u), -ENOENT);
+	/* A lab adds ct, tw and tuples; host mode reads ct.* and tw.* as 0. */
+	cr_expect_eq(check("tuples.in_use_peak > 0", CT_JUDGE_HAS_LAB, &u), 0);
+	cr_expect_eq(check("tuples.in_use_peak > 0", 0, &u), -ENOENT);
+	cr_expect_eq(check("ct.peak > 0 or tw.client_peak > 0", 0, &u), 0);
+	cr_expect_eq(check("ct.peek > 0", CT_JUDGE_HAS_LAB, &u), -ENOENT);
+	/* threshold exists once the run has one ([expect]), not in fail_when. */
+	cr_expect_eq(check("threshold >= 1k/s", CT_JUDGE_HAS_THRESHOLD, &u), 0);
+	cr_expect_eq(check("threshold >= 1k/s", 0, &u), -ENOENT);
+	cr_expect_eq(check("search.rate > 0", CT_JUDGE_HAS_SEARCH, &u), 0);
+	cr_expect_eq(check("search.rate > 0", 0, &u), -ENOENT);
+	cr_expect_eq(check("first_failure.ct_drop_s < 10s", 0, &u), 0);
+}
+
+/* Every number a real lab step carries (the hand-made run of the report
+ * tests follows summary.json) passes the check: it refuses no real name. */
+static void leaves(const json_t *o, const char *prefix, char out[][128], size_t *n)
+{
+	const char *k;
+	const json_t *v;
+
+	json_object_foreach((json_t *)o, k, v)
+	{
+		char path[128];
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
+		if (json_is_object(v) && strcmp(k, "settings") != 0)
+			leaves(v, path, out, n);
+		else if (json_is_number(v) && *n < 64)
+			snprintf(out[(*n)++], 128, "%s", path);
+	}
+}
+
+Test(judge, every_field_of_a_real_step_is_known)
+{
+	json_error_t je;
+	json_t *sum = json_load_file(CT_TEST_DATA "/run-sweep/summary.json", 0, &je);
+	char names[64][128];
+	size_t n = 0;
+	const char *u = NULL;
+
+	cr_assert_not_null(sum, "%s", je.text);
+	leaves(json_array_get(json_object_get(sum, "steps"), 0), "", names, &n);
+	cr_assert_gt(n, 30, "the fixture's step has its fields");
+	for (size_t i = 0; i < n; i++) {
+		char text[160];
+		snprintf(text, sizeof(text), "%.127s >= 0", names[i]);
+		cr_expect_eq(check(text, CT_JUDGE_HAS_LAB, &u), 0, "%s refused", names[i]);
+	}
+	json_decref(sum);
 }

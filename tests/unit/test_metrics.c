@@ -73,12 +73,14 @@ Test(metrics, exact_text_for_a_minimal_sample)
 	    "# HELP ctload_step Index of the step running (summary.json steps[]).\n"
 	    "# TYPE ctload_step gauge\n"
 	    "ctload_step 0\n"
-	    "# HELP ctload_rate_target Connections per second the schedule asks for now.\n"
-	    "# TYPE ctload_rate_target gauge\n"
-	    "ctload_rate_target 500\n"
-	    "# HELP ctload_rate Completed connections per second over the last sample.\n"
-	    "# TYPE ctload_rate gauge\n"
-	    "ctload_rate 70.5\n"
+	    "# HELP ctload_rate_target_per_second Connections per second the schedule asks for "
+	    "now.\n"
+	    "# TYPE ctload_rate_target_per_second gauge\n"
+	    "ctload_rate_target_per_second 500\n"
+	    "# HELP ctload_rate_per_second Completed connections per second over the last "
+	    "sample.\n"
+	    "# TYPE ctload_rate_per_second gauge\n"
+	    "ctload_rate_per_second 70.5\n"
 	    "# HELP ctload_connections_inflight Connections open now.\n"
 	    "# TYPE ctload_connections_inflight gauge\n"
 	    "ctload_connections_inflight 1\n"
@@ -198,14 +200,14 @@ Test(metrics, netns_families_and_escaping)
 	     "{\"t\": 0.1, \"step\": 0, \"failures\": {\"we\\\"ird\\\\cause\\n\": 1},"
 	     " \"pkt\": {\"syn\": 10, \"syn_retrans\": 1, \"synack\": 9, \"rst\": 0, \"fin\": 18},"
 	     " \"ns\": {\"client\": {\"tw\": 7, \"inuse\": 3, \"orphan\": 0, \"ports_in_use\": 10,"
-	     "  \"tcpext.TCPSynRetrans\": 1},"
+	     "  \"tcpext.TCPSynRetrans\": 1, \"tcpext.TW\": 4},"
 	     " \"server\": {\"ct.count\": 300, \"ct.max\": 262144, \"ct.drop\": 2, \"tw\": 0,"
 	     "  \"inuse\": 1, \"orphan\": 0, \"tcpext.TCPSynRetrans\": 0}}}");
 	feed(m,
 	     "{\"t\": 0.2, \"step\": 0, \"failures\": {},"
 	     " \"pkt\": {\"syn\": 5, \"syn_retrans\": 0, \"synack\": 5, \"rst\": 1, \"fin\": 10},"
 	     " \"ns\": {\"client\": {\"tw\": 9, \"inuse\": 3, \"orphan\": 0, \"ports_in_use\": 12,"
-	     "  \"tcpext.TCPSynRetrans\": 2},"
+	     "  \"tcpext.TCPSynRetrans\": 2, \"tcpext.TW\": 6},"
 	     " \"server\": {\"ct.count\": 310, \"ct.max\": 262144, \"ct.drop\": 3, \"tw\": 0,"
 	     "  \"inuse\": 1, \"orphan\": 0, \"tcpext.TCPSynRetrans\": 0}}}");
 	char *t = ct_metrics_render(m);
@@ -226,6 +228,12 @@ Test(metrics, netns_families_and_escaping)
 	    "quote, backslash and newline escaped in a label value");
 	cr_expect(strstr(t, "# TYPE node_nf_conntrack_entries gauge\n"));
 	cr_expect(strstr(t, "# TYPE node_netstat_TcpExt_TCPSynRetrans untyped\n"));
+	/* node_exporter's netstat collector: TcpExt TW as an untyped value. */
+	cr_expect_str_eq(value_of(t, "node_netstat_TcpExt_TW{netns=\"client\"}"), "10",
+			 "TIME_WAIT sockets whose timer ran out, summed over the samples");
+	cr_expect(strstr(t, "# TYPE node_netstat_TcpExt_TW untyped\n"));
+	cr_expect_null(value_of(t, "node_netstat_TcpExt_TW{netns=\"server\"}"),
+		       "not sampled there, not rendered");
 	cr_expect(strstr(t, "# TYPE ctload_packets_total counter\n"));
 	free(t);
 	ct_metrics_free(m);
@@ -301,4 +309,34 @@ Test(metrics, a_bad_address_says_what_to_do)
 		       "an address this host does not own");
 	cr_expect(strstr(err.msg, "cannot listen on 192.0.2.77:9464"), "%s", err.msg);
 	cr_expect_eq(err.code, CT_EXIT_ENV, "an address this host does not own: environment");
+}
+
+/* The check a run makes before its directory exists: a taken port and an
+ * address not ours are refused as ct_metrics_new() refuses them; a free
+ * port and port 0 pass and stay free. */
+Test(metrics, check_listen_before_the_run)
+{
+	struct ct_err err = {0};
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	char addr[64];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 1) == 0);
+	cr_assert(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sa.sin_port));
+	cr_expect_eq(ct_metrics_check_listen(addr, &err), -EADDRINUSE);
+	cr_expect(strstr(err.msg, addr) && strstr(err.msg, "in use"), "%s", err.msg);
+	cr_expect_eq(err.code, CT_EXIT_ENV);
+	close(fd);
+	cr_expect_eq(ct_metrics_check_listen(addr, &err), 0, "%s", err.msg);
+	cr_expect_eq(ct_metrics_check_listen("127.0.0.1:0", &err), 0, "%s", err.msg);
+	cr_expect_lt(ct_metrics_check_listen("192.0.2.77:9464", &err), 0);
+	cr_expect_eq(err.code, CT_EXIT_ENV);
+	cr_expect_eq(ct_metrics_check_listen("nonsense", &err), -EINVAL);
+	cr_expect_eq(err.code, CT_EXIT_USAGE);
+	struct ct_metrics *m = ct_metrics_new(addr, &err);
+	cr_expect_not_null(m, "the checked port is still free: %s", err.msg);
+	ct_metrics_free(m);
 }

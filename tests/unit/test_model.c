@@ -450,6 +450,13 @@ Test(model, advice_for_a_small_table_a_narrow_range_and_reuse_off)
 	cr_expect_str_eq(adv[5].line, "net.ipv4.tcp_tw_reuse = 1");
 	cr_expect(strstr(adv[5].why, "28232/s per destination instead of 471/s"));
 	cr_expect_str_eq(adv[6].line, "net.ipv4.tcp_timestamps = 1");
+	/* Each reason stands on what a user can read: the rule, the kernel's
+	 * default, the arithmetic; no document of this project's history. */
+	cr_expect(strstr(adv[0].why, "CONNTRACK_MAX = RAM / 16384 / (pointer bits / 32)"), "%s",
+		  adv[0].why);
+	cr_expect(strstr(adv[1].why, "current kernels default to 1"), "%s", adv[1].why);
+	for (size_t i = 0; i < n; i++)
+		cr_expect_null(strstr(adv[i].why, "seed"), "advice %zu: %s", i, adv[i].why);
 	/* A short list is cut, not overrun. */
 	cr_expect_eq(ct_model_advise(&hi, &in, listen, 3, adv, 2), 2);
 }

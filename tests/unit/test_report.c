@@ -3,8 +3,10 @@
  * summary.json, a run killed mid-way still gives a report that says so,
  * a scenario description cannot inject markup, and a directory that is
  * not a run gets a clear error. Fixtures: tests/data/run-sweep (a complete
- * lab sweep) and tests/data/run-killed (killed during step 3, last line of
- * timeseries.jsonl cut in half); see tests/data/run-make.py. */
+ * lab sweep), tests/data/run-killed (killed during step 3, last line of
+ * timeseries.jsonl cut in half), run-refused (a rate sweep where every
+ * connection was refused) and run-search-held (a search where every trial
+ * passed); see tests/data/run-make.py. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <jansson.h>
@@ -280,6 +282,23 @@ Test(report, a_point_that_held_is_not_told_as_a_failure, .init = setup, .fini = 
 	cr_expect(strstr(html, "filled at 1,000") == NULL && strstr(html, "ran out") == NULL,
 		  "nothing is said to have run out at the rate that held");
 	free(html);
+
+	/* The same point proven sustained ([load] sustain = check). */
+	sum = json_load_file(path, 0, NULL);
+	cr_assert_not_null(sum);
+	json_object_set_new(json_array_get(json_object_get(sum, "thresholds"), 0), "method",
+			    json_string("sustained"));
+	cr_assert_eq(json_dump_file(sum, path, 0), 0);
+	json_decref(sum);
+	html = build(dir);
+	cr_expect(strstr(html, "every connection held at 1,000 conn/s, proven sustained (the "
+			       "model puts the sustained limit at 546/s, set by the conntrack "
+			       "table)"),
+		  "a sustained point is told as held");
+	cr_expect(strstr(html, "<h1 class=\"ok\""), "and its headline is no failure");
+	cr_expect_null(strstr(html, "ran out"));
+	cr_expect_null(strstr(html, "filled at"));
+	free(html);
 }
 
 /* scenario.ini is read by the scenario parser alone: a file it refuses
@@ -347,4 +366,93 @@ Test(report, the_cause_is_the_judge_s, .init = setup, .fini = teardown)
 		  "so does the data island");
 	cr_expect_null(strstr(html, "the conntrack table filled"));
 	free(html);
+}
+
+/* A sample's connect_hist is no CSV cell: timeseries.csv has plain columns
+ * only, and connect_hist.csv one row per bucket, at the JSONL's 6 digits. */
+Test(report, connect_hist_gets_its_own_csv, .init = setup, .fini = teardown)
+{
+	char path[128], run[96];
+	struct ct_err err = {0};
+	FILE *f;
+
+	snprintf(run, sizeof(run), "%s/run", tmp);
+	cr_assert_eq(mkdir(run, 0755), 0);
+	snprintf(path, sizeof(path), "%s/timeseries.jsonl", run);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("{\"t\":0.1,\"step\":0,\"completed\":4,\"connect_ms\":{\"p50\":0.021631},"
+	      "\"connect_hist\":[[0.021375,1],[0.021631,3]]}\n"
+	      "{\"t\":0.2,\"step\":0,\"completed\":6,\"connect_ms\":{\"p50\":1003.52},"
+	      "\"connect_hist\":[[1003.52,2]]}\n",
+	      f);
+	fclose(f);
+	cr_assert_eq(ct_report_build(run, &err), 0, "%s", err.msg);
+	snprintf(path, sizeof(path), "%s/timeseries.csv", run);
+	char *csv = slurp(path);
+	cr_expect_str_eq(csv, "t,step,completed,connect_ms.p50\n"
+			      "0.1,0,4,0.021631\n"
+			      "0.2,0,6,1003.52\n");
+	free(csv);
+	snprintf(path, sizeof(path), "%s/connect_hist.csv", run);
+	csv = slurp(path);
+	cr_expect_str_eq(csv, "t,step,connect_ms,count\n"
+			      "0.1,0,0.021375,1\n"
+			      "0.1,0,0.021631,3\n"
+			      "0.2,0,1003.52,2\n");
+	free(csv);
+}
+
+/* A search whose every trial passed (tests/data/run-search-held): nothing
+ * ran out, so the headline says what held and names the model's limit
+ * without saying it was reached. */
+Test(report, a_search_where_nothing_failed_says_nothing_ran_out, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-search-held");
+
+	cr_expect(strstr(h,
+			 "<h1 class=\"ok\" id=\"headline\">Nothing broke up to 400 conn/s, the "
+			 "highest rate tried (the model puts the sustained limit at 470/s, set by "
+			 "the client&#39;s ports).</h1>"),
+		  "the headline tells a lower bound");
+	cr_expect_null(strstr(h, "ran out"), "nothing is said to have run out");
+	cr_expect_null(strstr(h, "<li class=\"bad\""), "no bullet tells of a failure");
+	free(h);
+}
+
+/* A sweep of load.rate alone where every connection was refused
+ * (tests/data/run-refused): each point is told apart by its rate, in the
+ * bullets and on the threshold chart, so no two bullets read the same. */
+Test(report, rate_sweep_points_are_told_apart, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-refused");
+	const char *a = "With rate=50, the server refused connections, but no limit could be "
+			"measured from it.";
+	const char *b = "With rate=100, the server refused connections, but no limit could be "
+			"measured from it.";
+
+	cr_expect_eq(count(h, "as configured"), 0, "no point is labelled as configured");
+	cr_expect(strstr(h, "<text class=\"barlbl\" x=\"") && strstr(h, ">rate=50</text>") &&
+		      strstr(h, ">rate=100</text>"),
+		  "the threshold chart labels each point by its rate");
+	cr_expect(strstr(h, a) && strstr(h, b), "one bullet per point, each with its rate");
+	/* each bullet once in the story (the headline may repeat the first) */
+	char li[300];
+	snprintf(li, sizeof(li), "<li class=\"bad\">%s</li>", b);
+	cr_expect_eq(count(h, li), 1);
+	snprintf(li, sizeof(li), "<li class=\"bad\">%s</li>", a);
+	cr_expect_eq(count(h, li), 1);
+	free(h);
+}
+
+/* No connection made a handshake (run-refused): no latency is made up, in
+ * the chart's caption or in the table of steps. */
+Test(report, no_handshake_no_latency, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-refused");
+
+	cr_expect_null(strstr(h, "slowest: "), "no 'slowest' latency is quoted");
+	cr_expect(strstr(h, "No connection completed a handshake: there is no latency to draw."));
+	cr_expect_null(strstr(h, "0.00 ms"), "no step shows a latency of 0");
+	free(h);
 }

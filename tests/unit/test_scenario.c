@@ -580,3 +580,71 @@ Test(scenario, workers_range_is_ctservers)
 	snprintf(n, sizeof(n), "%d", CT_SRV_MAX_WORKERS + 1);
 	cr_assert_eq(ct_srv_config_parse(3, argv, &cfg, serr, sizeof(serr)), -EINVAL);
 }
+
+/* [report] metrics_listen takes port 0 as --metrics-listen does (the kernel
+ * picks a free port); a target's port 0 stays an error. */
+Test(scenario, metrics_listen_port_0)
+{
+	struct ct_err err = {0};
+	char path[64];
+	struct ct_scenario *sc = load_text("[scenario]\nname = m\n[load]\nrate = 1\n[report]\n"
+					   "metrics_listen = 127.0.0.1:0\n",
+					   &err, path, sizeof(path));
+
+	cr_assert_not_null(sc, "%s", err.msg);
+	cr_assert_str_eq(sc->report.metrics_listen, "127.0.0.1:0");
+	cr_assert_eq(ct_scenario_set(sc, "report.metrics_listen", "[::1]:0", &err), 0, "%s",
+		     err.msg);
+	cr_assert_eq(ct_scenario_set(sc, "server.target", "127.0.0.1:0", &err), -EINVAL);
+	cr_assert(strstr(err.msg, "port 0"), "%s", err.msg);
+	ct_scenario_free(sc);
+}
+
+/* A condition keeps where it came from, so a message can name the file line
+ * or the --set option (a --set has no line), also in a copy. */
+Test(scenario, cond_origin_file_line_or_set)
+{
+	char *sets[] = {(char *)"expect.check=x > 1", (char *)"search.fail_when=y > 2"};
+	struct ct_scenario *sc = load_ok(GOOD("full.ini"), sets, 2);
+	struct ct_scenario *d = ct_scenario_dup(sc);
+	char buf[400], want[400];
+
+	cr_assert_not_null(d);
+	cr_assert_eq(sc->n_expect, 5);
+	snprintf(want, sizeof(want), "%s:63: [expect] 'threshold >= 20000/s'", sc->path);
+	cr_expect_str_eq(ct_cond_where(sc, &sc->expect[0], "[expect]", buf, sizeof(buf)), want);
+	cr_expect_str_eq(ct_cond_where(d, &d->expect[4], "[expect]", buf, sizeof(buf)),
+			 "--set expect.check=x > 1");
+	cr_expect_str_eq(
+	    ct_cond_where(d, &d->search.fail_when, "[search] fail_when", buf, sizeof(buf)),
+	    "--set search.fail_when=y > 2");
+	ct_scenario_free(d);
+	ct_scenario_free(sc);
+}
+
+/* [search] may leave [load] rate out (the run picks a start); one step may
+ * not. The written scenario.ini leaves it out too and loads back equal. */
+Test(scenario, search_without_rate)
+{
+	struct ct_err err = {0};
+	char path[64], rt[] = "/tmp/ct_test_rt_XXXXXX";
+	const char *text = "[scenario]\nname = s\n[load]\nduration = 2s\n[search]\n";
+	struct ct_scenario *sc = load_text(text, &err, path, sizeof(path)), *b;
+
+	cr_assert_not_null(sc, "%s", err.msg);
+	cr_expect_eq(sc->load.rate, 0.0, "no rate: the run picks the start");
+	int fd = mkstemp(rt);
+	FILE *f = fdopen(fd, "w");
+	cr_assert_eq(ct_scenario_write(sc, f), 0);
+	fclose(f);
+	b = ct_scenario_load(rt, NULL, 0, &err);
+	unlink(rt);
+	cr_assert_not_null(b, "written scenario does not load: %s", err.msg);
+	cr_expect(ct_scenario_equal(sc, b));
+	ct_scenario_free(b);
+	ct_scenario_free(sc);
+	sc = load_text("[scenario]\nname = s\n[load]\nduration = 2s\n", &err, path, sizeof(path));
+	cr_assert_null(sc);
+	cr_expect(strstr(err.msg, "[load] rate: required") && strstr(err.msg, "unless [search]"),
+		  "%s", err.msg);
+}

@@ -87,3 +87,31 @@ Test(search, rejects_bad_parameters)
 	cr_expect_eq(ct_search_init(&s, 10, 100, 0, 12), -EINVAL);
 	cr_expect_eq(ct_search_init(&s, 10, 100, 1.5, 12), -EINVAL);
 }
+
+/* Without [load] rate a search starts from the model: a quarter of its
+ * binding limit, so that the doubling brackets the limit; with no limit from
+ * the model, a fixed low rate. The scenario's rate always wins. */
+Test(search, start_from_scenario_model_or_default)
+{
+	const char *from = NULL;
+
+	cr_expect_float_eq(ct_search_start(800, 470.5, &from), 800, 1e-9);
+	cr_expect_str_eq(from, "scenario");
+	cr_expect_float_eq(ct_search_start(0, 470.5, &from), 118, 1e-9);
+	cr_expect_str_eq(from, "model");
+	cr_expect_float_eq(ct_search_start(0, 2, &from), 1, 1e-9, "at least 1/s");
+	cr_expect_float_eq(ct_search_start(0, 0, &from), CT_SEARCH_START_DEFAULT, 1e-9);
+	cr_expect_str_eq(from, "default");
+	cr_expect_float_eq(ct_search_start(0, INFINITY, &from), CT_SEARCH_START_DEFAULT, 1e-9);
+
+	/* Started there, the search brackets the model's limit: a server that
+	 * breaks exactly at it is found within the precision. */
+	struct ct_search s;
+	double limit = 470.5, start = ct_search_start(0, limit, &from), r;
+	bool bounded = false;
+	cr_assert_eq(ct_search_init(&s, start, start * 64, 0.02, 24), 0);
+	while ((r = ct_search_next(&s)) > 0)
+		ct_search_report(&s, r <= limit);
+	double found = ct_search_result(&s, &bounded);
+	cr_expect(bounded && found <= limit && found >= limit * 0.98, "found %g", found);
+}
