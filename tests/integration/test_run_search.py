@@ -63,7 +63,6 @@ sc2 = ctlib.scenario_file(os.path.join(tmp, "norate.ini"), """
     [load]
     connect_timeout = 1s
     reply_timeout = 1s
-    sustain = off
     [search]
     precision = 50%%
     trial = 300ms
