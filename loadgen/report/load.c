@@ -189,6 +189,19 @@ static double parse_iso(const char *s)
 	return (double)timegm(&tm) + (n == 7 ? ms / 1000.0 : 0);
 }
 
+/* The kernel prints some messages with their module's prefix twice:
+ * nf_conntrack's pr_fmt adds "nf_conntrack: " to a text that begins with
+ * it ("nf_conntrack: nf_conntrack: table full, dropping packet"). People
+ * read it once; the samples and timeseries.csv keep the line as logged. */
+static const char *kernel_text(const char *text)
+{
+	const char *colon = strstr(text, ": ");
+	size_t n = colon ? (size_t)(colon - text) + 2 : 0;
+	if (!colon || n > 40 || memchr(text, ' ', n - 2))
+		return text;
+	return strncmp(text + n, text, n) ? text : text + n;
+}
+
 static int add_event(struct ct_rep *r, double t, const char *src, const char *stamp,
 		     const char *text)
 {
@@ -202,7 +215,7 @@ static int add_event(struct ct_rep *r, double t, const char *src, const char *st
 	ev->seq = r->n_ev;
 	snprintf(ev->src, sizeof(ev->src), "%s", src);
 	snprintf(ev->stamp, sizeof(ev->stamp), "%s", stamp ? stamp : "");
-	ev->text = strdup(text);
+	ev->text = strdup(strcmp(src, "kernel") ? text : kernel_text(text));
 	if (!ev->text)
 		return -ENOMEM;
 	r->n_ev++;

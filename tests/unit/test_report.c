@@ -456,3 +456,60 @@ Test(report, no_handshake_no_latency, .init = setup, .fini = teardown)
 	cr_expect_null(strstr(h, "0.00 ms"), "no step shows a latency of 0");
 	free(h);
 }
+
+/* Every class the charts draw with has a rule in the page's CSS: without
+ * one a series is drawn black (the failed areas were, under a caption that
+ * says red). */
+static void expect_styled(const char *h)
+{
+	const char *st = strstr(h, "<style>"), *end = st ? strstr(st, "</style>") : NULL;
+	cr_assert(st && end);
+	char *css = strndup(st, (size_t)(end - st));
+	static const char *const shapes[] = {"<polygon class=\"", "<rect class=\"",
+					     "<polyline class=\""};
+	for (size_t k = 0; k < 3; k++)
+		for (const char *p = strstr(h, shapes[k]); p; p = strstr(p + 1, shapes[k])) {
+			char cls[128], *save = NULL;
+			if (sscanf(p + strlen(shapes[k]), "%127[^\"]", cls) != 1)
+				continue;
+			for (char *c = strtok_r(cls, " ", &save); c;
+			     c = strtok_r(NULL, " ", &save)) {
+				char rule[140];
+				bool found = false;
+				for (const char *after = "{. ,:"; *after && !found; after++) {
+					snprintf(rule, sizeof(rule), ".%s%c", c, *after);
+					found = strstr(css, rule) != NULL;
+				}
+				cr_expect(found, "class %s is drawn but has no rule in report.css",
+					  c);
+			}
+		}
+	free(css);
+}
+
+Test(report, every_drawn_class_has_a_colour, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-sweep");
+	cr_expect(strstr(h, "<polygon class=\"a-failed\""), "the cards draw failures");
+	cr_expect(strstr(h, ".a-failed{fill:#c0392b"), "in red, as their caption says");
+	expect_styled(h);
+	free(h);
+}
+
+/* nf_conntrack logs "nf_conntrack: nf_conntrack: table full, dropping
+ * packet" (its pr_fmt adds the prefix its text has): people read it once;
+ * timeseries.csv keeps the line as logged. */
+Test(report, kernel_lines_have_their_prefix_once, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-sweep");
+	cr_expect_null(strstr(h, "nf_conntrack: nf_conntrack:"), "the prefix is not doubled");
+	cr_expect(strstr(h, "<td class=\"ev\">nf_conntrack: table full, dropping packet</td>"));
+	cr_expect(strstr(h, "t=16.9 s: nf_conntrack: table full, dropping packet"),
+		  "nor in the marks' tooltips");
+	free(h);
+	char csvp[128];
+	snprintf(csvp, sizeof(csvp), "%s/timeseries.csv", tmp);
+	char *csv = slurp(csvp);
+	cr_expect(strstr(csv, "\"nf_conntrack: nf_conntrack: table full, dropping packet\""));
+	free(csv);
+}
