@@ -90,10 +90,13 @@ static void svg_open(struct ct_rep *r, struct chart *c, const char *name, const 
 			double b = ct_svg_px(&c->p, k + 1 < r->n_steps && !isnan(r->steps[k + 1].t0)
 							? r->steps[k + 1].t0
 							: s->t1);
-			fprintf(f,
-				"<rect class=\"band%zu\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-				"height=\"%.1f\"/>",
-				k % 2, a, c->p.y, b - a > 0 ? b - a : 0, c->p.h);
+			/* a step that held but is not proven to last is tinted amber */
+			if (s->outcome == CT_REP_UNSUSTAINED)
+				fputs("<rect class=\"band-uns\"", f);
+			else
+				fprintf(f, "<rect class=\"band%zu\"", k % 2);
+			fprintf(f, " x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", a,
+				c->p.y, b - a > 0 ? b - a : 0, c->p.h);
 			if (b - a > 18)
 				fprintf(f,
 					"<text class=\"bandlbl\" x=\"%.1f\" y=\"%.1f\">%zu</text>",
@@ -230,10 +233,18 @@ void ct_rep_chart_rates(struct ct_rep *r, FILE *f)
 	ymax = fmax(ymax, maxof(ya, r->n));
 	ymax = fmax(ymax, maxof(yc, r->n));
 	ymax = fmax(ymax, maxof(stack[CT_FAIL_N], r->n));
+	bool any_uns = false;
+	for (size_t k = 0; k < r->n_steps; k++)
+		any_uns |= r->steps[k].outcome == CT_REP_UNSUSTAINED;
 	chart_open(r, &c, f, "rates", "Connections per second",
-		   "What ctload tried (attempted, blue line) against what finished (completed, "
-		   "green); what failed is stacked on top of it, by cause. The numbered bands "
-		   "are the steps; red marks at the top are kernel messages.",
+		   any_uns ? "What ctload tried (attempted, blue line) against what finished "
+			     "(completed, green); what failed is stacked on top of it, by cause. "
+			     "The numbered bands are the steps, amber where a step held but is not "
+			     "proven to hold longer; red marks at the top are kernel messages."
+			   : "What ctload tried (attempted, blue line) against what finished "
+			     "(completed, green); what failed is stacked on top of it, by cause. "
+			     "The numbered bands are the steps; red marks at the top are kernel "
+			     "messages.",
 		   ct_svg_nice_ceil(ymax), false, 0, "/s");
 	const char *labels[3 + CT_FAIL_N] = {"target", "attempted", "completed"};
 	const char *colors[3 + CT_FAIL_N] = {"#7b8794", "#2f6fd6", "#1b9e55"};

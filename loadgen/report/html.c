@@ -79,6 +79,11 @@ static void data_island(struct ct_rep *r, FILE *f)
 			json_object_set_new(o, "ct_limit", json_real(s->ct_limit));
 		if (!isnan(s->p99))
 			json_object_set_new(o, "connect_p99_ms", json_real(s->p99));
+		if (s->has_sustain) {
+			json_object_set_new(o, "verdict",
+					    json_string(s->verdict ? s->verdict : ""));
+			json_object_set_new(o, "sustained", json_boolean(s->sustained));
+		}
 		if (!isnan(s->t0)) {
 			json_object_set_new(o, "t0", json_real(s->t0));
 			json_object_set_new(o, "t1", json_real(s->t1));
@@ -147,9 +152,15 @@ static void header_meta(struct ct_rep *r, FILE *f)
 /* What was missing or cut short, before anything else is read. */
 static void header_notes(struct ct_rep *r, FILE *f)
 {
-	if (!r->interrupted && !r->n_notes)
+	if (!r->interrupted && !r->n_notes && !r->sustain_off)
 		return;
 	fputs("<div class=\"notes\" id=\"notes\">", f);
+	if (r->sustain_off)
+		fputs("<p id=\"sustain-off\"><b>Each verdict is for its step's duration only</b> "
+		      "([load] sustain = off): a step that held is not proven to hold longer, and "
+		      "the limits whose timers outlast a step (60 s in TIME_WAIT, 120 s in the "
+		      "conntrack table) can fail a longer run where it held.</p>",
+		      f);
 	if (r->interrupted)
 		fputs("<p><b>This run was cut short.</b> The report shows what it recorded "
 		      "before it stopped.</p>",

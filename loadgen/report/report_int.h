@@ -5,8 +5,12 @@
  *   load        reads the run directory once into struct ct_rep
  *   steps       the per-step figures, from summary.json or the samples
  *   words       numbers, phrases and sentences for people
+ *   proven      a step's sustain check (summary.json "sustain") in words
+ *   points      sweep points alike but for one key, grouped by outcome
  *   charts      the charts over time (and the series they draw)
- *   stepcharts  the charts per step, per threshold, per sweep value
+ *   stepcharts  the charts per step and per sweep value
+ *   thchart     the chart per threshold (log scale, labels in a column)
+ *   cards       before and after: one card per value of a kernel setting
  *   sections    the page's sections below the header
  *   html        the page around them, and HTML escaping (html.h)
  *   csv         timeseries.csv and connect_hist.csv
@@ -34,6 +38,9 @@ enum ct_rep_outcome {
 	CT_REP_HELD = 0, /* every connection completed, or the judge passed the step */
 	CT_REP_SLOW,	 /* nothing failed, but the rate was not reached */
 	CT_REP_FAILED,	 /* why is the judge's: ct_judge_why() */
+	CT_REP_UNSUSTAINED, /* held for its duration, not proven to hold longer
+			     * (verdict "unsustained", run/sustain.h): it counts
+			     * as failed, and is never told as held */
 };
 
 struct ct_rep_step {
@@ -51,6 +58,19 @@ struct ct_rep_step {
 	const char *verdict, *fail_reason;
 	enum ct_rep_outcome outcome;
 	enum ct_judge_why why; /* CT_REP_FAILED only */
+	double duration_s;     /* summary's duration_s (a `prove` step may end early), NAN */
+	double first_fail_s;   /* earliest time in first_failure{}, NAN */
+	/* The sustain check (summary.json "sustain"; absent in runs before it):
+	 * proof is "proven: conntrack entries level off at 26,812 of 65,536"
+	 * for a sustained step, the projection ("the conntrack table would
+	 * fill at about 65 s (12,000 of 65,536, growing 1,000/s)") for one that
+	 * is not, proof_short without the numbers in parentheses; uns_phrase
+	 * "held 12 s, not proven: " and proof_short. */
+	bool has_sustain, sustained, sustain_off;
+	double horizon_s;
+	char proof[448];
+	char proof_short[320];
+	char uns_phrase[400];
 };
 
 /* A kernel message or a lab action, from the samples or events.log. */
@@ -69,6 +89,7 @@ struct ct_rep {
 	json_t *summary; /* NULL if unreadable */
 	json_t *samples; /* array, possibly empty */
 	bool summary_missing, ts_missing, interrupted;
+	bool sustain_off; /* a step ran with [load] sustain = off: verdicts for its duration only */
 	char *sc_name, *sc_desc; /* from scenario.ini, NULL if unknown */
 	const char *sc_topology; /* static; NULL if unknown */
 	char sweep_keys[CT_REP_MAX_SWEEP][128];
@@ -124,21 +145,36 @@ void ct_rep_settings_text(const json_t *set, bool skip_rate, char *buf, size_t l
  * points apart. "" when it has no settings. */
 void ct_rep_point_label(const json_t *set, char *buf, size_t len);
 
-/* Whether the step failed (a step that fell short of its rate without a
- * failure did not). */
+/* Whether the step failed: a failure, or held but not proven sustained
+ * (a step that fell short of its rate without a failure did not). */
 bool ct_rep_step_failed(const struct ct_rep_step *s);
+
+/* Whether the step has key = val (key NULL: any) and every key of ctx
+ * (an object of sweep key -> value string; NULL: none) as there. */
+bool ct_rep_step_matches(const struct ct_rep_step *s, const char *key, const char *val,
+			 const json_t *ctx);
 
 /* The failing step of the lowest rate with these settings (load.rate
  * aside), or NULL. */
 const struct ct_rep_step *ct_rep_first_fail_with(struct ct_rep *r, const json_t *settings);
 
+/* The step that held at the highest rate with these settings (load.rate
+ * aside), or NULL. */
+const struct ct_rep_step *ct_rep_best_held_with(struct ct_rep *r, const json_t *settings);
+
 /* Distinct values of a sweep key over the steps, in step order. */
 size_t ct_rep_axis_values(struct ct_rep *r, const char *key, const char **vals, size_t max);
 
-/* With key = val: the best rate that held (0 if none) and the lowest-rate
- * step that failed (NULL if none). */
-void ct_rep_value_outcome(struct ct_rep *r, const char *key, const char *val, double *clean,
-			  const struct ct_rep_step **ff);
+/* What the steps with key = val and the settings of ctx (NULL: any) did. */
+struct ct_rep_tally {
+	size_t n;			/* how many steps */
+	double clean;			/* the highest rate that held, 0: none */
+	const struct ct_rep_step *best; /* the step that held it, or NULL */
+	const struct ct_rep_step *ff;	/* the lowest-rate step that failed or was not
+					 * proven sustained, or NULL */
+};
+void ct_rep_value_outcome(struct ct_rep *r, const char *key, const char *val, const json_t *ctx,
+			  struct ct_rep_tally *o);
 
 /* The first sweep axis that is a kernel setting with two values or more:
  * the before/after of the run. NULL if none. */
@@ -177,6 +213,47 @@ void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_ca
  * tells of a failure. */
 bool ct_rep_headline(struct ct_rep *r, char *buf, size_t len);
 
+/* ---- proven ---- */
+
+/* The step's sustain fields from its summary entry js: has_sustain,
+ * sustained, sustain_off, horizon_s, proof, proof_short and uns_phrase. */
+void ct_rep_proven_read(struct ct_rep_step *s, const json_t *js);
+
+/* What a limit of the model is, as a noun: "conntrack" -> "the conntrack
+ * table", "client_ports" -> "the client's ports". */
+const char *ct_rep_limit_noun(const char *binding_limit);
+
+/* ", held, sustained (proven: ...)" or " for its 12 s only ([load]
+ * sustain = off)" or "": what a step that held adds to its sentence. */
+void ct_rep_proven_held_tail(const struct ct_rep_step *s, char *buf, size_t len);
+
+/* ---- points ---- */
+
+/* The other sweep keys than `key` and load.rate: what must be alike for
+ * two values of `key` to compare. Returns how many (at most max). */
+size_t ct_rep_other_keys(struct ct_rep *r, const char *key, const char **keys, size_t max);
+
+/* The distinct settings of `keys` over the steps, in step order: an array
+ * of objects key -> value (json_decref); NULL on ENOMEM. With no keys, one
+ * empty object. */
+json_t *ct_rep_contexts(struct ct_rep *r, const char *const *keys, size_t nk);
+
+/* Settings as "k=v, k=v" with short keys; "" for none. */
+void ct_rep_ctx_text(const json_t *ctx, char *buf, size_t len);
+
+/* The outcome of key = val with ctx, short, for a cell: "held 1,000/s,
+ * sustained", "held 12 s at 1,000/s, not proven: ...", "the conntrack
+ * table filled at 1,000/s". Returns the page class: "ok", "uns" or "bad". */
+const char *ct_rep_outcome_short(struct ct_rep *r, const char *key, const char *val,
+				 const json_t *ctx, char *buf, size_t len);
+
+/* The headline of a sweep of two keys or more (load.rate aside): the
+ * points grouped by what happened, each group's settings factored ("with
+ * nf_conntrack_max=65536, tcp_tw_reuse=1 (either ip_local_port_range),
+ * 1,000 conn/s held, sustained; ..."). False when the sweep has fewer
+ * keys (then buf is untouched); *bad tells of a failure. */
+bool ct_rep_points_headline(struct ct_rep *r, char *buf, size_t len, bool *bad);
+
 /* ---- charts ---- */
 
 /* The number at o[a][b][c] of every sample (b, c may be NULL), NAN where
@@ -211,9 +288,16 @@ struct ct_rep_mini {
 };
 /* 0, or -ENOMEM (then a series may be NULL: no small charts). */
 int ct_rep_mini_series(struct ct_rep *r, struct ct_rep_mini *mini);
-/* The steps with key = val back to back. */
+/* The steps with key = val and the settings of ctx (NULL: any) back to
+ * back. */
 void ct_rep_chart_mini(struct ct_rep *r, FILE *f, const char *key, const char *val,
-		       const struct ct_rep_mini *mini);
+		       const json_t *ctx, const struct ct_rep_mini *mini);
+
+/* ---- cards ---- */
+
+/* Before and after, for every sweep key that is a kernel setting: a card
+ * per value, each comparing steps whose other settings are alike. */
+void ct_rep_before_after(struct ct_rep *r, FILE *f);
 
 /* ---- sections, html, csv ---- */
 

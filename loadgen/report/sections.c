@@ -17,6 +17,32 @@
 
 #define MAX_TABLE_EVENTS 400
 
+/* The page class of a step: held (ok), failed (bad), held but not proven
+ * to last (uns). */
+static const char *step_class(const struct ct_rep_step *s)
+{
+	return s->outcome == CT_REP_UNSUSTAINED ? "uns" : ct_rep_step_failed(s) ? "bad" : "ok";
+}
+
+/* A threshold that is a rate that held is good news; one whose point held
+ * but is not proven to last is amber. */
+static const char *threshold_class(struct ct_rep *r, const json_t *th)
+{
+	const char *method = json_string_value(json_object_get(th, "method"));
+	const struct ct_rep_step *fs = ct_rep_first_fail_with(r, json_object_get(th, "settings"));
+	double m = ct_json_nan(json_object_get(th, "measured_cps")),
+	       pr = ct_json_nan(json_object_get(th, "predicted_cps"));
+	/* held for its duration only, above the limit the model predicts */
+	if (method && !strcmp(method, "held") && m > pr * 1.005)
+		return "uns";
+	/* held, proven sustained, or a search whose every trial passed */
+	if (ct_rep_threshold_held(th))
+		return "ok";
+	if (method && !strcmp(method, "none") && fs && fs->outcome == CT_REP_UNSUSTAINED)
+		return "uns";
+	return "bad";
+}
+
 static void section_story(struct ct_rep *r, FILE *f)
 {
 	const json_t *ths = r->summary ? json_object_get(r->summary, "thresholds") : NULL;
@@ -27,19 +53,18 @@ static void section_story(struct ct_rep *r, FILE *f)
 	const json_t *th;
 	json_array_foreach(ths, i, th)
 	{
-		char s[600];
+		char s[1400];
 		ct_rep_threshold_sentence(r, th, true, s, sizeof(s));
-		fputs(ct_rep_threshold_held(th) ? "<li class=\"ok\">" : "<li class=\"bad\">", f);
+		fprintf(f, "<li class=\"%s\">", threshold_class(r, th));
 		ct_html_esc(f, s);
 		fputs(".</li>", f);
 	}
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct ct_rep_step *s = &r->steps[k];
-		fprintf(f, "<li class=\"%s\" data-step=\"%d\">",
-			ct_rep_step_failed(s) ? "bad" : "ok", s->idx);
+		fprintf(f, "<li class=\"%s\" data-step=\"%d\">", step_class(s), s->idx);
 		if (r->n_steps > 1)
 			fprintf(f, "<b>Step %zu.</b> ", k + 1);
-		char sentence[768];
+		char sentence[1200];
 		ct_rep_step_sentence(s, sentence, sizeof(sentence));
 		ct_html_esc(f, sentence);
 		if (s->partial)
@@ -49,104 +74,32 @@ static void section_story(struct ct_rep *r, FILE *f)
 	fputs("</ul>", f);
 }
 
-/* The peaks over the steps with one value of a sweep key, for its card. */
-struct peaks {
-	double ctp, ctl, twc, tws, p99;
-};
-
-static void value_peaks(struct ct_rep *r, const char *key, const char *val, struct peaks *pk)
+/* The verdict cell: a pill, and for a step that held what its sustain
+ * check says (the proof of a sustained one in its tooltip). */
+static void table_verdict(const struct ct_rep_step *s, FILE *f)
 {
-	*pk = (struct peaks){NAN, NAN, NAN, NAN, NAN};
-	for (size_t k = 0; k < r->n_steps; k++) {
-		const struct ct_rep_step *s = &r->steps[k];
-		const json_t *v = s->js ? CT_JSON_GET(s->js, "settings", key) : NULL;
-		if (!json_is_string(v) || strcmp(json_string_value(v), val))
-			continue;
-		if (!isnan(s->ct_peak))
-			pk->ctp = isnan(pk->ctp) ? s->ct_peak : fmax(pk->ctp, s->ct_peak);
-		if (!isnan(s->ct_limit))
-			pk->ctl = s->ct_limit;
-		if (!isnan(s->tw_client))
-			pk->twc = isnan(pk->twc) ? s->tw_client : fmax(pk->twc, s->tw_client);
-		if (!isnan(s->tw_server))
-			pk->tws = isnan(pk->tws) ? s->tw_server : fmax(pk->tws, s->tw_server);
-		if (!isnan(s->p99))
-			pk->p99 = isnan(pk->p99) ? s->p99 : fmax(pk->p99, s->p99);
-	}
-}
-
-/* One card: key = val, the best rate that held, what broke first, the
- * peaks, and the small chart of its steps. */
-static void value_card(struct ct_rep *r, FILE *f, const char *key, const char *val,
-		       const struct ct_rep_mini *mini)
-{
-	const char *shortk = strrchr(key, '.') + 1;
-	double clean;
-	const struct ct_rep_step *ff;
-	struct peaks pk;
-	ct_rep_value_outcome(r, key, val, &clean, &ff);
-	value_peaks(r, key, val, &pk);
-	fputs("<div class=\"card\" data-value=\"", f);
-	ct_html_esc(f, val);
-	fputs("\"><h3>", f);
-	ct_html_esc(f, shortk);
-	fputs(" = ", f);
-	ct_html_esc(f, val);
-	if (clean > 0)
+	if (s->partial) {
+		fputs("<span class=\"pill part\">cut short</span>", f);
+	} else if (s->outcome == CT_REP_UNSUSTAINED) {
+		fputs("<span class=\"pill uns\">not proven</span>", f);
+		return;
+	} else if (ct_rep_step_failed(s)) {
+		fputs("<span class=\"pill bad\">failed</span>", f);
+	} else if (s->has_sustain && s->sustain_off) {
 		fprintf(f,
-			"</h3><div class=\"big\">%s/s</div><div class=\"meta\">the "
-			"highest rate that completed without failures</div>",
-			CT_REP_FC(clean));
-	else
-		fputs("</h3><div class=\"big\">none</div><div class=\"meta\">no step "
-		      "completed without failures</div>",
-		      f);
-	if (ff) {
-		char ph[128];
-		ct_rep_cap(ct_rep_outcome_phrase(ff), ph, sizeof(ph));
-		fputs("<p>", f);
-		ct_html_esc(f, ph);
-		fprintf(f, " at %s/s.</p>", CT_REP_FC(ff->rate_target));
+			"<span class=\"pill ok\" title=\"for its %s s only ([load] sustain = "
+			"off)\">held</span>",
+			CT_REP_FC(s->duration_s));
+	} else if (s->has_sustain && s->sustained) {
+		fputs("<span class=\"pill ok\" title=\"", f);
+		ct_html_esc(f, s->proof);
+		fputs("\">sustained</span>", f);
 	} else {
-		fputs("<p>No step failed.</p>", f);
+		fputs("<span class=\"pill ok\">held</span>", f);
 	}
-	char ms[32];
-	ct_rep_fmt_ms(pk.p99, ms, sizeof(ms));
-	fprintf(f, "<dl><dt>conntrack peak</dt><dd>%s", CT_REP_FC(pk.ctp));
-	if (!isnan(pk.ctl))
-		fprintf(f, " of %s", CT_REP_FC(pk.ctl));
-	fprintf(f,
-		"</dd><dt>TIME_WAIT peak, client</dt><dd>%s</dd><dt>TIME_WAIT peak, "
-		"server</dt><dd>%s</dd><dt>worst connect p99</dt><dd>%s</dd></dl>",
-		CT_REP_FC(pk.twc), CT_REP_FC(pk.tws), ms);
-	if (mini->yc && mini->yf && r->n > 1)
-		ct_rep_chart_mini(r, f, key, val, mini);
-	fputs("</div>", f);
-}
-
-/* Sweep axes that change the kernel (sysctl.*) get their values side by side. */
-static void section_before_after(struct ct_rep *r, FILE *f)
-{
-	for (size_t a = 0; a < r->n_sweep; a++) {
-		const char *key = r->sweep_keys[a];
-		if (strncmp(key, "sysctl.", 7))
-			continue;
-		const char *vals[16];
-		size_t nv = ct_rep_axis_values(r, key, vals, 16);
-		if (nv < 2)
-			continue;
-		struct ct_rep_mini mini;
-		ct_rep_mini_series(r, &mini);
-		fputs("<h2>Before and after: ", f);
-		ct_html_esc(f, strrchr(key, '.') + 1);
-		fputs("</h2><p class=\"cap\">The same load with each value of <code>", f);
-		ct_html_esc(f, key + 7);
-		fputs("</code>.</p><div class=\"cards\">", f);
-		for (size_t j = 0; j < nv; j++)
-			value_card(r, f, key, vals[j], &mini);
-		fputs("</div>", f);
-		free(mini.yc);
-		free(mini.yf);
+	if (s->verdict && strcmp(s->verdict, "pass") && strcmp(s->verdict, "fail")) {
+		fputs(" ", f);
+		ct_html_esc(f, s->verdict);
 	}
 }
 
@@ -170,9 +123,10 @@ static void section_table(struct ct_rep *r, FILE *f)
 		ct_rep_fmt_ms(s->pmax > 0 ? s->p99 : NAN, b, sizeof(b));
 		ct_rep_fmt_ms(s->pmax > 0 ? s->pmax : NAN, c, sizeof(c));
 		fprintf(f, "<tr class=\"%s\" data-step=\"%d\"><td>%zu</td><td class=\"l\">",
-			s->partial		? "partial"
-			: ct_rep_step_failed(s) ? "fail"
-						: "",
+			s->partial			   ? "partial"
+			: s->outcome == CT_REP_UNSUSTAINED ? "uns"
+			: ct_rep_step_failed(s)		   ? "fail"
+							   : "",
 			s->idx, k + 1);
 		ct_html_esc(f, s->settings[0] ? s->settings : "-");
 		fprintf(f, "</td><td>%s</td><td>%s</td>", CT_REP_FC(s->rate_target),
@@ -191,17 +145,17 @@ static void section_table(struct ct_rep *r, FILE *f)
 			CT_REP_FC(s->ct_limit), isnan(s->ct_peak) ? "-" : CT_REP_FC(s->ct_drop));
 		fprintf(f, "<td>%s / %s</td><td class=\"l\">", CT_REP_FC(s->tw_client),
 			CT_REP_FC(s->tw_server));
-		if (s->partial)
-			fputs("<span class=\"pill part\">cut short</span>", f);
-		else if (ct_rep_step_failed(s))
-			fputs("<span class=\"pill bad\">failed</span>", f);
-		else
-			fputs("<span class=\"pill ok\">held</span>", f);
-		if (s->verdict && strcmp(s->verdict, "pass") && strcmp(s->verdict, "fail")) {
-			fputs(" ", f);
-			ct_html_esc(f, s->verdict);
-		}
+		table_verdict(s, f);
 		fputs("</td></tr>", f);
+		/* why it is not proven, on a line of its own: the table stays narrow */
+		if (s->outcome == CT_REP_UNSUSTAINED && !s->partial) {
+			fprintf(f,
+				"<tr class=\"uns why\" data-step=\"%d\"><td></td><td class=\"l\" "
+				"colspan=\"14\">",
+				s->idx);
+			ct_html_esc(f, s->uns_phrase);
+			fputs("</td></tr>", f);
+		}
 	}
 	fputs("</tbody></table></div>", f);
 }
@@ -311,7 +265,7 @@ void ct_rep_sections(struct ct_rep *r, FILE *f)
 	section_story(r, f);
 	if (json_array_size(ths))
 		ct_rep_chart_thresholds(r, f, ths);
-	section_before_after(r, f);
+	ct_rep_before_after(r, f);
 	section_over_time(r, f);
 	if (r->n_steps > 1)
 		ct_rep_chart_steps(r, f);

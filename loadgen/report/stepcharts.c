@@ -1,7 +1,6 @@
 /* stepcharts — the charts by step: bars per step (offered, completed,
- * failed), bars per threshold (measured against the model), and the small
- * charts of the before/after cards (the steps of one sweep value back to
- * back). */
+ * failed) and the small charts of the before/after cards (the steps of one
+ * sweep value back to back). The chart per threshold is thchart.c's. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -37,14 +36,70 @@ static void rate_axis(FILE *f, const struct ct_svg_plot *p, double ymax)
 	fputs("</g>", f);
 }
 
-/* Bars per step: the target (light), what completed (green) and what
- * failed (red, per second of the step). */
+/* One step's bars in its slot: the target, what completed (amber when the
+ * step held but is not proven to last), what failed; its value, number
+ * and settings below when they fit the slot. */
+static void step_bars(FILE *f, const struct ct_svg_plot *p, const struct ct_rep_step *s, size_t k,
+		      double slot)
+{
+	double x = p->x + slot * (double)k + slot * 0.12, bw = slot * 0.76;
+	double dur = s->js ? ct_rep_nz(ct_json_nan(CT_JSON_GET(s->js, "duration_s"))) : 0;
+	if (!(dur > 0))
+		dur = !isnan(s->t0) ? s->t1 - s->t0 + 0.1 : 1;
+	double frate = s->failed / dur, base = ct_svg_py(p, 0);
+	fprintf(f, "<g data-step=\"%d\">", s->idx);
+	fprintf(f,
+		"<rect class=\"bar-target\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
+		"width=\"%.1f\" height=\"%.1f\"><title>step %zu offered %s/s</title></rect>",
+		s->rate_target, x, ct_svg_py(p, s->rate_target), bw,
+		base - ct_svg_py(p, s->rate_target), k + 1, CT_REP_FC(s->rate_target));
+	double iw = bw * 0.5, ix = x + bw * 0.25;
+	bool uns = s->outcome == CT_REP_UNSUSTAINED;
+	fprintf(f,
+		"<rect class=\"bar-achieved%s\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
+		"width=\"%.1f\" height=\"%.1f\"><title>step %zu completed %s/s%s",
+		uns ? " uns" : "", s->rate_achieved, ix, ct_svg_py(p, s->rate_achieved), iw,
+		base - ct_svg_py(p, s->rate_achieved), k + 1, CT_REP_FC(s->rate_achieved),
+		uns ? ": " : "");
+	if (uns)
+		ct_html_esc(f, s->uns_phrase);
+	fputs("</title></rect>", f);
+	if (s->failed > 0) {
+		double top = ct_svg_py(p, s->rate_achieved + frate);
+		fprintf(f,
+			"<rect class=\"bar-failed\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
+			"width=\"%.1f\" height=\"%.1f\"><title>step %zu: %s failed</title>"
+			"</rect>",
+			s->failed, ix, top, iw, ct_svg_py(p, s->rate_achieved) - top, k + 1,
+			CT_REP_FC(s->failed));
+	}
+	if (slot > 34)
+		fprintf(f, "<text class=\"barval\" x=\"%.1f\" y=\"%.1f\">%s</text>", x + bw / 2,
+			ct_svg_py(p, fmax(s->rate_target, s->rate_achieved)) - 4,
+			CT_REP_FC(s->rate_achieved));
+	fprintf(f, "<text class=\"barlbl\" x=\"%.1f\" y=\"%.1f\">%zu</text>", x + bw / 2,
+		p->y + p->h + 14, k + 1);
+	/* the settings only where they fit (about 6.2 px a character): else
+	 * neighbours would overlap; the table of steps has them all */
+	if (slot > 70 && 6.6 * (double)strlen(s->label) < slot - 4) {
+		fprintf(f, "<text class=\"barlbl\" x=\"%.1f\" y=\"%.1f\">", x + bw / 2,
+			p->y + p->h + 28);
+		ct_html_esc(f, s->label);
+		fputs("</text>", f);
+	}
+	fputs("</g>", f);
+}
+
+/* Bars per step: the target (light), what completed (green, amber when not
+ * proven to last) and what failed (red, per second of the step). */
 void ct_rep_chart_steps(struct ct_rep *r, FILE *f)
 {
 	double ymax = 0, h = 250;
+	bool any_uns = false;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct ct_rep_step *s = &r->steps[k];
 		ymax = fmax(ymax, fmax(s->rate_target, s->rate_achieved));
+		any_uns |= s->outcome == CT_REP_UNSUSTAINED;
 	}
 	ymax = ct_svg_nice_ceil(ymax * 1.08);
 	struct ct_svg_plot p = {.x = 62,
@@ -55,137 +110,24 @@ void ct_rep_chart_steps(struct ct_rep *r, FILE *f)
 				.x1 = (double)r->n_steps,
 				.y0 = 0,
 				.y1 = ymax};
-	fputs("<section class=\"chart\" id=\"chart-steps\"><h3>Each step: offered against "
-	      "completed</h3><p class=\"cap\">The light bar is the rate ctload offered, the green "
-	      "bar what completed per second, the red bar what failed per second.</p>",
-	      f);
-	const char *labels[] = {"offered", "completed", "failed"};
-	const char *colors[] = {"#dfe5ec", "#1b9e55", "#c0392b"};
-	ct_rep_legend(f, labels, colors, 3);
+	fprintf(f,
+		"<section class=\"chart\" id=\"chart-steps\"><h3>Each step: offered against "
+		"completed</h3><p class=\"cap\">The light bar is the rate ctload offered, the "
+		"green bar what completed per second, the red bar what failed per second%s.</p>",
+		any_uns ? "; an amber bar is a step that held for its duration but is not proven "
+			  "to hold longer"
+			: "");
+	const char *labels[] = {"offered", "completed", "failed",
+				any_uns ? "held, not proven to last" : NULL};
+	const char *colors[] = {"#dfe5ec", "#1b9e55", "#c0392b", "#e0a100"};
+	ct_rep_legend(f, labels, colors, 4);
 	fprintf(f,
 		"<svg data-chart=\"steps\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
 		"aria-label=\"rate per step\">",
 		CT_REP_CHART_W, h);
 	rate_axis(f, &p, ymax);
-	double slot = p.w / (double)r->n_steps;
-	for (size_t k = 0; k < r->n_steps; k++) {
-		const struct ct_rep_step *s = &r->steps[k];
-		double x = p.x + slot * (double)k + slot * 0.12, bw = slot * 0.76;
-		double dur = s->js ? ct_rep_nz(ct_json_nan(CT_JSON_GET(s->js, "duration_s"))) : 0;
-		if (!(dur > 0))
-			dur = !isnan(s->t0) ? s->t1 - s->t0 + 0.1 : 1;
-		double frate = s->failed / dur;
-		double base = ct_svg_py(&p, 0);
-		fprintf(f, "<g data-step=\"%d\">", s->idx);
-		fprintf(
-		    f,
-		    "<rect class=\"bar-target\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
-		    "width=\"%.1f\" height=\"%.1f\"><title>step %zu offered %s/s</title></rect>",
-		    s->rate_target, x, ct_svg_py(&p, s->rate_target), bw,
-		    base - ct_svg_py(&p, s->rate_target), k + 1, CT_REP_FC(s->rate_target));
-		double iw = bw * 0.5, ix = x + bw * 0.25;
-		fprintf(
-		    f,
-		    "<rect class=\"bar-achieved\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
-		    "width=\"%.1f\" height=\"%.1f\"><title>step %zu completed %s/s</title></rect>",
-		    s->rate_achieved, ix, ct_svg_py(&p, s->rate_achieved), iw,
-		    base - ct_svg_py(&p, s->rate_achieved), k + 1, CT_REP_FC(s->rate_achieved));
-		if (s->failed > 0) {
-			double top = ct_svg_py(&p, s->rate_achieved + frate);
-			fprintf(f,
-				"<rect class=\"bar-failed\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
-				"width=\"%.1f\" height=\"%.1f\"><title>step %zu: %s failed</title>"
-				"</rect>",
-				s->failed, ix, top, iw, ct_svg_py(&p, s->rate_achieved) - top,
-				k + 1, CT_REP_FC(s->failed));
-		}
-		if (slot > 34)
-			fprintf(f, "<text class=\"barval\" x=\"%.1f\" y=\"%.1f\">%s</text>",
-				x + bw / 2,
-				ct_svg_py(&p, fmax(s->rate_target, s->rate_achieved)) - 4,
-				CT_REP_FC(s->rate_achieved));
-		fprintf(f, "<text class=\"barlbl\" x=\"%.1f\" y=\"%.1f\">%zu</text>", x + bw / 2,
-			p.y + p.h + 14, k + 1);
-		if (slot > 70) {
-			fprintf(f, "<text class=\"barlbl\" x=\"%.1f\" y=\"%.1f\">", x + bw / 2,
-				p.y + p.h + 28);
-			ct_html_esc(f, s->label[0] ? s->label : "");
-			fputs("</text>", f);
-		}
-		fputs("</g>", f);
-	}
-	fprintf(f, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
-		p.x, p.y, p.w, p.h);
-	fputs("</svg></section>\n", f);
-}
-
-/* A threshold's settings as text. */
-static void th_label(const json_t *th, char *buf, size_t len)
-{
-	ct_rep_point_label(json_object_get(th, "settings"), buf, len);
-	if (!buf[0])
-		snprintf(buf, len, "as configured");
-}
-
-void ct_rep_chart_thresholds(struct ct_rep *r, FILE *f, const json_t *ths)
-{
-	size_t n = json_array_size(ths), i;
-	const json_t *th;
-	double ymax = 0, h = 250;
-	(void)r;
-	json_array_foreach(ths, i, th)
-	{
-		ymax = fmax(ymax, ct_rep_nz(ct_json_nan(CT_JSON_GET(th, "measured_cps"))));
-		ymax = fmax(ymax, ct_rep_nz(ct_json_nan(CT_JSON_GET(th, "predicted_cps"))));
-	}
-	ymax = ct_svg_nice_ceil(ymax * 1.1);
-	struct ct_svg_plot p = {.x = 62,
-				.y = 18,
-				.w = CT_REP_CHART_W - 80,
-				.h = h - 18 - 40,
-				.x0 = 0,
-				.x1 = (double)n,
-				.y0 = 0,
-				.y1 = ymax};
-	fputs("<section class=\"chart\" id=\"chart-thresholds\"><h3>Measured threshold against "
-	      "the model</h3><p class=\"cap\">The highest rate that held, per setting (blue), "
-	      "beside the rate the model predicted from the kernel's limits (grey).</p>",
-	      f);
-	const char *labels[] = {"measured", "model"};
-	const char *colors[] = {"#2f6fd6", "#b8c4d1"};
-	ct_rep_legend(f, labels, colors, 2);
-	fprintf(f,
-		"<svg data-chart=\"thresholds\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-		"aria-label=\"measured against predicted threshold\">",
-		CT_REP_CHART_W, h);
-	rate_axis(f, &p, ymax);
-	double slot = p.w / (double)n, base = ct_svg_py(&p, 0);
-	json_array_foreach(ths, i, th)
-	{
-		double m = ct_json_nan(CT_JSON_GET(th, "measured_cps")),
-		       pr = ct_json_nan(CT_JSON_GET(th, "predicted_cps"));
-		double x = p.x + slot * (double)i + slot * 0.2, bw = slot * 0.3;
-		char lbl[256];
-		th_label(th, lbl, sizeof(lbl));
-		fprintf(f, "<g data-threshold=\"%zu\">", i);
-		if (!isnan(m))
-			fprintf(f,
-				"<rect class=\"bar-measured\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
-				"width=\"%.1f\" height=\"%.1f\"/><text class=\"barval\" x=\"%.1f\" "
-				"y=\"%.1f\">%s/s</text>",
-				m, x, ct_svg_py(&p, m), bw, base - ct_svg_py(&p, m), x + bw / 2,
-				ct_svg_py(&p, m) - 4, CT_REP_FC(m));
-		if (!isnan(pr))
-			fprintf(f,
-				"<rect class=\"bar-predicted\" data-v=\"%g\" x=\"%.1f\" y=\"%.1f\" "
-				"width=\"%.1f\" height=\"%.1f\"/><text class=\"barval\" x=\"%.1f\" "
-				"y=\"%.1f\">%s/s</text>",
-				pr, x + bw, ct_svg_py(&p, pr), bw, base - ct_svg_py(&p, pr),
-				x + bw * 1.5, ct_svg_py(&p, pr) - 4, CT_REP_FC(pr));
-		fprintf(f, "<text class=\"barlbl\" x=\"%.1f\" y=\"%.1f\">", x + bw, p.y + p.h + 16);
-		ct_html_esc(f, lbl);
-		fputs("</text></g>", f);
-	}
+	for (size_t k = 0; k < r->n_steps; k++)
+		step_bars(f, &p, &r->steps[k], k, p.w / (double)r->n_steps);
 	fprintf(f, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
 		p.x, p.y, p.w, p.h);
 	fputs("</svg></section>\n", f);
@@ -195,15 +137,17 @@ void ct_rep_chart_thresholds(struct ct_rep *r, FILE *f, const json_t *ths)
  * (green) and what failed (red) per second, on a y scale shared by the
  * cards so that before and after compare at a glance. */
 void ct_rep_chart_mini(struct ct_rep *r, FILE *f, const char *key, const char *val,
-		       const struct ct_rep_mini *mini)
+		       const json_t *ctx, const struct ct_rep_mini *mini)
 {
 	const double *yc = mini->yc, *yf = mini->yf;
 	double span = 0;
+	bool any_uns = false;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct ct_rep_step *s = &r->steps[k];
-		const json_t *v = s->js ? CT_JSON_GET(s->js, "settings", key) : NULL;
-		if (json_is_string(v) && !strcmp(json_string_value(v), val) && !isnan(s->t0))
+		if (ct_rep_step_matches(s, key, val, ctx) && !isnan(s->t0)) {
 			span += s->t1 - s->t0 + 0.5;
+			any_uns |= s->outcome == CT_REP_UNSUSTAINED;
+		}
 	}
 	if (!(span > 0))
 		return;
@@ -221,8 +165,7 @@ void ct_rep_chart_mini(struct ct_rep *r, FILE *f, const char *key, const char *v
 	double offset = 0;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct ct_rep_step *s = &r->steps[k];
-		const json_t *v = s->js ? CT_JSON_GET(s->js, "settings", key) : NULL;
-		if (!json_is_string(v) || strcmp(json_string_value(v), val) || isnan(s->t0))
+		if (!ct_rep_step_matches(s, key, val, ctx) || isnan(s->t0))
 			continue;
 		size_t first = r->n, m = 0;
 		for (size_t i = 0; i < r->n; i++) {
@@ -236,16 +179,20 @@ void ct_rep_chart_mini(struct ct_rep *r, FILE *f, const char *key, const char *v
 			xs[first + m++] = offset + r->t[i] - s->t0;
 		}
 		if (m > 1) {
+			/* a step that held but is not proven to last is not drawn as held */
 			ct_svg_band(f, &p, xs + first, lo + first, yc + first, m,
-				    "a-completed-solid", "completed");
+				    s->outcome == CT_REP_UNSUSTAINED ? "a-unsustained"
+								     : "a-completed-solid",
+				    "completed");
 			ct_svg_band(f, &p, xs + first, yc + first, yf + first, m, "a-failed",
 				    "failed");
 		}
 		offset += s->t1 - s->t0 + 0.5;
 	}
-	fputs("</svg><div class=\"meta\">completed (green) and failed (red) per second, "
-	      "these steps back to back</div>",
-	      f);
+	fprintf(f,
+		"</svg><div class=\"meta\">completed (green%s) and failed (red) per second, "
+		"these steps back to back</div>",
+		any_uns ? "; amber: held, not proven to last" : "");
 out:
 	free(xs);
 	free(lo);

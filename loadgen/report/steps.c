@@ -78,6 +78,10 @@ static void judge_step(struct ct_rep_step *s)
 {
 	bool failed;
 
+	if (s->verdict && !strcmp(s->verdict, "unsustained") && !s->partial) {
+		s->outcome = CT_REP_UNSUSTAINED;
+		return;
+	}
 	if (verdict_is(s->verdict, true))
 		failed = false;
 	else if (verdict_is(s->verdict, false))
@@ -126,6 +130,15 @@ static void step_from_summary(struct ct_rep_step *s, const json_t *js)
 			     sizeof(s->settings));
 	/* SIGINT during the step: its rate counts a shortened step */
 	s->partial = json_is_true(json_object_get(js, "interrupted"));
+	s->duration_s = ct_json_nan(json_object_get(js, "duration_s"));
+	const char *k;
+	json_object_foreach((json_t *)json_object_get(js, "first_failure"), k, v)
+	{
+		double t = ct_json_nan(v);
+		if (!isnan(t) && !(t >= s->first_fail_s))
+			s->first_fail_s = t;
+	}
+	ct_rep_proven_read(s, js);
 }
 
 /* A step known only from its samples: the last one holds the cumulative
@@ -213,6 +226,7 @@ int ct_rep_steps_build(struct ct_rep *r)
 	for (size_t k = 0; k < n; k++) {
 		r->steps[k].idx = (int)k;
 		r->steps[k].t0 = r->steps[k].t1 = NAN;
+		r->steps[k].duration_s = r->steps[k].first_fail_s = r->steps[k].horizon_s = NAN;
 	}
 	json_array_foreach(r->samples, i, o)
 	{
@@ -243,6 +257,7 @@ int ct_rep_steps_build(struct ct_rep *r)
 			}
 		}
 		judge_step(s);
+		r->sustain_off |= s->sustain_off;
 	}
 	if (n > n_sum && r->summary) {
 		r->interrupted = true;
@@ -257,27 +272,65 @@ int ct_rep_steps_build(struct ct_rep *r)
 
 bool ct_rep_step_failed(const struct ct_rep_step *s)
 {
-	return s->outcome == CT_REP_FAILED;
+	return s->outcome == CT_REP_FAILED || s->outcome == CT_REP_UNSUSTAINED;
+}
+
+bool ct_rep_step_matches(const struct ct_rep_step *s, const char *key, const char *val,
+			 const json_t *ctx)
+{
+	const json_t *ss = s->js ? json_object_get(s->js, "settings") : NULL;
+	const char *k;
+	const json_t *v;
+
+	if (!ss)
+		return false;
+	if (key) {
+		v = json_object_get(ss, key);
+		if (!json_is_string(v) || strcmp(json_string_value(v), val))
+			return false;
+	}
+	json_object_foreach((json_t *)ctx, k, v)
+	{
+		if (!json_equal(json_object_get(ss, k), v))
+			return false;
+	}
+	return true;
+}
+
+/* The settings of a threshold without load.rate: what its steps share. */
+static json_t *point_of(const json_t *settings)
+{
+	json_t *ctx = json_deep_copy(settings);
+	json_object_del(ctx, "load.rate");
+	return ctx;
 }
 
 /* The observed reason for the first failing step with these settings. */
 const struct ct_rep_step *ct_rep_first_fail_with(struct ct_rep *r, const json_t *settings)
 {
 	const struct ct_rep_step *best = NULL;
+	json_t *ctx = point_of(settings);
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct ct_rep_step *s = &r->steps[k];
-		if (!ct_rep_step_failed(s) || !s->js)
-			continue;
-		const json_t *ss = json_object_get(s->js, "settings");
-		const char *key;
-		const json_t *v;
-		bool match = true;
-		json_object_foreach((json_t *)settings, key,
-				    v) if (strcmp(key, "load.rate") &&
-					   !json_equal(json_object_get(ss, key), v)) match = false;
-		if (match && (!best || s->rate_target < best->rate_target))
+		if (ct_rep_step_failed(s) && ct_rep_step_matches(s, NULL, NULL, ctx) &&
+		    (!best || s->rate_target < best->rate_target))
 			best = s;
 	}
+	json_decref(ctx);
+	return best;
+}
+
+const struct ct_rep_step *ct_rep_best_held_with(struct ct_rep *r, const json_t *settings)
+{
+	const struct ct_rep_step *best = NULL;
+	json_t *ctx = point_of(settings);
+	for (size_t k = 0; k < r->n_steps; k++) {
+		const struct ct_rep_step *s = &r->steps[k];
+		if (s->outcome == CT_REP_HELD && ct_rep_step_matches(s, NULL, NULL, ctx) &&
+		    (!best || s->rate_target > best->rate_target))
+			best = s;
+	}
+	json_decref(ctx);
 	return best;
 }
 
@@ -299,22 +352,23 @@ size_t ct_rep_axis_values(struct ct_rep *r, const char *key, const char **vals, 
 	return nv;
 }
 
-/* With key = val: the best rate that held (0 if none) and the lowest-rate
- * step that failed (NULL if none). */
-void ct_rep_value_outcome(struct ct_rep *r, const char *key, const char *val, double *clean,
-			  const struct ct_rep_step **ff)
+void ct_rep_value_outcome(struct ct_rep *r, const char *key, const char *val, const json_t *ctx,
+			  struct ct_rep_tally *o)
 {
-	*clean = 0;
-	*ff = NULL;
+	*o = (struct ct_rep_tally){0};
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct ct_rep_step *s = &r->steps[k];
-		const json_t *v = s->js ? CT_JSON_GET(s->js, "settings", key) : NULL;
-		if (!json_is_string(v) || strcmp(json_string_value(v), val))
+		if (!ct_rep_step_matches(s, key, val, ctx))
 			continue;
-		if (!ct_rep_step_failed(s))
-			*clean = fmax(*clean, s->rate_achieved);
-		else if (!*ff || s->rate_target < (*ff)->rate_target)
-			*ff = s;
+		o->n++;
+		if (!ct_rep_step_failed(s)) {
+			if (s->rate_achieved > o->clean) {
+				o->clean = s->rate_achieved;
+				o->best = s;
+			}
+		} else if (!o->ff || s->rate_target < o->ff->rate_target) {
+			o->ff = s;
+		}
 	}
 }
 

@@ -80,28 +80,6 @@ const char *ct_report_limit_phrase(const char *name)
 	return "connections started failing";
 }
 
-/* What sets a limit, as a noun: for a limit the model predicts and that was
- * not reached, where "ran out" would tell of a failure that did not happen. */
-static const char *limit_noun(const char *name)
-{
-	static const struct {
-		const char *name, *noun;
-	} t[] = {
-	    {"client_ports", "the client's ports"},
-	    {"conntrack", "the conntrack table"},
-	    {"nat_ports", "the NAT's source ports"},
-	    {"tw_buckets.client", "the client's TIME_WAIT limit"},
-	    {"tw_buckets.server", "the server's TIME_WAIT limit"},
-	    {"listen_backlog", "the server's listen backlog"},
-	    {"connect_cliff", "connect()'s search for a free port"},
-	};
-	if (name)
-		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-			if (!strcmp(name, t[i].name))
-				return t[i].noun;
-	return NULL;
-}
-
 /* The server's failure most seen: refused, reset or a wrong reply. */
 static const char *server_phrase(const struct ct_rep_step *s)
 {
@@ -146,6 +124,8 @@ const char *ct_rep_outcome_phrase(const struct ct_rep_step *s)
 		return "every connection completed";
 	case CT_REP_SLOW:
 		return "the target rate was not reached";
+	case CT_REP_UNSUSTAINED:
+		return s->uns_phrase;
 	case CT_REP_FAILED:
 		break;
 	}
@@ -160,8 +140,67 @@ void ct_rep_cap(const char *s, char *buf, size_t len)
 		buf[0] = (char)(buf[0] - 'a' + 'A');
 }
 
+/* A step that completed its connections: held (and whether that is proven
+ * to last), or held for its duration but not proven to last. */
+static void held_sentence(const struct ct_rep_step *s, const char *head, char *buf, size_t len)
+{
+	char tail[480] = "", done[200];
+	if (s->failed > 0)
+		snprintf(
+		    done, sizeof(done),
+		    "%s connections completed (%s/s) and %s failed, within the step's criteria",
+		    CT_REP_FC(s->completed), CT_REP_FC(s->rate_achieved), CT_REP_FC(s->failed));
+	else
+		snprintf(done, sizeof(done), "all %s connections completed (%s/s), none failed",
+			 CT_REP_FC(s->completed), CT_REP_FC(s->rate_achieved));
+	if (s->outcome == CT_REP_UNSUSTAINED) {
+		snprintf(buf, len, "%s, %s in %s s, but that is not proven to last: %s.", head,
+			 done, CT_REP_FC(s->duration_s), s->proof);
+		return;
+	}
+	ct_rep_proven_held_tail(s, tail, sizeof(tail));
+	if (s->partial)
+		snprintf(tail, sizeof(tail), "%s",
+			 s->failed > 0 ? ", before the run was cut short"
+				       : " before the run was cut short");
+	snprintf(buf, len, "%s, %s%s.", head, done, tail);
+}
+
+/* A failed step: what broke (and when), how many failed and by what cause. */
+static void failed_sentence(const struct ct_rep_step *s, const char *head, char *buf, size_t len)
+{
+	char causes[256] = "", when[64] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < CT_FAIL_N; i++)
+		if (s->fail[i] > 0) {
+			int w = snprintf(causes + used, sizeof(causes) - used, "%s%s %s",
+					 used ? ", " : "", CT_REP_FC(s->fail[i]),
+					 ct_fail_info(i)->words);
+			if (w > 0 && (size_t)w < sizeof(causes) - used)
+				used += (size_t)w;
+		}
+	if (!isnan(s->first_fail_s))
+		snprintf(when, sizeof(when), " %.*f s into the step",
+			 s->first_fail_s < 100 && s->first_fail_s != floor(s->first_fail_s) ? 1 : 0,
+			 s->first_fail_s);
+	snprintf(buf, len, "%s, %s%s: %s of %s connections failed%s%s; %s/s completed.", head,
+		 ct_rep_outcome_phrase(s), when, CT_REP_FC(s->failed), CT_REP_FC(s->attempted),
+		 used ? " \u2014 " : "", causes, CT_REP_FC(s->rate_achieved));
+	if (s->ct_drop > 0) {
+		char drops[96];
+		snprintf(drops, sizeof(drops), "; conntrack dropped %s packets",
+			 CT_REP_FC(s->ct_drop));
+		size_t l = strlen(buf);
+		if (l && buf[l - 1] == '.')
+			buf[l - 1] = 0;
+		strncat(buf, drops, len - strlen(buf) - 2);
+		strcat(buf, ".");
+	}
+}
+
 /* Three cases of success (none failed, some failed within the criteria,
- * nothing failed but the rate fell short), one of failure with its causes. */
+ * nothing failed but the rate fell short), one of a step that held but is
+ * not proven to last, one of failure with its causes. */
 void ct_rep_step_sentence(const struct ct_rep_step *s, char *buf, size_t len)
 {
 	char head[300];
@@ -170,48 +209,16 @@ void ct_rep_step_sentence(const struct ct_rep_step *s, char *buf, size_t len)
 			 CT_REP_FC(s->rate_target));
 	else
 		snprintf(head, sizeof(head), "At %s/s", CT_REP_FC(s->rate_target));
-	if (s->outcome == CT_REP_HELD && s->failed > 0)
-		snprintf(buf, len,
-			 "%s, %s connections completed (%s/s) and %s failed, within the step's "
-			 "criteria%s.",
-			 head, CT_REP_FC(s->completed), CT_REP_FC(s->rate_achieved),
-			 CT_REP_FC(s->failed), s->partial ? ", before the run was cut short" : "");
-	else if (s->outcome == CT_REP_HELD)
-		snprintf(buf, len, "%s, all %s connections completed (%s/s), none failed%s.", head,
-			 CT_REP_FC(s->completed), CT_REP_FC(s->rate_achieved),
-			 s->partial ? " before the run was cut short" : "");
+	if (s->outcome == CT_REP_HELD || s->outcome == CT_REP_UNSUSTAINED)
+		held_sentence(s, head, buf, len);
 	else if (s->outcome == CT_REP_SLOW)
 		snprintf(buf, len,
 			 "%s, nothing failed but only %s/s completed: the client or the server "
 			 "could not keep up.",
 			 head, CT_REP_FC(s->rate_achieved));
-	else {
-		char causes[256] = "";
-		size_t used = 0;
-		for (size_t i = 0; i < CT_FAIL_N; i++)
-			if (s->fail[i] > 0) {
-				int w = snprintf(causes + used, sizeof(causes) - used, "%s%s %s",
-						 used ? ", " : "", CT_REP_FC(s->fail[i]),
-						 ct_fail_info(i)->words);
-				if (w > 0 && (size_t)w < sizeof(causes) - used)
-					used += (size_t)w;
-			}
-		char drops[96] = "";
-		if (s->ct_drop > 0)
-			snprintf(drops, sizeof(drops), "; conntrack dropped %s packets",
-				 CT_REP_FC(s->ct_drop));
-		snprintf(buf, len, "%s, %s: %s of %s connections failed%s%s; %s/s completed.", head,
-			 ct_rep_outcome_phrase(s), CT_REP_FC(s->failed), CT_REP_FC(s->attempted),
-			 used ? " — " : "", causes, CT_REP_FC(s->rate_achieved));
-		if (drops[0]) {
-			size_t l = strlen(buf);
-			if (l && buf[l - 1] == '.')
-				buf[l - 1] = 0;
-			strncat(buf, drops, len - strlen(buf) - 2);
-			strcat(buf, ".");
-		}
-	}
-	if (s->fail_reason && s->outcome != CT_REP_HELD) {
+	else
+		failed_sentence(s, head, buf, len);
+	if (s->fail_reason && s->outcome != CT_REP_HELD && s->outcome != CT_REP_UNSUSTAINED) {
 		size_t l = strlen(buf);
 		if (l && buf[l - 1] == '.')
 			buf[--l] = 0;
@@ -246,25 +253,70 @@ static void model_tail(double m, double pr, double e, char *tail, size_t len)
 			 e < 0 ? "below" : "above", CT_REP_FC(pr));
 }
 
-/* A threshold that is a lower bound (ct_rep_threshold_held): what held, and
- * where the model puts the limit and what sets it (the binding limit's
- * name): nothing ran out, so nothing is said to have. */
-static void held_sentence(const json_t *th, const char *w, double m, double pr, const char *binding,
-			  char *s, size_t len)
+/* The model's word beside a rate that held: " (the model puts the
+ * sustained limit at 941/s, set by the client's ports)", or that it is
+ * above. Nothing ran out, so nothing is said to have. */
+static void model_aside(const json_t *th, double m, char *buf, size_t len)
+{
+	double pr = ct_json_nan(CT_JSON_GET(th, "predicted_cps"));
+	const json_t *bl = json_object_get(th, "binding_limit");
+	const char *noun = ct_rep_limit_noun(json_is_string(bl) ? json_string_value(bl) : NULL);
+	char by[96] = "";
+	if (json_is_string(bl)) /* a limit the model names */
+		snprintf(by, sizeof(by), ", set by %s", noun);
+	if (isnan(pr))
+		snprintf(buf, len, "%s", "");
+	else if (m > pr * 1.005)
+		snprintf(buf, len, " \u2014 above the sustained limit the model predicts, %s/s%s",
+			 CT_REP_FC(pr), by);
+	else
+		snprintf(buf, len, " (the model puts the sustained limit at %s/s%s)", CT_REP_FC(pr),
+			 by);
+}
+
+/* A threshold that is a rate that held, not a limit reached: proven
+ * sustained, held for its duration only, held but not proven, or a search
+ * whose every trial passed. False when th is none of these. */
+static bool held_threshold(struct ct_rep *r, const json_t *th, const char *lbl, char *s, size_t len)
 {
 	const char *method = json_string_value(json_object_get(th, "method"));
-	const char *noun = limit_noun(binding);
-	char model[160] = "";
-
-	if (!isnan(pr))
-		snprintf(model, sizeof(model), " (the model puts the sustained limit at %s/s%s%s)",
-			 CT_REP_FC(pr), noun ? ", set by " : "", noun ? noun : "");
-	if (!strcmp(method, "held") || !strcmp(method, "sustained"))
-		snprintf(s, len, "%severy connection held at %s conn/s%s%s", w, CT_REP_FC(m),
-			 !strcmp(method, "sustained") ? ", proven sustained" : "", model);
-	else
-		snprintf(s, len, "%snothing broke up to %s conn/s, the highest rate tried%s", w,
-			 CT_REP_FC(m), model);
+	const json_t *set = json_object_get(th, "settings");
+	const struct ct_rep_step *hs = ct_rep_best_held_with(r, set);
+	const struct ct_rep_step *fs = ct_rep_first_fail_with(r, set);
+	bool none = method && !strcmp(method, "none");
+	double m = ct_json_nan(CT_JSON_GET(th, "measured_cps"));
+	char with[300], aside[200], how[600], dur[48] = "its duration";
+	snprintf(with, sizeof(with), "%s%s%s", lbl[0] ? "with " : "", lbl, lbl[0] ? ", " : "");
+	if (hs && !isnan(hs->duration_s))
+		snprintf(dur, sizeof(dur), "the step's %s s", CT_REP_FC(hs->duration_s));
+	if (method && !strcmp(method, "sustained")) {
+		bool proof = hs && hs->proof[0]; /* none without the step's sustain fields */
+		snprintf(how, sizeof(how), "%s conn/s held, sustained%s%s%s", CT_REP_FC(m),
+			 proof ? " (" : "", proof ? hs->proof : "", proof ? ")" : "");
+	} else if (method && !strcmp(method, "held")) {
+		snprintf(how, sizeof(how), "every connection held at %s conn/s for %s only, %s",
+			 CT_REP_FC(m), dur,
+			 hs && hs->has_sustain ? "not proven to hold longer ([load] sustain = off)"
+					       : "not proven to hold longer");
+	} else if (ct_rep_threshold_held(th) && !isnan(m)) { /* a search, nothing failed */
+		snprintf(how, sizeof(how), "nothing broke up to %s conn/s, the highest rate tried",
+			 CT_REP_FC(m));
+	} else if (none && fs && fs->outcome == CT_REP_UNSUSTAINED) {
+		m = fs->rate_target;
+		snprintf(how, sizeof(how), "%s conn/s held %s s but is not proven to last: %s",
+			 CT_REP_FC(m), CT_REP_FC(fs->duration_s), fs->proof);
+	} else if (none && json_object_get(th, "note") && hs) {
+		m = hs->rate_target;
+		snprintf(how, sizeof(how),
+			 "every connection held at %s conn/s for %s only ([load] sustain = off), "
+			 "not proven to hold longer",
+			 CT_REP_FC(m), dur);
+	} else {
+		return false;
+	}
+	model_aside(th, m, aside, sizeof(aside));
+	snprintf(s, len, "%s%s%s", with, how, aside);
+	return true;
 }
 
 /* "With tcp_tw_reuse=0, the client ran out of ports at 470/s — 6% below the
@@ -273,7 +325,7 @@ static void held_sentence(const json_t *th, const char *w, double m, double pr, 
 void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_cap, char *buf,
 			       size_t len)
 {
-	char lbl[256], w[300], what[128], tail[160], s[600];
+	char lbl[256], w[300], what[400], tail[160], s[1400];
 	const json_t *bl = json_object_get(th, "binding_limit");
 	const char *method = json_string_value(json_object_get(th, "method"));
 	const struct ct_rep_step *fs = ct_rep_first_fail_with(r, json_object_get(th, "settings"));
@@ -286,8 +338,8 @@ void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_ca
 		 fs ? ct_rep_outcome_phrase(fs)
 		    : ct_report_limit_phrase(json_is_string(bl) ? json_string_value(bl) : NULL));
 	model_tail(m, pr, ct_json_nan(CT_JSON_GET(th, "error_pct")), tail, sizeof(tail));
-	if (ct_rep_threshold_held(th) && !isnan(m)) {
-		held_sentence(th, w, m, pr, json_string_value(bl), s, sizeof(s));
+	if (held_threshold(r, th, lbl, s, sizeof(s))) {
+		;
 	} else if (method && !strcmp(method, "none")) {
 		snprintf(s, sizeof(s), "%s%s, but no limit could be measured from it", w, what);
 	} else if (isnan(m)) { /* the search found no rate that broke */
@@ -305,6 +357,37 @@ void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_ca
 		snprintf(buf, len, "%s", s);
 }
 
+/* One value's clause of the headline: "300 conn/s held, then the client ran
+ * out of ports at 600 conn/s", "every step held, up to 600 conn/s". */
+static bool value_clause(struct ct_rep *r, const char *key, const char *val, char *buf, size_t len)
+{
+	struct ct_rep_tally o;
+	const char *sus;
+	ct_rep_value_outcome(r, key, val, NULL, &o);
+	sus = o.best && o.best->has_sustain && !o.best->sustain_off && o.best->sustained
+		  ? ", sustained"
+		  : "";
+	if (o.ff && o.ff->outcome == CT_REP_UNSUSTAINED) {
+		char held[96] = "";
+		if (o.clean > 0)
+			snprintf(held, sizeof(held), "%s conn/s held%s, then ", CT_REP_FC(o.clean),
+				 sus);
+		snprintf(buf, len, "%s%s conn/s held %s s but is not proven: %s", held,
+			 CT_REP_FC(o.ff->rate_target), CT_REP_FC(o.ff->duration_s),
+			 o.ff->proof_short);
+	} else if (o.ff) {
+		char held[96] = "";
+		if (o.clean > 0)
+			snprintf(held, sizeof(held), "%s conn/s held%s, then ", CT_REP_FC(o.clean),
+				 sus);
+		snprintf(buf, len, "%s%s at %s conn/s", held, ct_rep_outcome_phrase(o.ff),
+			 CT_REP_FC(o.ff->rate_target));
+	} else {
+		snprintf(buf, len, "every step held%s, up to %s conn/s", sus, CT_REP_FC(o.clean));
+	}
+	return o.ff != NULL;
+}
+
 /* "with tcp_tw_reuse=0, the client ran out of ports at 200 conn/s; with
  * tcp_tw_reuse=1, every step held, up to 600 conn/s" */
 static bool axis_headline(struct ct_rep *r, const char *key, char *buf, size_t len)
@@ -315,25 +398,10 @@ static bool axis_headline(struct ct_rep *r, const char *key, char *buf, size_t l
 	const char *shortk = strrchr(key, '.') + 1;
 	buf[0] = 0;
 	for (size_t j = 0; j < nv && used < len; j++) {
-		double clean;
-		const struct ct_rep_step *ff;
-		ct_rep_value_outcome(r, key, vals[j], &clean, &ff);
-		int w;
-		if (ff) {
-			char held[64] = "";
-			if (clean > 0)
-				snprintf(held, sizeof(held), "%s conn/s held, then ",
-					 CT_REP_FC(clean));
-			w = snprintf(buf + used, len - used, "%swith %s=%s, %s%s at %s conn/s",
-				     j ? "; " : "", shortk, vals[j], held,
-				     ct_rep_outcome_phrase(ff), CT_REP_FC(ff->rate_target));
-			bad = true;
-		} else {
-			w = snprintf(buf + used, len - used,
-				     "%swith %s=%s, every step held, up to %s "
-				     "conn/s",
-				     j ? "; " : "", shortk, vals[j], CT_REP_FC(clean));
-		}
+		char clause[700];
+		bad |= value_clause(r, key, vals[j], clause, sizeof(clause));
+		int w = snprintf(buf + used, len - used, "%swith %s=%s, %s", j ? "; " : "", shortk,
+				 vals[j], clause);
 		if (w > 0)
 			used += (size_t)w;
 	}
@@ -344,53 +412,68 @@ static bool axis_headline(struct ct_rep *r, const char *key, char *buf, size_t l
 	return bad;
 }
 
+/* Without a tuning key or thresholds: the first step that failed, or that
+ * nothing did. */
+static bool steps_headline(struct ct_rep *r, char *buf, size_t len)
+{
+	const struct ct_rep_step *fs = NULL;
+	double best = 0;
+	for (size_t k = 0; k < r->n_steps; k++) {
+		if (ct_rep_step_failed(&r->steps[k]) && !fs)
+			fs = &r->steps[k];
+		best = fmax(best, r->steps[k].rate_achieved);
+	}
+	if (fs && fs->outcome == CT_REP_UNSUSTAINED) {
+		snprintf(buf, len, "%s conn/s held %s s%s%s%s, but is not proven to last: %s.",
+			 CT_REP_FC(fs->rate_target), CT_REP_FC(fs->duration_s),
+			 fs->label[0] ? " (with " : "", fs->label, fs->label[0] ? ")" : "",
+			 fs->proof);
+	} else if (fs) {
+		char ph[128];
+		ct_rep_cap(ct_rep_outcome_phrase(fs), ph, sizeof(ph));
+		if (fs->label[0])
+			snprintf(buf, len,
+				 "%s at %s conn/s (with %s): %s of %s connections failed.", ph,
+				 CT_REP_FC(fs->rate_target), fs->label, CT_REP_FC(fs->failed),
+				 CT_REP_FC(fs->attempted));
+		else
+			snprintf(buf, len, "%s at %s conn/s: %s of %s connections failed.", ph,
+				 CT_REP_FC(fs->rate_target), CT_REP_FC(fs->failed),
+				 CT_REP_FC(fs->attempted));
+	} else if (r->n_steps) {
+		bool proven = true;
+		for (size_t k = 0; k < r->n_steps; k++)
+			proven &= r->steps[k].has_sustain && r->steps[k].sustained &&
+				  !r->steps[k].sustain_off;
+		snprintf(buf, len,
+			 "No limit was reached: %s held%s, up to %s connections/s with no "
+			 "failures.",
+			 r->n_steps == 1 ? "the step" : "every step", proven ? ", sustained" : "",
+			 CT_REP_FC(best));
+	} else {
+		snprintf(buf, len, "This run recorded no step.");
+	}
+	return fs || !r->n_steps;
+}
+
 bool ct_rep_headline(struct ct_rep *r, char *buf, size_t len)
 {
 	const json_t *ths = r->summary ? json_object_get(r->summary, "thresholds") : NULL;
-	size_t nth = json_array_size(ths);
 	bool bad = false;
 
 	buf[0] = 0;
-	/* One sentence for people who read only this: the before/after of the
+	/* One sentence for people who read only this: the points of a sweep of
+	 * several keys grouped by what happened, the before/after of the
 	 * tuning key when there is one, else the first threshold. */
-	if (ct_rep_tuning_axis(r)) {
-		bad = axis_headline(r, ct_rep_tuning_axis(r), buf, len);
-	} else if (nth) {
+	if (ct_rep_tuning_axis(r) && ct_rep_points_headline(r, buf, len, &bad))
+		return bad;
+	if (ct_rep_tuning_axis(r))
+		return axis_headline(r, ct_rep_tuning_axis(r), buf, len);
+	if (json_array_size(ths)) {
 		const json_t *th = json_array_get(ths, 0);
 		ct_rep_threshold_sentence(r, th, true, buf, len);
 		strncat(buf, ".", len - strlen(buf) - 1);
-		bad = !ct_rep_threshold_held(th);
-	} else {
-		const struct ct_rep_step *fs = NULL;
-		double best = 0;
-		for (size_t k = 0; k < r->n_steps; k++) {
-			if (ct_rep_step_failed(&r->steps[k]) && !fs)
-				fs = &r->steps[k];
-			best = fmax(best, r->steps[k].rate_achieved);
-		}
-		if (fs) {
-			char ph[128];
-			ct_rep_cap(ct_rep_outcome_phrase(fs), ph, sizeof(ph));
-			if (fs->label[0])
-				snprintf(buf, len,
-					 "%s at %s conn/s (with %s): %s of %s "
-					 "connections failed.",
-					 ph, CT_REP_FC(fs->rate_target), fs->label,
-					 CT_REP_FC(fs->failed), CT_REP_FC(fs->attempted));
-			else
-				snprintf(buf, len, "%s at %s conn/s: %s of %s connections failed.",
-					 ph, CT_REP_FC(fs->rate_target), CT_REP_FC(fs->failed),
-					 CT_REP_FC(fs->attempted));
-			bad = true;
-		} else if (r->n_steps) {
-			snprintf(buf, len,
-				 "No limit was reached: %s held, up to %s connections/s with no "
-				 "failures.",
-				 r->n_steps == 1 ? "the step" : "every step", CT_REP_FC(best));
-		} else {
-			snprintf(buf, len, "This run recorded no step.");
-			bad = true;
-		}
+		return !ct_rep_threshold_held(th);
 	}
-	return bad;
+	return steps_headline(r, buf, len);
 }

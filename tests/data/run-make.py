@@ -12,10 +12,20 @@
                bullets and the latency caption of a run with no connection).
   run-search-held/  a search whose every trial passed (bounded false): the
                report must not say that anything ran out.
+  run-sustain/ a lab sweep with the sustain check ([load] sustain = check,
+               summary.json's sustained/horizon_s/plateau/projection/sustain):
+               nf_conntrack_max 1024,16384 x tcp_tw_reuse 0,1 at 100/s for
+               12 s: the small table fills (fail, twice); the large one with
+               reuse=0 holds 12 s but the client's ports (half the range past
+               the parity cliff) would run out at about 30 s (unsustained);
+               with reuse=1 the conntrack count is bounded by the 4-tuples
+               and proven to stay under its limit (pass, sustained). Its
+               thresholds span 8.5/s to 6,000/s.
 The numbers follow the mechanisms (ports held 60 s in TIME_WAIT, conntrack
 entries 120 s, dropped SYNs retried after 1 s, 2 s) at a small scale, so
 the files stay small. Rerun after changing it: python3 run-make.py"""
 import json
+import math
 import os
 import time
 
@@ -324,3 +334,241 @@ def build_search_held():
 
 build_refused()
 build_search_held()
+
+
+# ---- run-sustain ------------------------------------------------------------------
+SUS_SCENARIO = """; resolved by ctload from scenarios/sustain-test.ini
+[scenario]
+name = sustain
+description = "Which fix holds 100 connections/s for longer than a 12 s step? A small conntrack table and a small port range; every step is checked for what a longer run would do."
+topology = lab
+seed = 1
+
+[lab]
+clients = 1
+path = direct
+conntrack_on = server
+
+[server]
+mode = memcache
+port = 11211
+close = client
+
+[load]
+rate = 100/s
+duration = 12s
+connect_timeout = 3s
+sustain = check
+
+[sysctl.client]
+net.ipv4.ip_local_port_range = 40000 45999
+net.ipv4.tcp_tw_reuse = 0
+
+[sysctl.host]
+net.netfilter.nf_conntrack_max = 1024
+
+[sweep]
+sysctl.host.net.netfilter.nf_conntrack_max = 1024,16384
+sysctl.client.net.ipv4.tcp_tw_reuse = 0,1
+
+[report]
+sample_interval = 500ms
+"""
+SUS_RATE = 100
+SUS_STEP_S = 12.0
+SUS_DT = 0.5
+SUS_PORTS = 6000        # 40000-45999, one client address
+SUS_HALF = SUS_PORTS // 2  # connect() prefers one parity: half the range
+SUS_HORIZON = 120.0     # the conntrack entry's TIME_WAIT timeout
+SUS_POINTS = [("1024", "0"), ("1024", "1"), ("16384", "0"), ("16384", "1")]
+
+
+def sus_entries(reuse, ts):
+    """Conntrack entries ts seconds into a step: with reuse=0 every
+    connection a new 4-tuple; with reuse=1 ports come back after 1 s, so
+    the distinct 4-tuples grow ever more slowly towards SUS_PORTS."""
+    if reuse == "0":
+        return SUS_RATE * ts
+    return SUS_PORTS * (1 - math.exp(-SUS_RATE * ts / SUS_PORTS))
+
+
+def sus_samples(step, ct_max, reuse, t0):
+    """The samples of one step and what the summary needs from them."""
+    out, cum_t, att = [], 0, 0
+    done = drop_total = syn = 0
+    full_at = None
+    for i in range(int(SUS_STEP_S / SUS_DT)):
+        ts = (i + 1) * SUS_DT
+        n = int(SUS_RATE * SUS_DT)
+        att += n
+        want = sus_entries(reuse, ts)
+        ct = min(ct_max, int(want))
+        drop = 0
+        ok = n
+        lat = {"p50": 0.12, "p90": 0.21, "p99": 0.55, "max": 1.3}
+        if want > ct_max:
+            full_at = full_at or ts
+            drop = int(min(n, want - ct_max)) * 2
+            syn += drop // 2
+            fail = drop // 8 if ts - full_at >= 0.5 else 0
+            ok = n - fail
+            cum_t += fail
+            lat = {"p50": 0.14, "p90": 1003.0, "p99": 2010.0, "max": 3004.0}
+        done += ok
+        drop_total += drop
+        ports = int(SUS_RATE * ts) + 2 if reuse == "0" else min(SUS_PORTS, 100 + 2)
+        s = {"t": round(t0 + ts, 6), "step": step, "rate_target": float(SUS_RATE),
+             "scheduled": att, "attempted": att, "established": done, "completed": done,
+             "unsent": 0, "failures": {k: (cum_t if k == "timeout" else 0) for k in FAILS},
+             "inflight": 1, "rate": ok / SUS_DT, "attempt_rate": n / SUS_DT,
+             "syn_retrans": syn, "connect_ms": dict(lat),
+             "total_ms": {k: v + 0.05 for k, v in lat.items()},
+             "ns": {"client": {"tw": ports - 2, "inuse": 2, "orphan": 0,
+                               "ports_in_use": ports},
+                    "server": {"ct.count": ct, "ct.max": int(ct_max), "ct.drop": drop,
+                               "ct.early_drop": 0, "ct.insert_failed": 0, "tw": 0,
+                               "inuse": 3, "orphan": 0}}}
+        if drop and full_at == ts:
+            s["events"] = ["nf_conntrack: nf_conntrack: table full, dropping packet"]
+        out.append(s)
+    return out, {"attempted": att, "completed": done, "timeout": cum_t, "drop": drop_total,
+                 "syn": syn, "full_at": full_at}
+
+
+def sus_check(ct_max, reuse, fig):
+    """The step's sustain fields as run/sustain.c writes them."""
+    ct_lim = float(ct_max)
+    ct_max = int(ct_max)
+    counts, proj = [], None
+    if reuse == "0":
+        v = float(SUS_RATE * SUS_STEP_S + 2)
+        counts.append({"count": "client.ports_in_use", "limit_name": "client_ports",
+                       "state": "growing", "value": v, "limit": float(SUS_HALF),
+                       "slope_per_s": float(SUS_RATE),
+                       "bound_at_horizon": v + SUS_RATE * (SUS_HORIZON - SUS_STEP_S),
+                       "fail_at_s": round((SUS_HALF - 2) / SUS_RATE, 2)})
+    v = float(min(ct_max, int(sus_entries(reuse, SUS_STEP_S))))
+    slope = SUS_RATE * (1 if reuse == "0" else math.exp(-SUS_RATE * SUS_STEP_S / SUS_PORTS))
+    bound = round(v + slope * (SUS_HORIZON - SUS_STEP_S), 2)
+    if fig["full_at"]:
+        c = {"state": "at_limit", "fail_at_s": fig["full_at"]}
+    elif bound < ct_lim * 0.95:
+        c = {"state": "bounded", "fail_at_s": None}
+    else:
+        c = {"state": "growing", "fail_at_s": round(v / slope + (ct_lim - v) / slope, 2)}
+    counts.append(dict({"count": "server.ct.count", "limit_name": "conntrack", "value": v,
+                        "limit": ct_lim, "slope_per_s": round(slope, 2),
+                        "bound_at_horizon": bound}, **c))
+    order = {"count": 0, "limit_name": 1, "state": 2, "value": 3, "limit": 4, "slope_per_s": 5,
+             "bound_at_horizon": 6, "fail_at_s": 7}
+    counts = [dict(sorted(c.items(), key=lambda kv: order[kv[0]])) for c in counts]
+    bad = [c for c in counts if c["state"] in ("growing", "at_limit")]
+    sustained = not bad
+    if bad:
+        first = min(bad, key=lambda c: c["fail_at_s"])
+        proj = {"limit": first["limit_name"], "count": first["count"],
+                "fail_at_s": first["fail_at_s"]}
+    sus = {"mode": "check", "settle_s": 10.0, "elapsed_s": SUS_STEP_S, "counts": counts}
+    why = None
+    if not sustained:
+        c = next(c for c in counts if c["count"] == proj["count"])
+        if c["state"] == "at_limit":
+            why = "%s (%s) reached %.0f of %.0f at %.0f s" % (
+                c["limit_name"], c["count"], c["value"], c["limit"], c["fail_at_s"])
+        else:
+            why = ("%s (%s) at %.0f, growing %.0f/s, would reach %.0f at about %.0f s, past "
+                   "this %.0f s step" % (c["limit_name"], c["count"], c["value"],
+                                         c["slope_per_s"], c["limit"], c["fail_at_s"],
+                                         SUS_STEP_S))
+        sus["why"] = why
+        sus["limit"] = proj["limit"]
+    return {"sustained": sustained, "horizon_s": SUS_HORIZON,
+            "plateau": {c["count"]: None for c in counts}, "projection": proj,
+            "sustain": sus}, why
+
+
+def sus_summary_step(step, ct_max, reuse, fig):
+    failed = fig["timeout"]
+    check, why = sus_check(ct_max, reuse, fig)
+    worst = {"p50": 0.12, "p90": 0.21, "p99": 0.55, "max": 1.3, "mean": 0.14}
+    if fig["drop"]:
+        worst = {"p50": 0.14, "p90": 1003.0, "p99": 2010.0, "max": 3004.0, "mean": 180.0}
+    st = {"step": step,
+          "settings": {"sysctl.host.net.netfilter.nf_conntrack_max": ct_max,
+                       "sysctl.client.net.ipv4.tcp_tw_reuse": reuse},
+          "rate_target": float(SUS_RATE), "rate_achieved": round(fig["completed"] / SUS_STEP_S, 3),
+          "duration_s": SUS_STEP_S, "wall_s": SUS_STEP_S + 0.2, "threads": 1,
+          "scheduled": fig["attempted"], "attempted": fig["attempted"],
+          "established": fig["completed"], "completed": fig["completed"], "unsent": 0,
+          "inflight_peak": 3, "failures": {k: (failed if k == "timeout" else 0) for k in FAILS},
+          "errors": round(failed / fig["attempted"], 6), "connect_ms": worst,
+          "syn_retrans": fig["syn"],
+          "ct": {"peak": min(int(ct_max), int(sus_entries(reuse, SUS_STEP_S))),
+                 "limit": int(ct_max), "drop": fig["drop"], "early_drop": 0,
+                 "insert_failed": 0},
+          "tw": {"client_peak": SUS_RATE * SUS_STEP_S if reuse == "0" else 100,
+                 "server_peak": 0}}
+    if fig["full_at"]:
+        st["first_failure"] = {"ct_drop_s": fig["full_at"]}
+    st.update(check)
+    if fig["drop"]:
+        st["verdict"] = "fail"
+        st["fail_reason"] = "errors > 0.1% and ct.drop > 0"
+        st["fail_cause"] = {"limit": "conntrack", "text": "the conntrack table was full"}
+    elif not check["sustained"]:
+        st["verdict"] = "unsustained"
+        st["fail_reason"] = why
+        st["fail_cause"] = {"limit": check["projection"]["limit"], "text": why}
+    else:
+        st["verdict"] = "pass"
+        st["fail_reason"] = None
+    return st
+
+
+def sus_thresholds():
+    def th(ct_max, reuse, **kw):
+        return dict({"settings": {"sysctl.host.net.netfilter.nf_conntrack_max": ct_max,
+                                  "sysctl.client.net.ipv4.tcp_tw_reuse": reuse}}, **kw)
+    return [th("1024", "0", method="inferred", measured_cps=8.54, predicted_cps=8.53,
+               binding_limit="conntrack", error_pct=0.1, bounded=True),
+            th("1024", "1", method="inferred", measured_cps=9.15, predicted_cps=8.53,
+               binding_limit="conntrack", error_pct=7.3, bounded=True),
+            th("16384", "0", method="none", measured_cps=None, predicted_cps=50.0,
+               binding_limit="client_ports", error_pct=None, bounded=True),
+            th("16384", "1", method="sustained", measured_cps=100.0, predicted_cps=6000.0,
+               binding_limit="client_ports", error_pct=None, bounded=False)]
+
+
+def build_sustain(name):
+    d = os.path.join(HERE, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "scenario.ini"), "w") as f:
+        f.write(SUS_SCENARIO)
+    samples, steps, ev, t0 = [], [], [], 0.0
+    ev.append((-1.8, "lab", "lab 5c1e up for sustain (path=direct, conntrack_on=server, clients=1)"))
+    for i, (ct_max, reuse) in enumerate(SUS_POINTS):
+        ev.append((t0, "lab", "sysctl nf_conntrack_max = %s [host]" % ct_max))
+        ev.append((t0, "lab", "sysctl net.ipv4.tcp_tw_reuse = %s [client]" % reuse))
+        s, fig = sus_samples(i, int(ct_max), reuse, t0)
+        for x in s:
+            for e in x.get("events", []):
+                ev.append((x["t"] - 0.1, "kernel", e))
+        samples += s
+        steps.append(sus_summary_step(i, ct_max, reuse, fig))
+        t0 = s[-1]["t"] + 0.3
+    summary = {"ctload_version": "0.1.0", "scenario": "sustain", "topology": "lab",
+               "started": iso(ORIGIN - 2)[:19] + "Z", "steps": steps,
+               "thresholds": sus_thresholds(), "expect": [],
+               "finished": iso(ORIGIN + t0)[:19] + "Z", "origin_unix": ORIGIN, "exit_code": 1}
+    with open(os.path.join(d, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(d, "timeseries.jsonl"), "w") as f:
+        for x in samples:
+            f.write(json.dumps(x, separators=(",", ":")) + "\n")
+    with open(os.path.join(d, "events.log"), "w") as f:
+        for t, src, text in sorted(ev, key=lambda e: e[0]):
+            f.write("%s %s: %s\n" % (iso(ORIGIN + t), src, text))
+
+
+build_sustain("run-sustain")

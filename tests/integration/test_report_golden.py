@@ -8,7 +8,8 @@ a change is meant to, rebuild the golden files and say why in the commit:
     ctload report DIR; cp DIR/report.html tests/data/golden/NAME.report.html
 (run-memcache: rebuild the files in the .tar.xz: report.html, timeseries.csv
 and connect_hist.csv)
-Fixtures: run-sweep and run-killed (hand-made, tests/data/run-make.py) and
+Fixtures: run-sweep, run-killed and run-sustain (hand-made,
+tests/data/run-make.py) and
 run-memcache (a real `ctload run scenarios/memcache.ini`, kept as .tar.xz
 with the report and CSV it produced)."""
 import os
@@ -53,7 +54,7 @@ def check(name, src, golden_html, golden_csv, golden_hist=None):
                    None if now == want else first_difference(want, now))
 
 
-for name in ("run-sweep", "run-killed"):
+for name in ("run-sweep", "run-killed", "run-sustain"):
     check(name, os.path.join(DATA, name), os.path.join(GOLD, name + ".report.html"),
           os.path.join(GOLD, name + ".timeseries.csv"))
 

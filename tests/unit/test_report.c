@@ -291,9 +291,8 @@ Test(report, a_point_that_held_is_not_told_as_a_failure, .init = setup, .fini = 
 	cr_assert_eq(json_dump_file(sum, path, 0), 0);
 	json_decref(sum);
 	html = build(dir);
-	cr_expect(strstr(html, "every connection held at 1,000 conn/s, proven sustained (the "
-			       "model puts the sustained limit at 546/s, set by the conntrack "
-			       "table)"),
+	cr_expect(strstr(html, "1,000 conn/s held, sustained \xe2\x80\x94 above the sustained "
+			       "limit the model predicts, 546/s, set by the conntrack table"),
 		  "a sustained point is told as held");
 	cr_expect(strstr(html, "<h1 class=\"ok\""), "and its headline is no failure");
 	cr_expect_null(strstr(html, "ran out"));
@@ -432,8 +431,9 @@ Test(report, rate_sweep_points_are_told_apart, .init = setup, .fini = teardown)
 			"measured from it.";
 
 	cr_expect_eq(count(h, "as configured"), 0, "no point is labelled as configured");
-	cr_expect(strstr(h, "<text class=\"barlbl\" x=\"") && strstr(h, ">rate=50</text>") &&
-		      strstr(h, ">rate=100</text>"),
+	const char *thc = strstr(h, "<svg data-chart=\"thresholds\"");
+	cr_expect(strstr(h, "<text class=\"barlbl\" x=\"") && thc &&
+		      strstr(thc, ">rate=50</tspan>") && strstr(thc, ">rate=100</tspan>"),
 		  "the threshold chart labels each point by its rate");
 	cr_expect(strstr(h, a) && strstr(h, b), "one bullet per point, each with its rate");
 	/* each bullet once in the story (the headline may repeat the first) */
@@ -454,6 +454,210 @@ Test(report, no_handshake_no_latency, .init = setup, .fini = teardown)
 	cr_expect_null(strstr(h, "slowest: "), "no 'slowest' latency is quoted");
 	cr_expect(strstr(h, "No connection completed a handshake: there is no latency to draw."));
 	cr_expect_null(strstr(h, "0.00 ms"), "no step shows a latency of 0");
+	free(h);
+}
+
+/* The text of every card of the page, one after another: *card is set to
+ * the next `<div class="card"` and its length returned (0: no more). */
+static size_t next_card(const char *h, const char **card)
+{
+	const char *p = strstr(*card ? *card + 1 : h, "<div class=\"card\"");
+	if (!p)
+		return 0;
+	const char *end = strstr(p + 1, "<div class=\"card\"");
+	const char *sec = strstr(p, "</div></div>");
+	*card = p;
+	return (size_t)((end && (!sec || end < sec) ? end : sec ? sec : p + strlen(p)) - p);
+}
+
+/* A card compares like with like: it never gives a rate as the highest
+ * that held and says in the same breath that something broke at it. */
+static void expect_cards_agree(const char *h)
+{
+	const char *card = NULL;
+	size_t n, cards = 0;
+	while ((n = next_card(h, &card)) > 0) {
+		char *c = strndup(card, n), rate[32], broke[64];
+		cards++;
+		const char *big = strstr(c, "</h3><div class=\"big\">");
+		if (big && sscanf(big, "</h3><div class=\"big\">%31[0-9,]/s</div>", rate) == 1) {
+			snprintf(broke, sizeof(broke), " at %s/s.</p>", rate);
+			cr_expect_null(strstr(c, broke), "a card says %s/s held and broke: %.300s",
+				       rate, c);
+			snprintf(broke, sizeof(broke), "Not proven at %s/s", rate);
+			cr_expect_null(strstr(c, broke), "a card says %s/s held and not: %.300s",
+				       rate, c);
+		}
+		free(c);
+	}
+	cr_expect_gt(cards, 0, "the page has before/after cards");
+}
+
+/* run-sustain: one point proven sustained, one that held its 12 s but
+ * whose client ports would run out at about 30 s, two that failed. */
+Test(report, the_sustained_truth, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-sustain");
+
+	cr_expect(strstr(h,
+			 "id=\"headline\">With nf_conntrack_max=16384, tcp_tw_reuse=1, 100 "
+			 "conn/s held, sustained; with nf_conntrack_max=16384, tcp_tw_reuse=0, "
+			 "100 conn/s held 12 s but is not proven: the client would run out of "
+			 "ports at about 30 s; with nf_conntrack_max=1024 (any tcp_tw_reuse), the "
+			 "conntrack table filled at 100 conn/s.</h1>"),
+		  "the headline: which point holds sustained, which is not proven, which failed");
+	cr_expect(strstr(h,
+			 "<li class=\"uns\" data-step=\"2\"><b>Step 3.</b> With "
+			 "nf_conntrack_max=16384, tcp_tw_reuse=0 at 100/s, all 1,200 connections "
+			 "completed (100/s), none failed in 12 s, but that is not proven to last: "
+			 "the client would run out of ports at about 30 s (1,202 of 3,000, "
+			 "growing 100/s).</li>"),
+		  "the unsustained step is told with its projection, never as held");
+	cr_expect(strstr(h,
+			 "<li class=\"ok\" data-step=\"3\"><b>Step 4.</b> With "
+			 "nf_conntrack_max=16384, tcp_tw_reuse=1 at 100/s, all 1,200 connections "
+			 "completed (100/s), none failed: held, sustained (proven: conntrack "
+			 "entries stay under 9,929 of 16,384 through the 120 s horizon).</li>"),
+		  "the sustained step says what proves it");
+	cr_expect(strstr(h, "the conntrack table filled 10.5 s into the step"),
+		  "a failed step says when it broke");
+	cr_expect(strstr(h, "<li class=\"uns\">With nf_conntrack_max=16384, tcp_tw_reuse=0, 100 "
+			    "conn/s held 12 s but is not proven to last: the client would run out "
+			    "of ports at about 30 s"),
+		  "its threshold says the same");
+	cr_expect(strstr(h, "With nf_conntrack_max=16384, tcp_tw_reuse=1, 100 conn/s held, "
+			    "sustained (proven: conntrack entries stay under 9,929 of 16,384"),
+		  "the sustained threshold says what proves it");
+	/* the table, the chart per step, the cards, the thresholds chart */
+	cr_expect(strstr(h, "<tr class=\"uns\" data-step=\"2\">"));
+	cr_expect(strstr(h, "<span class=\"pill uns\">not proven</span></td></tr><tr class=\"uns "
+			    "why\" data-step=\"2\"><td></td><td class=\"l\" colspan=\"14\">held 12 "
+			    "s, not proven: the client would run out of ports at about 30 s</td>"),
+		  "the table: its own colour, and why on a line of its own");
+	cr_expect(strstr(h, "<span class=\"pill ok\" title=\"proven: conntrack entries stay under "
+			    "9,929 of 16,384 through the 120 s horizon\">sustained</span>"));
+	cr_expect(strstr(h, "<rect class=\"bar-achieved uns\" data-v=\"100\""),
+		  "its bar has a colour of its own");
+	cr_expect(strstr(h, "held, not proven to last</span>"), "and a legend entry");
+	cr_expect(strstr(h, "<rect class=\"band-uns\""), "its band over time is amber");
+	cr_expect(strstr(h, "<div class=\"big uns\">not proven</div>"));
+	cr_expect(strstr(h, "<p class=\"uns\">Not proven at 100/s: the client would run out of "
+			    "ports at about 30 s"));
+	cr_expect(strstr(h, "<p>No step failed; proven: conntrack entries stay under 9,929"));
+	cr_expect(strstr(h, "<text class=\"thnote uns\""), "no threshold bar for it");
+	cr_expect(strstr(h, "not proven at 100/s</text>"));
+	cr_expect(strstr(h, "\"verdict\":\"unsustained\",\"sustained\":false"),
+		  "the data island has the verdict");
+	cr_expect_null(strstr(h, "id=\"sustain-off\""), "sustain = check: no note");
+	expect_cards_agree(h);
+	free(h);
+}
+
+/* Before and after in a sweep of two kernel settings: each row of cards
+ * keeps the other setting alike, and the second setting gets a table. */
+Test(report, a_card_compares_like_with_like, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-sustain");
+	const char *row0 = strstr(h, "<h3 class=\"ctx\">With tcp_tw_reuse=0</h3>");
+	const char *row1 = strstr(h, "<h3 class=\"ctx\">With tcp_tw_reuse=1</h3>");
+	cr_assert(row0 && row1 && row0 < row1, "a row of cards per value of the other key");
+	cr_expect_eq(count(h, "<div class=\"card\""), 4, "one card per point");
+	char *r0 = strndup(row0, (size_t)(row1 - row0));
+	cr_expect(strstr(r0, "The conntrack table filled at 100/s."));
+	cr_expect(strstr(r0, "Not proven at 100/s"));
+	cr_expect_null(strstr(r0, "No step failed"), "no step of tcp_tw_reuse=1 in this row");
+	free(r0);
+	cr_expect(
+	    strstr(h, "<table class=\"ba\" data-key=\"sysctl.client.net.ipv4.tcp_tw_reuse\">"),
+	    "the second key's before and after is a table");
+	cr_expect(strstr(h, "<td class=\"l\">nf_conntrack_max=16384</td><td class=\"l uns\">100/s "
+			    "held 12 s but is not proven: the client would run out of ports at "
+			    "about 30 s</td><td class=\"l ok\">100/s held, sustained</td>"),
+		  "a row per context, a cell per value");
+	expect_cards_agree(h);
+	free(h);
+}
+
+/* With [load] sustain = off, the page says the verdicts are for each
+ * step's duration only, and a rate that held is never told as proven. */
+Test(report, sustain_off_says_duration_only, .init = setup, .fini = teardown)
+{
+	static const char *const files[] = {"scenario.ini", "timeseries.jsonl", "events.log"};
+	char p[160], src[160];
+	struct ct_err err = {0};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(src, sizeof(src), "%s/run-sustain/%s", CT_TEST_DATA, files[i]);
+		snprintf(p, sizeof(p), "%s/%s", tmp, files[i]);
+		copy(src, p);
+	}
+	json_t *sum = json_load_file(CT_TEST_DATA "/run-sustain/summary.json", 0, NULL), *st;
+	cr_assert_not_null(sum);
+	size_t i;
+	json_array_foreach(json_object_get(sum, "steps"), i, st)
+	{
+		json_object_set_new(json_object_get(st, "sustain"), "mode", json_string("off"));
+		if (!strcmp(json_string_value(json_object_get(st, "verdict")), "unsustained")) {
+			json_object_set_new(st, "verdict", json_string("pass"));
+			json_object_set_new(st, "fail_reason", json_null());
+		}
+	}
+	json_t *ths = json_object_get(sum, "thresholds");
+	json_object_set_new(json_array_get(ths, 2), "note",
+			    json_string("held for its duration only ([load] sustain = off), above "
+					"the limit the model predicts"));
+	json_object_set_new(json_array_get(ths, 3), "method", json_string("held"));
+	snprintf(p, sizeof(p), "%s/summary.json", tmp);
+	cr_assert_eq(json_dump_file(sum, p, 0), 0);
+	json_decref(sum);
+	cr_assert_eq(ct_report_build(tmp, &err), 0, "%s", err.msg);
+	snprintf(p, sizeof(p), "%s/report.html", tmp);
+	char *h = slurp(p);
+	cr_expect(strstr(h, "<p id=\"sustain-off\"><b>Each verdict is for its step's duration "
+			    "only</b> ([load] sustain = off)"),
+		  "the note at the top says so");
+	cr_expect(strstr(h, "all 1,200 connections completed (100/s), none failed, for its 12 s "
+			    "only ([load] sustain = off: not proven to hold longer).</li>"));
+	cr_expect(strstr(h,
+			 "With nf_conntrack_max=16384, tcp_tw_reuse=0, every connection held "
+			 "at 100 conn/s for the step&#39;s 12 s only ([load] sustain = off), not "
+			 "proven to hold longer \xe2\x80\x94 above the sustained limit the model "
+			 "predicts, 50/s"),
+		  "a rate above the model that held its 12 s is no threshold");
+	cr_expect(strstr(h, "With nf_conntrack_max=16384, tcp_tw_reuse=1, every connection held "
+			    "at 100 conn/s for the step&#39;s 12 s only, not proven to hold longer "
+			    "([load] sustain = off)"));
+	cr_expect(strstr(h, "<rect class=\"bar-measured dur\""), "drawn apart from a measure");
+	cr_expect_null(strstr(h, "sustained (proven"), "nothing is called proven");
+	free(h);
+}
+
+/* The thresholds chart: a log scale (68/s beside 120,002/s stay readable),
+ * each threshold's settings on lines of their own in a column left of the
+ * bars, so that no two labels share a place. */
+Test(report, the_thresholds_chart_is_log_scale_with_labels_apart, .init = setup, .fini = teardown)
+{
+	char *h = build(CT_TEST_DATA "/run-sustain");
+	const char *c = strstr(h, "<svg data-chart=\"thresholds\" data-scale=\"log\"");
+	cr_assert_not_null(c, "the thresholds chart says it is on a log scale");
+	char *svg = strndup(c, (size_t)(strstr(c, "</svg>") - c));
+	static const char *const decades[] = {">1/s<", ">10/s<", ">100/s<", ">1k/s<", ">10k/s<"};
+	for (size_t i = 0; i < 5; i++)
+		cr_expect(strstr(svg, decades[i]), "a grid line per decade: %s", decades[i]);
+	double last = -1e9;
+	size_t lines = 0;
+	for (const char *p = strstr(svg, "<tspan x=\""); p; p = strstr(p + 1, "<tspan x=\"")) {
+		double x, y;
+		cr_assert_eq(sscanf(p, "<tspan x=\"%lf\" y=\"%lf\"", &x, &y), 2);
+		cr_expect_lt(x, 20, "labels start in their column");
+		cr_expect_geq(y - last, 13, "one label line below the other");
+		last = y;
+		lines++;
+	}
+	cr_expect_eq(lines, 8, "two lines of settings for each of four thresholds");
+	cr_expect(strstr(svg, "<rect class=\"bar-measured\" data-v=\"8.54\" x=\"270.0\""),
+		  "the bars start right of the labels");
+	cr_expect(strstr(svg, "data-v=\"6000\""));
+	free(svg);
 	free(h);
 }
 
@@ -492,6 +696,9 @@ Test(report, every_drawn_class_has_a_colour, .init = setup, .fini = teardown)
 	char *h = build(CT_TEST_DATA "/run-sweep");
 	cr_expect(strstr(h, "<polygon class=\"a-failed\""), "the cards draw failures");
 	cr_expect(strstr(h, ".a-failed{fill:#c0392b"), "in red, as their caption says");
+	expect_styled(h);
+	free(h);
+	h = build(CT_TEST_DATA "/run-sustain");
 	expect_styled(h);
 	free(h);
 }
