@@ -105,8 +105,9 @@ static void value_card(struct ct_rep *r, FILE *f, const char *key, const char *v
 		ct_html_esc(f, ph);
 		fprintf(f, " at %s/s.</p>", CT_REP_FC(o.ff->rate_target));
 	} else if (o.best && o.best->has_sustain && o.best->sustained && !o.best->sustain_off) {
-		fputs("<p>No step failed; ", f);
-		ct_html_esc(f, o.best->proof);
+		const char *why = o.best->proof;
+		fputs("<p>No step failed, and it is proven to last: ", f);
+		ct_html_esc(f, strncmp(why, "proven: ", 8) ? why : why + 8);
 		fputs(".</p>", f);
 	} else {
 		fputs("<p>No step failed.</p>", f);

@@ -543,7 +543,8 @@ Test(report, the_sustained_truth, .init = setup, .fini = teardown)
 	cr_expect(strstr(h, "<div class=\"big uns\">not proven</div>"));
 	cr_expect(strstr(h, "<p class=\"uns\">Not proven at 100/s: the client would run out of "
 			    "ports at about 30 s"));
-	cr_expect(strstr(h, "<p>No step failed; proven: conntrack entries stay under 9,929"));
+	cr_expect(strstr(h, "<p>No step failed, and it is proven to last: conntrack entries stay "
+			    "under 9,929"));
 	cr_expect(strstr(h, "<text class=\"thnote uns\""), "no threshold bar for it");
 	cr_expect(strstr(h, "not proven at 100/s</text>"));
 	cr_expect(strstr(h, "\"verdict\":\"unsustained\",\"sustained\":false"),
