@@ -256,7 +256,7 @@ static void model_tail(double m, double pr, double e, char *tail, size_t len)
 /* The model's word beside a rate that held: " (the model puts the
  * sustained limit at 941/s, set by the client's ports)", or that it is
  * above. Nothing ran out, so nothing is said to have. */
-static void model_aside(const json_t *th, double m, char *buf, size_t len)
+static void model_aside(const json_t *th, double m, bool after_paren, char *buf, size_t len)
 {
 	double pr = ct_json_nan(CT_JSON_GET(th, "predicted_cps"));
 	const json_t *bl = json_object_get(th, "binding_limit");
@@ -269,6 +269,9 @@ static void model_aside(const json_t *th, double m, char *buf, size_t len)
 	else if (m > pr * 1.005)
 		snprintf(buf, len, " \u2014 above the sustained limit the model predicts, %s/s%s",
 			 CT_REP_FC(pr), by);
+	else if (after_paren) /* no two parentheses in a row */
+		snprintf(buf, len, "; the model puts the sustained limit at %s/s%s", CT_REP_FC(pr),
+			 by);
 	else
 		snprintf(buf, len, " (the model puts the sustained limit at %s/s%s)", CT_REP_FC(pr),
 			 by);
@@ -314,7 +317,7 @@ static bool held_threshold(struct ct_rep *r, const json_t *th, const char *lbl, 
 	} else {
 		return false;
 	}
-	model_aside(th, m, aside, sizeof(aside));
+	model_aside(th, m, how[0] && how[strlen(how) - 1] == ')', aside, sizeof(aside));
 	snprintf(s, len, "%s%s%s", with, how, aside);
 	return true;
 }
