@@ -195,6 +195,8 @@ static void kernel_stop(struct ct_engine *pub, bool abort)
 {
 	struct kengine *e = (struct kengine *)pub;
 	int want = abort ? 2 : 1;
+	if (LOAD(&e->stop_ns) == 0)
+		STORE(&e->stop_ns, ct_now_ns());
 	if (LOAD(&e->stop_req) < want)
 		STORE(&e->stop_req, want);
 }

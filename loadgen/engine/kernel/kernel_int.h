@@ -123,6 +123,7 @@ struct kengine {
 	uint64_t t0;	    /* schedule time 0, monotonic ns */
 	uint64_t window_ns; /* [load] launch_window */
 	int stop_req;	    /* atomic: 0 run, 1 stop starting, 2 abort */
+	uint64_t stop_ns;   /* atomic: when the first stop was asked (monotonic ns) */
 };
 
 #define LOAD(p)	    __atomic_load_n((p), __ATOMIC_RELAXED)

@@ -113,7 +113,9 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	if (!w->sched_over) {
 		bool end = stop || now >= e->t0 + e->load->sched.duration_ns + LATE_GRACE_NS;
 		if (end) {
-			count_unsent(w, stop && now > e->t0 ? now - e->t0 : UINT64_MAX);
+			/* what was due when the stop was asked, not when seen */
+			uint64_t at = LOAD(&e->stop_ns) ? LOAD(&e->stop_ns) : now;
+			count_unsent(w, stop && at > e->t0 ? at - e->t0 : UINT64_MAX);
 			end_schedule(w); /* -> sched_over, drain deadline */
 		}
 	}
