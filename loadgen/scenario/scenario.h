@@ -133,7 +133,7 @@ struct ct_scenario {
 		enum ct_client_close close; /* default auto */
 		unsigned threads;           /* 0 = half the CPUs, at least one (ct_engine_threads) */
 		unsigned max_inflight;      /* default 10000 */
-		uint64_t launch_window_ns;  /* start together what is due this soon; default 1 ms */
+		uint64_t launch_window_ns;  /* start together what is due this soon; default 4 ms */
 		enum ct_sustain_mode sustain; /* default check (run/sustain.h) */
 	} load;
 

@@ -69,7 +69,7 @@ Test(scenario, minimal_defaults)
 	cr_assert_eq(sc->load.ports, CT_PORTS_KERNEL);
 	cr_assert_eq(sc->load.close, CT_CCLOSE_AUTO);
 	cr_assert_eq(sc->load.max_inflight, 10000);
-	cr_assert_eq(sc->load.launch_window_ns, 1000000ULL);
+	cr_assert_eq(sc->load.launch_window_ns, 4000000ULL);
 	cr_assert_eq(sc->n_sweep, 0);
 	cr_assert_eq(sc->n_expect, 0);
 	cr_assert_not(sc->search.enabled);

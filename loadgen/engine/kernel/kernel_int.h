@@ -8,23 +8,29 @@
  *
  * Each thread owns a fixed pool of connection structs (nothing is allocated
  * per connection), a schedule (loadgen/engine/schedule.h) and its counters.
- * Its schedule timer fires at the next due time and launches every
- * connection whose time has come (catching up after a slow connect()); when
- * the pool is empty the due connection waits for a free slot and its
- * latency, measured from the due time, shows the wait.
+ * Its schedule timer fires just before the next due time and launches
+ * every connection whose time has come (catching up after a slow
+ * connect()); when the pool is empty the due connection waits for a free
+ * slot and its latency, measured from the due time, shows the wait.
  *
  * Launch window ([load] launch_window, W): a wake-up also starts the
  * connections due within the next W, up to W early, and the timer is armed
  * for the next due time after that. The thread thus wakes at most about
  * once per W for the schedule instead of once per connection (at 20k/s on
- * loopback that wake-up, timerfd_settime + epoll_wait + a context switch,
- * was a third of ctload's CPU per connection: docs/PERFORMANCE.md), and a
- * connection starts no later than it is due unless the thread is behind.
- * Latency counts from the earlier of the due time and the actual start, so
- * an early start hides nothing and a late one still shows. W >= 1 ms uses
- * libevent's millisecond epoll timeout (armed 1 ms early, as it rounds up);
- * below that the timer is a timerfd (EVENT_BASE_FLAG_PRECISE_TIMER), and
- * W = 0 is one exact wake-up per connection. */
+ * loopback a wake-up per connection was a third of ctload's CPU per
+ * connection: docs/PERFORMANCE.md). Latency counts from the earlier of the
+ * due time and the actual start, so an early start hides nothing and a late
+ * one shows.
+ *
+ * The timer is a timerfd of the thread's own (CLOCK_MONOTONIC, absolute,
+ * set once per wake-up), armed min(W/4, 250 us) before the due time so that
+ * the wake-up's own delay does not make the connection late. Not libevent's
+ * timers: without EVENT_BASE_FLAG_PRECISE_TIMER they run on
+ * CLOCK_MONOTONIC_COARSE, which advances once per jiffy (4 ms at HZ=250),
+ * so a wake-up came up to 4 ms late and that showed as connect latency (p50
+ * 1 ms against a 0.02 ms handshake at 300/s); with the flag libevent calls
+ * timerfd_settime on every pass of its loop. W = 0 is one exact wake-up per
+ * connection. */
 #pragma once
 
 #include <event2/event.h>
@@ -47,6 +53,9 @@
 /* Launches per timer callback before yielding to I/O, so that a slow
  * connect() (full port range) cannot starve completions. */
 #define LAUNCH_BUDGET 64
+/* The wake-up is armed this much before the next due time, or a quarter of
+ * the launch window if that is less (kworker.c wake_lead()). */
+#define WAKE_LEAD_MAX_NS (250 * CT_NS_PER_USEC)
 /* A connection still not started this long after the schedule's end (the
  * pool was full, or connect() itself had become slow) is counted unsent
  * instead of being started late: the step stays bounded. */
@@ -92,7 +101,10 @@ struct worker {
 	pthread_t th;
 	bool started;
 	struct event_base *base;
-	struct event *timer, *hk;
+	struct event *timer, *hk, *wake; /* wake: the schedule's timerfd, tfd */
+	int tfd;
+	uint64_t wake_at; /* monotonic ns tfd is armed for, 0 = disarmed */
+	bool wake_fired;  /* tfd expired and was not set since */
 	const struct timeval *conn_tv, *reply_tv; /* libevent common timeouts */
 	struct ct_schedule sched;
 	bool have_next, blocked, sched_over;

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -17,17 +19,51 @@ void ct_kworker_rearm_now(struct worker *w)
 	evtimer_add(w->timer, &zero);
 }
 
+/* Arm the wake-up timerfd for the monotonic time `at`, unless it already
+ * is. A settime also clears an expiry that has fired, so the fd (level-
+ * triggered in epoll) stops being readable without a read(). */
+static void set_wakeup(struct worker *w, uint64_t at)
+{
+	if (at == w->wake_at && !w->wake_fired)
+		return;
+	struct itimerspec its = {.it_value = {.tv_sec = (time_t)(at / CT_NS_PER_SEC),
+					      .tv_nsec = (long)(at % CT_NS_PER_SEC)}};
+	if (timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+		/* Cannot happen with a valid fd and time; fall back on a
+		 * wake-up after one round of I/O rather than none at all. */
+		ct_kworker_rearm_now(w);
+		at = 0;
+	}
+	w->wake_at = at;
+	w->wake_fired = false;
+}
+
+/* No wake-up is needed: clear one that has fired (else epoll reports the fd
+ * on every pass). One still pending may stay (a settime is a system call
+ * and its wake-up does no harm), unless `always`. */
+static void stop_wakeup(struct worker *w, bool always)
+{
+	if (w->wake_fired || (always && w->wake_at))
+		set_wakeup(w, 0); /* it_value 0 disarms */
+}
+
+/* How long before the next due time the wake-up is armed: a quarter of the
+ * window, at most WAKE_LEAD_MAX_NS. A wake-up comes tens of microseconds
+ * after its time (hundreds on a busy machine); a connection started late
+ * counts the delay as latency, one started early counts from its actual
+ * start, so the lead keeps the first connection of a round from being
+ * late. A quarter keeps the rounds at least 3/4 of the window apart at
+ * high rates, where each wake-up costs CPU. */
+static uint64_t wake_lead(const struct kengine *e)
+{
+	uint64_t quarter = e->window_ns / 4;
+	return quarter < WAKE_LEAD_MAX_NS ? quarter : WAKE_LEAD_MAX_NS;
+}
+
 static void arm_timer(struct worker *w)
 {
-	uint64_t now = ct_now_ns();
-	/* libevent's millisecond timeout rounds up: ask for a wake-up one
-	 * millisecond early so that it is not late. */
-	uint64_t lead = w->e->window_ns >= CT_NS_PER_MSEC ? CT_NS_PER_MSEC : 0;
-	uint64_t at = w->next_due > lead ? w->next_due - lead : 0;
-	uint64_t d = at > now ? at - now : 0;
-	struct timeval tv = {.tv_sec = (time_t)(d / CT_NS_PER_SEC),
-			     .tv_usec = (suseconds_t)((d % CT_NS_PER_SEC) / 1000)};
-	evtimer_add(w->timer, &tv);
+	uint64_t lead = wake_lead(w->e);
+	set_wakeup(w, w->next_due > lead ? w->next_due - lead : 1);
 }
 
 /* No more connections start: those in flight get their timeouts to finish. */
@@ -52,21 +88,24 @@ static void advance(struct worker *w)
 		end_schedule(w);
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+/* Start every connection due by now + the launch window. Returns true when
+ * the next wake-up is to be armed at the next due time; false when the
+ * thread waits for a free slot or comes back after one round of I/O (or
+ * the schedule is over). */
+static bool launch_due(struct worker *w)
 {
-	struct worker *w = arg;
 	unsigned budget = LAUNCH_BUDGET;
 	uint64_t now = ct_now_ns();
 
 	if (w->have_next && now >= w->e->t0 + w->e->load->sched.duration_ns + LATE_GRACE_NS) {
 		count_unsent(w, UINT64_MAX);
 		end_schedule(w);
-		return;
+		return false;
 	}
 	while (w->have_next && w->next_due <= now + w->e->window_ns && !LOAD(&w->e->stop_req)) {
 		if (w->free_head == NO_CONN) {
 			w->blocked = true; /* release() re-activates us */
-			return;
+			return false;
 		}
 		ct_kconn_launch(w, w->next_due, w->next_seq, now);
 		advance(w);
@@ -76,12 +115,24 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 			 * again in the same pass) lets completions and timeouts
 			 * through, so overload does not starve them. */
 			ct_kworker_rearm_now(w);
-			return;
+			return false;
 		}
 		now = ct_now_ns();
 	}
-	if (w->have_next && !LOAD(&w->e->stop_req))
+	return w->have_next && !LOAD(&w->e->stop_req);
+}
+
+/* The schedule's timer: the wake-up timerfd (fd >= 0) or, after a round of
+ * I/O, the zero timeout of ct_kworker_rearm_now (fd = -1). */
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	if (fd >= 0)
+		w->wake_fired = true;
+	if (launch_due(w))
 		arm_timer(w);
+	else
+		stop_wakeup(w, false);
 }
 
 /* The connections due by `until` (ns since t0; UINT64_MAX: the rest of the
@@ -99,6 +150,7 @@ static void count_unsent(struct worker *w, uint64_t until)
 	w->have_next = false;
 	w->blocked = false;
 	evtimer_del(w->timer);
+	stop_wakeup(w, true);
 }
 
 /* Every 10 ms: stop requests, the end of the schedule while blocked on a
@@ -134,12 +186,12 @@ static int setup_events(struct worker *w)
 
 	if (!ec)
 		return -1;
-	/* One base per thread, never shared: no locks. A launch window under
-	 * 1 ms needs timerfd (microseconds); from 1 ms on, epoll_wait's
-	 * millisecond timeout is enough and saves a timerfd_settime per loop. */
-	event_config_set_flag(
-	    ec, EVENT_BASE_FLAG_NOLOCK |
-		    (e->window_ns < CT_NS_PER_MSEC ? EVENT_BASE_FLAG_PRECISE_TIMER : 0));
+	/* One base per thread, never shared: no locks. Not PRECISE_TIMER:
+	 * libevent would then call timerfd_settime on every pass of the loop.
+	 * Its own timers run on CLOCK_MONOTONIC_COARSE (a jiffy, 4 ms at
+	 * HZ=250), fine for connection timeouts and housekeeping; the
+	 * schedule has a timerfd of its own (w->tfd), set once per wake-up. */
+	event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
 	w->base = event_base_new_with_config(ec);
 	event_config_free(ec);
 	if (!w->base) {
@@ -158,7 +210,10 @@ static int setup_events(struct worker *w)
 	w->reply_tv = event_base_init_common_timeout(w->base, &rtv);
 	w->timer = evtimer_new(w->base, on_timer, w);
 	w->hk = event_new(w->base, -1, EV_PERSIST, on_housekeeping, w);
-	if (!w->conn_tv || !w->reply_tv || !w->timer || !w->hk) {
+	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	w->wake = w->tfd >= 0 ? event_new(w->base, w->tfd, EV_READ | EV_PERSIST, on_timer, w) : NULL;
+	if (!w->conn_tv || !w->reply_tv || !w->timer || !w->hk || !w->wake ||
+	    event_add(w->wake, NULL) < 0) {
 		ct_error("engine thread %u: cannot create its events", w->idx);
 		return -1;
 	}
@@ -176,6 +231,7 @@ void *ct_kworker_main(void *arg)
 	struct worker *w = arg;
 	struct kengine *e = w->e;
 
+	w->tfd = -1;
 	if (e->cfg.netns_fd >= 0 && setns(e->cfg.netns_fd, CLONE_NEWNET) < 0) {
 		ct_error("engine thread %u: setns into the client netns: %s; is ctload root?",
 			 w->idx, strerror(errno));
@@ -195,9 +251,14 @@ out:
 		event_free(w->timer);
 	if (w->hk)
 		event_free(w->hk);
+	if (w->wake)
+		event_free(w->wake);
+	if (w->tfd >= 0)
+		close(w->tfd);
 	if (w->base)
 		event_base_free(w->base);
-	w->timer = w->hk = NULL;
+	w->timer = w->hk = w->wake = NULL;
+	w->tfd = -1;
 	w->base = NULL;
 	STORE(&w->running, 0);
 	return NULL;
