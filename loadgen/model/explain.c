@@ -1,13 +1,14 @@
 /* explain — the binding limit's arithmetic in sentences (see explain.h). */
 #include "loadgen/model/explain.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include "loadgen/model/model_int.h"
 
 /* The binding limit's arithmetic, one sentence. */
-static void binding_sentence(const struct ct_model_input *in, const struct ct_limit *l, char *tmp,
-			     size_t len)
+static void binding_sentence(const struct ct_model_input *in, const struct ct_limit *l,
+			     double r_tuples, char *tmp, size_t len)
 {
 	switch (l->id) {
 	case CT_LIMIT_CLIENT_PORTS:
@@ -37,6 +38,19 @@ static void binding_sentence(const struct ct_model_input *in, const struct ct_li
 			 l->capacity, l->timer_s, l->predicted_cps);
 		break;
 	case CT_LIMIT_CONNTRACK:
+		if (l->predicted_cps > l->capacity / l->timer_s * 1.005) {
+			snprintf(tmp, len,
+				 "Every finished connection keeps a conntrack entry %g s (%s), but "
+				 "connect() hands the same %.0f tuples out again and a SYN that "
+				 "matches an entry reopens it: the entries level off below rate x "
+				 "%g s, and the table of %.0f fills only above %.1f connections per "
+				 "second (%.0f / %g = %.1f if every tuple were new), then the kernel "
+				 "drops SYNs (\"table full\").",
+				 l->timer_s, ct_model_ct_state_name(ct_model_end_state(in)), r_tuples,
+				 l->timer_s, l->capacity, l->predicted_cps, l->capacity, l->timer_s,
+				 l->capacity / l->timer_s);
+			break;
+		}
 		snprintf(tmp, len,
 			 "Every finished connection keeps a conntrack entry %g s (%s); the table "
 			 "holds %.0f entries, so it fills above %.0f / %g = %.1f connections per "
@@ -46,10 +60,14 @@ static void binding_sentence(const struct ct_model_input *in, const struct ct_li
 		break;
 	case CT_LIMIT_NAT_PORTS:
 		snprintf(tmp, len,
-			 "NAT maps every connection to one of %.0f source ports per (NAT IP, "
-			 "destination), held as long as the conntrack entry (%g s): at most "
-			 "%.0f / %g = %.1f connections per second.",
-			 l->capacity, l->timer_s, l->capacity, l->timer_s, l->predicted_cps);
+			 "NAT maps every new client tuple to one of %.0f source ports per (NAT IP, "
+			 "destination), held as long as the conntrack entry (%g s); the clients "
+			 "bring %.0f tuples, more than the ports, and use them again as connect() "
+			 "laps its range, so NAT runs out above %.1f connections per second "
+			 "(%.0f / %g = %.1f if every tuple were new). It drops the SYNs almost "
+			 "silently: connections time out.",
+			 l->capacity, l->timer_s, r_tuples, l->predicted_cps, l->capacity,
+			 l->timer_s, l->capacity / l->timer_s);
 		break;
 	default:
 		snprintf(tmp, len, "%s: %s = %.1f connections per second.", l->title, l->formula,
@@ -73,7 +91,7 @@ size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_r
 				      "limits applies as a hard limit, so failures, if any, come "
 				      "from elsewhere (CPU, the server).\n");
 	} else {
-		binding_sentence(in, l, tmp, sizeof(tmp));
+		binding_sentence(in, l, r->tuples, tmp, sizeof(tmp));
 		ct_model_text_add(&b, "Binding limit: %s at %.1f/s. %s\n", l->title,
 				  l->predicted_cps, tmp);
 	}
@@ -85,10 +103,16 @@ size_t ct_model_explain(const struct ct_model_input *in, const struct ct_model_r
 				  r->cliff_cps, CT_MODEL_CLIFF_LOW * 100,
 				  CT_MODEL_CLIFF_HIGH * 100);
 	if (in->rate > 0 && l) {
-		if (in->rate > l->predicted_cps)
+		if (in->rate > l->predicted_cps && fabs(l->fill_s - l->capacity / in->rate) < 0.05)
 			ct_model_text_add(&b,
 					  "At the scenario's rate of %.0f/s (%.0f%% of the limit) "
 					  "it fills in %.1f s: %.0f / %.0f/s.\n",
+					  in->rate, l->load_pct, l->fill_s, l->capacity, in->rate);
+		else if (in->rate > l->predicted_cps)
+			ct_model_text_add(&b,
+					  "At the scenario's rate of %.0f/s (%.0f%% of the limit) "
+					  "it fills in %.1f s (later than %.0f / %.0f/s: some "
+					  "connections reuse a tuple).\n",
 					  in->rate, l->load_pct, l->fill_s, l->capacity, in->rate);
 		else
 			ct_model_text_add(&b,

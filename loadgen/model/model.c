@@ -224,6 +224,19 @@ static void client_ports(const struct ct_model_input *in, struct ct_limit *l, do
 		     in->tw_reuse, in->tw_reuse == 2 ? " (loopback only; this target is not)" : "");
 }
 
+/* A table of tuples fills more slowly than rate x timer when connect()
+ * hands the same tuples out again (a SYN that matches an entry reopens it):
+ * the sustained rate is where the count's plateau meets the capacity
+ * (steady.h). Never below capacity / timer. */
+static void steady_rate(const struct ct_model_input *in, struct ct_limit *l,
+			enum ct_model_count c)
+{
+	double r = ct_model_rate_for(in, c, l->capacity);
+
+	if (isfinite(r) && r > l->predicted_cps)
+		l->predicted_cps = r;
+}
+
 /* Distinct original 4-tuples the clients present: the bound on conntrack
  * entries, since a SYN matching an entry reopens it instead of adding one. */
 static double distinct_tuples(const struct ct_model_input *in, double dests)
@@ -233,10 +246,12 @@ static double distinct_tuples(const struct ct_model_input *in, double dests)
 	if (in->many_peers)
 		return INFINITY;
 
-	/* With reuse, connect() finds a reusable port in its preferred parity
-	 * and stays there: measured, the count sat at 14,116 = the even half
-	 * of 32768-60999. */
-	if (in->closer == CT_MCLOSE_CLIENT && reuse_on(in) && in->timestamps && !in->explicit_bind)
+	/* With reuse, or when the server or a RST ends the connection (no
+	 * TIME_WAIT on the client), connect() finds a free port in its
+	 * preferred parity and stays there: measured, the count sat at 14,116
+	 * = the even half of 32768-60999. */
+	if (!in->explicit_bind &&
+	    (in->closer != CT_MCLOSE_CLIENT || (reuse_on(in) && in->timestamps)))
 		pool = ceil(pool / 2);
 	/* Reuse off with the parity cliff: ports cycle within the preferred
 	 * parity (a port is handed out again once its 60 s TIME_WAIT ends), so
@@ -277,8 +292,15 @@ static void conntrack(const struct ct_model_input *in, struct ct_limit *l, doubl
 		return;
 	}
 	limit_set(l, (double)in->ct_max, timer);
-	setf(l->formula, sizeof(l->formula), "nf_conntrack_max %llu / %s timeout %g s",
-	     (unsigned long long)in->ct_max, state_names[st], timer);
+	steady_rate(in, l, CT_MCOUNT_CONNTRACK);
+	if (l->predicted_cps > l->capacity / timer * 1.005)
+		setf(l->formula, sizeof(l->formula),
+		     "nf_conntrack_max %llu entries of %.0f tuples, %s timeout %g s (tuples "
+		     "reused)",
+		     (unsigned long long)in->ct_max, tuples, state_names[st], timer);
+	else
+		setf(l->formula, sizeof(l->formula), "nf_conntrack_max %llu / %s timeout %g s",
+		     (unsigned long long)in->ct_max, state_names[st], timer);
 	setf(l->note, sizeof(l->note),
 	     "conntrack on the %s; every finished connection holds an entry %g s in %s "
 	     "(entries = min(rate x %g s, %.0f tuples)); past it the kernel logs \"nf_conntrack: "
@@ -313,6 +335,7 @@ static void nat_ports(const struct ct_model_input *in, struct ct_limit *l, doubl
 		return;
 	}
 	limit_set(l, cap, timer);
+	steady_rate(in, l, CT_MCOUNT_CONNTRACK);
 	setf(l->formula, sizeof(l->formula),
 	     "%.0f ports (%d-%d) x %u NAT %s x %.0f %s / %s timeout %g s", per,
 	     CT_MODEL_NAT_PORT_LO, CT_MODEL_NAT_PORT_HI, in->nat_ips,
@@ -337,6 +360,16 @@ static void tw_buckets(const struct ct_model_input *in, struct ct_limit *l, bool
 		return;
 	}
 	limit_set(l, (double)b, CT_MODEL_TIMEWAIT_S);
+	if (isinf(ct_model_rate_for(in, client ? CT_MCOUNT_CLIENT_PORTS : CT_MCOUNT_SERVER_TW,
+				    (double)b))) {
+		l->applies = false;
+		l->predicted_cps = 0;
+		setf(l->note, sizeof(l->note),
+		     "the %s's TIME_WAIT sockets never outnumber the 4-tuples in use, and those "
+		     "are fewer than tcp_max_tw_buckets (%llu)",
+		     client ? "client" : "server", (unsigned long long)b);
+		return;
+	}
 	setf(l->formula, sizeof(l->formula), "tcp_max_tw_buckets %llu / 60 s",
 	     (unsigned long long)b);
 	setf(l->note, sizeof(l->note),
@@ -401,6 +434,23 @@ static void cliff(const struct ct_model_input *in, const struct ct_limit *ports,
 	     "client CPU and achieved vs scheduled rate");
 }
 
+/* Seconds until a limit's capacity is used at the offered rate. */
+static double fill_time(const struct ct_model_input *in, const struct ct_limit *l)
+{
+	double t;
+
+	switch (l->id) {
+	case CT_LIMIT_BACKLOG:
+		return l->capacity / (in->rate - l->predicted_cps);
+	case CT_LIMIT_CONNTRACK:
+	case CT_LIMIT_NAT_PORTS:
+		t = ct_model_time_to(in, CT_MCOUNT_CONNTRACK, in->rate, l->capacity);
+		return isfinite(t) ? t : l->capacity / in->rate;
+	default:
+		return l->capacity / in->rate;
+	}
+}
+
 int ct_model_compute(const struct ct_model_input *in, struct ct_model_result *out)
 {
 	struct ct_limit *L;
@@ -431,9 +481,7 @@ int ct_model_compute(const struct ct_model_input *in, struct ct_model_result *ou
 		if (in->rate > 0 && l->predicted_cps > 0) {
 			l->load_pct = in->rate / l->predicted_cps * 100.0;
 			if (in->rate > l->predicted_cps && !l->estimate)
-				l->fill_s = i == CT_LIMIT_BACKLOG
-						? l->capacity / (in->rate - l->predicted_cps)
-						: l->capacity / in->rate;
+				l->fill_s = fill_time(in, l);
 		}
 		if (l->hard && l->predicted_cps < best) {
 			best = l->predicted_cps;

@@ -15,7 +15,8 @@
  *   input.h    the inputs of a scenario (host values, netns defaults, sysctls, topology)
  *   infer.h    from a measurement back to the model (time to failure, error)
  *   explain.h  the binding limit in sentences
- *   sizing.h   table sizes from RAM and the sysctl advice of `ctload check` */
+ *   sizing.h   table sizes from RAM and the sysctl advice of `ctload check`
+ *   steady.h   how the binding counts grow and level off (tuples reused) */
 #pragma once
 
 #include <jansson.h>
@@ -171,3 +172,4 @@ const char *ct_model_ct_state_name(enum ct_model_ct_state s);
 #include "loadgen/model/infer.h"
 #include "loadgen/model/input.h"
 #include "loadgen/model/sizing.h"
+#include "loadgen/model/steady.h"

@@ -16,6 +16,10 @@ struct ct_proof {
 	struct ct_sustain_result res;
 	double next_eval_s;
 	double at_limit_s; /* prove: when a count first reached its limit; < 0 not yet */
+	/* the model's view, for the counts it predicts (steady.h) */
+	struct ct_model_input in;
+	struct ct_model_result mr;
+	bool have_model;
 };
 
 int ct_proof_model(const struct ct_scenario *pt, struct ct_model_input *in,
@@ -109,8 +113,12 @@ struct ct_proof *ct_proof_new(const struct ct_scenario *pt, bool lab)
 		goto fail;
 	p->mode = pt->load.sustain;
 	p->at_limit_s = -1;
-	if (ct_proof_model(pt, in, mr) == 0)
+	if (ct_proof_model(pt, in, mr) == 0) {
 		build_spec(p, pt, in, mr, lab);
+		p->in = *in;
+		p->mr = *mr;
+		p->have_model = true;
+	}
 	if (!(p->tr = ct_sustain_new(&p->spec)))
 		goto fail;
 	free(in);
@@ -170,10 +178,64 @@ struct ct_trial_watch ct_proof_watch(struct ct_proof *p)
 	return (struct ct_trial_watch){.fn = on_sample, .ctx = p};
 }
 
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void model_count(json_t *o, const struct ct_proof *p, const char *name,
+			enum ct_model_count c, const struct ct_limit *l)
+{
+	double rate = p->spec.rate, t = p->res.elapsed_s;
+	bool lim = l && l->applies;
+
+	json_object_set_new(
+	    o, name,
+	    json_pack("{s:o, s:o, s:o, s:o, s:o}", "plateau",
+		      num_or_null(ct_model_count_at(&p->in, c, rate, INFINITY)), "at_end",
+		      num_or_null(ct_model_count_at(&p->in, c, rate, t)), "limit",
+		      lim ? json_string(l->name) : json_null(), "capacity",
+		      num_or_null(lim ? l->capacity : NAN), "fail_at_s",
+		      num_or_null(lim ? ct_model_time_to(&p->in, c, rate, l->capacity) : NAN)));
+}
+
+/* What the model expects of the counts a lab samples at this rate: each
+ * one's plateau, its value when the step ended, and when it reaches the
+ * limit it fills (scripts/validate-model compares them with the samples). */
+static void add_model_counts(const struct ct_proof *p, json_t *step)
+{
+	const struct ct_limit *L = p->mr.limits;
+	json_t *o = json_object();
+	char name[48];
+
+	if (!p->have_model || !o)
+		return;
+	if (p->in.closer == CT_MCLOSE_CLIENT)
+		model_count(o, p, "client.tw", CT_MCOUNT_CLIENT_PORTS,
+			    L[CT_LIMIT_CLIENT_PORTS].timer_s >= CT_MODEL_TIMEWAIT_S
+				? &L[CT_LIMIT_CLIENT_PORTS]
+				: NULL);
+	if (p->in.closer == CT_MCLOSE_SERVER)
+		model_count(o, p, "server.tw", CT_MCOUNT_SERVER_TW, NULL);
+	if (p->in.ct_where != CT_MCT_NONE) {
+		enum ct_role where = p->in.ct_where == CT_MCT_ROUTER   ? CT_ROLE_ROUTER
+				     : p->in.ct_where == CT_MCT_CLIENT ? CT_ROLE_CLIENT
+								       : CT_ROLE_SERVER;
+		const struct ct_limit *l = &L[CT_LIMIT_CONNTRACK];
+		if (L[CT_LIMIT_NAT_PORTS].applies &&
+		    (!l->applies || L[CT_LIMIT_NAT_PORTS].capacity < l->capacity))
+			l = &L[CT_LIMIT_NAT_PORTS];
+		snprintf(name, sizeof(name), "%s.ct.count", ct_role_name(where));
+		model_count(o, p, name, CT_MCOUNT_CONNTRACK, l);
+	}
+	json_object_set_new(step, "model_counts", o);
+}
+
 bool ct_proof_finish(struct ct_proof *p, json_t *step)
 {
 	ct_sustain_eval(p->tr, &p->res);
 	ct_sustain_to_step(&p->spec, &p->res, p->mode, step);
+	add_model_counts(p, step);
 	return p->mode == CT_SUSTAIN_OFF || p->res.sustained;
 }
 
