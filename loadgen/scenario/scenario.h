@@ -111,6 +111,7 @@ struct ct_scenario {
 		unsigned workers;       /* 0 = ctserver's default (one per CPU); at most
 					 * CT_SRV_MAX_WORKERS, what ctserver takes */
 		int backlog;            /* default 4096 */
+		uint64_t body;          /* mode http: reply body bytes, default 16 KiB */
 		char *target;           /* topology=host: "HOST:PORT" or "HOST:A-B" */
 	} server;
 
