@@ -314,6 +314,10 @@ int ct_scn_defaults_late(struct ct_scenario *sc)
 		if (sc->server.mode == CT_SRV_MEMCACHE && !sc->load.expect &&
 		    ct_scn_set_str(&sc->load.expect, "END\\r\\n") < 0)
 			return -ENOMEM;
+		/* ctserver answers every request so (as nginx does a 1.0 one). */
+		if (sc->server.mode == CT_SRV_HTTP && !sc->load.expect && !sc->load.expect_start &&
+		    ct_scn_set_str(&sc->load.expect_start, "HTTP/1.1 200 ") < 0)
+			return -ENOMEM;
 	}
 	if (!(sc->load.rate_end > 0.0))
 		sc->load.rate_end = sc->load.rate;

@@ -204,6 +204,7 @@ enum ct_scn_at {
 	AT_CTON,
 	AT_LOAD,
 	AT_SCEN,
+	AT_EXPECT,
 	AT_N
 };
 /* Checks that involve more than one key; key_lines (AT_N entries, or NULL)

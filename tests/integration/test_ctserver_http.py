@@ -4,11 +4,15 @@ image (HTTP/1.0 and 1.1, GET and HEAD) with Connection: close and the
 server closing first; ab loads it with no failure. Hostile clients (a
 10 MB request line, bytes with no line end, a slowloris trickling header
 bytes, a head past the limit, POST, HTTP/2.0) are refused or closed at
---idle-timeout while a well-behaved client keeps being answered. Loopback
-only: the server's TIME_WAIT stays on 127.0.0.1."""
+--idle-timeout while a well-behaved client keeps being answered. ctload
+with [server] mode = http gets a default request and checks the status
+line (expect_start), every connection completing. Loopback only: the
+server's TIME_WAIT stays on 127.0.0.1."""
 
+import os
 import shutil
 import socket
+import tempfile
 import subprocess
 import threading
 import time
@@ -183,4 +187,36 @@ r = subprocess.run([ctlib.CTSERVER, "--mode", "http", "--body", "65MiB"], captur
                    text=True, timeout=10)
 t.ok(r.returncode == 2 and "--body" in r.stderr and "64MiB" in r.stderr,
      "--body 65MiB: exit 2, naming --body and its limit", r.stderr)
+
+# ctload against it: mode = http gives the request and the status line to
+# expect; every connection completes, and the server closed each one.
+port2 = ctlib.free_port()
+srv = ctlib.spawn([ctlib.CTSERVER, "--mode", "http", "--bind", "127.0.0.1", "--port",
+                   str(port2), "--workers", "1"])
+t.ok(ctlib.wait_port("127.0.0.1", port2), "a second ctserver --mode http listens")
+tmp = tempfile.mkdtemp(prefix="ctt-http-")
+sc = ctlib.scenario_file(os.path.join(tmp, "http.ini"), """
+    [scenario]
+    name = http-host
+    topology = host
+    [server]
+    mode = http
+    target = 127.0.0.1:%d
+    [load]
+    rate = 400/s
+    duration = 1s
+    close = wait
+    """ % port2)
+r, s = ctlib.ctload_run(sc, os.path.join(tmp, "run"))
+step = s["steps"][0] if s and s.get("steps") else {}
+t.ok(r.returncode == 0 and step.get("completed") == 400
+     and not any(step.get("failures", {}).values()),
+     "ctload, [server] mode = http: 400 of 400 GETs complete with the expected status line",
+     (step.get("completed"), step.get("failures"), r.stderr[-500:]))
+with open(os.path.join(tmp, "run", "scenario.ini")) as f:
+    resolved = f.read()
+t.ok('expect_start = "HTTP/1.1 200 "' in resolved and "GET /image/{seq}.jpg HTTP/1.0" in resolved,
+     "the run's scenario.ini records the defaults it used (request, expect_start)", resolved[-600:])
+ctlib.stop(srv)
+shutil.rmtree(tmp, ignore_errors=True)
 t.done()
