@@ -21,11 +21,15 @@ import ctlib
 
 BODY = 20000
 IDLE_S = 2
+MAX_CONNS = 200
+# docs/ctserver.md: in http mode RSS <= 16 MiB + --body + 16 KiB x --max-conns
+RSS_BOUND_KIB = 16 * 1024 + BODY // 1024 + 1 + 16 * MAX_CONNS
 
 t = ctlib.start()
 port = ctlib.free_port()
 srv = ctlib.spawn([ctlib.CTSERVER, "--mode", "http", "--bind", "127.0.0.1", "--port", str(port),
-                   "--workers", "2", "--body", str(BODY), "--idle-timeout", "%ds" % IDLE_S])
+                   "--workers", "2", "--body", str(BODY), "--idle-timeout", "%ds" % IDLE_S,
+                   "--max-conns", str(MAX_CONNS)])
 if not t.ok(ctlib.wait_port("127.0.0.1", port), "ctserver --mode http listens"):
     t.done()
 url = "http://127.0.0.1:%d/image/1.jpg" % port
@@ -179,6 +183,13 @@ gt.join(10)
 t.ok(good["ok"] > 20 and not good["bad"], "the well-behaved client was answered all along "
      "(%d answers, %d wrong)" % (good["ok"], len(good["bad"])), good["bad"][:3])
 t.ok(srv.poll() is None, "ctserver still running")
+with open("/proc/%d/status" % srv.pid) as f:
+    rss = int(next(line for line in f if line.startswith("VmHWM:")).split()[1])
+if ctlib.sanitized(ctlib.CTSERVER):
+    t.ok(rss > 0, "peak RSS sampled (bound not checked under AddressSanitizer): %d KiB" % rss)
+else:
+    t.ok(0 < rss <= RSS_BOUND_KIB, "peak RSS %d KiB stayed under the stated bound %d KiB"
+         % (rss, RSS_BOUND_KIB))
 ctlib.stop(srv)
 t.ok(srv.returncode == 0, "ctserver exits 0 on SIGTERM", srv.returncode)
 
