@@ -5,6 +5,7 @@
 enum ct_srv_mode {
 	CT_SRV_MEMCACHE,
 	CT_SRV_ECHO,
+	CT_SRV_HTTP, /* GET/HEAD answered with --body bytes, Connection: close */
 };
 
 /* Who closes first, hence where TIME_WAIT lands. */
@@ -14,7 +15,7 @@ enum ct_srv_close {
 	CT_SRV_CLOSE_RST,    /* SO_LINGER 0 then close: RST, no TIME_WAIT anywhere */
 };
 
-/* "memcache"/"echo" and "client"/"server"/"rst", as written by users. */
+/* "memcache"/"echo"/"http" and "client"/"server"/"rst", as written by users. */
 const char *ct_srv_mode_name(enum ct_srv_mode m);
 const char *ct_srv_close_name(enum ct_srv_close c);
 /* Parse those names: 0, or -EINVAL for anything else. */

@@ -23,16 +23,18 @@ void ct_srv_config_defaults(struct ct_srv_config *cfg)
 	cfg->close = CT_SRV_CLOSE_CLIENT;
 	cfg->memory = 64ULL << 20;
 	cfg->item_max = 1ULL << 20;
+	cfg->body = CT_SRV_BODY_DEFAULT;
 }
 
 void ct_srv_usage(FILE *f)
 {
 	fputs("usage: ctserver [options]\n"
 	      "\n"
-	      "The server bundled with ctload: an echo or memcached-text-protocol server\n"
-	      "whose close policy decides which side keeps TIME_WAIT.\n"
+	      "The server bundled with ctload: an echo, memcached-text-protocol or HTTP\n"
+	      "server whose close policy decides which side keeps TIME_WAIT.\n"
 	      "\n"
-	      "  --mode echo|memcache     protocol (default memcache)\n"
+	      "  --mode echo|memcache|http  protocol (default memcache); http answers\n"
+	      "                           GET and HEAD with a --body of bytes\n"
 	      "  --bind ADDR              address to listen on (default 0.0.0.0; IPv6 allowed)\n"
 	      "  --port P | LO-HI         port or port range, every worker listens on each\n"
 	      "                           (default 11211); a range spreads load over tuples\n"
@@ -44,10 +46,12 @@ void ct_srv_usage(FILE *f)
 	      "                           (default 60s)\n"
 	      "  --close client|server|rst  after a reply: wait for the client's FIN\n"
 	      "                           (TIME_WAIT on the client; default), close first\n"
-	      "                           (TIME_WAIT on the server), or reset (none)\n"
+	      "                           (TIME_WAIT on the server; http's default), or\n"
+	      "                           reset (none)\n"
 	      "  --close-delay DUR        wait this long before the server's own close\n"
 	      "  --memory SIZE            bound of the memcache store (default 64MiB)\n"
 	      "  --item-max SIZE          largest item (default 1MiB, as memcached -I)\n"
+	      "  --body SIZE              http: body of every reply, 0..64MiB (default 16KiB)\n"
 	      "  --stall DUR@AFTER        after AFTER of uptime stop reading for DUR\n"
 	      "                           (for coordinated-omission checks), e.g. 2s@5s\n"
 	      "  -v, --verbose            more messages (repeat for debug)\n"
@@ -108,12 +112,8 @@ static int parse_stall(const char *s, struct ct_srv_config *cfg, char *err, size
 
 static int opt_mode(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
 {
-	if (strcmp(arg, "echo") == 0) {
-		cfg->mode = CT_SRV_ECHO;
-	} else if (strcmp(arg, "memcache") == 0) {
-		cfg->mode = CT_SRV_MEMCACHE;
-	} else {
-		snprintf(err, err_len, "--mode '%s': use echo or memcache", arg);
+	if (ct_srv_mode_parse(arg, &cfg->mode) < 0) {
+		snprintf(err, err_len, "--mode '%s': use echo, memcache or http", arg);
 		return -EINVAL;
 	}
 	return 0;
@@ -177,6 +177,7 @@ static int opt_idle(const char *arg, struct ct_srv_config *cfg, char *err, size_
 
 static int opt_close(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
 {
+	cfg->close_given = true;
 	if (strcmp(arg, "client") == 0) {
 		cfg->close = CT_SRV_CLOSE_CLIENT;
 	} else if (strcmp(arg, "server") == 0) {
@@ -224,6 +225,21 @@ static int opt_item_max(const char *arg, struct ct_srv_config *cfg, char *err, s
 	return parse_size_opt("--item-max", arg, &cfg->item_max, err, err_len);
 }
 
+static int opt_body(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
+{
+	char why[128];
+
+	if (ct_parse_size(arg, &cfg->body, why, sizeof(why)) < 0) {
+		snprintf(err, err_len, "--body '%s': %s", arg, why);
+		return -EINVAL;
+	}
+	if (cfg->body > CT_SRV_BODY_MAX) {
+		snprintf(err, err_len, "--body '%s': at most 64MiB", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int opt_stall(const char *arg, struct ct_srv_config *cfg, char *err, size_t err_len)
 {
 	return parse_stall(arg, cfg, err, err_len);
@@ -240,6 +256,7 @@ static const struct srv_opt {
     {"workers", opt_workers},	{"backlog", opt_backlog},   {"max-conns", opt_max_conns},
     {"idle-timeout", opt_idle}, {"close", opt_close},	    {"close-delay", opt_close_delay},
     {"memory", opt_memory},	{"item-max", opt_item_max}, {"stall", opt_stall},
+    {"body", opt_body},
 };
 #define N_SRV_OPTS (sizeof(srv_opts) / sizeof(srv_opts[0]))
 
@@ -297,6 +314,9 @@ int ct_srv_config_parse(int argc, char **argv, struct ct_srv_config *cfg, char *
 			 argv[optind]);
 		return -EINVAL;
 	}
+	/* An HTTP/1.0-style server closes after its reply unless told otherwise. */
+	if (cfg->mode == CT_SRV_HTTP && !cfg->close_given)
+		cfg->close = CT_SRV_CLOSE_SERVER;
 	if (cfg->item_max > cfg->memory) {
 		snprintf(err, err_len,
 			 "--item-max is larger than --memory; lower it or raise --memory");

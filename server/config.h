@@ -5,6 +5,7 @@
  * writes a user-facing reason into err. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include "common/srvmode.h"
 
 #define CT_SRV_MAX_WORKERS 256 /* most --workers; a scenario's [server] workers too */
+#define CT_SRV_BODY_DEFAULT (16ULL << 10) /* --body: a small image */
+#define CT_SRV_BODY_MAX	    (64ULL << 20) /* --body and a scenario's [server] body */
 
 struct ct_srv_config {
 	enum ct_srv_mode mode;
@@ -25,6 +28,8 @@ struct ct_srv_config {
 	uint64_t close_delay_ns;
 	uint64_t memory;		       /* store bound, bytes */
 	uint64_t item_max;		       /* largest item, bytes (memcached -I) */
+	uint64_t body;			       /* http: bytes of every 200 reply's body */
+	bool close_given;		       /* --close was on the command line */
 	uint64_t stall_after_ns, stall_for_ns; /* --stall FOR@AFTER; for 0 = off */
 	int verbose;
 };

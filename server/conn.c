@@ -6,6 +6,7 @@
  * the multi-get limit) and a data block bigger than the buffer get heap
  * memory, freed as soon as they are done. */
 #include "common/log.h"
+#include "common/httpproto.h"
 #include "common/mcproto.h"
 #include "server/srv_int.h"
 
@@ -75,6 +76,9 @@ struct ct_conn {
 	size_t vneed, vhave;
 	uint64_t swallow_left;
 	struct ct_outbuf out;
+	const char *body; /* http: the shared body, sent after out */
+	size_t body_len, body_off;
+	bool answered; /* http: the one request of this connection is answered */
 	char rinl[RBUF_INLINE];
 };
 
@@ -134,6 +138,17 @@ static void on_close_timer(evutil_socket_t fd, short what, void *arg)
 	conn_drive(c);
 }
 
+/* http: the request head did not arrive within --idle-timeout of the
+ * accept (a slowloris client trickling bytes never goes idle). */
+static void on_head_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct ct_conn *c = arg;
+
+	c->reason = R_IDLE;
+	c->state = CONN_CLOSING;
+	conn_drive(c);
+}
+
 void ct_conn_start(struct ct_worker *w, int fd)
 {
 	struct ct_conn *c = calloc(1, sizeof(*c));
@@ -156,6 +171,13 @@ void ct_conn_start(struct ct_worker *w, int fd)
 	event_assign(&c->ev_read, w->base, fd, EV_READ | EV_PERSIST, on_io, c);
 	event_assign(&c->ev_write, w->base, fd, EV_WRITE | EV_PERSIST, on_io, c);
 	evtimer_assign(&c->ev_timer, w->base, on_close_timer, c);
+	if (w->srv->cfg.mode == CT_SRV_HTTP && w->srv->cfg.idle_timeout_ns) {
+		struct timeval tv;
+
+		evtimer_assign(&c->ev_timer, w->base, on_head_timeout, c);
+		timeval_from_ns(&tv, w->srv->cfg.idle_timeout_ns);
+		evtimer_add(&c->ev_timer, &tv);
+	}
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
@@ -306,7 +328,7 @@ static bool parse_wait(struct ct_conn *c)
 {
 	const struct ct_srv_config *cfg = &c->w->srv->cfg;
 
-	if (ct_outbuf_pending(&c->out)) {
+	if (ct_outbuf_pending(&c->out) || c->body) {
 		c->state = CONN_WRITE;
 		return true;
 	}
@@ -421,6 +443,40 @@ static bool parse_memcache(struct ct_conn *c)
 	return true;
 }
 
+/* http: one request per connection. Once it is answered, whatever else
+ * the client sends is read and dropped until the close policy acts. */
+static bool parse_http(struct ct_conn *c)
+{
+	struct ct_worker *w = c->w;
+	struct ct_http_req req;
+	enum ct_http_status st;
+
+	if (c->answered || c->rpos == c->rlen) {
+		c->rpos = c->rlen;
+		return parse_wait(c);
+	}
+	st = ct_http_parse(c->rbuf + c->rpos, c->rlen - c->rpos, &req);
+	if (st == CT_HTTP_NEED_MORE)
+		return parse_wait(c);
+	/* The head is in: from here --idle-timeout and the close policy rule,
+	 * and the close timer is the one ev_timer serves. */
+	event_del(&c->ev_timer);
+	evtimer_assign(&c->ev_timer, w->base, on_close_timer, c);
+	c->answered = true;
+	c->rpos = c->rlen;
+	if (st == CT_HTTP_BAD) {
+		ct_http_refuse(req.code, &c->out);
+		c->reason = R_ERROR;
+		c->close_after_write = true;
+		c->state = CONN_WRITE;
+		return true;
+	}
+	ct_http_answer(w, &req, &c->out, &c->body, &c->body_len);
+	c->body_off = 0;
+	c->ncmds++;
+	return true;
+}
+
 static bool step_nread(struct ct_conn *c)
 {
 
@@ -464,6 +520,25 @@ static bool step_swallow(struct ct_conn *c)
 	return fill_rbuf(c);
 }
 
+/* The http body after its head: straight from the shared buffer. 0 when
+ * all is out, -EAGAIN, or -errno. */
+static int flush_body(struct ct_conn *c)
+{
+	while (c->body_off < c->body_len) {
+		ssize_t n = write(c->fd, c->body + c->body_off, c->body_len - c->body_off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		}
+		c->body_off += (size_t)n;
+		CT_CNT_ADD(c->w, bytes_written, n);
+	}
+	c->body = NULL;
+	return 0;
+}
+
 static bool step_write(struct ct_conn *c)
 {
 	size_t before = ct_outbuf_pending(&c->out);
@@ -477,6 +552,8 @@ static bool step_write(struct ct_conn *c)
 	}
 	r = ct_outbuf_flush(&c->out, c->fd);
 	CT_CNT_ADD(c->w, bytes_written, before - ct_outbuf_pending(&c->out));
+	if (r == 0 && c->body)
+		r = flush_body(c);
 	if (r == -EAGAIN) {
 		set_events(c, false, true);
 		return false;
@@ -505,6 +582,19 @@ static bool rst_must_wait(struct ct_conn *c)
 	return true;
 }
 
+static bool parse(struct ct_conn *c)
+{
+	switch (c->w->srv->cfg.mode) {
+	case CT_SRV_ECHO:
+		return parse_echo(c);
+	case CT_SRV_HTTP:
+		return parse_http(c);
+	case CT_SRV_MEMCACHE:
+	default:
+		return parse_memcache(c);
+	}
+}
+
 static void conn_drive(struct ct_conn *c)
 {
 	struct timeval tv;
@@ -513,7 +603,7 @@ static void conn_drive(struct ct_conn *c)
 	while (go) {
 		switch (c->state) {
 		case CONN_PARSE:
-			go = c->w->srv->cfg.mode == CT_SRV_ECHO ? parse_echo(c) : parse_memcache(c);
+			go = parse(c);
 			break;
 		case CONN_NREAD:
 			go = step_nread(c);

@@ -244,6 +244,8 @@ struct ct_srv *ct_srv_new(const struct ct_srv_config *cfg)
 		if (!srv->store)
 			goto fail;
 	}
+	if (cfg->mode == CT_SRV_HTTP && !(srv->body = ct_http_body_new(cfg->body)))
+		goto fail;
 	srv->main_base = event_base_new();
 	srv->workers = calloc(cfg->workers, sizeof(*srv->workers));
 	srv->listen_fds = calloc(nports * cfg->workers, sizeof(int));
@@ -370,6 +372,7 @@ void ct_srv_free(struct ct_srv *srv)
 	if (srv->main_base)
 		event_base_free(srv->main_base);
 	ct_store_free(srv->store);
+	free(srv->body);
 	pthread_mutex_destroy(&srv->reset_lock);
 	free(srv);
 }

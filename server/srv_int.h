@@ -50,6 +50,7 @@ struct ct_worker {
 struct ct_srv {
 	struct ct_srv_config cfg;
 	struct ct_store *store; /* memcache mode only */
+	char *body;		/* http mode: --body bytes, shared read-only by every worker */
 	struct ct_worker *workers;
 	int *listen_fds; /* workers x ports */
 	size_t nlisten_fds;
@@ -86,3 +87,13 @@ enum ct_mc_next ct_mc_exec(struct ct_worker *w, const struct ct_mc_cmd *cmd, str
 /* The data block of a storage command has arrived (vlen + 2 bytes). */
 void ct_mc_exec_value(struct ct_worker *w, const struct ct_mc_cmd *cmd, const char *block,
 		      struct ct_outbuf *out);
+
+/* http.c: the body buffer (NULL + errno), and the answer to one request
+ * head: the reply's head into out, its body (shared, not copied) in
+ * *body / *body_len (NULL / 0 for HEAD). */
+struct ct_http_req;
+char *ct_http_body_new(uint64_t size);
+void ct_http_answer(struct ct_worker *w, const struct ct_http_req *req, struct ct_outbuf *out,
+		    const char **body, size_t *body_len);
+/* A refusal (400, 414, 431, 501, 505): status line and a one-line body. */
+void ct_http_refuse(int code, struct ct_outbuf *out);

@@ -48,7 +48,8 @@ enum ct_engine_close {
 struct ct_engine_load {
 	struct ct_schedule_params sched; /* profile, rates, duration, cap; seed = scenario seed */
 	const char *request;		 /* template as written, escapes not decoded; NULL = "" */
-	const char *expect;		 /* as written; NULL or "" = any reply */
+	const char *expect;		 /* the reply's end, as written; NULL or "" = any */
+	const char *expect_start;	 /* the reply's start, as written; NULL or "" = any */
 	bool raw;			 /* request as-is, reply read until the server closes */
 	uint64_t connect_timeout_ns, reply_timeout_ns;
 	enum ct_engine_ports ports;

@@ -29,6 +29,7 @@ void ct_lab_ctserver_cfg_from(const struct ct_scenario *sc, struct ct_lab_ctserv
 	cfg->close_delay_ns = sc->server.close_delay_ns;
 	cfg->workers = sc->server.workers;
 	cfg->backlog = sc->server.backlog;
+	cfg->body = sc->server.body;
 }
 
 bool ct_lab_ctserver_cfg_equal(const struct ct_lab_ctserver_cfg *a,
@@ -36,7 +37,8 @@ bool ct_lab_ctserver_cfg_equal(const struct ct_lab_ctserver_cfg *a,
 {
 	return a->mode == b->mode && a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
 	       a->close == b->close && a->close_delay_ns == b->close_delay_ns &&
-	       a->workers == b->workers && a->backlog == b->backlog;
+	       a->workers == b->workers && a->backlog == b->backlog &&
+	       (a->mode != CT_SRV_HTTP || a->body == b->body);
 }
 
 /* "server.close client -> server, server.port 11211 -> 11211-11214" */
@@ -73,6 +75,11 @@ void ct_lab_ctserver_cfg_diff(const struct ct_lab_ctserver_cfg *a,
 		snprintf(x, sizeof(x), "%u", a->workers);
 		snprintf(y, sizeof(y), "%u", b->workers);
 		DIFF(true, "server.workers", x, y);
+	}
+	if (a->body != b->body) {
+		ct_fmt_size(a->body, x, sizeof(x));
+		ct_fmt_size(b->body, y, sizeof(y));
+		DIFF(true, "server.body", x, y);
 	}
 	if (a->backlog != b->backlog) {
 		snprintf(x, sizeof(x), "%d", a->backlog);
@@ -133,8 +140,8 @@ static bool listening(int tcp_fd, uint16_t lo, uint16_t hi)
 /* ctserver's command line for lab->srv; argv points into the struct. */
 struct srv_args {
 	char exe[PATH_MAX], bind_addr[INET_ADDRSTRLEN], ports[32], workers[16], backlog[16];
-	char delay[32];
-	const char *argv[24];
+	char delay[32], body[32];
+	const char *argv[26];
 };
 
 static void srv_args(const struct ct_lab *lab, struct srv_args *a)
@@ -170,6 +177,11 @@ static void srv_args(const struct ct_lab *lab, struct srv_args *a)
 		a->argv[n++] = "--close-delay";
 		a->argv[n++] =
 		    ct_fmt_duration_exact(cfg->close_delay_ns, a->delay, sizeof(a->delay));
+	}
+	if (cfg->mode == CT_SRV_HTTP) {
+		snprintf(a->body, sizeof(a->body), "%llu", (unsigned long long)cfg->body);
+		a->argv[n++] = "--body";
+		a->argv[n++] = a->body;
 	}
 	a->argv[n] = NULL;
 }

@@ -39,6 +39,7 @@ struct ct_lab_ctserver_cfg {
 	uint64_t close_delay_ns;
 	unsigned workers;
 	int backlog;
+	uint64_t body; /* mode http */
 };
 
 struct ct_lab {

@@ -142,9 +142,13 @@ static void projection_text(struct ct_rep_step *s, const json_t *js, const json_
 		ran = s->duration_s;
 	if (json_is_object(proj)) {
 		const char *want = str(proj, "count");
+		/* With NAT one count (router.ct.count) is watched against two
+		 * limits, the table and the NAT's ports: take the one named. */
 		json_array_foreach(json_object_get(sus, "counts"), i, x)
 		{
-			if (want && str(x, "count") && !strcmp(str(x, "count"), want))
+			const char *ln = str(x, "limit_name"), *pl = str(proj, "limit");
+			if (want && str(x, "count") && !strcmp(str(x, "count"), want) &&
+			    (!c || (ln && pl && !strcmp(ln, pl))))
 				c = x;
 		}
 		const struct limit_words *w = limit_words(str(proj, "limit"));

@@ -61,6 +61,7 @@ void ct_loadcfg_fill(struct ct_engine_config *cfg, const struct ct_scenario *sc)
 	l->sched.seed = sc->scenario.seed;
 	l->request = sc->load.request;
 	l->expect = sc->load.expect;
+	l->expect_start = sc->load.expect_start;
 	l->raw = sc->load.raw;
 	l->connect_timeout_ns = sc->load.connect_timeout_ns;
 	l->reply_timeout_ns = sc->load.reply_timeout_ns;

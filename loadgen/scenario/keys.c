@@ -19,7 +19,7 @@
 static const char *const ct_scn_topo_names[] = {"lab", "host", NULL};
 static const char *const ct_scn_path_names[] = {"direct", "router", "nat", NULL};
 static const char *const ct_scn_cton_names[] = {"server", "router", "none", NULL};
-static const char *const ct_scn_mode_names[] = {"memcache", "echo", NULL};
+static const char *const ct_scn_mode_names[] = {"memcache", "echo", "http", NULL};
 static const char *const ct_scn_sclose_names[] = {"client", "server", "rst", NULL};
 static const char *const ct_scn_engine_names[] = {"kernel", "pcap", "dpdk", NULL};
 static const char *const ct_scn_profile_names[] = {"constant", "ramp", "step", "poisson", NULL};
@@ -304,13 +304,19 @@ int ct_scn_defaults_late(struct ct_scenario *sc)
 {
 	if (!sc->load.request) {
 		/* A request that the chosen server mode answers. */
-		const char *req =
-		    sc->server.mode == CT_SRV_MEMCACHE ? "get k{seq}\\r\\n" : "ping {seq}\\n";
+		const char *req = sc->server.mode == CT_SRV_MEMCACHE ? "get k{seq}\\r\\n"
+				  : sc->server.mode == CT_SRV_HTTP
+				      ? "GET /image/{seq}.jpg HTTP/1.0\\r\\n\\r\\n"
+				      : "ping {seq}\\n";
 
 		if (ct_scn_set_str(&sc->load.request, req) < 0)
 			return -ENOMEM;
 		if (sc->server.mode == CT_SRV_MEMCACHE && !sc->load.expect &&
 		    ct_scn_set_str(&sc->load.expect, "END\\r\\n") < 0)
+			return -ENOMEM;
+		/* ctserver answers every request so (as nginx does a 1.0 one). */
+		if (sc->server.mode == CT_SRV_HTTP && !sc->load.expect && !sc->load.expect_start &&
+		    ct_scn_set_str(&sc->load.expect_start, "HTTP/1.1 200 ") < 0)
 			return -ENOMEM;
 	}
 	if (!(sc->load.rate_end > 0.0))

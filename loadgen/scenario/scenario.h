@@ -111,6 +111,7 @@ struct ct_scenario {
 		unsigned workers;       /* 0 = ctserver's default (one per CPU); at most
 					 * CT_SRV_MAX_WORKERS, what ctserver takes */
 		int backlog;            /* default 4096 */
+		uint64_t body;          /* mode http: reply body bytes, default 16 KiB */
 		char *target;           /* topology=host: "HOST:PORT" or "HOST:A-B" */
 	} server;
 
@@ -125,6 +126,7 @@ struct ct_scenario {
 		uint64_t max_connections;   /* hard cap on connections started, 0 = rate x duration */
 		char *request;              /* template: {seq} {thread} {rand:N}, escapes \r \n \t \\ \xHH */
 		char *expect;               /* reply must end with (or contain) this; NULL = any reply */
+		char *expect_start;         /* reply must start with this; NULL = no check */
 		bool raw;                   /* raw: request sent as-is, reply read until the server closes */
 		uint64_t connect_timeout_ns; /* default 3 s */
 		uint64_t reply_timeout_ns;  /* default 3 s */

@@ -137,6 +137,9 @@ int ct_scn_set_ports(struct ct_scenario *sc, const struct ct_scn_key *k,
 		     const struct ct_scn_where *w, const char *v, char *why, size_t len);
 int ct_scn_set_find(struct ct_scenario *sc, const struct ct_scn_key *k,
 		    const struct ct_scn_where *w, const char *v, char *why, size_t len);
+/* A size (`16KiB`, `1MB`, `512`) within the key's min..max, in bytes. */
+int ct_scn_set_size(struct ct_scenario *sc, const struct ct_scn_key *k,
+		    const struct ct_scn_where *w, const char *v, char *why, size_t len);
 int ct_scn_set_precision(struct ct_scenario *sc, const struct ct_scn_key *k,
 			 const struct ct_scn_where *w, const char *v, char *why, size_t len);
 int ct_scn_set_cond(struct ct_scenario *sc, const struct ct_scn_key *k,
@@ -201,6 +204,7 @@ enum ct_scn_at {
 	AT_CTON,
 	AT_LOAD,
 	AT_SCEN,
+	AT_EXPECT,
 	AT_N
 };
 /* Checks that involve more than one key; key_lines (AT_N entries, or NULL)

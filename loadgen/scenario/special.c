@@ -289,6 +289,25 @@ int ct_scn_set_find(struct ct_scenario *sc, const struct ct_scn_key *k,
 }
 
 /* A percentage (2%) or a fraction (0.02), more than 0, at most 50 %. */
+int ct_scn_set_size(struct ct_scenario *sc, const struct ct_scn_key *k,
+		    const struct ct_scn_where *w, const char *v, char *why, size_t len)
+{
+	char what[128];
+	uint64_t b;
+
+	(void)w;
+	if (ct_parse_size(v, &b, what, sizeof(what)) < 0) {
+		ct_scn_fmt(why, len, "%s", what);
+		return -EINVAL;
+	}
+	if (b < (uint64_t)k->min || b > (uint64_t)k->max) {
+		ct_scn_fmt(why, len, "'%s' is out of range: %.0f..%.0f bytes", v, k->min, k->max);
+		return -EINVAL;
+	}
+	*(uint64_t *)ct_scn_member(sc, k) = b;
+	return 0;
+}
+
 int ct_scn_set_precision(struct ct_scenario *sc, const struct ct_scn_key *k,
 			 const struct ct_scn_where *w, const char *v, char *why, size_t len)
 {

@@ -3,6 +3,7 @@
  * They run once the file, the overrides and the sweep are in, and on each
  * sweep value's copy. */
 #include <errno.h>
+#include <string.h>
 
 #include "loadgen/scenario/scenario_int.h"
 
@@ -61,6 +62,13 @@ int ct_scn_check_whole(const struct ct_scenario *sc, const struct ct_scn_where *
 				   "ports = %s needs a port range: write ports = %s 40000-40999",
 				   ct_port_strategy_name(sc->load.ports),
 				   ct_port_strategy_name(sc->load.ports));
+	/* A reply never ends with a status line: every connection would fail
+	 * as protocol (seen against nginx). */
+	if (!sc->load.raw && sc->load.expect && strncmp(sc->load.expect, "HTTP/", 5) == 0)
+		return ct_scn_fail(err, AT(AT_EXPECT), "load", "expect",
+				   "expect = \"%s\" must be the reply's last bytes, and an HTTP "
+				   "status line is its first: write expect_start = \"%s\"",
+				   sc->load.expect, sc->load.expect);
 	return 0;
 #undef AT
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """ctload run in raw mode speaks HTTP/1.0 to Debian's nginx (keepalive off)
-on 127.0.0.1: every connection completes and nginx logged each request."""
+on 127.0.0.1: every connection completes and nginx logged each request.
+[load] expect_start checks the status line (the reply's start): 200 passes
+every connection, 404 fails each as protocol, and `expect = "HTTP/1.1 200"`
+(which could only match the reply's end) is refused before anything runs."""
 import os
 import shutil
 import tempfile
@@ -80,6 +83,37 @@ r, s = ctlib.ctload_run(sc, os.path.join(tmp, "run2"),
 step = s["steps"][0] if s and s.get("steps") else {}
 t.ok(step.get("failures", {}).get("protocol") == 250, "a 200 reply when 404 is expected "
      "counts as protocol (%s)" % step.get("failures"), r.stderr)
+
+# The status line, checked where it is: the reply's start. Not raw, the
+# client waits for nginx's close (the reply's end is unknown).
+M = 500
+st_sc = ctlib.scenario_file(os.path.join(tmp, "status.ini"), """
+    [scenario]
+    name = nginx-status
+    topology = host
+    [server]
+    target = 127.0.0.1:%d
+    [load]
+    rate = 500/s
+    duration = 1s
+    close = wait
+    request = "GET /ctload-status-{seq} HTTP/1.0\\r\\n\\r\\n"
+    expect_start = "HTTP/1.1 200 "
+    """ % port)
+r, s = ctlib.ctload_run(st_sc, os.path.join(tmp, "run3"))
+step = s["steps"][0] if s and s.get("steps") else {}
+t.ok(r.returncode == 0 and step.get("completed") == M and not any(step.get("failures", {}).values()),
+     "expect_start = \"HTTP/1.1 200 \": all %d connections match nginx's status line" % M,
+     (step.get("completed"), step.get("failures"), r.stderr[-500:]))
+r, s = ctlib.ctload_run(st_sc, os.path.join(tmp, "run4"), sets=["load.expect_start=\"HTTP/1.1 404\""])
+step = s["steps"][0] if s and s.get("steps") else {}
+t.ok(step.get("failures", {}).get("protocol") == M and not step.get("completed"),
+     "expect_start = \"HTTP/1.1 404\" against a 200: every connection is a protocol failure (%s)"
+     % step.get("failures"), r.stderr[-500:])
+r, s = ctlib.ctload_run(st_sc, os.path.join(tmp, "run5"), sets=["load.expect=\"HTTP/1.1 200\""])
+t.ok(r.returncode == 2 and "expect_start" in r.stderr and "[load] expect" in r.stderr,
+     "expect = \"HTTP/1.1 200\" (the reply's end) is refused, pointing at expect_start",
+     r.stderr[-500:])
 ctlib.stop(ng)
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()

@@ -72,6 +72,7 @@ Test(engine, loadcfg_maps_the_load_section)
 	fputs("[scenario]\nname = t\ntopology = host\nseed = 7\n[server]\n"
 	      "target = 127.0.0.1:1\n[load]\nrate = 100/s\nrate_end = 300/s\nprofile = ramp\n"
 	      "duration = 2s\nmax_connections = 50\nrequest = \"x{seq}\"\nexpect = \"OK\"\n"
+	      "expect_start = \"HTTP/1.1 \"\n"
 	      "connect_timeout = 1s\nreply_timeout = 2s\nports = range 40000-40099\n"
 	      "close = rst\nthreads = 3\nmax_inflight = 77\nlaunch_window = 2ms\n",
 	      f);
@@ -90,6 +91,7 @@ Test(engine, loadcfg_maps_the_load_section)
 	cr_expect_eq(cfg.load.sched.seed, 7);
 	cr_expect_str_eq(cfg.load.request, "x{seq}");
 	cr_expect_str_eq(cfg.load.expect, "OK");
+	cr_expect_str_eq(cfg.load.expect_start, "HTTP/1.1 ");
 	cr_expect_eq(cfg.load.connect_timeout_ns, CT_NS_PER_SEC);
 	cr_expect_eq(cfg.load.reply_timeout_ns, 2 * CT_NS_PER_SEC);
 	cr_expect_eq(cfg.load.ports, CT_ENGINE_PORTS_RANGE);

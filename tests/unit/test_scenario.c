@@ -648,3 +648,31 @@ Test(scenario, search_without_rate)
 	cr_expect(strstr(err.msg, "[load] rate: required") && strstr(err.msg, "unless [search]"),
 		  "%s", err.msg);
 }
+
+Test(scenario, http_mode_expects_the_status_line_at_the_start)
+{
+	struct ct_err err = {0};
+	char path[64];
+	struct ct_scenario *sc =
+	    load_text("[scenario]\nname = h\n[server]\nmode = http\nbody = 20KiB\n"
+		      "[load]\nrate = 1/s\n",
+		      &err, path, sizeof(path));
+
+	cr_assert_not_null(sc, "%s", err.msg);
+	cr_assert_eq(sc->server.mode, CT_SRV_HTTP);
+	cr_assert_eq(sc->server.body, 20u << 10);
+	cr_assert_str_eq(sc->load.expect_start, "HTTP/1.1 200 ");
+	cr_assert_null(sc->load.expect);
+	cr_assert(strstr(sc->load.request, "HTTP/1.0"), "%s", sc->load.request);
+	ct_scenario_free(sc);
+	/* A status line as the reply's end can never match: refused, with the
+	 * key that checks the start named. */
+	sc = load_text("[scenario]\nname = h\n[load]\nrate = 1/s\nexpect = \"HTTP/1.1 200\"\n",
+		       &err, path, sizeof(path));
+	cr_assert_null(sc);
+	cr_assert(strstr(err.msg, ":5:") && strstr(err.msg, "expect_start"), "%s", err.msg);
+	sc = load_text("[scenario]\nname = h\n[server]\nbody = 65MiB\n[load]\nrate = 1/s\n", &err,
+		       path, sizeof(path));
+	cr_assert_null(sc);
+	cr_assert(strstr(err.msg, "body"), "%s", err.msg);
+}

@@ -99,7 +99,30 @@ Test(server_config, size_and_count_messages_name_the_option)
 	cr_assert_eq(parse(&cfg, err, "--backlog", "0", NULL, NULL), -EINVAL);
 	cr_assert_str_eq(err, "--backlog '0': must be between 1 and 1048576");
 	cr_assert_eq(parse(&cfg, err, "--mode", "http2", NULL, NULL), -EINVAL);
-	cr_assert_str_eq(err, "--mode 'http2': use echo or memcache");
+	cr_assert_str_eq(err, "--mode 'http2': use echo, memcache or http");
 	cr_assert_eq(parse(&cfg, err, "--bind", "x", "extra", NULL), -EINVAL);
 	cr_assert_str_eq(err, "unexpected argument 'extra'; see ctserver --help");
+}
+
+Test(server_config, http_mode_body_and_close)
+{
+	struct ct_srv_config cfg;
+	char err[256];
+
+	/* An image server closes after its reply unless --close says otherwise. */
+	cr_assert_eq(parse(&cfg, err, "--mode", "http", NULL, NULL), 0, "%s", err);
+	cr_assert_eq(cfg.mode, CT_SRV_HTTP);
+	cr_assert_eq(cfg.close, CT_SRV_CLOSE_SERVER);
+	cr_assert_eq(cfg.body, 16u << 10);
+	cr_assert_eq(parse(&cfg, err, "--mode", "http", "--close", "client"), 0, "%s", err);
+	cr_assert_eq(cfg.close, CT_SRV_CLOSE_CLIENT);
+	cr_assert_eq(parse(&cfg, err, "--body", "0", "--mode", "http"), 0, "%s", err);
+	cr_assert_eq(cfg.body, 0u);
+	cr_assert_eq(parse(&cfg, err, "--body", "2MiB", NULL, NULL), 0, "%s", err);
+	cr_assert_eq(cfg.body, 2u << 20);
+	cr_assert_eq(cfg.close, CT_SRV_CLOSE_CLIENT, "memcache keeps its default");
+	cr_assert_eq(parse(&cfg, err, "--body", "65MiB", NULL, NULL), -EINVAL);
+	cr_assert(strstr(err, "--body") && strstr(err, "64MiB"), "%s", err);
+	cr_assert_eq(parse(&cfg, err, "--mode", "gopher", NULL, NULL), -EINVAL);
+	cr_assert(strstr(err, "echo, memcache or http"), "%s", err);
 }

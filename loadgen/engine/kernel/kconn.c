@@ -85,23 +85,37 @@ static void wait_for(struct conn *c, short events, const struct timeval *tv)
 		fail(c, CT_FAIL_OTHER);
 }
 
-/* Feed reply bytes; sets c->matched when the expectation is met. Non-raw:
- * the reply so far ends with expect. Raw: expect occurs anywhere in it. */
-static void match(struct conn *c, const char *p, size_t n)
+/* The reply's first bytes against expect_start, as they come. */
+static bool match_start(struct conn *c, const char *p, size_t n)
+{
+	struct kengine *e = c->w->e;
+	if (!e->start_buf)
+		return true;
+	if (c->head_len < e->start_len && !c->head_bad) {
+		size_t k = e->start_len - c->head_len < n ? e->start_len - c->head_len : n;
+		c->head_bad = memcmp(p, e->start_buf + c->head_len, k) != 0;
+		c->head_len = (uint8_t)(c->head_len + k);
+	}
+	return c->head_len == e->start_len && !c->head_bad;
+}
+
+/* Non-raw: sets c->end_ok while the reply so far ends with expect. Raw:
+ * once expect occurred anywhere in it. */
+static void match_end(struct conn *c, const char *p, size_t n)
 {
 	struct kengine *e = c->w->e;
 	size_t el = e->expect_len;
 	if (!e->expect) {
-		c->matched = 1;
+		c->end_ok = 1;
 		return;
 	}
-	if (e->load->raw && !c->matched) {
+	if (e->load->raw && !c->end_ok) {
 		char joint[2 * CONN_TAIL];
 		size_t head = n < el ? n : el;
 		memcpy(joint, c->tail, c->tail_len);
 		memcpy(joint + c->tail_len, p, head);
 		if (memmem(joint, c->tail_len + head, e->expect, el) || memmem(p, n, e->expect, el))
-			c->matched = 1;
+			c->end_ok = 1;
 	}
 	/* Keep the last el bytes. */
 	if (n >= el) {
@@ -114,7 +128,16 @@ static void match(struct conn *c, const char *p, size_t n)
 		c->tail_len = (uint8_t)(keep + n);
 	}
 	if (!e->load->raw)
-		c->matched = c->tail_len == el && !memcmp(c->tail, e->expect, el);
+		c->end_ok = c->tail_len == el && !memcmp(c->tail, e->expect, el);
+}
+
+/* Feed reply bytes; c->matched says whether the reply so far is the
+ * expected one, start and end. */
+static void match(struct conn *c, const char *p, size_t n)
+{
+	bool start_ok = match_start(c, p, n);
+	match_end(c, p, n);
+	c->matched = start_ok && c->end_ok;
 }
 
 /* The handshake completed: count it, and its SYN retransmissions. */
@@ -185,7 +208,10 @@ static void drive_recv(struct conn *c, short what)
 		n = recv(c->fd, w->rbuf, sizeof(w->rbuf), 0);
 		if (n > 0) {
 			match(c, w->rbuf, (size_t)n);
-			if (c->matched && !e->load->raw && e->load->close != CT_ENGINE_CLOSE_WAIT) {
+			/* With only a start to expect, the reply's end is the
+			 * server's close. */
+			if (c->matched && !e->load->raw && e->load->close != CT_ENGINE_CLOSE_WAIT &&
+			    (e->expect || !e->start_buf)) {
 				finish(c);
 				return;
 			}
@@ -303,6 +329,9 @@ void ct_kconn_launch(struct worker *w, uint64_t due, uint64_t seq, uint64_t now)
 	c->seq = seq;
 	c->sent = 0;
 	c->matched = 0;
+	c->end_ok = 0;
+	c->head_len = 0;
+	c->head_bad = 0;
 	c->tail_len = 0;
 	c->state = CS_CONNECTING;
 	INC(&w->c.attempted);

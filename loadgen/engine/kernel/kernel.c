@@ -54,28 +54,38 @@ static int compile_request(struct kengine *e)
 	return 0;
 }
 
-/* [load] expect, escapes decoded, at most CONN_TAIL bytes. 0 or a positive
- * errno, logged. */
-static int decode_expect(struct kengine *e)
+/* One of [load] expect / expect_start, escapes decoded into *buf, at most
+ * max bytes. 0 (also when unset: *buf stays NULL) or a positive errno,
+ * logged. */
+static int decode_one(const char *key, const char *src, size_t max, const char *which,
+		      char **buf, size_t *len)
 {
-	const char *exp = e->load->expect;
-	if (!exp || !exp[0])
+	if (!src || !src[0])
 		return 0;
-	e->expect_buf = malloc(strlen(exp) + 1);
-	long elen = e->expect_buf ? ct_reqtmpl_unescape(exp, e->expect_buf) : -ENOMEM;
-	if (elen < 0) {
-		ct_error("[load] expect: bad escape");
-		return (int)-elen;
+	*buf = malloc(strlen(src) + 1);
+	long n = *buf ? ct_reqtmpl_unescape(src, *buf) : -ENOMEM;
+	if (n < 0) {
+		ct_error("[load] %s: bad escape", key);
+		return (int)-n;
 	}
-	e->expect = e->expect_buf;
-	e->expect_len = (size_t)elen;
-	if (e->expect_len > CONN_TAIL) {
-		ct_error("[load] expect is %zu bytes; the kernel engine matches at most %d: "
-			 "use the reply's last %d bytes",
-			 e->expect_len, CONN_TAIL, CONN_TAIL);
+	*len = (size_t)n;
+	if (*len > max) {
+		ct_error("[load] %s is %zu bytes; the kernel engine matches at most %zu: "
+			 "use the reply's %s %zu bytes",
+			 key, *len, max, which, max);
 		return EINVAL;
 	}
 	return 0;
+}
+
+static int decode_expect(struct kengine *e)
+{
+	int rc = decode_one("expect", e->load->expect, CONN_TAIL, "last", &e->expect_buf,
+			    &e->expect_len);
+	e->expect = e->expect_buf;
+	return rc ? rc
+		  : decode_one("expect_start", e->load->expect_start, CONN_HEAD, "first",
+			       &e->start_buf, &e->start_len);
 }
 
 /* The threads' state: a pool of `per` connections each, its buffers and
@@ -138,7 +148,7 @@ static struct ct_engine *kernel_new(const struct ct_engine_config *cfg)
 	if ((rc = compile_request(e)) || (rc = decode_expect(e)))
 		goto fail;
 	/* Both are compiled or copied now: the caller's strings are not kept. */
-	e->cfg.load.request = e->cfg.load.expect = NULL;
+	e->cfg.load.request = e->cfg.load.expect = e->cfg.load.expect_start = NULL;
 	e->nthreads = ct_engine_threads(cfg);
 	if ((rc = make_workers(e)))
 		goto fail;
@@ -222,6 +232,7 @@ static void kernel_free(struct ct_engine *pub)
 	}
 	ct_reqtmpl_free(e->req);
 	free(e->expect_buf);
+	free(e->start_buf);
 	free(e->src);
 	free(e);
 }

@@ -45,8 +45,10 @@
 #include "loadgen/engine/schedule.h"
 
 /* The receive side keeps only the last bytes of the reply: enough to tell
- * whether it ends with (or, raw, contains) [load] expect. */
+ * whether it ends with (or, raw, contains) [load] expect. Its start is
+ * compared with [load] expect_start as it comes, and not kept. */
 #define CONN_TAIL    48
+#define CONN_HEAD    255
 #define RBUF_SIZE    16384
 #define NO_CONN	     UINT32_MAX
 #define HK_PERIOD_US 10000
@@ -81,7 +83,10 @@ struct conn {
 	uint32_t next_free;
 	uint32_t sent; /* request bytes written */
 	uint8_t state;
-	uint8_t matched;
+	uint8_t matched;  /* start_ok and end_ok: the reply is the expected one */
+	uint8_t end_ok;	  /* expect holds (raw: was seen) */
+	uint8_t head_len; /* reply bytes compared with expect_start so far */
+	uint8_t head_bad; /* and they differed */
 	uint8_t tail_len;
 	char tail[CONN_TAIL];
 };
@@ -130,6 +135,8 @@ struct kengine {
 	const char *expect;
 	char *expect_buf; /* expect with escapes decoded */
 	size_t expect_len;
+	char *start_buf; /* expect_start with escapes decoded; NULL = none */
+	size_t start_len;
 	unsigned nthreads;
 	struct worker **w;
 	uint64_t t0;	    /* schedule time 0, monotonic ns */
