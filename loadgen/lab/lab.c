@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ctime.h"
 #include "common/log.h"
 #include "loadgen/host/labstate.h"
 #include "loadgen/host/sysctl.h"
@@ -76,11 +77,6 @@ static int set_addrs(struct ct_lab *lab, const struct ct_scenario *sc)
 		ct_lab_addr_sockaddr(ct_lab_addr_client(&lab->ap, (unsigned)i), 0,
 				     &lab->client_addrs[i]);
 	ct_lab_addr_sockaddr(lab->ap.server, sc->server.port_lo, &lab->server_addr);
-	if (lab->n_clients > 500)
-		ct_note("%zu client addresses: the kernel's neighbour table is global "
-			"(net.ipv4.neigh.default.gc_thresh3, default 1024); raise it in "
-			"[sysctl.host] if 'neighbour table overflow' shows in events.log",
-			lab->n_clients);
 	return 0;
 }
 
@@ -216,6 +212,7 @@ int ct_lab_detach(struct ct_lab *lab)
 
 int ct_lab_fresh(struct ct_lab *lab, struct ct_err *err)
 {
+	uint64_t t0 = ct_now_ns();
 	int ret;
 
 	ct_lab_err_clear(err);
@@ -230,6 +227,7 @@ int ct_lab_fresh(struct ct_lab *lab, struct ct_err *err)
 	if (ret < 0)
 		return ret;
 	ct_lab_set_info(lab);
+	ct_lab_event(lab, "fresh netns: rebuilt in %.2f s", (double)(ct_now_ns() - t0) / 1e9);
 	return ct_lab_step_begin(lab);
 }
 

@@ -95,6 +95,11 @@ int ct_lab_topo_delete(struct ct_lab *lab, struct ct_err *err);
 void ct_lab_topo_close(struct ct_lab *lab);
 /* topo.c: run an `ip -batch` script in the netns of role r. */
 int ct_lab_topo_batch(struct ct_lab *lab, enum ct_role r, const char *script, struct ct_err *err);
+/* topo.c: the `ip -batch` lines that add (or delete) the local routes of
+ * client addresses 1..n-1 in the client netns, into buf; returns their
+ * length. */
+size_t ct_lab_topo_client_routes(const struct ct_lab_addr *ap, unsigned n, bool add, char *buf,
+				 size_t cap);
 /* topo.c: does conntrack track in the netns of role r? */
 bool ct_lab_topo_tracks(const struct ct_lab *lab, enum ct_role r);
 
