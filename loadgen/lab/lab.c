@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/ctime.h"
 #include "common/log.h"
@@ -28,6 +29,8 @@ static void lab_free(struct ct_lab *lab)
 {
 	ct_lab_sources_close(lab);
 	ct_lab_topo_close(lab);
+	if (lab->arp_fd >= 0)
+		close(lab->arp_fd);
 	ct_kmsg_free(lab->kmsg);
 	ct_lab_logs_close(lab);
 	ct_labstate_free(lab->st);
@@ -50,6 +53,7 @@ static struct ct_lab *lab_new(const struct ct_scenario *sc, struct ct_err *err)
 	}
 	for (int r = 0; r < CT_ROLE_NLAB; r++)
 		lab->nsfd[r] = -1;
+	lab->arp_fd = -1;
 	lab->pending_events = json_array();
 	lab->sc = ct_scenario_dup(sc);
 	if (!lab->sc || !lab->pending_events) {

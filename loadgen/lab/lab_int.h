@@ -59,11 +59,15 @@ struct ct_lab {
 	uint64_t ct_base[CT_ROLE_NLAB]; /* ct.count right after the netns were built */
 	struct ct_sampler *samplers[CT_ROLE_NLAB];
 	struct ct_kmsg *kmsg;
-	struct ct_sample_source sources[CT_ROLE_NLAB + 1];
+	struct ct_sample_source sources[CT_ROLE_NLAB + 2];
 	size_t n_sources;
 	struct ct_sample_source hooks[1];
 	json_t *info;
 	json_t *pending_events; /* kernel lines seen since the last sample */
+	/* /proc/net/stat/arp_cache, opened in ctload's own netns: the only
+	 * one that has it, for the neighbour table is one for all netns. */
+	int arp_fd;
+	uint64_t neigh_base[2], neigh_prev[2]; /* table_fulls, unresolved_discards */
 };
 
 /* lab.c: an API entry starts from an empty message and CT_EXIT_ENV. */
