@@ -340,9 +340,9 @@ static const char *cause_dropped(const struct figures *f, char *text, size_t len
 {
 	if (f->timeout > 0 && f->neigh_full + f->neigh_unres > 0) {
 		snprintf(text, len,
-			 "the kernel's neighbour table was full: %.0f entries could not be made "
-			 "(arp_cache table_fulls) and %.0f packets waiting for an address were "
-			 "dropped (unresolved_discards); %.0f connections timed out (raise "
+			 "the kernel's neighbour table was full: it failed %.0f times to make an "
+			 "entry (arp_cache table_fulls) and dropped %.0f packets waiting for an "
+			 "address (unresolved_discards); %.0f connections timed out (raise "
 			 "net.ipv4.neigh.default.gc_thresh3 in [sysctl.host])",
 			 f->neigh_full, f->neigh_unres, f->timeout);
 		return "neighbours";
@@ -351,7 +351,8 @@ static const char *cause_dropped(const struct figures *f, char *text, size_t len
 		snprintf(text, len,
 			 "the server's listen queue was full: it dropped %.0f SYNs or handshakes "
 			 "(TcpExt ListenDrops; ListenOverflows %.0f); %.0f connections timed out "
-			 "(raise [server] backlog and net.core.somaxconn)",
+			 "(the server accepts too slowly for the rate: raise [server] backlog and "
+			 "net.core.somaxconn, or give it more workers)",
 			 f->listen_drop > f->listen_over ? f->listen_drop : f->listen_over,
 			 f->listen_over, f->timeout);
 		return "listen_backlog";

@@ -179,4 +179,28 @@ t.ok(stopped and cause.get("limit") == "listen_backlog" and
          {"cause": cause, "listen": st.get("listen"), "failures": st.get("failures")}))
 t.ok("lost elsewhere" not in r.stdout + r.stderr, "not 'lost elsewhere'", r.stdout)
 
+# ---- a full neighbour table is named ---------------------------------------------
+# The lab needs a handful of neighbour entries (client -> router, router ->
+# client 0 and server, server -> router); with the host's gc_thresh3 at 1
+# (set by the scenario, restored at lab down) the kernel cannot make them,
+# drops the packets (arp_cache table_fulls) and the connections time out.
+# The table is the whole host's: keep this step short.
+GC = "net.ipv4.neigh.default.gc_thresh3"
+if os.path.exists("/proc/net/stat/arp_cache"):
+    gc_was = ctlib.remember_host_sysctl(GC)
+    sc = scenario("scale-neigh", 4, "100/s", "1500ms",
+                  load="connect_timeout = 500ms\nreply_timeout = 500ms",
+                  extra="[sysctl.host]\n%s = 1\n" % GC)
+    r, s = ctlib.ctload_run(sc, out_dir("neigh"), timeout=60)
+    st = step0(s)
+    cause = st.get("fail_cause") or {}
+    t.ok(cause.get("limit") == "neighbours" and "table_fulls" in cause.get("text", "") and
+         st.get("neigh", {}).get("table_fulls", 0) > 0,
+         "a full neighbour table is named as the cause",
+         json.dumps({"cause": cause, "neigh": st.get("neigh"), "failures": st.get("failures")}))
+    t.ok(ctlib.host_sysctl(GC) == gc_was, "%s is back at %s" % (GC, gc_was),
+         ctlib.host_sysctl(GC))
+else:
+    t.diag("no /proc/net/stat/arp_cache: the neighbour table's counters are not readable")
+
 t.done()
