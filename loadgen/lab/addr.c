@@ -44,13 +44,55 @@ int ct_lab_addr_plan(const char *addresses, unsigned clients, struct ct_lab_addr
 	ap->server = ap->srv_net + 1;
 	/* Client i is cli_net + 1 + i; the router takes half_size - 2. */
 	if (clients < 1 || clients > ct_lab_addr_max_clients(ap)) {
+		char wider[INET_ADDRSTRLEN];
+		unsigned p = ct_lab_addr_prefix_for(clients);
+		uint32_t wnet = p ? ap->net & (~0u << (32 - p)) : 0;
+
+		if (clients < 1 || !p) {
+			ct_err_set(err, CT_EXIT_USAGE,
+				   "[lab] clients = %u: the range %s holds 1 to %u client "
+				   "addresses",
+				   clients, cidr, ct_lab_addr_max_clients(ap));
+			return -EINVAL;
+		}
 		ct_err_set(err, CT_EXIT_USAGE,
 			   "[lab] clients = %u: the range %s holds at most %u client addresses; "
-			   "use a wider [lab] addresses or fewer clients",
-			   clients, cidr, ct_lab_addr_max_clients(ap));
+			   "widen it to a /%u (e.g. [lab] addresses = %s/%u holds %u) or use "
+			   "fewer clients",
+			   clients, cidr, ct_lab_addr_max_clients(ap), p,
+			   ct_lab_addr_str(wnet, wider), p, (1u << (31 - p)) - 3);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+unsigned ct_lab_addr_prefix_for(unsigned clients)
+{
+	/* A /p range's client half holds 2^(31-p) - 3 addresses. */
+	for (unsigned p = 28; p >= 8; p--)
+		if ((1u << (31 - p)) - 3 >= clients)
+			return p;
+	return 0;
+}
+
+size_t ct_lab_addr_blocks(uint32_t first, uint32_t count, struct ct_lab_block *out, size_t max)
+{
+	size_t n = 0;
+
+	/* Greedy: the largest aligned block that starts at `first` and fits;
+	 * at most two per prefix length. */
+	while (count > 0 && n < max) {
+		unsigned bits = first ? (unsigned)__builtin_ctz(first) : 32;
+
+		while (bits > 0 && (bits >= 32 || (1u << bits) > count))
+			bits--;
+		out[n].net = first;
+		out[n].prefix = 32 - bits;
+		n++;
+		first += 1u << bits;
+		count -= 1u << bits;
+	}
+	return n;
 }
 
 unsigned ct_lab_addr_max_clients(const struct ct_lab_addr *ap)

@@ -6,10 +6,16 @@
  * client), the server the first address of the second half (198.19.0.1);
  * the router takes the last usable address of each half (198.18.255.254,
  * 198.19.255.254). path = direct puts both halves on one link. Addresses
- * are host order. */
+ * are host order.
+ *
+ * Only client 0 is an address on a link; the others are local routes in the
+ * client netns (ct_lab_addr_blocks), and whatever faces the clients reaches
+ * their half through client 0 as its one next hop: no per-client cost in
+ * building the lab or in the kernel's (global) neighbour table. */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -32,6 +38,23 @@ struct ct_lab_addr {
  * holds fewer client addresses. */
 int ct_lab_addr_plan(const char *addresses, unsigned clients, struct ct_lab_addr *ap,
 		     struct ct_err *err);
+
+/* The longest prefix whose range holds `clients` client addresses (what the
+ * clients error suggests), or 0 when none of 8..28 does. */
+unsigned ct_lab_addr_prefix_for(unsigned clients);
+
+/* An aligned block of addresses: net/prefix. */
+struct ct_lab_block {
+	uint32_t net;
+	unsigned prefix;
+};
+#define CT_LAB_BLOCKS_MAX 64
+/* The fewest aligned blocks that cover exactly [first, first + count) (at
+ * most CT_LAB_BLOCKS_MAX: two per prefix length), in address order, into
+ * out (room for max); returns how many. What the client netns gets as
+ * local routes: every client address bindable, none of the others (the
+ * router's address sits in the same half). */
+size_t ct_lab_addr_blocks(uint32_t first, uint32_t count, struct ct_lab_block *out, size_t max);
 
 /* How many client addresses the first half holds: all of it but the
  * network, the router and the broadcast address. */

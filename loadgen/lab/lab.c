@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/ctime.h"
 #include "common/log.h"
 #include "loadgen/host/labstate.h"
 #include "loadgen/host/sysctl.h"
@@ -27,6 +29,8 @@ static void lab_free(struct ct_lab *lab)
 {
 	ct_lab_sources_close(lab);
 	ct_lab_topo_close(lab);
+	if (lab->arp_fd >= 0)
+		close(lab->arp_fd);
 	ct_kmsg_free(lab->kmsg);
 	ct_lab_logs_close(lab);
 	ct_labstate_free(lab->st);
@@ -49,6 +53,7 @@ static struct ct_lab *lab_new(const struct ct_scenario *sc, struct ct_err *err)
 	}
 	for (int r = 0; r < CT_ROLE_NLAB; r++)
 		lab->nsfd[r] = -1;
+	lab->arp_fd = -1;
 	lab->pending_events = json_array();
 	lab->sc = ct_scenario_dup(sc);
 	if (!lab->sc || !lab->pending_events) {
@@ -76,11 +81,6 @@ static int set_addrs(struct ct_lab *lab, const struct ct_scenario *sc)
 		ct_lab_addr_sockaddr(ct_lab_addr_client(&lab->ap, (unsigned)i), 0,
 				     &lab->client_addrs[i]);
 	ct_lab_addr_sockaddr(lab->ap.server, sc->server.port_lo, &lab->server_addr);
-	if (lab->n_clients > 500)
-		ct_note("%zu client addresses: the kernel's neighbour table is global "
-			"(net.ipv4.neigh.default.gc_thresh3, default 1024); raise it in "
-			"[sysctl.host] if 'neighbour table overflow' shows in events.log",
-			lab->n_clients);
 	return 0;
 }
 
@@ -216,6 +216,7 @@ int ct_lab_detach(struct ct_lab *lab)
 
 int ct_lab_fresh(struct ct_lab *lab, struct ct_err *err)
 {
+	uint64_t t0 = ct_now_ns();
 	int ret;
 
 	ct_lab_err_clear(err);
@@ -230,6 +231,7 @@ int ct_lab_fresh(struct ct_lab *lab, struct ct_err *err)
 	if (ret < 0)
 		return ret;
 	ct_lab_set_info(lab);
+	ct_lab_event(lab, "fresh netns: rebuilt in %.2f s", (double)(ct_now_ns() - t0) / 1e9);
 	return ct_lab_step_begin(lab);
 }
 

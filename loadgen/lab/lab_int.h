@@ -60,11 +60,15 @@ struct ct_lab {
 	uint64_t ct_base[CT_ROLE_NLAB]; /* ct.count right after the netns were built */
 	struct ct_sampler *samplers[CT_ROLE_NLAB];
 	struct ct_kmsg *kmsg;
-	struct ct_sample_source sources[CT_ROLE_NLAB + 1];
+	struct ct_sample_source sources[CT_ROLE_NLAB + 2];
 	size_t n_sources;
 	struct ct_sample_source hooks[1];
 	json_t *info;
 	json_t *pending_events; /* kernel lines seen since the last sample */
+	/* /proc/net/stat/arp_cache, opened in ctload's own netns: the only
+	 * one that has it, for the neighbour table is one for all netns. */
+	int arp_fd;
+	uint64_t neigh_base[2], neigh_prev[2]; /* table_fulls, unresolved_discards */
 };
 
 /* lab.c: an API entry starts from an empty message and CT_EXIT_ENV. */
@@ -96,6 +100,11 @@ int ct_lab_topo_delete(struct ct_lab *lab, struct ct_err *err);
 void ct_lab_topo_close(struct ct_lab *lab);
 /* topo.c: run an `ip -batch` script in the netns of role r. */
 int ct_lab_topo_batch(struct ct_lab *lab, enum ct_role r, const char *script, struct ct_err *err);
+/* topo.c: the `ip -batch` lines that add (or delete) the local routes of
+ * client addresses 1..n-1 in the client netns, into buf; returns their
+ * length. */
+size_t ct_lab_topo_client_routes(const struct ct_lab_addr *ap, unsigned n, bool add, char *buf,
+				 size_t cap);
 /* topo.c: does conntrack track in the netns of role r? */
 bool ct_lab_topo_tracks(const struct ct_lab *lab, enum ct_role r);
 

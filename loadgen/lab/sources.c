@@ -1,9 +1,14 @@
 /* sources — what the lab adds to each sample and each step: one sampler
  * per lab netns (sample.ns.<role>), the kernel log lines (events.log and
- * sample.events), and the step figures over them (ct, tw, tuples). */
+ * sample.events), the neighbour table's overflows (sample.neigh), and the
+ * step figures over them (ct, tw, tuples, and the drops outside conntrack:
+ * neigh, listen, dev). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/ctime.h"
 #include "common/log.h"
@@ -45,6 +50,73 @@ static int fill_kmsg(void *ctx, json_t *sample)
 	return 0;
 }
 
+/* The neighbour table's counters (/proc/net/stat/arp_cache: one row of hex
+ * per CPU under a header) that mean packets were lost: no room for a new
+ * entry, and packets dropped while an address was being resolved. */
+static const char *const neigh_names[2] = {"table_fulls", "unresolved_discards"};
+
+static int read_neigh(struct ct_lab *lab, uint64_t v[2])
+{
+	char *buf;
+	size_t len = 0, cap = 1 << 16;
+	ssize_t n;
+
+	v[0] = v[1] = 0;
+	if (lab->arp_fd < 0)
+		return -ENOENT;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	while (len + 1 < cap && (n = pread(lab->arp_fd, buf + len, cap - 1 - len, (off_t)len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	n = ct_parse_ctstat(buf, neigh_names, 2, v);
+	free(buf);
+	return n > 0 ? 0 : -EINVAL;
+}
+
+static int fill_neigh(void *ctx, json_t *sample)
+{
+	struct ct_lab *lab = ctx;
+	uint64_t v[2];
+
+	if (read_neigh(lab, v) < 0)
+		return 0;
+	json_object_set_new(sample, "neigh",
+			    json_pack("{s:I, s:I}", neigh_names[0],
+				      (json_int_t)(v[0] - lab->neigh_prev[0]), neigh_names[1],
+				      (json_int_t)(v[1] - lab->neigh_prev[1])));
+	lab->neigh_prev[0] = v[0];
+	lab->neigh_prev[1] = v[1];
+	return 0;
+}
+
+/* The drops outside conntrack over the step, summed over the netns; the
+ * neighbour table's are the whole host's. */
+static void step_drops(struct ct_lab *lab, const struct ct_sampler_step *ss, json_t *step)
+{
+	uint64_t lo = 0, ld = 0, rx = 0, tx = 0, v[2] = {0, 0};
+
+	for (int r = 0; r < CT_ROLE_NLAB; r++) {
+		lo += ss[r].listen_overflows;
+		ld += ss[r].listen_drops;
+		rx += ss[r].dev_rx_drop;
+		tx += ss[r].dev_tx_drop;
+	}
+	json_object_set_new(step, "listen",
+			    json_pack("{s:I, s:I}", "overflows", (json_int_t)lo, "drops",
+				      (json_int_t)ld));
+	json_object_set_new(step, "dev",
+			    json_pack("{s:I, s:I}", "rx_drop", (json_int_t)rx, "tx_drop",
+				      (json_int_t)tx));
+	if (read_neigh(lab, v) == 0)
+		json_object_set_new(step, "neigh",
+				    json_pack("{s:I, s:I}", neigh_names[0],
+					      (json_int_t)(v[0] - lab->neigh_base[0]),
+					      neigh_names[1],
+					      (json_int_t)(v[1] - lab->neigh_base[1])));
+}
+
 static int fill_step(void *ctx, json_t *step)
 {
 	struct ct_lab *lab = ctx;
@@ -76,6 +148,7 @@ static int fill_step(void *ctx, json_t *step)
 	json_object_set_new(step, "tuples",
 			    json_pack("{s:I, s:I}", "space", (json_int_t)ct_lab_tuple_space(lab),
 				      "in_use_peak", (json_int_t)ss[CT_ROLE_CLIENT].sockets_peak));
+	step_drops(lab, ss, step);
 	return 0;
 }
 
@@ -107,6 +180,19 @@ int ct_lab_sources_open(struct ct_lab *lab, struct ct_err *err)
 	}
 	lab->sources[lab->n_sources++] =
 	    (struct ct_sample_source){.name = "kmsg", .fill = fill_kmsg, .ctx = lab};
+	if (lab->arp_fd < 0) {
+		/* Opened from ctload's own netns (the host's): a lab netns has
+		 * no /proc/net/stat/arp_cache. */
+		lab->arp_fd = open("/proc/net/stat/arp_cache", O_RDONLY | O_CLOEXEC);
+		if (lab->arp_fd < 0)
+			ct_debug("no neighbour table counters: /proc/net/stat/arp_cache: %s",
+				 strerror(errno));
+		else
+			read_neigh(lab, lab->neigh_prev);
+	}
+	if (lab->arp_fd >= 0)
+		lab->sources[lab->n_sources++] =
+		    (struct ct_sample_source){.name = "neigh", .fill = fill_neigh, .ctx = lab};
 	return 0;
 }
 
@@ -145,6 +231,7 @@ const struct ct_sample_source *ct_lab_step_hooks(struct ct_lab *lab, size_t *n)
 
 int ct_lab_step_begin(struct ct_lab *lab)
 {
+	read_neigh(lab, lab->neigh_base);
 	for (int r = 0; r < CT_ROLE_NLAB; r++) {
 		if (lab->samplers[r]) {
 			int ret = ct_sampler_step_begin(lab->samplers[r]);

@@ -71,44 +71,37 @@ int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, st
 	return -EINVAL;
 }
 
-/* [lab] clients: add or remove the client netns' addresses in place. The
- * addresses live and die with the netns, so nothing is journaled. Removed
- * ones go from the top, so 198.18.0.1 (the primary, whose deletion would
- * take the secondaries with it) always stays. */
+/* [lab] clients: the client netns' local routes replaced in place (a few
+ * blocks, whatever the count). They live and die with the netns, so
+ * nothing is journaled. Client 0, veth0's own address, always stays. */
 static int set_clients(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_err *err)
 {
 	unsigned want = pt->lab.clients, have = (unsigned)lab->n_clients;
 	unsigned max = ct_lab_addr_max_clients(&lab->ap);
-	unsigned prefix = ct_lab_addr_link_prefix(&lab->ap, lab->sc->lab.path == CT_PATH_DIRECT);
-	unsigned lo = want < have ? want : have, hi = want < have ? have : want;
 	struct sockaddr_storage *addrs;
-	char a[INET_ADDRSTRLEN], *script;
-	size_t cap, len = 0;
+	char script[8192];
+	size_t len;
 	int ret;
 
 	if (want == have)
 		return 0;
 	if (want < 1 || want > max) {
 		key_err(err, CT_EXIT_USAGE, pt, "lab.clients",
-			"%u: the lab's range holds at most %u client addresses", want, max);
+			"%u: the lab's range holds at most %u client addresses; a wider [lab] "
+			"addresses holds more, but the lab is built with its range: run the "
+			"scenario with it",
+			want, max);
 		return -EINVAL;
 	}
-	cap = 64 + (size_t)(hi - lo) * 64;
-	script = malloc(cap);
 	addrs = calloc(want, sizeof(*addrs));
-	if (!script || !addrs) {
-		free(script);
-		free(addrs);
+	if (!addrs) {
 		ct_err_set(err, CT_EXIT_ENV, "out of memory");
 		return -ENOMEM;
 	}
-	for (unsigned i = lo; i < hi; i++)
-		len +=
-		    (size_t)snprintf(script + len, cap - len, "addr %s %s/%u dev veth0\n",
-				     want > have ? "add" : "del",
-				     ct_lab_addr_str(ct_lab_addr_client(&lab->ap, i), a), prefix);
-	ret = ct_lab_topo_batch(lab, CT_ROLE_CLIENT, script, err);
-	free(script);
+	script[0] = '\0';
+	len = ct_lab_topo_client_routes(&lab->ap, have, false, script, sizeof(script));
+	ct_lab_topo_client_routes(&lab->ap, want, true, script + len, sizeof(script) - len);
+	ret = script[0] ? ct_lab_topo_batch(lab, CT_ROLE_CLIENT, script, err) : 0;
 	if (ret < 0) {
 		free(addrs);
 		return ret;

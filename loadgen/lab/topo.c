@@ -175,14 +175,67 @@ int ct_lab_topo_batch(struct ct_lab *lab, enum ct_role r, const char *script, st
 	return ret;
 }
 
+size_t ct_lab_topo_client_routes(const struct ct_lab_addr *ap, unsigned n, bool add, char *buf,
+				 size_t cap)
+{
+	struct ct_lab_block b[CT_LAB_BLOCKS_MAX];
+	char a[INET_ADDRSTRLEN];
+	size_t nb, len = 0;
+
+	/* Client 0 is veth0's own address (its local route comes with it);
+	 * the rest are local routes on lo, so the kernel accepts and binds
+	 * them as its own (AnyIP) without an address, or a neighbour entry
+	 * anywhere, per client. */
+	if (n < 2)
+		return 0;
+	nb = ct_lab_addr_blocks(ct_lab_addr_client(ap, 1), n - 1, b, CT_LAB_BLOCKS_MAX);
+	for (size_t i = 0; i < nb && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "route %s local %s/%u dev lo\n",
+					add ? "add" : "del", ct_lab_addr_str(b[i].net, a),
+					b[i].prefix);
+	return len < cap ? len : cap - 1;
+}
+
+/* The client netns: client 0 on veth0, the rest as local routes, the way to
+ * the server. */
+static int client_links(struct ct_lab *lab, char *script, size_t cap, struct ct_err *err)
+{
+	const struct ct_lab_addr *ap = &lab->ap;
+	bool direct = lab->sc->lab.path == CT_PATH_DIRECT;
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	size_t len;
+
+	len = (size_t)snprintf(script, cap, "addr add %s/%u dev veth0\nlink set veth0 up\n",
+			       ct_lab_addr_str(ct_lab_addr_client(ap, 0), a),
+			       ct_lab_addr_link_prefix(ap, direct));
+	len += ct_lab_topo_client_routes(ap, (unsigned)lab->n_clients, true, script + len,
+					 cap - len);
+	if (!direct)
+		snprintf(script + len, cap - len, "route add %s/%u via %s\n",
+			 ct_lab_addr_str(ap->srv_net, a), ap->half_prefix,
+			 ct_lab_addr_str(ap->router_cli, b));
+	return ct_lab_topo_batch(lab, CT_ROLE_CLIENT, script, err);
+}
+
+/* "route add CLIENTS via CLIENT0": the side facing the client reaches the
+ * whole client half through one next hop, so its neighbour table holds one
+ * entry, not one per client (the table is global: gc_thresh3). */
+static size_t via_client0(const struct ct_lab_addr *ap, const char *dev, char *buf, size_t cap)
+{
+	char a[INET_ADDRSTRLEN], c0[INET_ADDRSTRLEN];
+
+	ct_lab_addr_str(ct_lab_addr_client(ap, 0), c0);
+	return (size_t)snprintf(buf, cap, "route add %s/32 dev %s\nroute add %s/%u via %s dev %s\n",
+				c0, dev, ct_lab_addr_str(ap->cli_net, a), ap->half_prefix, c0,
+				dev);
+}
+
 static int build_links(struct ct_lab *lab, struct ct_err *err)
 {
 	const struct ct_scenario *sc = lab->sc;
 	const struct ct_lab_addr *ap = &lab->ap;
-	size_t cap = 128 + lab->n_clients * 64;
+	size_t cap = 8192, len;
 	char *script = malloc(cap), a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	unsigned cli_prefix = ct_lab_addr_link_prefix(ap, sc->lab.path == CT_PATH_DIRECT);
-	size_t len = 0;
 	int ret;
 
 	if (!script)
@@ -194,39 +247,32 @@ static int build_links(struct ct_lab *lab, struct ct_err *err)
 		if (ret == 0)
 			ret = veth(lab, CT_ROLE_SERVER, "veth0", CT_ROLE_ROUTER, "vsrv", err);
 	}
-	if (ret < 0)
-		goto out;
-
-	/* Client: one address per [lab] clients, the route to the server half. */
-	for (size_t i = 0; i < lab->n_clients; i++)
-		len += (size_t)snprintf(script + len, cap - len, "addr add %s/%u dev veth0\n",
-					ct_lab_addr_str(ct_lab_addr_client(ap, (unsigned)i), a),
-					cli_prefix);
-	len += (size_t)snprintf(script + len, cap - len, "link set veth0 up\n");
-	if (sc->lab.path != CT_PATH_DIRECT)
-		len += (size_t)snprintf(script + len, cap - len, "route add %s/%u via %s\n",
-					ct_lab_addr_str(ap->srv_net, a), ap->half_prefix,
-					ct_lab_addr_str(ap->router_cli, b));
-	ret = ct_lab_topo_batch(lab, CT_ROLE_CLIENT, script, err);
+	if (ret == 0)
+		ret = client_links(lab, script, cap, err);
 	if (ret < 0)
 		goto out;
 
 	len = (size_t)snprintf(script, cap, "addr add %s/%u dev veth0\nlink set veth0 up\n",
-			       ct_lab_addr_str(ap->server, a), cli_prefix);
+			       ct_lab_addr_str(ap->server, a), ap->half_prefix);
 	/* Under NAT the server sees only the router's address: no route back. */
 	if (sc->lab.path == CT_PATH_ROUTER)
 		snprintf(script + len, cap - len, "route add %s/%u via %s\n",
 			 ct_lab_addr_str(ap->cli_net, a), ap->half_prefix,
 			 ct_lab_addr_str(ap->router_srv, b));
+	else if (sc->lab.path == CT_PATH_DIRECT)
+		via_client0(ap, "veth0", script + len, cap - len);
 	ret = ct_lab_topo_batch(lab, CT_ROLE_SERVER, script, err);
 	if (ret < 0 || sc->lab.path == CT_PATH_DIRECT)
 		goto out;
 
-	len = (size_t)snprintf(script, cap, "addr add %s/%u dev vcli\n",
-			       ct_lab_addr_str(ap->router_cli, a), ap->half_prefix);
-	snprintf(script + len, cap - len,
-		 "addr add %s/%u dev vsrv\nlink set vcli up\nlink set vsrv up\n",
-		 ct_lab_addr_str(ap->router_srv, a), ap->half_prefix);
+	/* The router's client side is a /32: the client half is not on-link
+	 * (which would mean a neighbour entry per client), it is via client 0. */
+	len = (size_t)snprintf(script, cap, "addr add %s/32 dev vcli\n",
+			       ct_lab_addr_str(ap->router_cli, a));
+	len += (size_t)snprintf(script + len, cap - len,
+				"addr add %s/%u dev vsrv\nlink set vcli up\nlink set vsrv up\n",
+				ct_lab_addr_str(ap->router_srv, a), ap->half_prefix);
+	via_client0(ap, "vcli", script + len, cap - len);
 	ret = ct_lab_topo_batch(lab, CT_ROLE_ROUTER, script, err);
 out:
 	free(script);

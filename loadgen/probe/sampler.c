@@ -201,14 +201,44 @@ int ct_parse_ctstat(const char *text, const char *const names[], size_t n, uint6
 	return found;
 }
 
+int ct_parse_netdev(const char *text, uint64_t *rx_drop, uint64_t *tx_drop)
+{
+	char line[512];
+	const char *p = text;
+	int devs = 0;
+
+	*rx_drop = *tx_drop = 0;
+	/* "  veth0: rbytes rpackets errs drop fifo frame compressed multicast
+	 * tbytes tpackets errs drop ...": the 4th and 12th numbers after the
+	 * colon. The two header lines have no colon after a name. */
+	while (p && *p) {
+		unsigned long long v[12];
+		const char *colon;
+
+		p = line_at(p, line, sizeof(line));
+		colon = strchr(line, ':');
+		if (!colon || strchr(line, '|'))
+			continue;
+		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
+			   &v[10], &v[11]) != 12)
+			continue;
+		*rx_drop += v[3];
+		*tx_drop += v[11];
+		devs++;
+	}
+	return devs > 0 ? devs : -EINVAL;
+}
+
 /* ---- per-netns sampler ------------------------------------------------------- */
 
-enum sampler_file { F_SOCKSTAT, F_NETSTAT, F_SNMP, F_CTSTAT, F_CTCOUNT, F_CTMAX, F_N };
+enum sampler_file { F_SOCKSTAT, F_NETSTAT, F_SNMP, F_NETDEV, F_CTSTAT, F_CTCOUNT, F_CTMAX, F_N };
 
 static const char *const file_path[F_N] = {
     [F_SOCKSTAT] = "/proc/net/sockstat",
     [F_NETSTAT] = "/proc/net/netstat",
     [F_SNMP] = "/proc/net/snmp",
+    [F_NETDEV] = "/proc/net/dev",
     [F_CTSTAT] = "/proc/net/stat/nf_conntrack",
     [F_CTCOUNT] = "/proc/sys/net/netfilter/nf_conntrack_count",
     [F_CTMAX] = "/proc/sys/net/netfilter/nf_conntrack_max",
@@ -313,6 +343,8 @@ int ct_sampler_read(struct ct_sampler *s, bool with_states, struct ct_ns_counter
 		ct_parse_netstat(s->buf, "TcpExt", ct_tcpext_name, CT_TCPEXT_N, out->tcpext);
 	if (read_fd(s, F_SNMP) == 0)
 		ct_parse_netstat(s->buf, "Tcp", ct_tcpsnmp_name, CT_TCP_N, out->tcp);
+	if (read_fd(s, F_NETDEV) == 0)
+		ct_parse_netdev(s->buf, &out->dev_rx_drop, &out->dev_tx_drop);
 	if (read_fd(s, F_CTCOUNT) == 0) {
 		out->has_ct = true;
 		out->ct_count = strtoull(s->buf, NULL, 10);
@@ -401,6 +433,12 @@ void ct_sampler_step(const struct ct_sampler *s, struct ct_sampler_step *out)
 	    grew(s->cur.ctstat[CT_CTSTAT_EARLY_DROP], s->base.ctstat[CT_CTSTAT_EARLY_DROP]);
 	out->ct_insert_failed =
 	    grew(s->cur.ctstat[CT_CTSTAT_INSERT_FAILED], s->base.ctstat[CT_CTSTAT_INSERT_FAILED]);
+	out->listen_overflows = grew(s->cur.tcpext[CT_TCPEXT_LISTEN_OVERFLOWS],
+				     s->base.tcpext[CT_TCPEXT_LISTEN_OVERFLOWS]);
+	out->listen_drops = grew(s->cur.tcpext[CT_TCPEXT_LISTEN_DROPS],
+				 s->base.tcpext[CT_TCPEXT_LISTEN_DROPS]);
+	out->dev_rx_drop = grew(s->cur.dev_rx_drop, s->base.dev_rx_drop);
+	out->dev_tx_drop = grew(s->cur.dev_tx_drop, s->base.dev_tx_drop);
 }
 
 static int set_u64(json_t *obj, const char *key, uint64_t v)
@@ -459,6 +497,8 @@ int ct_sampler_fill(void *ctx, json_t *sample)
 		snprintf(key, sizeof(key), "tcpext.%s", ct_tcpext_name[i]);
 		set_u64(o, key, grew(c.tcpext[i], s->prev.tcpext[i]));
 	}
+	set_u64(o, "dev.rx_drop", grew(c.dev_rx_drop, s->prev.dev_rx_drop));
+	set_u64(o, "dev.tx_drop", grew(c.dev_tx_drop, s->prev.dev_tx_drop));
 	set_u64(o, "tcp.ActiveOpens",
 		grew(c.tcp[CT_TCP_ACTIVE_OPENS], s->prev.tcp[CT_TCP_ACTIVE_OPENS]));
 	set_u64(o, "tcp.PassiveOpens",

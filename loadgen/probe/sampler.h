@@ -2,7 +2,7 @@
  *
  * ct_sampler_new() enters the netns once (in a short-lived thread) and opens
  * the procfs files there: /proc/net/sockstat, /proc/net/netstat,
- * /proc/net/snmp, /proc/net/stat/nf_conntrack and
+ * /proc/net/snmp, /proc/net/dev, /proc/net/stat/nf_conntrack and
  * /proc/sys/net/netfilter/nf_conntrack_{count,max}; each later read is a
  * pread() on those fds, so sampling never changes any thread's netns. It
  * also opens a ctnetlink socket there for the conntrack entries by TCP state
@@ -23,7 +23,8 @@
  * ct.drop ct.early_drop ct.insert_failed ct.clash_resolve ct.search_restart
  * ct.chaintoolong, tcpext.TW tcpext.TWRecycled tcpext.TCPTimeWaitOverflow
  * tcpext.ListenOverflows tcpext.ListenDrops tcpext.TCPSynRetrans,
- * tcp.ActiveOpens tcp.PassiveOpens; and, once a second, ct.states
+ * tcp.ActiveOpens tcp.PassiveOpens, dev.rx_drop dev.tx_drop (summed over
+ * the netns' devices: what `ip -s link` shows as dropped); and, once a second, ct.states
  * {"TIME_WAIT": n, ...} when conntrack is tracking anything there. */
 #pragma once
 
@@ -83,6 +84,7 @@ struct ct_ns_counters {
 	uint64_t tcp_inuse, tcp_orphan, tcp_tw, tcp_alloc;
 	uint64_t tcpext[CT_TCPEXT_N];
 	uint64_t tcp[CT_TCP_N];
+	uint64_t dev_rx_drop, dev_tx_drop; /* /proc/net/dev, all devices */
 	bool has_states; /* ct_states filled (ctnetlink dump done) */
 	uint64_t ct_states[CT_TCP_CT_NSTATES];
 };
@@ -103,6 +105,10 @@ int ct_parse_netstat(const char *text, const char *section, const char *const na
  * the bitmask of names found, or -EINVAL if there is no header. */
 int ct_parse_ctstat(const char *text, const char *const names[], size_t n, uint64_t *out);
 
+/* /proc/net/dev: the rx and tx "drop" columns summed over every device.
+ * Returns how many devices were read, or -EINVAL if none. */
+int ct_parse_netdev(const char *text, uint64_t *rx_drop, uint64_t *tx_drop);
+
 /* ---- per-netns sampler ------------------------------------------------------- */
 
 struct ct_sampler;
@@ -121,11 +127,15 @@ int ct_sampler_read(struct ct_sampler *s, bool with_states, struct ct_ns_counter
 int ct_sampler_step_begin(struct ct_sampler *s);
 
 /* What a step saw so far: peak ct.count and tw, the limit (ct.max), and the
- * growth of drop/early_drop/insert_failed since ct_sampler_step_begin(). */
+ * growth of drop/early_drop/insert_failed, of the listen queue's and the
+ * devices' drops since ct_sampler_step_begin(). */
 struct ct_sampler_step {
 	uint64_t ct_peak, ct_limit, ct_drop, ct_early_drop, ct_insert_failed;
 	uint64_t tw_peak;
 	uint64_t sockets_peak; /* inuse + tw: in the client netns, the 4-tuples held */
+	/* Drops outside conntrack, grown since step begin: a full listen
+	 * queue (TcpExt), devices (/proc/net/dev). */
+	uint64_t listen_overflows, listen_drops, dev_rx_drop, dev_tx_drop;
 };
 void ct_sampler_step(const struct ct_sampler *s, struct ct_sampler_step *out);
 

@@ -71,6 +71,8 @@ const char *ct_report_limit_phrase(const char *name)
 	    {"tw_buckets.client", "the client's TIME_WAIT limit was reached"},
 	    {"tw_buckets.server", "the server's TIME_WAIT limit was reached"},
 	    {"listen_backlog", "the server's listen backlog overflowed"},
+	    {"neighbours", "the kernel's neighbour table filled"},
+	    {"device", "a network device dropped packets"},
 	    {"connect_cliff", "connect() slowed down searching for a free port"},
 	};
 	if (name)
@@ -101,6 +103,12 @@ static const char *why_phrase(const struct ct_rep_step *s)
 		return ct_report_limit_phrase("conntrack");
 	case CT_JUDGE_NAT_PORTS:
 		return ct_report_limit_phrase("nat_ports");
+	case CT_JUDGE_NEIGH:
+		return ct_report_limit_phrase("neighbours");
+	case CT_JUDGE_LISTEN:
+		return ct_report_limit_phrase("listen_backlog");
+	case CT_JUDGE_DEVICE:
+		return ct_report_limit_phrase("device");
 	case CT_JUDGE_PORT_SEARCH:
 		return ct_report_limit_phrase("connect_cliff");
 	case CT_JUDGE_SERVER:

@@ -58,7 +58,8 @@ int ct_judge_lookup(void *arg, const char *name, double *value)
 		return 0;
 	}
 	if ((!strncmp(name, "ct.", 3) && !json_object_get(lc->step, "ct")) ||
-	    (!strncmp(name, "tw.", 3) && !json_object_get(lc->step, "tw"))) {
+	    (!strncmp(name, "tw.", 3) && !json_object_get(lc->step, "tw")) ||
+	    (!strncmp(name, "neigh.", 6) && !json_object_get(lc->step, "neigh"))) {
 		/* topology = host samples no conntrack or TIME_WAIT: nothing
 		 * observed reads as 0, so the default fail_when works there. */
 		*value = 0;
@@ -141,6 +142,11 @@ static json_t *step_shape(unsigned has)
 				    json_pack("{s:i, s:i}", "client_peak", 0, "server_peak", 0));
 		json_object_set_new(s, "tuples",
 				    json_pack("{s:i, s:i}", "space", 0, "in_use_peak", 0));
+		json_object_set_new(s, "neigh",
+				    json_pack("{s:i, s:i}", "table_fulls", 0, "unresolved_discards",
+					      0));
+		json_object_set_new(s, "listen", json_pack("{s:i, s:i}", "overflows", 0, "drops", 0));
+		json_object_set_new(s, "dev", json_pack("{s:i, s:i}", "rx_drop", 0, "tx_drop", 0));
 	}
 	return s;
 fail:
@@ -289,6 +295,8 @@ int ct_judge_expect(const struct ct_scenario *sc, json_t *summary)
 struct figures {
 	double eaddr, drop, insert, timeout, call_p99, achieved, target, emfile, refused, reset,
 	    protocol, busy;
+	/* Drops outside conntrack the lab counted (0 in topology = host). */
+	double neigh_full, neigh_unres, listen_over, listen_drop, dev_rx, dev_tx;
 	const char *errs; /* "few errors" or "no error at all", for the port-search sentences */
 };
 
@@ -314,15 +322,58 @@ static void read_figures(const json_t *step, struct figures *f)
 	f->reset = failures_of(step, CT_FAIL_RESET);
 	f->protocol = failures_of(step, CT_FAIL_PROTOCOL);
 	f->busy = ct_json_d(step, "connect_busy");
+	f->neigh_full = ct_json_d(step, "neigh.table_fulls");
+	f->neigh_unres = ct_json_d(step, "neigh.unresolved_discards");
+	f->listen_over = ct_json_d(step, "listen.overflows");
+	f->listen_drop = ct_json_d(step, "listen.drops");
+	f->dev_rx = ct_json_d(step, "dev.rx_drop");
+	f->dev_tx = ct_json_d(step, "dev.tx_drop");
 	f->errs = f->eaddr + f->timeout + f->refused + f->reset + f->protocol > 0
 		      ? "few errors"
 		      : "no error at all";
 }
 
+/* Packets lost outside conntrack where the lab can see it: the neighbour
+ * table (the whole host's, so only with timeouts to explain), the server's
+ * listen queue, a device. NULL when no such counter moved. */
+static const char *cause_dropped(const struct figures *f, char *text, size_t len)
+{
+	if (f->timeout > 0 && f->neigh_full + f->neigh_unres > 0) {
+		snprintf(text, len,
+			 "the kernel's neighbour table was full: it failed %.0f times to make an "
+			 "entry (arp_cache table_fulls) and dropped %.0f packets waiting for an "
+			 "address (unresolved_discards); %.0f connections timed out (raise "
+			 "net.ipv4.neigh.default.gc_thresh3 in [sysctl.host])",
+			 f->neigh_full, f->neigh_unres, f->timeout);
+		return "neighbours";
+	}
+	if (f->listen_drop + f->listen_over > 0) {
+		snprintf(text, len,
+			 "the server's listen queue was full: it dropped %.0f SYNs or handshakes "
+			 "(TcpExt ListenDrops; ListenOverflows %.0f); %.0f connections timed out "
+			 "(the server accepts too slowly for the rate: raise [server] backlog and "
+			 "net.core.somaxconn, or give it more workers)",
+			 f->listen_drop > f->listen_over ? f->listen_drop : f->listen_over,
+			 f->listen_over, f->timeout);
+		return "listen_backlog";
+	}
+	if (f->timeout > 0 && f->dev_rx + f->dev_tx > 0) {
+		snprintf(text, len,
+			 "the lab's network devices dropped packets (%.0f received, %.0f sent, as "
+			 "'ip -s link' counts them); %.0f connections timed out",
+			 f->dev_rx, f->dev_tx, f->timeout);
+		return "device";
+	}
+	return NULL;
+}
+
 /* A table that ran out: client ports (counted, or seen as a slow port
- * search), conntrack entries, NAT ports. NULL when none did. */
+ * search), conntrack entries, NAT ports, or packets dropped outside
+ * conntrack. NULL when none did. */
 static const char *cause_exhausted(const struct figures *f, char *text, size_t len)
 {
+	const char *dropped;
+
 	if (f->eaddr > 0) {
 		snprintf(text, len,
 			 "the client ran out of ephemeral ports: %.0f connect() calls failed with "
@@ -344,6 +395,8 @@ static const char *cause_exhausted(const struct figures *f, char *text, size_t l
 			 f->insert);
 		return "nat_ports";
 	}
+	if ((dropped = cause_dropped(f, text, len)))
+		return dropped;
 	if (f->call_p99 < CT_PORT_SEARCH_SLOW_US && f->busy >= CT_PORT_SEARCH_BUSY &&
 	    f->call_p99 >= CT_PORT_SEARCH_BUSY_US && f->target > 0 &&
 	    f->achieved < 0.95 * f->target) {
@@ -417,6 +470,12 @@ enum ct_judge_why ct_judge_why(const json_t *step)
 		return CT_JUDGE_CONNTRACK;
 	if (!strcmp(limit, "nat_ports"))
 		return CT_JUDGE_NAT_PORTS;
+	if (!strcmp(limit, "neighbours"))
+		return CT_JUDGE_NEIGH;
+	if (!strcmp(limit, "listen_backlog"))
+		return CT_JUDGE_LISTEN;
+	if (!strcmp(limit, "device"))
+		return CT_JUDGE_DEVICE;
 	if (!strcmp(limit, "server"))
 		return CT_JUDGE_SERVER;
 	if (!strcmp(limit, "client"))

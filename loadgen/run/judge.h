@@ -52,7 +52,9 @@ int ct_judge_expect(const struct ct_scenario *sc, json_t *summary);
 /* Why a failed step failed, from its figures, in the model's limit names:
  * "client_ports" (EADDRNOTAVAIL, or connect() slowed by the port search with
  * no error at all), "conntrack" (table full: drops), "nat_ports" (insert
- * failures), "server" (refused, reset,
+ * failures), "neighbours" (the neighbour table full, with timeouts),
+ * "listen_backlog" (the listen queue dropped), "device" (a lab device
+ * dropped, with timeouts), "server" (refused, reset,
  * protocol), "client" (EMFILE, the client's own CPU), "unknown". Writes a
  * sentence for people into `text`. Returns the limit name (static). */
 const char *ct_judge_cause(const json_t *step, char *text, size_t len);
@@ -64,6 +66,9 @@ enum ct_judge_why {
 	CT_JUDGE_PORTS,	      /* client_ports: connect() failed with EADDRNOTAVAIL */
 	CT_JUDGE_CONNTRACK,   /* conntrack: the table was full, packets dropped */
 	CT_JUDGE_NAT_PORTS,   /* nat_ports: new entries could not be inserted */
+	CT_JUDGE_NEIGH,	      /* neighbours: the neighbour table was full */
+	CT_JUDGE_LISTEN,      /* listen_backlog: the server's listen queue dropped */
+	CT_JUDGE_DEVICE,      /* device: a lab device dropped packets */
 	CT_JUDGE_PORT_SEARCH, /* client_ports: connect() slowed by the port search */
 	CT_JUDGE_SERVER,      /* server: refused, reset or answered wrongly */
 	CT_JUDGE_EMFILE,      /* client: out of file descriptors */

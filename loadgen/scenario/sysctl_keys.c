@@ -56,6 +56,11 @@ static const struct ct_sysctl_key keys[] = {
 	 "cap on a listen() backlog (default 4096)", NULL, NULL},
 	{"net.core.netdev_max_backlog", GL, INT_, 1, INT_MAX, "packets",
 	 "per-CPU input queue length before the kernel drops packets", NULL, NULL},
+	{"net.ipv4.neigh.default.gc_thresh3", GL, INT_, 0, INT_MAX, "entries",
+	 "most neighbour (ARP) entries (default 1024)",
+	 "one table for the whole host, every netns: past it new entries fail (\"neighbour "
+	 "table overflow\", arp_cache table_fulls)",
+	 NULL},
 	{"net.ipv4.ip_forward", NS, BOOL_, 0, 1, "",
 	 "route packets between interfaces (the lab's router netns needs 1)", NULL, NULL},
 	{"net.netfilter.nf_conntrack_max", GL, INT_, 0, INT_MAX, "entries",

@@ -89,11 +89,57 @@ Test(addr, too_many_or_no_clients)
 	cr_expect_eq(ct_lab_addr_plan("192.0.2.0/28", 6, &ap, &err), -EINVAL);
 	cr_expect_eq(err.code, CT_EXIT_USAGE);
 	cr_expect_str_eq(err.msg, "[lab] clients = 6: the range 192.0.2.0/28 holds at most 5 "
-				  "client addresses; use a wider [lab] addresses or fewer clients");
+				  "client addresses; widen it to a /27 (e.g. [lab] addresses = "
+				  "192.0.2.0/27 holds 13) or use fewer clients");
 	err = (struct ct_err){.msg = ""};
 	cr_expect_eq(ct_lab_addr_plan(NULL, 0, &ap, &err), -EINVAL);
-	cr_expect(strstr(err.msg, "[lab] clients = 0: the range 198.18.0.0/15 holds at most 65533"),
-		  "%s", err.msg);
+	cr_expect_str_eq(err.msg, "[lab] clients = 0: the range 198.18.0.0/15 holds 1 to 65533 "
+				  "client addresses");
+	/* The default range's real bound, and the way past it. */
+	err = (struct ct_err){.msg = ""};
+	cr_expect_eq(ct_lab_addr_plan(NULL, 65533, &ap, &err), 0, "%s", err.msg);
+	cr_expect_eq(ct_lab_addr_plan(NULL, 65534, &ap, &err), -EINVAL);
+	cr_expect_str_eq(err.msg, "[lab] clients = 65534: the range 198.18.0.0/15 holds at most "
+				  "65533 client addresses; widen it to a /14 (e.g. [lab] addresses "
+				  "= 198.16.0.0/14 holds 131069) or use fewer clients");
+	err = (struct ct_err){.msg = ""};
+	cr_expect_eq(ct_lab_addr_plan("198.16.0.0/14", 65534, &ap, &err), 0, "%s", err.msg);
+	cr_expect_eq(ct_lab_addr_prefix_for(1048573), 11);
+	cr_expect_eq(ct_lab_addr_prefix_for(1048574), 10);
+}
+
+/* The client netns' local routes: aligned blocks that cover exactly the
+ * client addresses (the router's address sits in the same half). */
+Test(addr, blocks)
+{
+	struct ct_lab_block b[CT_LAB_BLOCKS_MAX];
+	struct ct_lab_addr ap;
+	size_t n;
+	uint32_t next, covered = 0;
+
+	cr_assert_eq(ct_lab_addr_plan(NULL, 65533, &ap, NULL), 0);
+	/* Clients 1..65532: 198.18.0.2 .. 198.18.255.253. */
+	n = ct_lab_addr_blocks(ct_lab_addr_client(&ap, 1), 65532, b, CT_LAB_BLOCKS_MAX);
+	cr_expect_str_eq(str(b[0].net), "198.18.0.2");
+	cr_expect_eq(b[0].prefix, 31);
+	next = b[0].net;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t size = 1u << (32 - b[i].prefix);
+		cr_expect_eq(b[i].net, next, "block %zu follows the last", i);
+		cr_expect_eq(b[i].net & (size - 1), 0, "block %zu is aligned", i);
+		next += size;
+		covered += size;
+	}
+	cr_expect_eq(covered, 65532);
+	cr_expect_str_eq(str(next - 1), "198.18.255.253", "the last client, not the router");
+	cr_expect_leq(n, 32);
+	/* One address; none. */
+	cr_expect_eq(ct_lab_addr_blocks(0x0a000005u, 1, b, CT_LAB_BLOCKS_MAX), 1);
+	cr_expect_eq(b[0].prefix, 32);
+	cr_expect_eq(ct_lab_addr_blocks(0x0a000005u, 0, b, CT_LAB_BLOCKS_MAX), 0);
+	/* An aligned power of two is one block. */
+	cr_expect_eq(ct_lab_addr_blocks(0x0a000000u, 4096, b, CT_LAB_BLOCKS_MAX), 1);
+	cr_expect_eq(b[0].prefix, 20);
 }
 
 Test(addr, sockaddr)

@@ -36,6 +36,26 @@ static const struct cause_case cases[] = {
      "{\"connect_call_us\":{\"p50\":12,\"p99\":60},\"connect_busy\":0.6,\"rate_target\":60000,"
      "\"rate_achieved\":35000,\"failures\":{}}",
      "client", "its own CPU or the server's"},
+    /* Drops outside conntrack: the counter that moved is named, not "lost
+     * elsewhere". */
+    {"neighbour table full",
+     "{\"neigh\":{\"table_fulls\":120,\"unresolved_discards\":40},\"failures\":{\"timeout\":30}}",
+     "neighbours", "table_fulls"},
+    {"listen queue full",
+     "{\"listen\":{\"overflows\":90,\"drops\":95},\"failures\":{\"timeout\":12}}",
+     "listen_backlog", "ListenDrops"},
+    {"device drops", "{\"dev\":{\"rx_drop\":0,\"tx_drop\":7},\"failures\":{\"timeout\":3}}",
+     "device", "ip -s link"},
+    /* The neighbour table is the host's: with no timeout, it explains
+     * nothing about this step. */
+    {"neighbour overflow, no timeout",
+     "{\"neigh\":{\"table_fulls\":5},\"rate_target\":1000,\"rate_achieved\":400,"
+     "\"failures\":{}}",
+     "client", NULL},
+    {"timeouts, no counter moved",
+     "{\"neigh\":{\"table_fulls\":0},\"listen\":{\"drops\":0},\"dev\":{\"rx_drop\":0},"
+     "\"failures\":{\"timeout\":3}}",
+     "unknown", "lost elsewhere"},
     /* A step that held its rate is not blamed on the ports for being busy. */
     {"busy at full rate",
      "{\"connect_call_us\":{\"p99\":400},\"connect_busy\":0.7,\"rate_target\":1000,"
@@ -72,6 +92,9 @@ Test(judge, why_names_the_branch)
 	    {"{\"ct\":{\"drop\":42},\"failures\":{\"timeout\":7,\"refused\":50}}",
 	     CT_JUDGE_CONNTRACK},
 	    {"{\"ct\":{\"insert_failed\":8},\"failures\":{\"timeout\":8}}", CT_JUDGE_NAT_PORTS},
+	    {"{\"neigh\":{\"table_fulls\":8},\"failures\":{\"timeout\":8}}", CT_JUDGE_NEIGH},
+	    {"{\"listen\":{\"drops\":8},\"failures\":{\"timeout\":8}}", CT_JUDGE_LISTEN},
+	    {"{\"dev\":{\"rx_drop\":8},\"failures\":{\"timeout\":8}}", CT_JUDGE_DEVICE},
 	    {"{\"connect_call_us\":{\"p99\":856},\"connect_busy\":0.95,\"rate_target\":12000,"
 	     "\"rate_achieved\":3646}",
 	     CT_JUDGE_PORT_SEARCH},

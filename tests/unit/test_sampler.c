@@ -134,6 +134,35 @@ Test(ctstat, older_header_shifts_nothing)
 	free(t);
 }
 
+/* The neighbour table's counters share the conntrack file's layout: a
+ * header, then one row of hex per CPU. */
+Test(ctstat, arp_cache_overflows)
+{
+	char *t = slurp("arp_cache");
+	static const char *const names[] = {"table_fulls", "unresolved_discards"};
+	uint64_t v[2];
+
+	cr_assert_eq(ct_parse_ctstat(t, names, 2, v), 3);
+	cr_expect_eq(v[0], 0x100 + 0x11);
+	cr_expect_eq(v[1], 0x1a + 6);
+	free(t);
+}
+
+/* /proc/net/dev: the rx and tx drop columns (what ip -s link shows as
+ * dropped), summed over devices; the two header lines are no device. */
+Test(netdev, drops_summed)
+{
+	char *t = slurp("net_dev");
+	uint64_t rx, tx;
+
+	cr_expect_eq(ct_parse_netdev(t, &rx, &tx), 3);
+	cr_expect_eq(rx, 17 + 3);
+	cr_expect_eq(tx, 5 + 200);
+	cr_expect_eq(ct_parse_netdev("Inter-|   Receive\n", &rx, &tx), -EINVAL);
+	cr_expect_eq(rx + tx, 0);
+	free(t);
+}
+
 Test(ctstat, no_header)
 {
 	uint64_t v[CT_CTSTAT_N];
