@@ -1,7 +1,10 @@
-/* cmd_run — `ctload run FILE [--set k=v]... [--out DIR] [--metrics-listen A:P] [--quiet]`.
+/* cmd_run — `ctload run FILE [--set k=v]... [--out DIR] [--metrics-listen A:P]
+ * [--allow-target CIDR[:PORTS]]... [--quiet]`.
  *
  * Reads the options and the scenario, resolves the target in topology =
- * host under the safety rule (safety.h), and hands the run to runner.h. */
+ * host under the safety rule (safety.h) and the target allowlist (allow.h:
+ * the --allow-target entries and the root-owned file), and hands the run to
+ * runner.h. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -12,6 +15,7 @@
 #include "common/log.h"
 #include "common/sig.h"
 #include "loadgen/cli/cli.h"
+#include "loadgen/run/allow.h"
 #include "loadgen/run/runner.h"
 #include "loadgen/run/safety.h"
 #include "loadgen/scenario/scenario.h"
@@ -20,7 +24,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ctload run FILE [--set SECTION.KEY=VALUE]... [--out DIR]\n"
-		"                  [--metrics-listen ADDR:PORT] [--quiet]\n"
+		"                  [--metrics-listen ADDR:PORT] [--allow-target CIDR[:PORTS]]...\n"
+		"                  [--quiet]\n"
 		"Run the scenario in FILE: build its lab (topology = lab), then for each [sweep]\n"
 		"point run one step at the [load] rate, or search for the highest rate that\n"
 		"passes fail_when ([search]); sample conntrack, TIME_WAIT and drop counters all\n"
@@ -30,62 +35,93 @@ static void usage(FILE *out)
 		"  --set K=V             override a key, e.g. --set load.rate=800/s (repeatable)\n"
 		"  --out DIR             run directory (default runs/NAME-YYYYmmdd-HHMMSS)\n"
 		"  --metrics-listen A:P  serve Prometheus metrics at http://A:P/metrics\n"
+		"  --allow-target C[:P]  topology = host: allow a real target outside loopback,\n"
+		"                        e.g. 198.51.100.7/32:11211 (repeatable; also read from\n"
+		"                        the root-owned /etc/ctload/targets). It sends real load:\n"
+		"                        list only a device under test you own\n"
 		"  --quiet               no live view, no notes, no summary table\n\n"
 		"Exit: 0 every [expect] held, 1 an [expect] failed, 2 bad usage or scenario,\n"
 		"3 environment (e.g. not root for a lab). See ctload(1).\n");
 }
 
-int ct_cmd_run(int argc, char **argv)
+/* What the command line asked for. */
+struct run_args {
+	char **sets;
+	size_t n_set;
+	struct ct_runner_opts ro;
+	struct ct_allow allow;
+};
+
+/* Read the options into a; 0, 1 (--help printed) or -1 (reported). */
+static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
 	    {"set", required_argument, NULL, 's'}, {"out", required_argument, NULL, 'o'},
 	    {"quiet", no_argument, NULL, 'q'},	   {"metrics-listen", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},	   {"allow-target", required_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
 	};
-	char **sets = calloc((size_t)argc + 1, sizeof(char *));
-	size_t n_set = 0;
-	struct ct_runner_opts ro = {0};
-	struct ct_trial_target target = {.netns_fd = -1};
-	struct ct_scenario *sc = NULL;
-	struct ct_err err = {0};
-	int code = CT_EXIT_USAGE, c;
+	char why[400];
+	int c;
 
-	if (!sets)
-		return CT_EXIT_ENV;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:o:qm:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:o:qm:ha:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (!strchr(optarg, '=')) {
 				ct_error("--set '%s': expected SECTION.KEY=VALUE, e.g. "
 					 "load.rate=800/s",
 					 optarg);
-				goto out;
+				return -1;
 			}
-			sets[n_set++] = optarg;
+			a->sets[a->n_set++] = optarg;
 			break;
 		case 'o':
-			ro.out_dir = optarg;
+			a->ro.out_dir = optarg;
 			break;
 		case 'q':
-			ro.quiet = true;
+			a->ro.quiet = true;
 			break;
 		case 'm':
-			ro.metrics_listen = optarg;
+			a->ro.metrics_listen = optarg;
+			break;
+		case 'a':
+			if (ct_allow_add(&a->allow, optarg, "--allow-target", why, sizeof(why)) < 0) {
+				ct_error("--allow-target: %s (write CIDR[:PORTS], e.g. "
+					 "198.51.100.0/24:80,9000-9100)",
+					 why);
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);
-			code = CT_EXIT_OK;
-			goto out;
+			return 1;
 		default:
 			ct_error("run: unknown or incomplete option '%s' (try 'ctload run --help')",
 				 argv[optind - 1]);
-			goto out;
+			return -1;
 		}
 	}
 	if (optind != argc - 1) {
 		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int ct_cmd_run(int argc, char **argv)
+{
+	struct run_args a = {.sets = calloc((size_t)argc + 1, sizeof(char *))};
+	struct ct_trial_target target = {.netns_fd = -1};
+	struct ct_scenario *sc = NULL;
+	struct ct_err err = {0};
+	int code = CT_EXIT_USAGE, rc;
+
+	if (!a.sets)
+		return CT_EXIT_ENV;
+	if ((rc = parse_args(argc, argv, &a)) != 0) {
+		code = rc > 0 ? CT_EXIT_OK : CT_EXIT_USAGE;
 		goto out;
 	}
 	const char *file = argv[optind];
@@ -94,19 +130,25 @@ int ct_cmd_run(int argc, char **argv)
 		code = CT_EXIT_ENV;
 		goto out;
 	}
-	sc = ct_scenario_load(file, sets, n_set, &err);
+	sc = ct_scenario_load(file, a.sets, a.n_set, &err);
 	if (!sc) {
 		ct_error("%s", err.msg);
 		goto out;
 	}
 	if (sc->scenario.topology == CT_TOPO_HOST) {
-		if (ct_safety_host_target(sc, file, &target) < 0)
+		if (ct_allow_load_file(&a.allow, ct_allow_file_path(), &err) < 0) {
+			ct_error("%s", err.msg);
+			code = ct_err_code(&err, CT_EXIT_ENV);
 			goto out;
-		ro.host_target = &target;
+		}
+		if (ct_safety_host_target(sc, file, &a.allow, &target) < 0)
+			goto out;
+		a.ro.host_target = &target;
 	}
-	code = ct_runner_run(sc, &ro);
+	code = ct_runner_run(sc, &a.ro);
 out:
 	ct_scenario_free(sc);
-	free(sets);
+	ct_allow_free(&a.allow);
+	free(a.sets);
 	return code;
 }
