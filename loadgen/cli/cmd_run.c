@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/sig.h"
 #include "loadgen/cli/cli.h"
+#include "loadgen/mpi/dist.h"
 #include "loadgen/run/allow.h"
 #include "loadgen/run/runner.h"
 #include "loadgen/run/safety.h"
@@ -110,11 +112,91 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	return 0;
 }
 
+/* The scenario as rank 0 read it, resolved (--set and all), as text. */
+static char *scenario_text(const struct ct_scenario *sc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	int rc = ct_scenario_write(sc, f);
+	if (fclose(f) != 0 || rc < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Under MPI: rank 0 reads FILE and broadcasts it; the other ranks load
+ * what it sent. Alone: FILE. NULL with *code set when it cannot run. */
+static struct ct_scenario *load_scenario(struct ct_dist *d, const char *file, struct run_args *a,
+					 int *code)
+{
+	struct ct_err err = {0};
+	struct ct_scenario *sc = NULL;
+	char *text = NULL;
+	*code = CT_EXIT_USAGE;
+	if (ct_dist_rank(d) == 0) {
+		sc = ct_scenario_load(file, a->sets, a->n_set, &err);
+		if (!sc)
+			ct_error("%s", err.msg);
+		else if (d && sc->scenario.topology != CT_TOPO_HOST)
+			ct_error("%s: [scenario] topology = lab: MPI runs take topology = host for "
+				 "now (each rank loads the target from its own host); see "
+				 "docs/distributed.md",
+				 file);
+		else
+			*code = CT_EXIT_OK;
+		if (!d)
+			return sc;
+		if (*code == CT_EXIT_OK && !(text = scenario_text(sc)))
+			*code = CT_EXIT_ENV;
+	}
+	if (ct_dist_bcast_text(d, &text, code) < 0)
+		*code = CT_EXIT_ENV;
+	if (ct_dist_rank(d) != 0 && text && *code == CT_EXIT_OK) {
+		char path[] = "/tmp/ctload-scenario-XXXXXX";
+		int fd = mkstemp(path);
+		FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+		if (f && fputs(text, f) >= 0 && fclose(f) == 0)
+			sc = ct_scenario_load(path, NULL, 0, &err);
+		if (!sc)
+			ct_error("MPI rank %u: rank 0's scenario: %s", ct_dist_rank(d),
+				 err.msg[0] ? err.msg : strerror(errno));
+		if (fd >= 0)
+			unlink(path);
+		*code = sc ? CT_EXIT_OK : CT_EXIT_ENV;
+	}
+	free(text);
+	if (*code != CT_EXIT_OK) {
+		ct_scenario_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+/* topology = host: the target under the rule and the allowlist, on every
+ * rank (each checks where its own packets leave). An exit code. */
+static int host_target(struct ct_dist *d, const struct ct_scenario *sc, const char *file,
+		       struct run_args *a, struct ct_trial_target *target)
+{
+	struct ct_err err = {0};
+	int code = CT_EXIT_OK;
+	if (ct_allow_load_file(&a->allow, ct_allow_file_path(), &err) < 0) {
+		ct_error("%s", err.msg);
+		code = ct_err_code(&err, CT_EXIT_ENV);
+	} else if (ct_safety_host_target(sc, file, &a->allow, target) < 0)
+		code = CT_EXIT_USAGE;
+	return d ? ct_dist_agree(d, code) : code;
+}
+
 int ct_cmd_run(int argc, char **argv)
 {
 	struct run_args a = {.sets = calloc((size_t)argc + 1, sizeof(char *))};
 	struct ct_trial_target target = {.netns_fd = -1};
 	struct ct_scenario *sc = NULL;
+	struct ct_dist *dist = NULL;
 	struct ct_err err = {0};
 	int code = CT_EXIT_USAGE, rc;
 
@@ -130,23 +212,26 @@ int ct_cmd_run(int argc, char **argv)
 		code = CT_EXIT_ENV;
 		goto out;
 	}
-	sc = ct_scenario_load(file, a.sets, a.n_set, &err);
-	if (!sc) {
+	if (ct_dist_init(&argc, &argv, &dist, &err) < 0) {
 		ct_error("%s", err.msg);
+		code = ct_err_code(&err, CT_EXIT_ENV);
 		goto out;
 	}
+	if (ct_dist_rank(dist) != 0) { /* rank 0 speaks for the run */
+		a.ro.quiet = true;
+		a.ro.metrics_listen = NULL;
+	}
+	a.ro.dist = dist;
+	if (!(sc = load_scenario(dist, file, &a, &code)))
+		goto out;
 	if (sc->scenario.topology == CT_TOPO_HOST) {
-		if (ct_allow_load_file(&a.allow, ct_allow_file_path(), &err) < 0) {
-			ct_error("%s", err.msg);
-			code = ct_err_code(&err, CT_EXIT_ENV);
-			goto out;
-		}
-		if (ct_safety_host_target(sc, file, &a.allow, &target) < 0)
+		if ((code = host_target(dist, sc, file, &a, &target)) != CT_EXIT_OK)
 			goto out;
 		a.ro.host_target = &target;
 	}
 	code = ct_runner_run(sc, &a.ro);
 out:
+	code = ct_dist_end(dist, code);
 	ct_scenario_free(sc);
 	ct_allow_free(&a.allow);
 	free(a.sets);

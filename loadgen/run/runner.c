@@ -22,6 +22,7 @@
 #include "loadgen/probe/metrics.h"
 #include "loadgen/probe/probe.h"
 #include "loadgen/model/model.h"
+#include "loadgen/mpi/dist.h"
 #include "loadgen/scenario/plan.h"
 #include "loadgen/report/report.h"
 #include "loadgen/run/rundir.h"
@@ -44,6 +45,7 @@ struct run_ctx {
 	size_t point_first; /* index in steps[] of the current point's first step */
 	struct ct_probes *probes;
 	bool live_view; /* the live view draws: no status line, no point notes */
+	struct ct_dist *dist; /* MPI ranks; NULL: alone */
 };
 
 static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, size_t p,
@@ -100,6 +102,7 @@ static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json
 	    .rd = rc->rd,
 	    .origin_ns = rc->origin,
 	    .live = rc->live && !rc->live_view,
+	    .dist = rc->dist,
 	};
 	struct ct_sample_source src[16], hooks[16];
 	size_t ns = 0, nh = 0;
@@ -688,14 +691,20 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 	    .quiet = o->quiet,
 	    .live = !o->quiet && isatty(STDERR_FILENO),
 	    .npts = ct_plan_points(sc),
+	    .dist = o->dist,
 	};
-	rc.rd = ct_rundir_open(o->out_dir, sc);
+	bool worker = ct_dist_rank(o->dist) != 0;
+	rc.rd = worker ? ct_rundir_memory(sc) : ct_rundir_open(o->out_dir, sc);
 	if (!rc.rd) {
 		ct_expr_free(judge);
 		return CT_EXIT_ENV;
 	}
-	snprintf(run_path, sizeof(run_path), "%s", ct_rundir_path(rc.rd));
+	if (!worker)
+		snprintf(run_path, sizeof(run_path), "%s", ct_rundir_path(rc.rd));
 	rc.summary = ct_rundir_summary(rc.rd);
+	if (o->dist && !worker)
+		json_object_set_new(rc.summary, "mpi",
+				    json_pack("{s:o}", "ranks", ct_dist_ranks(o->dist)));
 	if ((code = start_run(&rc, o)) == CT_EXIT_OK) {
 		rc.origin = ct_now_ns();
 		/* The wall time of t = 0, so a report can place events.log lines. */
@@ -708,6 +717,9 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 		if (code == CT_EXIT_OK)
 			code = ct_judge_expect(sc, rc.summary);
 	}
+	if (o->dist && !worker) /* now with the ranks that were lost */
+		json_object_set_new(rc.summary, "mpi",
+				    json_pack("{s:o}", "ranks", ct_dist_ranks(o->dist)));
 	code = end_run(&rc, o, run_path, code);
 	ct_expr_free(judge);
 	return code;
