@@ -675,7 +675,10 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 	struct ct_err jerr = {0};
 	int code;
 
-	if ((code = preflight(sc, o)) != CT_EXIT_OK)
+	code = preflight(sc, o);
+	if (o->dist) /* all ranks go on, or none: a collective must not wait alone */
+		code = ct_dist_agree(o->dist, code);
+	if (code != CT_EXIT_OK)
 		return code;
 	judge = ct_expr_parse(sc->search.fail_when.text, &jerr);
 	if (!judge) { /* preflight parsed it: only ENOMEM is left */
