@@ -58,9 +58,12 @@ struct run_args {
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
-	    {"set", required_argument, NULL, 's'}, {"out", required_argument, NULL, 'o'},
-	    {"quiet", no_argument, NULL, 'q'},	   {"metrics-listen", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},	   {"allow-target", required_argument, NULL, 'a'},
+	    {"set", required_argument, NULL, 's'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"metrics-listen", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"allow-target", required_argument, NULL, 'a'},
 	    {NULL, 0, NULL, 0},
 	};
 	char why[400];
@@ -89,7 +92,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->ro.metrics_listen = optarg;
 			break;
 		case 'a':
-			if (ct_allow_add(&a->allow, optarg, "--allow-target", why, sizeof(why)) < 0) {
+			if (ct_allow_add(&a->allow, optarg, "--allow-target", why, sizeof(why)) <
+			    0) {
 				ct_error("--allow-target: %s (write CIDR[:PORTS], e.g. "
 					 "198.51.100.0/24:80,9000-9100)",
 					 why);

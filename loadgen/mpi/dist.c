@@ -164,9 +164,10 @@ static int checkin(struct ct_dist *d, const char *what)
 	int rc = wait_all(d, req, d->size, done, CT_DIST_LATE_S);
 	for (int r = 1; rc < 0 && r < d->size; r++)
 		if (!done[r] && (d->info[r].lost = 1))
-			ct_error("MPI rank %d (host %s, pid %d) did not reach %s: it died, stopped or "
-				 "is more than %.0f s late; the run ends here (exit 3)",
-				 r, d->info[r].host, d->info[r].pid, what, CT_DIST_LATE_S);
+			ct_error(
+			    "MPI rank %d (host %s, pid %d) did not reach %s: it died, stopped or "
+			    "is more than %.0f s late; the run ends here (exit 3)",
+			    r, d->info[r].host, d->info[r].pid, what, CT_DIST_LATE_S);
 	free(req), free(got), free(done);
 	return rc;
 }
@@ -239,7 +240,8 @@ int ct_dist_trial_begin(struct ct_dist *d, unsigned threads, unsigned *base, uns
 	MPI_Iexscan(&mine, base, 1, MPI_UNSIGNED, MPI_SUM, MPI_COMM_WORLD, &req[0]);
 	MPI_Iallreduce(&mine, &sum, 1, MPI_UNSIGNED, MPI_SUM, MPI_COMM_WORLD, &req[1]);
 	if (wait_all(d, req, 2, done, CT_DIST_LATE_S + (d->rank ? 5 : 0)) < 0) {
-		ct_error("MPI rank %d: the ranks did not start the step together (exit 3)", d->rank);
+		ct_error("MPI rank %d: the ranks did not start the step together (exit 3)",
+			 d->rank);
 		return -ETIMEDOUT;
 	}
 	if (d->rank == 0)
@@ -277,9 +279,10 @@ done:
 	return rc;
 }
 
-/* The CPU seconds of every rank summed into rank 0's step. */
-static int sum_cpu(struct ct_dist *d, json_t *r)
+int ct_dist_step_cpu(struct ct_dist *d, json_t *r)
 {
+	if (checkin(d, "the step's end") < 0)
+		return -ETIMEDOUT;
 	json_t *cpu = json_object_get(r, "cpu");
 	double mine[2] = {json_real_value(json_object_get(cpu, "user")),
 			  json_real_value(json_object_get(cpu, "sys"))};
@@ -290,7 +293,8 @@ static int sum_cpu(struct ct_dist *d, json_t *r)
 		return -ETIMEDOUT;
 	if (d->rank == 0) {
 		json_int_t att = json_integer_value(json_object_get(r, "attempted"));
-		json_object_set_new(r, "cpu", json_pack("{s:f, s:f}", "user", sum[0], "sys", sum[1]));
+		json_object_set_new(r, "cpu",
+				    json_pack("{s:f, s:f}", "user", sum[0], "sys", sum[1]));
 		json_object_set_new(r, "cpu_per_conn_us",
 				    json_real(att ? (sum[0] + sum[1]) * 1e6 / (double)att : 0));
 		json_object_set_new(r, "ranks", json_integer(d->size));
@@ -300,8 +304,6 @@ static int sum_cpu(struct ct_dist *d, json_t *r)
 
 int ct_dist_step_result(struct ct_dist *d, json_t **result)
 {
-	if (checkin(d, "the step's end") < 0 || sum_cpu(d, *result) < 0)
-		return -ETIMEDOUT;
 	char *text = d->rank == 0 ? json_dumps(*result, JSON_COMPACT) : NULL;
 	int code = 0;
 	if (d->rank == 0 && !text)

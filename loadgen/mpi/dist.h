@@ -10,8 +10,9 @@
  * Every sample tick the ranks' cumulative engine counters are summed and
  * their histograms merged (MPI_Allreduce with a custom op), so all ranks
  * see the same figures, end the step on the same tick and take the same
- * search decisions; the step object is rank 0's, broadcast
- * (ct_dist_step_result). Rank 0 alone keeps the run directory.
+ * search decisions; only rank 0's watch (the sustain proof) may end a
+ * step, and the finished step object is rank 0's, broadcast
+ * (ct_dist_step_result), so every rank judges the same step. Rank 0 alone keeps the run directory.
  *
  * A rank that does not check in within CT_DIST_LATE_S of the others (it
  * died, hangs, or its host is overloaded) is named by rank, host and pid,
@@ -63,12 +64,16 @@ int ct_dist_barrier(struct ct_dist *d);
 /* One tick: st becomes the sum over ranks (histograms merged, running
  * summed), *flags the OR of every rank's flags. 0 or -ETIMEDOUT
  * (a rank named). */
-#define CT_DIST_F_ENDED 1u	 /* a watch ended the step */
+#define CT_DIST_F_ENDED	      1u /* a watch ended the step */
 #define CT_DIST_F_INTERRUPTED 2u /* SIGINT/SIGTERM */
 int ct_dist_tick(struct ct_dist *d, struct ct_engine_stats *st, unsigned *flags);
 
-/* The end of a trial: the CPU seconds summed into rank 0's step object,
- * "ranks" set, and that object given to every rank in place of its own. */
+/* The end of a trial: every rank's CPU seconds summed into rank 0's step
+ * object, and "ranks" set. 0 or -ETIMEDOUT. */
+int ct_dist_step_cpu(struct ct_dist *d, json_t *result);
+
+/* Rank 0's finished step object (sustain proof included) given to every
+ * rank in place of its own, so all judge the same step. 0 or -errno. */
 int ct_dist_step_result(struct ct_dist *d, json_t **result);
 
 /* [{"rank", "host", "pid", "lost"}, ...] for summary.json ("lost": rank 0

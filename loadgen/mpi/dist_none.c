@@ -71,6 +71,13 @@ int ct_dist_tick(struct ct_dist *d, struct ct_engine_stats *st, unsigned *flags)
 	return 0;
 }
 
+int ct_dist_step_cpu(struct ct_dist *d, json_t *result)
+{
+	(void)d;
+	(void)result;
+	return 0;
+}
+
 int ct_dist_step_result(struct ct_dist *d, json_t **result)
 {
 	(void)d;

@@ -126,8 +126,8 @@ static const char *page_name(const struct ct_rep *r)
 /* An MPI run's ranks: " · 2 MPI ranks: 0 on host-a, 1 on host-b (lost)". */
 static void header_ranks(struct ct_rep *r, FILE *f)
 {
-	json_t *ranks = r->summary ? json_object_get(json_object_get(r->summary, "mpi"), "ranks")
-				   : NULL;
+	json_t *ranks =
+	    r->summary ? json_object_get(json_object_get(r->summary, "mpi"), "ranks") : NULL;
 	size_t i, n = json_array_size(ranks);
 	json_t *rk;
 	if (!n)

@@ -65,8 +65,10 @@ static int parse_cidr(const char *text, struct ct_allow_entry *e, char *why, siz
 	}
 	for (int bit = e->plen; bit < max; bit++) {
 		if (e->addr[bit / 8] & (0x80 >> (bit % 8))) {
-			snprintf(why, whylen, "'%s' has host bits set (the network is %s/%d with them "
-				 "cleared)", text, buf, e->plen);
+			snprintf(why, whylen,
+				 "'%s' has host bits set (the network is %s/%d with them "
+				 "cleared)",
+				 text, buf, e->plen);
 			return -EINVAL;
 		}
 	}
@@ -115,7 +117,8 @@ int ct_allow_add(struct ct_allow *a, const char *text, const char *from, char *w
 	if (!ports)
 		return push(a, &e);
 	if (strlen(ports) >= sizeof(pbuf) || !*ports) {
-		snprintf(why, whylen, "'%s': no ports after ':' (write e.g. :80 or :9000-9100)", text);
+		snprintf(why, whylen, "'%s': no ports after ':' (write e.g. :80 or :9000-9100)",
+			 text);
 		return -EINVAL;
 	}
 	strcpy(pbuf, ports);
@@ -147,16 +150,19 @@ static int check_owner(int fd, const char *path, struct ct_err *err)
 		return -errno;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ct_err_set(err, CT_EXIT_ENV, "%s: not a regular file; the target allowlist is "
-			   "refused", path);
+		ct_err_set(err, CT_EXIT_ENV,
+			   "%s: not a regular file; the target allowlist is "
+			   "refused",
+			   path);
 		return -EPERM;
 	}
 	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		ct_err_set(err, CT_EXIT_ENV,
-			   "%s: refused: the target allowlist must be owned by root and writable by "
-			   "root alone (it is uid %u, mode %04o); fix it with 'chown root: %s; "
-			   "chmod go-w %s'",
-			   path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), path, path);
+		ct_err_set(
+		    err, CT_EXIT_ENV,
+		    "%s: refused: the target allowlist must be owned by root and writable by "
+		    "root alone (it is uid %u, mode %04o); fix it with 'chown root: %s; "
+		    "chmod go-w %s'",
+		    path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), path, path);
 		return -EPERM;
 	}
 	return 0;
@@ -228,7 +234,8 @@ const struct ct_allow_entry *ct_allow_match(const struct ct_allow *a,
 		return NULL;
 	for (size_t i = 0; a && i < a->n; i++) {
 		const struct ct_allow_entry *e = &a->v[i];
-		if (e->family == ss->ss_family && prefix_holds(e, addr) && e->lo <= lo && hi <= e->hi)
+		if (e->family == ss->ss_family && prefix_holds(e, addr) && e->lo <= lo &&
+		    hi <= e->hi)
 			return e;
 	}
 	return NULL;

@@ -23,7 +23,7 @@
 #include "loadgen/base/err.h"
 
 #define CT_ALLOW_DEFAULT_FILE "/etc/ctload/targets"
-#define CT_ALLOW_FILE_ENV "CTLOAD_TARGETS_FILE"
+#define CT_ALLOW_FILE_ENV     "CTLOAD_TARGETS_FILE"
 
 struct ct_allow_entry {
 	int family;	  /* AF_INET or AF_INET6 */

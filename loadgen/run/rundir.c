@@ -134,10 +134,11 @@ static json_t *new_summary(const struct ct_scenario *sc)
 {
 	char started[32];
 	iso_now(started, sizeof(started));
-	json_t *summary = json_pack("{s:s, s:s, s:s, s:s, s:[], s:[], s:[]}", "ctload_version",
-				CT_VERSION, "scenario", sc->scenario.name ? sc->scenario.name : "",
-				"topology", ct_topology_name(sc->scenario.topology), "started",
-				started, "steps", "thresholds", "expect");
+	json_t *summary =
+	    json_pack("{s:s, s:s, s:s, s:s, s:[], s:[], s:[]}", "ctload_version", CT_VERSION,
+		      "scenario", sc->scenario.name ? sc->scenario.name : "", "topology",
+		      ct_topology_name(sc->scenario.topology), "started", started, "steps",
+		      "thresholds", "expect");
 	if (summary && sc->server.target)
 		json_object_set_new(summary, "target", json_string(sc->server.target));
 	return summary;

@@ -135,6 +135,10 @@ static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json
 	to.step_hooks = hooks;
 	to.n_step_hooks = nh;
 	int r = run_proved(rc, pt, &to, res);
+	if (r == 0 && rc->dist && (r = ct_dist_step_result(rc->dist, res)) < 0) {
+		json_decref(*res);
+		*res = NULL;
+	}
 	if (r < 0)
 		return r == -EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV;
 	json_array_append_new(json_object_get(rc->summary, "steps"), *res);

@@ -173,12 +173,13 @@ static int refuse_unlisted(const struct ct_scenario *sc, const struct ct_allow *
 	else
 		snprintf(ports, sizeof(ports), "%u-%u", target->port_lo, target->port_hi);
 	int v6 = target->dst.ss_family == AF_INET6;
-	ct_error("target %s is outside the lab: ctload only sends to loopback, into a network "
-		 "namespace without a default route, or to a target on the allowlist. If %s is "
-		 "your lab's device under test, allow it on purpose with --allow-target %s%s/%d%s:%s "
-		 "or a line in the root-owned %s (see ctload(1), TARGET ALLOWLIST)",
-		 sc->server.target, addr, v6 ? "[" : "", addr, v6 ? 128 : 32, v6 ? "]" : "", ports,
-		 ct_allow_file_path());
+	ct_error(
+	    "target %s is outside the lab: ctload only sends to loopback, into a network "
+	    "namespace without a default route, or to a target on the allowlist. If %s is "
+	    "your lab's device under test, allow it on purpose with --allow-target %s%s/%d%s:%s "
+	    "or a line in the root-owned %s (see ctload(1), TARGET ALLOWLIST)",
+	    sc->server.target, addr, v6 ? "[" : "", addr, v6 ? 128 : 32, v6 ? "]" : "", ports,
+	    ct_allow_file_path());
 	return -EPERM;
 }
 

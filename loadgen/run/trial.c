@@ -206,8 +206,8 @@ static json_t *sample_of(struct trial *t, uint64_t now, struct cpu c)
  * or an interrupt on any rank applies to all. 0 or -ETIMEDOUT (named). */
 static int merge_ranks(struct trial *t, uint64_t now)
 {
-	unsigned flags = (t->want_end ? CT_DIST_F_ENDED : 0u) |
-			 (t->interrupted ? CT_DIST_F_INTERRUPTED : 0u);
+	unsigned flags =
+	    (t->want_end ? CT_DIST_F_ENDED : 0u) | (t->interrupted ? CT_DIST_F_INTERRUPTED : 0u);
 	if (ct_dist_tick(t->o->dist, t->cur, &flags) < 0)
 		return -ETIMEDOUT;
 	if ((flags & CT_DIST_F_ENDED) && !t->ended) {
@@ -238,7 +238,8 @@ static int tick(struct trial *t, uint64_t now)
 	run_sources(o->sources, o->n_sources, t->dead, s);
 	if (o->rd)
 		ct_rundir_sample(o->rd, s);
-	if (o->watch && !t->ended && !t->want_end && now > t->start &&
+	/* Under MPI rank 0's watch alone decides: it has the lab's samplers. */
+	if (o->watch && ct_dist_rank(o->dist) == 0 && !t->ended && !t->want_end && now > t->start &&
 	    o->watch->fn(o->watch->ctx, s, (double)(now - t->start) / 1e9) == 1) {
 		if (o->dist) {
 			t->want_end = true; /* every rank ends at the same tick */
@@ -383,7 +384,7 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	if (!r)
 		goto out;
 	run_sources(o->step_hooks, o->n_step_hooks, t.dead + o->n_sources, r);
-	if (o->dist && (rc = ct_dist_step_result(o->dist, &r)) < 0) {
+	if (o->dist && (rc = ct_dist_step_cpu(o->dist, r)) < 0) {
 		json_decref(r);
 		goto out;
 	}

@@ -31,8 +31,9 @@ Test(allow, cidr_and_ports_hold_only_what_was_listed)
 {
 	struct ct_allow a = {0};
 	char why[400];
-	cr_assert_eq(ct_allow_add(&a, "198.51.100.0/24:80,9000-9100", "--allow-target", why,
-				  sizeof(why)), 0, "%s", why);
+	cr_assert_eq(
+	    ct_allow_add(&a, "198.51.100.0/24:80,9000-9100", "--allow-target", why, sizeof(why)), 0,
+	    "%s", why);
 	struct sockaddr_storage in = v4("198.51.100.7"), out = v4("198.51.101.7");
 	cr_expect_not_null(ct_allow_match(&a, &in, 80, 80));
 	cr_expect_not_null(ct_allow_match(&a, &in, 9000, 9100));
@@ -58,7 +59,8 @@ Test(allow, ipv6_with_and_without_brackets)
 {
 	struct ct_allow a = {0};
 	char why[400];
-	cr_assert_eq(ct_allow_add(&a, "[2001:db8::/64]:11211", "x", why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(ct_allow_add(&a, "[2001:db8::/64]:11211", "x", why, sizeof(why)), 0, "%s",
+		     why);
 	cr_assert_eq(ct_allow_add(&a, "2001:db8:1::/48", "y", why, sizeof(why)), 0, "%s", why);
 	struct sockaddr_storage a1 = v6("2001:db8::5"), a2 = v6("2001:db8:1:2::1"),
 				a3 = v6("2001:db8:2::1"), four = v4("32.1.13.184");
@@ -77,10 +79,14 @@ Test(allow, bad_entries_say_why)
 	static const struct {
 		const char *text, *says;
 	} bad[] = {
-	    {"0.0.0.0/0", "every address"},	{"::/0", "every address"},
-	    {"198.51.100.7/24", "host bits"},	{"198.51.100.0/33", "prefix length"},
-	    {"example.com:80", "not an IPv4"},	{"198.51.100.7:", "no ports"},
-	    {"198.51.100.7:99999", "198.51.100.7:99999"}, {"[2001:db8::/64", "[IPV6/N]"},
+	    {"0.0.0.0/0", "every address"},
+	    {"::/0", "every address"},
+	    {"198.51.100.7/24", "host bits"},
+	    {"198.51.100.0/33", "prefix length"},
+	    {"example.com:80", "not an IPv4"},
+	    {"198.51.100.7:", "no ports"},
+	    {"198.51.100.7:99999", "198.51.100.7:99999"},
+	    {"[2001:db8::/64", "[IPV6/N]"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = 0;
@@ -111,7 +117,8 @@ Test(allow, file_lines_comments_and_where_each_came_from)
 		cr_skip_test("the file must be root's: needs root");
 	struct ct_allow a = {0};
 	struct ct_err err = {0};
-	char *p = write_tmp("# the DUT\n\n  198.51.100.7:11211  # memcache\n203.0.113.0/28\n", 0644);
+	char *p =
+	    write_tmp("# the DUT\n\n  198.51.100.7:11211  # memcache\n203.0.113.0/28\n", 0644);
 	cr_assert_eq(ct_allow_load_file(&a, p, &err), 0, "%s", err.msg);
 	cr_expect_eq(a.n, 2);
 	struct sockaddr_storage d = v4("198.51.100.7");
