@@ -145,10 +145,10 @@ static struct ct_scenario *load_scenario(struct ct_dist *d, const char *file, st
 		sc = ct_scenario_load(file, a->sets, a->n_set, &err);
 		if (!sc)
 			ct_error("%s", err.msg);
-		else if (d && sc->scenario.topology != CT_TOPO_HOST)
-			ct_error("%s: [scenario] topology = lab: MPI runs take topology = host for "
-				 "now (each rank loads the target from its own host); see "
-				 "docs/distributed.md",
+		else if (d && sc->scenario.topology == CT_TOPO_LAB && !ct_dist_one_host(d))
+			ct_error("%s: [scenario] topology = lab: a lab is one host's namespaces, "
+				 "so every MPI rank must run on rank 0's host; for several hosts "
+				 "use topology = host (see docs/distributed.md)",
 				 file);
 		else
 			*code = CT_EXIT_OK;

@@ -4,7 +4,9 @@
  * rank 0 say which rank is missing. */
 #include "loadgen/mpi/dist.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,8 @@
 struct rank_info {
 	char host[64];
 	int pid;
-	int lost; /* rank 0's view: it did not check in */
+	int lost;	   /* rank 0's view: it did not check in */
+	char sources[160]; /* rank 0's view: the client addresses it gave this rank */
 };
 
 struct ct_dist {
@@ -250,6 +253,121 @@ int ct_dist_trial_begin(struct ct_dist *d, unsigned threads, unsigned *base, uns
 	return 0;
 }
 
+bool ct_dist_one_host(const struct ct_dist *d)
+{
+	for (int r = 1; d && r < d->size; r++)
+		if (strcmp(d->info[r].host, d->info[0].host))
+			return false;
+	return true;
+}
+
+/* What rank 0 sends of its target. */
+struct target_hdr {
+	struct sockaddr_storage dst;
+	uint16_t port_lo, port_hi;
+	long n_src;
+	int pid, netns_fd;
+};
+
+/* This rank's share of the n client addresses in all. */
+static struct sockaddr_storage *my_share(const struct ct_dist *d,
+					 const struct sockaddr_storage *all, size_t n, size_t *mine)
+{
+	size_t size = (size_t)d->size, rank = (size_t)d->rank, k = 0;
+	*mine = 0;
+	if (!n)
+		return NULL;
+	struct sockaddr_storage *v = calloc(n / size + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	if (n < size)
+		v[k++] = all[rank % n]; /* fewer addresses than ranks: shared */
+	else
+		for (size_t i = rank; i < n; i += size)
+			v[k++] = all[i];
+	*mine = k;
+	return v;
+}
+
+/* Rank 0 notes which client addresses each rank got, for summary.json. */
+static void note_shares(struct ct_dist *d, const struct sockaddr_storage *all, size_t n)
+{
+	for (int r = 0; r < d->size; r++) {
+		char *o = d->info[r].sources, a[INET6_ADDRSTRLEN];
+		size_t left = sizeof(d->info[r].sources);
+		o[0] = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (n < (size_t)d->size ? i != (size_t)r % n
+						: i % (size_t)d->size != (size_t)r)
+				continue;
+			const void *ip =
+			    all[i].ss_family == AF_INET6
+				? (const void *)&((const struct sockaddr_in6 *)&all[i])->sin6_addr
+				: (const void *)&((const struct sockaddr_in *)&all[i])->sin_addr;
+			inet_ntop(all[i].ss_family, ip, a, sizeof(a));
+			int w = snprintf(o, left, "%s%s", o == d->info[r].sources ? "" : " ", a);
+			if (w < 0 || (size_t)w >= left)
+				break;
+			o += w;
+			left -= (size_t)w;
+		}
+	}
+}
+
+int ct_dist_share_target(struct ct_dist *d, const struct ct_dist_target *in,
+			 struct ct_dist_target *out, struct sockaddr_storage **srcbuf, int *own_fd)
+{
+	struct target_hdr h = {.dst = in->dst,
+			       .port_lo = in->port_lo,
+			       .port_hi = in->port_hi,
+			       .n_src = (long)in->n_src,
+			       .pid = getpid(),
+			       .netns_fd = in->netns_fd};
+	struct sockaddr_storage *all = NULL;
+	MPI_Request req;
+	*srcbuf = NULL;
+	*own_fd = -1;
+	if (checkin(d, "the target of a step") < 0)
+		return -ETIMEDOUT;
+	MPI_Ibcast(&h, sizeof(h), MPI_BYTE, 0, MPI_COMM_WORLD, &req);
+	if (wait_one(d, &req, "the target's broadcast") < 0)
+		return -ETIMEDOUT;
+	all = d->rank == 0 ? (struct sockaddr_storage *)in->src
+			   : calloc((size_t)h.n_src + 1, sizeof(*all));
+	if (!all && h.n_src > 0)
+		return -ENOMEM;
+	int rc = 0;
+	if (h.n_src > 0) {
+		MPI_Ibcast(all, (int)(h.n_src * (long)sizeof(*all)), MPI_BYTE, 0, MPI_COMM_WORLD,
+			   &req);
+		rc = wait_one(d, &req, "the target's broadcast");
+	}
+	*out = (struct ct_dist_target){
+	    .dst = h.dst, .port_lo = h.port_lo, .port_hi = h.port_hi, .netns_fd = in->netns_fd};
+	if (rc == 0 && h.n_src > 0 && !(*srcbuf = my_share(d, all, (size_t)h.n_src, &out->n_src)))
+		rc = -ENOMEM;
+	out->src = *srcbuf;
+	if (rc == 0 && d->rank == 0)
+		note_shares(d, all, (size_t)h.n_src);
+	if (rc == 0 && d->rank != 0 && h.netns_fd >= 0) {
+		/* The lab's client netns is rank 0's open fd; its namespace
+		 * file may be gone (a fresh netns is not named the same). */
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", h.pid, h.netns_fd);
+		if ((*own_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			rc = -errno;
+			ct_error(
+			    "MPI rank %d: cannot open rank 0's client netns %s: %s (every rank "
+			    "of a lab run must be on rank 0's host, as root)",
+			    d->rank, path, strerror(errno));
+		}
+		out->netns_fd = *own_fd;
+	}
+	if (d->rank != 0)
+		free(all);
+	return rc;
+}
+
 int ct_dist_barrier(struct ct_dist *d)
 {
 	MPI_Request req;
@@ -326,9 +444,10 @@ json_t *ct_dist_ranks(const struct ct_dist *d)
 {
 	json_t *a = json_array();
 	for (int r = 0; d && a && r < d->size; r++)
-		json_array_append_new(a, json_pack("{s:i, s:s, s:i, s:b}", "rank", r, "host",
+		json_array_append_new(a, json_pack("{s:i, s:s, s:i, s:b, s:s}", "rank", r, "host",
 						   d->info[r].host, "pid", d->info[r].pid, "lost",
-						   d->info[r].lost));
+						   d->info[r].lost, "client_addresses",
+						   d->info[r].sources));
 	return a;
 }
 

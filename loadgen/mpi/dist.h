@@ -26,6 +26,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -58,6 +61,27 @@ int ct_dist_agree(struct ct_dist *d, int code);
  * then this engine's threads [*base, *base + threads) of *total. */
 int ct_dist_trial_begin(struct ct_dist *d, unsigned threads, unsigned *base, unsigned *total);
 
+/* Where a trial sends (run/trial's target, without its types). */
+struct ct_dist_target {
+	struct sockaddr_storage dst;
+	uint16_t port_lo, port_hi;
+	const struct sockaddr_storage *src;
+	size_t n_src;
+	int netns_fd;
+};
+
+/* Rank 0's target for this trial, on every rank, with this rank's own
+ * share of the client addresses (address i goes to rank i mod N; with
+ * fewer addresses than ranks, rank r uses address r mod n). A lab's client
+ * netns is rank 0's: the other ranks, on its host, open it through
+ * /proc/PID/fd (*own_fd, closed by the caller; -1 when none). *srcbuf is
+ * the caller's to free. 0 or -errno (reported). */
+int ct_dist_share_target(struct ct_dist *d, const struct ct_dist_target *in,
+			 struct ct_dist_target *out, struct sockaddr_storage **srcbuf, int *own_fd);
+
+/* Whether every rank runs on rank 0's host (a lab is one host's). */
+bool ct_dist_one_host(const struct ct_dist *d);
+
 /* Every rank's engine exists: the schedules start together. 0 or -ETIMEDOUT. */
 int ct_dist_barrier(struct ct_dist *d);
 
@@ -76,8 +100,10 @@ int ct_dist_step_cpu(struct ct_dist *d, json_t *result);
  * rank in place of its own, so all judge the same step. 0 or -errno. */
 int ct_dist_step_result(struct ct_dist *d, json_t **result);
 
-/* [{"rank", "host", "pid", "lost"}, ...] for summary.json ("lost": rank 0
- * gave up waiting for it). */
+/* [{"rank", "host", "pid", "lost", "client_addresses"}, ...] for
+ * summary.json ("lost": rank 0 gave up waiting for it; client_addresses:
+ * the lab's client addresses this rank used in the last step, "" when
+ * its kernel picked them). */
 json_t *ct_dist_ranks(const struct ct_dist *d);
 
 /* Whether a collective was abandoned (a rank late or dead). */

@@ -57,7 +57,9 @@ static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, si
 static int run_proved(struct run_ctx *rc, const struct ct_scenario *pt, struct ct_trial_opts *to,
 		      json_t **res)
 {
-	struct ct_proof *proof = ct_proof_new(pt, rc->lab != NULL);
+	/* The topology, not rc->lab: an MPI rank other than 0 has no lab of its
+	 * own but must run a step exactly as long as rank 0. */
+	struct ct_proof *proof = ct_proof_new(pt, pt->scenario.topology == CT_TOPO_LAB);
 	struct ct_scenario *long_pt = NULL;
 	int r;
 
@@ -534,7 +536,8 @@ static struct ct_probe_config probe_config(const struct ct_scenario *sc,
 	return (struct ct_probe_config){
 	    .run_dir = rc ? ct_rundir_path(rc->rd) : NULL,
 	    .client_netns_fd = rc && rc->lab ? ct_lab_client_netns_fd(rc->lab) : -1,
-	    .capture = sc->report.capture,
+	    .capture =
+		sc->report.capture && !(rc && ct_dist_rank(rc->dist) != 0), /* rank 0's lab */
 	    .metrics_listen = o->metrics_listen ? o->metrics_listen : sc->report.metrics_listen,
 	    .quiet = o->quiet,
 	    .live = rc && rc->live ? stderr : NULL,
@@ -628,7 +631,9 @@ static int start_run(struct run_ctx *rc, const struct ct_runner_opts *o)
 {
 	const struct ct_scenario *sc = rc->sc;
 
-	if (sc->scenario.topology == CT_TOPO_LAB) {
+	/* Under MPI rank 0 alone builds the lab; the others load from its
+	 * client netns (ct_dist_share_target). */
+	if (sc->scenario.topology == CT_TOPO_LAB && ct_dist_rank(rc->dist) == 0) {
 		struct ct_err lerr = {.code = CT_EXIT_ENV};
 		rc->lab = ct_lab_up(sc, ct_rundir_path(rc->rd), &lerr);
 		if (!rc->lab) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "common/ctime.h"
 #include "common/log.h"
@@ -331,6 +332,29 @@ static json_t *step_result(struct trial *t)
 	return r;
 }
 
+/* Under MPI: rank 0's target, this rank's share of its client addresses,
+ * and in a lab rank 0's client netns. 0 or -errno. */
+static int share_target(struct trial *t, struct sockaddr_storage **srcbuf, int *own_fd)
+{
+	const struct ct_trial_target *in = t->o->target;
+	struct ct_dist_target mine, all = {.dst = in->dst,
+					   .port_lo = in->port_lo,
+					   .port_hi = in->port_hi,
+					   .src = in->src,
+					   .n_src = in->n_src,
+					   .netns_fd = in->netns_fd};
+	int rc = ct_dist_share_target(t->o->dist, &all, &mine, srcbuf, own_fd);
+	if (rc < 0)
+		return rc;
+	t->cfg.dst = mine.dst;
+	t->cfg.dport_lo = mine.port_lo;
+	t->cfg.dport_hi = mine.port_hi;
+	t->cfg.src = mine.src;
+	t->cfg.n_src = mine.n_src;
+	t->cfg.netns_fd = mine.netns_fd;
+	return 0;
+}
+
 int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 {
 	const struct ct_scenario *sc = o->sc;
@@ -352,12 +376,15 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	    .iv = malloc(sizeof(*t.iv)),
 	    .dead = calloc(o->n_sources + o->n_step_hooks + 1, sizeof(bool)),
 	};
-	int rc = -ENOMEM;
+	int rc = -ENOMEM, own_fd = -1;
+	struct sockaddr_storage *srcbuf = NULL;
 
 	*result = NULL;
 	if (!t.cur || !t.prev || !t.iv || !t.dead)
 		goto out;
 	ct_loadcfg_fill(&t.cfg, sc);
+	if (o->dist && (rc = share_target(&t, &srcbuf, &own_fd)) < 0)
+		goto out;
 	if (o->dist && (rc = ct_dist_trial_begin(o->dist, ct_engine_threads(&t.cfg),
 						 &t.cfg.thread_base, &t.cfg.threads_total)) < 0)
 		goto out;
@@ -394,6 +421,9 @@ out:
 	if (rc < 0 && t.eng)
 		ct_engine_stop(t.eng, true); /* a lost rank: do not wait for the schedule */
 	ct_engine_free(t.eng);
+	if (own_fd >= 0)
+		close(own_fd);
+	free(srcbuf);
 	free(t.cur);
 	free(t.prev);
 	free(t.iv);

@@ -110,7 +110,7 @@ struct ct_scenario {
 		uint64_t close_delay_ns;
 		unsigned workers;       /* 0 = ctserver's default (one per CPU); at most
 					 * CT_SRV_MAX_WORKERS, what ctserver takes */
-		int backlog;            /* default 4096 */
+		int backlog;		/* default 4096 */
 		char *target;           /* topology=host: "HOST:PORT" or "HOST:A-B" */
 	} server;
 
@@ -124,7 +124,7 @@ struct ct_scenario {
 		uint64_t duration_ns;       /* > 0, default 10 s */
 		uint64_t max_connections;   /* hard cap on connections started, 0 = rate x duration */
 		char *request;              /* template: {seq} {thread} {rand:N}, escapes \r \n \t \\ \xHH */
-		char *expect;               /* reply must end with (or contain) this; NULL = any reply */
+		char *expect; /* reply must end with (or contain) this; NULL = any reply */
 		bool raw;                   /* raw: request sent as-is, reply read until the server closes */
 		uint64_t connect_timeout_ns; /* default 3 s */
 		uint64_t reply_timeout_ns;  /* default 3 s */
