@@ -176,16 +176,21 @@ static int checkin(struct ct_dist *d, const char *what)
 }
 
 /* Wait for one collective; workers allow rank 0 time to name the culprit. */
-static int wait_one(struct ct_dist *d, MPI_Request *req, const char *what)
+static int wait_long(struct ct_dist *d, MPI_Request *req, const char *what, double worker_late)
 {
 	int done = 0;
-	double late = d->rank == 0 ? CT_DIST_LATE_S : CT_DIST_LATE_S + 5;
+	double late = d->rank == 0 ? CT_DIST_LATE_S : worker_late;
 	int rc = wait_all(d, req, 1, &done, late);
 	if (rc < 0)
 		ct_error("MPI rank %d: the other ranks did not finish %s in time; the run ends "
 			 "here (exit 3)",
 			 d->rank, what);
 	return rc;
+}
+
+static int wait_one(struct ct_dist *d, MPI_Request *req, const char *what)
+{
+	return wait_long(d, req, what, CT_DIST_LATE_S + 5);
 }
 
 int ct_dist_bcast_text(struct ct_dist *d, char **text, int *code)
@@ -329,8 +334,10 @@ int ct_dist_share_target(struct ct_dist *d, const struct ct_dist_target *in,
 	*own_fd = -1;
 	if (checkin(d, "the target of a step") < 0)
 		return -ETIMEDOUT;
+	/* Between steps rank 0 alone works: a lab up, a fresh netns, a
+	 * TIME_WAIT drain; the other ranks wait here for as long as that takes. */
 	MPI_Ibcast(&h, sizeof(h), MPI_BYTE, 0, MPI_COMM_WORLD, &req);
-	if (wait_one(d, &req, "the target's broadcast") < 0)
+	if (wait_long(d, &req, "the target's broadcast", CT_DIST_GAP_S) < 0)
 		return -ETIMEDOUT;
 	all = d->rank == 0 ? (struct sockaddr_storage *)in->src
 			   : calloc((size_t)h.n_src + 1, sizeof(*all));

@@ -37,6 +37,9 @@
 
 /* How long a rank may be late at a step's start or a sample tick. */
 #define CT_DIST_LATE_S 10.0
+/* How long the other ranks wait for rank 0 between steps (its lab up, fresh
+ * netns, drain cooldown: work only rank 0 does). */
+#define CT_DIST_GAP_S 1800.0
 
 struct ct_dist;
 
