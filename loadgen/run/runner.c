@@ -724,7 +724,8 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 		code = run_points(&rc, o, judge);
 		if (ct_stop_requested()) {
 			json_object_set_new(rc.summary, "interrupted", json_true());
-			ct_warn("interrupted: the run directory holds the steps done so far");
+			if (!worker) /* rank 0 speaks for an MPI run */
+				ct_warn("interrupted: the run directory holds the steps done so far");
 		}
 		if (code == CT_EXIT_OK)
 			code = ct_judge_expect(sc, rc.summary);
