@@ -71,6 +71,11 @@ struct ct_engine_config {
 	int netns_fd;	  /* -1 = current netns; else each engine thread setns()es
 			   * into it before it opens any socket */
 	unsigned threads; /* 0 = load.threads, and if that is 0, half the CPUs (>= 1) */
+	/* Several engines sharing one schedule (MPI ranks): this engine's
+	 * threads are [thread_base, thread_base + threads) of threads_total
+	 * numbered across all of them, so connection n goes to thread
+	 * n mod threads_total. 0 = this engine runs the whole schedule. */
+	unsigned thread_base, threads_total;
 };
 
 /* A merged snapshot. Counters are cumulative since start. */

@@ -123,6 +123,28 @@ static const char *page_name(const struct ct_rep *r)
 	return "ctload run";
 }
 
+/* An MPI run's ranks: " · 2 MPI ranks: 0 on host-a, 1 on host-b (lost)". */
+static void header_ranks(struct ct_rep *r, FILE *f)
+{
+	json_t *ranks =
+	    r->summary ? json_object_get(json_object_get(r->summary, "mpi"), "ranks") : NULL;
+	size_t i, n = json_array_size(ranks);
+	json_t *rk;
+	if (!n)
+		return;
+	fprintf(f, " \u00b7 <span id=\"ranks\">%zu MPI ranks:", n);
+	json_array_foreach(ranks, i, rk)
+	{
+		fprintf(f, "%s %lld on ", i ? "," : "",
+			(long long)json_integer_value(json_object_get(rk, "rank")));
+		const char *host = json_string_value(json_object_get(rk, "host"));
+		ct_html_esc(f, host ? host : "?");
+		if (json_is_true(json_object_get(rk, "lost")))
+			fputs(" (lost)", f);
+	}
+	fputs("</span>", f);
+}
+
 /* "topology lab · target … · started … · 4 steps, 68 samples" */
 static void header_meta(struct ct_rep *r, FILE *f)
 {
@@ -145,6 +167,7 @@ static void header_meta(struct ct_rep *r, FILE *f)
 			ct_html_esc(f, v);
 		}
 	}
+	header_ranks(r, f);
 	fprintf(f, " \u00b7 %zu step%s, %zu samples</p>", r->n_steps, r->n_steps == 1 ? "" : "s",
 		r->n);
 }

@@ -55,6 +55,8 @@ static void iso_now(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static json_t *new_summary(const struct ct_scenario *sc);
+
 struct ct_rundir *ct_rundir_open(const char *dir, const struct ct_scenario *sc)
 {
 	struct ct_rundir *rd = calloc(1, sizeof(*rd));
@@ -113,16 +115,8 @@ struct ct_rundir *ct_rundir_open(const char *dir, const struct ct_scenario *sc)
 	free(p);
 	p = NULL;
 
-	char started[32];
-	iso_now(started, sizeof(started));
-	rd->summary = json_pack("{s:s, s:s, s:s, s:s, s:[], s:[], s:[]}", "ctload_version",
-				CT_VERSION, "scenario", sc->scenario.name ? sc->scenario.name : "",
-				"topology", ct_topology_name(sc->scenario.topology), "started",
-				started, "steps", "thresholds", "expect");
-	if (!rd->summary)
+	if (!(rd->summary = new_summary(sc)))
 		goto fail;
-	if (sc->server.target)
-		json_object_set_new(rd->summary, "target", json_string(sc->server.target));
 	if ((rc = ct_rundir_flush(rd)) < 0)
 		goto fail;
 	return rd;
@@ -135,6 +129,33 @@ fail:
 	return NULL;
 }
 
+/* The summary as a run starts. */
+static json_t *new_summary(const struct ct_scenario *sc)
+{
+	char started[32];
+	iso_now(started, sizeof(started));
+	json_t *summary =
+	    json_pack("{s:s, s:s, s:s, s:s, s:[], s:[], s:[]}", "ctload_version", CT_VERSION,
+		      "scenario", sc->scenario.name ? sc->scenario.name : "", "topology",
+		      ct_topology_name(sc->scenario.topology), "started", started, "steps",
+		      "thresholds", "expect");
+	if (summary && sc->server.target)
+		json_object_set_new(summary, "target", json_string(sc->server.target));
+	return summary;
+}
+
+struct ct_rundir *ct_rundir_memory(const struct ct_scenario *sc)
+{
+	struct ct_rundir *rd = calloc(1, sizeof(*rd));
+	if (rd && !(rd->summary = new_summary(sc))) {
+		free(rd);
+		rd = NULL;
+	}
+	if (!rd)
+		ct_error("out of memory for the run's summary");
+	return rd;
+}
+
 const char *ct_rundir_path(const struct ct_rundir *rd)
 {
 	return rd->path;
@@ -142,6 +163,8 @@ const char *ct_rundir_path(const struct ct_rundir *rd)
 
 int ct_rundir_sample(struct ct_rundir *rd, const json_t *sample)
 {
+	if (!rd->path)
+		return 0;
 	if (json_dumpf(sample, rd->ts, JSON_COMPACT | JSON_REAL_PRECISION(6)) < 0 ||
 	    fputc('\n', rd->ts) == EOF || fflush(rd->ts) == EOF) {
 		int rc = errno ? -errno : -EIO;
@@ -158,6 +181,8 @@ json_t *ct_rundir_summary(struct ct_rundir *rd)
 
 int ct_rundir_flush(struct ct_rundir *rd)
 {
+	if (!rd->path) /* in memory: nothing to write */
+		return 0;
 	char *tmp = join(rd->path, "summary.json.tmp"), *dst = join(rd->path, "summary.json");
 	int rc = 0;
 	char finished[32];

@@ -19,6 +19,9 @@ struct ct_rundir;
  * current directory) and write scenario.ini. NULL + errno, with the reason
  * logged. */
 struct ct_rundir *ct_rundir_open(const char *dir, const struct ct_scenario *sc);
+/* A run directory in memory only: the summary, no files, path NULL (an
+ * MPI rank other than 0, whose figures rank 0 writes). */
+struct ct_rundir *ct_rundir_memory(const struct ct_scenario *sc);
 const char *ct_rundir_path(const struct ct_rundir *rd);
 
 /* Append one sample line and flush. 0 or -errno. */

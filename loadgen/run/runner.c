@@ -22,6 +22,7 @@
 #include "loadgen/probe/metrics.h"
 #include "loadgen/probe/probe.h"
 #include "loadgen/model/model.h"
+#include "loadgen/mpi/dist.h"
 #include "loadgen/scenario/plan.h"
 #include "loadgen/report/report.h"
 #include "loadgen/run/rundir.h"
@@ -44,6 +45,7 @@ struct run_ctx {
 	size_t point_first; /* index in steps[] of the current point's first step */
 	struct ct_probes *probes;
 	bool live_view; /* the live view draws: no status line, no point notes */
+	struct ct_dist *dist; /* MPI ranks; NULL: alone */
 };
 
 static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, size_t p,
@@ -55,7 +57,9 @@ static int lab_prepare_step(struct ct_lab *lab, const struct ct_scenario *pt, si
 static int run_proved(struct run_ctx *rc, const struct ct_scenario *pt, struct ct_trial_opts *to,
 		      json_t **res)
 {
-	struct ct_proof *proof = ct_proof_new(pt, rc->lab != NULL);
+	/* The topology, not rc->lab: an MPI rank other than 0 has no lab of its
+	 * own but must run a step exactly as long as rank 0. */
+	struct ct_proof *proof = ct_proof_new(pt, pt->scenario.topology == CT_TOPO_LAB);
 	struct ct_scenario *long_pt = NULL;
 	int r;
 
@@ -100,6 +104,7 @@ static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json
 	    .rd = rc->rd,
 	    .origin_ns = rc->origin,
 	    .live = rc->live && !rc->live_view,
+	    .dist = rc->dist,
 	};
 	struct ct_sample_source src[16], hooks[16];
 	size_t ns = 0, nh = 0;
@@ -132,6 +137,10 @@ static int run_step(struct run_ctx *rc, const struct ct_scenario *pt, const json
 	to.step_hooks = hooks;
 	to.n_step_hooks = nh;
 	int r = run_proved(rc, pt, &to, res);
+	if (r == 0 && rc->dist && (r = ct_dist_step_result(rc->dist, res)) < 0) {
+		json_decref(*res);
+		*res = NULL;
+	}
 	if (r < 0)
 		return r == -EINVAL ? CT_EXIT_USAGE : CT_EXIT_ENV;
 	json_array_append_new(json_object_get(rc->summary, "steps"), *res);
@@ -527,7 +536,8 @@ static struct ct_probe_config probe_config(const struct ct_scenario *sc,
 	return (struct ct_probe_config){
 	    .run_dir = rc ? ct_rundir_path(rc->rd) : NULL,
 	    .client_netns_fd = rc && rc->lab ? ct_lab_client_netns_fd(rc->lab) : -1,
-	    .capture = sc->report.capture,
+	    .capture =
+		sc->report.capture && !(rc && ct_dist_rank(rc->dist) != 0), /* rank 0's lab */
 	    .metrics_listen = o->metrics_listen ? o->metrics_listen : sc->report.metrics_listen,
 	    .quiet = o->quiet,
 	    .live = rc && rc->live ? stderr : NULL,
@@ -621,7 +631,9 @@ static int start_run(struct run_ctx *rc, const struct ct_runner_opts *o)
 {
 	const struct ct_scenario *sc = rc->sc;
 
-	if (sc->scenario.topology == CT_TOPO_LAB) {
+	/* Under MPI rank 0 alone builds the lab; the others load from its
+	 * client netns (ct_dist_share_target). */
+	if (sc->scenario.topology == CT_TOPO_LAB && ct_dist_rank(rc->dist) == 0) {
 		struct ct_err lerr = {.code = CT_EXIT_ENV};
 		rc->lab = ct_lab_up(sc, ct_rundir_path(rc->rd), &lerr);
 		if (!rc->lab) {
@@ -672,7 +684,10 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 	struct ct_err jerr = {0};
 	int code;
 
-	if ((code = preflight(sc, o)) != CT_EXIT_OK)
+	code = preflight(sc, o);
+	if (o->dist) /* all ranks go on, or none: a collective must not wait alone */
+		code = ct_dist_agree(o->dist, code);
+	if (code != CT_EXIT_OK)
 		return code;
 	judge = ct_expr_parse(sc->search.fail_when.text, &jerr);
 	if (!judge) { /* preflight parsed it: only ENOMEM is left */
@@ -688,14 +703,20 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 	    .quiet = o->quiet,
 	    .live = !o->quiet && isatty(STDERR_FILENO),
 	    .npts = ct_plan_points(sc),
+	    .dist = o->dist,
 	};
-	rc.rd = ct_rundir_open(o->out_dir, sc);
+	bool worker = ct_dist_rank(o->dist) != 0;
+	rc.rd = worker ? ct_rundir_memory(sc) : ct_rundir_open(o->out_dir, sc);
 	if (!rc.rd) {
 		ct_expr_free(judge);
 		return CT_EXIT_ENV;
 	}
-	snprintf(run_path, sizeof(run_path), "%s", ct_rundir_path(rc.rd));
+	if (!worker)
+		snprintf(run_path, sizeof(run_path), "%s", ct_rundir_path(rc.rd));
 	rc.summary = ct_rundir_summary(rc.rd);
+	if (o->dist && !worker)
+		json_object_set_new(rc.summary, "mpi",
+				    json_pack("{s:o}", "ranks", ct_dist_ranks(o->dist)));
 	if ((code = start_run(&rc, o)) == CT_EXIT_OK) {
 		rc.origin = ct_now_ns();
 		/* The wall time of t = 0, so a report can place events.log lines. */
@@ -703,11 +724,15 @@ int ct_runner_run(const struct ct_scenario *sc, const struct ct_runner_opts *o)
 		code = run_points(&rc, o, judge);
 		if (ct_stop_requested()) {
 			json_object_set_new(rc.summary, "interrupted", json_true());
-			ct_warn("interrupted: the run directory holds the steps done so far");
+			if (!worker) /* rank 0 speaks for an MPI run */
+				ct_warn("interrupted: the run directory holds the steps done so far");
 		}
 		if (code == CT_EXIT_OK)
 			code = ct_judge_expect(sc, rc.summary);
 	}
+	if (o->dist && !worker) /* now with the ranks that were lost */
+		json_object_set_new(rc.summary, "mpi",
+				    json_pack("{s:o}", "ranks", ct_dist_ranks(o->dist)));
 	code = end_run(&rc, o, run_path, code);
 	ct_expr_free(judge);
 	return code;

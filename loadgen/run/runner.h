@@ -26,6 +26,10 @@ struct ct_runner_opts {
 	bool quiet;                 /* no live view, no notes, no table */
 	/* topology = host: the resolved, allowed target (safety.h) */
 	const struct ct_trial_target *host_target;
+	/* MPI ranks (loadgen/mpi/dist.h), NULL: alone. Rank 0 keeps the run
+	 * directory, the report and the table; the other ranks run quiet with
+	 * their summary in memory (ct_rundir_memory). */
+	struct ct_dist *dist;
 };
 
 /* Returns an exit code (enum ct_exit). */

@@ -150,9 +150,42 @@ bool ct_safety_target_allowed(const struct sockaddr_storage *ss)
 	return !in_init_netns() && !has_default_route();
 }
 
+/* A target outside the rule: allowed when an allowlist entry holds it (said
+ * once, so a run on a real network is never silent), else refused with
+ * the entry that would allow it. */
+static int refuse_unlisted(const struct ct_scenario *sc, const struct ct_allow *allow,
+			   const struct ct_trial_target *target)
+{
+	const struct ct_allow_entry *e =
+	    ct_allow_match(allow, &target->dst, target->port_lo, target->port_hi);
+	if (e) {
+		ct_note("target %s is outside the lab, allowed by %s: load goes to a real network",
+			sc->server.target, e->from);
+		return 0;
+	}
+	char addr[INET6_ADDRSTRLEN] = "?", ports[16];
+	const void *a = target->dst.ss_family == AF_INET6
+			    ? (const void *)&((const struct sockaddr_in6 *)&target->dst)->sin6_addr
+			    : (const void *)&((const struct sockaddr_in *)&target->dst)->sin_addr;
+	inet_ntop(target->dst.ss_family, a, addr, sizeof(addr));
+	if (target->port_lo == target->port_hi)
+		snprintf(ports, sizeof(ports), "%u", target->port_lo);
+	else
+		snprintf(ports, sizeof(ports), "%u-%u", target->port_lo, target->port_hi);
+	int v6 = target->dst.ss_family == AF_INET6;
+	ct_error(
+	    "target %s is outside the lab: ctload only sends to loopback, into a network "
+	    "namespace without a default route, or to a target on the allowlist. If %s is "
+	    "your lab's device under test, allow it on purpose with --allow-target %s%s/%d%s:%s "
+	    "or a line in the root-owned %s (see ctload(1), TARGET ALLOWLIST)",
+	    sc->server.target, addr, v6 ? "[" : "", addr, v6 ? 128 : 32, v6 ? "]" : "", ports,
+	    ct_allow_file_path());
+	return -EPERM;
+}
+
 /* topology = host: the [server] target, under the safety rule. */
 int ct_safety_host_target(const struct ct_scenario *sc, const char *file,
-			  struct ct_trial_target *target)
+			  const struct ct_allow *allow, struct ct_trial_target *target)
 {
 	char why[640];
 	if (!sc->server.target) {
@@ -166,12 +199,8 @@ int ct_safety_host_target(const struct ct_scenario *sc, const char *file,
 		ct_error("%s: [server] target: %s", file, why);
 		return -EINVAL;
 	}
-	if (!ct_safety_target_allowed(&target->dst)) {
-		ct_error("target %s is outside the lab: ctload only sends to loopback or into a "
-			 "network namespace without a default route",
-			 sc->server.target);
+	if (!ct_safety_target_allowed(&target->dst) && refuse_unlisted(sc, allow, target) < 0)
 		return -EPERM;
-	}
 	for (size_t a = 0; a < sc->n_sweep; a++) {
 		if (!strncmp(sc->sweep[a].key, "sysctl.", 7)) {
 			ct_error("%s:%d: [sweep] %s: sysctl axes need topology = lab (host mode "

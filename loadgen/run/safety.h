@@ -5,7 +5,11 @@
  * address routed there (a test's own netns). Anything else is refused: a
  * load generator must not be pointed at a real network. In topology = lab
  * the engine runs inside the lab's client netns, which has no default
- * route, so the rule holds by construction. */
+ * route, so the rule holds by construction.
+ *
+ * The one way past the rule is the target allowlist (allow.h): a target the
+ * user listed on purpose, with its ports, on the command line or in the
+ * root-owned allowlist file. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,6 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "loadgen/run/allow.h"
 #include "loadgen/scenario/scenario.h"
 #include "loadgen/run/trial.h"
 
@@ -24,8 +29,10 @@ int ct_safety_parse_target(const char *text, struct sockaddr_storage *ss, uint16
 /* Whether the rule above allows sending to `ss` from this netns. */
 bool ct_safety_target_allowed(const struct sockaddr_storage *ss);
 
-/* topology = host: resolve [server] target into `target` and apply the rule;
+/* topology = host: resolve [server] target into `target` and apply the rule,
+ * or find it in `allow` (may be NULL: nothing allowed beyond the rule);
  * sysctl sweep axes are refused (host mode changes nothing on the host).
- * 0, -EINVAL (bad scenario, reported) or -EPERM (refused, reported). */
+ * 0, -EINVAL (bad scenario, reported) or -EPERM (refused, reported, with how
+ * to allow it). */
 int ct_safety_host_target(const struct ct_scenario *sc, const char *file,
-			  struct ct_trial_target *target);
+			  const struct ct_allow *allow, struct ct_trial_target *target);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "common/ctime.h"
 #include "common/log.h"
@@ -13,6 +14,7 @@
 #include "common/units.h"
 #include "loadgen/engine/engine.h"
 #include "loadgen/engine/schedule.h"
+#include "loadgen/mpi/dist.h"
 #include "loadgen/run/loadcfg.h"
 
 static double tv_s(struct timeval tv)
@@ -133,6 +135,7 @@ struct trial {
 	uint64_t last_status, status_completed;
 	struct cpu cpu0, cpu_prev, cpu_status;
 	bool interrupted, aborted;
+	bool want_end; /* under MPI: a watch asked to end, said at the next tick */
 };
 
 /* Stop the engine on SIGINT, or when the step overran every timeout. */
@@ -199,6 +202,24 @@ static json_t *sample_of(struct trial *t, uint64_t now, struct cpu c)
 	return s;
 }
 
+/* Under MPI: this tick's counters become the sum over ranks, so every rank
+ * sees the same figures and ends the step on the same tick; a watch's end
+ * or an interrupt on any rank applies to all. 0 or -ETIMEDOUT (named). */
+static int merge_ranks(struct trial *t, uint64_t now)
+{
+	unsigned flags =
+	    (t->want_end ? CT_DIST_F_ENDED : 0u) | (t->interrupted ? CT_DIST_F_INTERRUPTED : 0u);
+	if (ct_dist_tick(t->o->dist, t->cur, &flags) < 0)
+		return -ETIMEDOUT;
+	if ((flags & CT_DIST_F_ENDED) && !t->ended) {
+		t->ended = now > t->start ? now - t->start : 1;
+		ct_engine_stop(t->eng, false);
+	}
+	if ((flags & CT_DIST_F_INTERRUPTED) && !ct_stop_requested())
+		ct_stop_flag = 1;
+	return 0;
+}
+
 /* One tick: snapshot, sample, sources, timeseries.jsonl. 0, 1 when the
  * engine is done (t->prev holds its final snapshot), or -ENOMEM. */
 static int tick(struct trial *t, uint64_t now)
@@ -207,6 +228,8 @@ static int tick(struct trial *t, uint64_t now)
 
 	check_stop(t, now);
 	ct_engine_snapshot(t->eng, t->cur);
+	if (o->dist && merge_ranks(t, now) < 0)
+		return -ETIMEDOUT;
 	if (t->cur->inflight > t->inflight_peak)
 		t->inflight_peak = t->cur->inflight;
 	struct cpu c = cpu_now();
@@ -216,10 +239,15 @@ static int tick(struct trial *t, uint64_t now)
 	run_sources(o->sources, o->n_sources, t->dead, s);
 	if (o->rd)
 		ct_rundir_sample(o->rd, s);
-	if (o->watch && !t->ended && now > t->start &&
+	/* Under MPI rank 0's watch alone decides: it has the lab's samplers. */
+	if (o->watch && ct_dist_rank(o->dist) == 0 && !t->ended && !t->want_end && now > t->start &&
 	    o->watch->fn(o->watch->ctx, s, (double)(now - t->start) / 1e9) == 1) {
-		t->ended = now - t->start;
-		ct_engine_stop(t->eng, false);
+		if (o->dist) {
+			t->want_end = true; /* every rank ends at the same tick */
+		} else {
+			t->ended = now - t->start;
+			ct_engine_stop(t->eng, false);
+		}
 	}
 	json_decref(s);
 	t->cpu_prev = c;
@@ -262,7 +290,7 @@ static json_t *step_result(struct trial *t)
 	double cpu_s = cpu1.user + cpu1.sys - t->cpu0.user - t->cpu0.sys;
 	uint64_t nfail = failed(fin);
 	double wall_s = (double)(ct_now_ns() - t->start) / 1e9;
-	unsigned threads = ct_engine_threads(&t->cfg);
+	unsigned threads = t->cfg.threads_total ? t->cfg.threads_total : ct_engine_threads(&t->cfg);
 	json_t *r = json_pack(
 	    "{s:i, s:o, s:f, s:f, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f}", "step",
 	    (int)o->step, "settings", o->settings ? json_deep_copy(o->settings) : json_object(),
@@ -304,6 +332,29 @@ static json_t *step_result(struct trial *t)
 	return r;
 }
 
+/* Under MPI: rank 0's target, this rank's share of its client addresses,
+ * and in a lab rank 0's client netns. 0 or -errno. */
+static int share_target(struct trial *t, struct sockaddr_storage **srcbuf, int *own_fd)
+{
+	const struct ct_trial_target *in = t->o->target;
+	struct ct_dist_target mine, all = {.dst = in->dst,
+					   .port_lo = in->port_lo,
+					   .port_hi = in->port_hi,
+					   .src = in->src,
+					   .n_src = in->n_src,
+					   .netns_fd = in->netns_fd};
+	int rc = ct_dist_share_target(t->o->dist, &all, &mine, srcbuf, own_fd);
+	if (rc < 0)
+		return rc;
+	t->cfg.dst = mine.dst;
+	t->cfg.dport_lo = mine.port_lo;
+	t->cfg.dport_hi = mine.port_hi;
+	t->cfg.src = mine.src;
+	t->cfg.n_src = mine.n_src;
+	t->cfg.netns_fd = mine.netns_fd;
+	return 0;
+}
+
 int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 {
 	const struct ct_scenario *sc = o->sc;
@@ -325,17 +376,25 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	    .iv = malloc(sizeof(*t.iv)),
 	    .dead = calloc(o->n_sources + o->n_step_hooks + 1, sizeof(bool)),
 	};
-	int rc = -ENOMEM;
+	int rc = -ENOMEM, own_fd = -1;
+	struct sockaddr_storage *srcbuf = NULL;
 
 	*result = NULL;
 	if (!t.cur || !t.prev || !t.iv || !t.dead)
 		goto out;
 	ct_loadcfg_fill(&t.cfg, sc);
+	if (o->dist && (rc = share_target(&t, &srcbuf, &own_fd)) < 0)
+		goto out;
+	if (o->dist && (rc = ct_dist_trial_begin(o->dist, ct_engine_threads(&t.cfg),
+						 &t.cfg.thread_base, &t.cfg.threads_total)) < 0)
+		goto out;
 	t.eng = ct_engine_new(&t.cfg);
 	if (!t.eng) {
 		rc = -errno;
 		goto out;
 	}
+	if (o->dist && (rc = ct_dist_barrier(o->dist)) < 0)
+		goto out;
 	t.cpu0 = t.cpu_prev = t.cpu_status = cpu_now();
 	if ((rc = ct_engine_start(t.eng)) < 0)
 		goto out;
@@ -352,10 +411,19 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	if (!r)
 		goto out;
 	run_sources(o->step_hooks, o->n_step_hooks, t.dead + o->n_sources, r);
+	if (o->dist && (rc = ct_dist_step_cpu(o->dist, r)) < 0) {
+		json_decref(r);
+		goto out;
+	}
 	*result = r;
 	rc = 0;
 out:
+	if (rc < 0 && t.eng)
+		ct_engine_stop(t.eng, true); /* a lost rank: do not wait for the schedule */
 	ct_engine_free(t.eng);
+	if (own_fd >= 0)
+		close(own_fd);
+	free(srcbuf);
 	free(t.cur);
 	free(t.prev);
 	free(t.iv);

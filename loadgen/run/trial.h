@@ -26,7 +26,8 @@
  * bounded: the step lasts at most duration + connect_timeout +
  * reply_timeout (+ 5 s of slack before in-flight connections are aborted).
  * A step a watch ends early counts its rates over the time it ran
- * ("ended_at_s"). */
+ * ("ended_at_s"). Under MPI (opts.dist) the figures are the sum over
+ * ranks, "threads" counts them all, and "ranks" says how many ran it. */
 #pragma once
 
 #include <stdbool.h>
@@ -57,6 +58,8 @@ struct ct_trial_watch {
 	void *ctx;
 };
 
+struct ct_dist; /* loadgen/mpi/dist.h */
+
 struct ct_trial_opts {
 	const struct ct_scenario *sc; /* this step's scenario (sweep point applied) */
 	unsigned step, n_steps;	      /* index in summary steps[], and how many (for status) */
@@ -70,6 +73,10 @@ struct ct_trial_opts {
 	size_t n_step_hooks;
 	bool live; /* one-line status on stderr each second */
 	const struct ct_trial_watch *watch; /* NULL: none */
+	/* MPI ranks (dist.h): this engine runs its share of the schedule, every
+	 * tick's counters are the sum over ranks, the result is rank 0's. NULL:
+	 * alone. */
+	struct ct_dist *dist;
 };
 
 /* Returns 0 with *result (a new reference) or -errno when the engine could

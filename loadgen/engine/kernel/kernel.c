@@ -116,7 +116,11 @@ static int make_workers(struct kengine *e)
 			w->pool[j].next_free = j + 1 < per ? j + 1 : NO_CONN;
 		}
 		w->free_head = 0;
-		ct_schedule_init(&w->sched, &e->load->sched, i, e->nthreads);
+		if (e->cfg.threads_total) /* one shard of a schedule shared by engines */
+			ct_schedule_init(&w->sched, &e->load->sched, e->cfg.thread_base + i,
+					 e->cfg.threads_total);
+		else
+			ct_schedule_init(&w->sched, &e->load->sched, i, e->nthreads);
 	}
 	return 0;
 }
