@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "ct_config.h"
 #include "loadgen/engine/engine_int.h"
 
 static const struct ct_engine_ops *const backends[] = {
     &ct_engine_kernel_ops,
-    /* pcap and dpdk engines register here when built */
+#if CT_HAVE_PCAP
+    &ct_engine_pcap_ops,
+#endif
     NULL,
 };
 
@@ -47,7 +50,13 @@ struct ct_engine *ct_engine_new(const struct ct_engine_config *cfg)
 			return e;
 		}
 	}
-	ct_error("engine '%s' is not built into this ctload; use engine = kernel", name);
+	if (!strcmp(name, "pcap") || !strcmp(name, "dpdk"))
+		ct_error("engine '%s' is not built into this ctload: it needs the meson feature "
+			 "'%s' and its Debian package (%s; scripts/setup installs it), then "
+			 "meson setup --reconfigure; or use engine = kernel",
+			 name, name, !strcmp(name, "pcap") ? "libpcap-dev" : "libdpdk-dev");
+	else
+		ct_error("engine '%s' is not built into this ctload; use engine = kernel", name);
 	errno = ENOENT;
 	return NULL;
 }

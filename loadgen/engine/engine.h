@@ -1,7 +1,8 @@
 /* engine — opens and closes connections on an open-loop schedule.
  *
- * One small ops table per backend ("kernel" = libevent sockets; "pcap" and
- * "dpdk" later), chosen in exactly one place, ct_engine_new(), by name.
+ * One small ops table per backend ("kernel" = libevent sockets; "pcap" = the
+ * userspace TCP client of packet/ over libpcap; "dpdk" later), chosen in
+ * exactly one place, ct_engine_new(), by name.
  * Callers see only struct ct_engine and the functions below.
  *
  * Life: new -> start -> (snapshot ... until stats.running == 0) -> stop ->
@@ -57,6 +58,7 @@ struct ct_engine_load {
 	unsigned threads;	   /* 0 = half the CPUs (>= 1) */
 	unsigned max_inflight;	   /* 0 = 10000 */
 	uint64_t launch_window_ns; /* start together what is due this soon */
+	uint64_t reuse_after_ns;   /* packet engines: a client tuple rests this long */
 };
 
 struct ct_engine_config {
@@ -70,6 +72,10 @@ struct ct_engine_config {
 	int netns_fd;	  /* -1 = current netns; else each engine thread setns()es
 			   * into it before it opens any socket */
 	unsigned threads; /* 0 = load.threads, and if that is 0, half the CPUs (>= 1) */
+	/* Packet engines only: the interface they send on (inside netns_fd)
+	 * and the IPv4 next hop toward dst (dst itself on one link). */
+	const char *ifname;
+	struct sockaddr_storage gateway;
 };
 
 /* A merged snapshot. Counters are cumulative since start. */

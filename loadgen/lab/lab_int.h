@@ -95,6 +95,9 @@ int ct_lab_topo_delete(struct ct_lab *lab, struct ct_err *err);
 void ct_lab_topo_close(struct ct_lab *lab);
 /* topo.c: run an `ip -batch` script in the netns of role r. */
 int ct_lab_topo_batch(struct ct_lab *lab, enum ct_role r, const char *script, struct ct_err *err);
+/* topo.c: does the client run a packet engine (no client addresses on
+ * its interface)? */
+bool ct_lab_packet_engine(const struct ct_scenario *sc);
 /* topo.c: does conntrack track in the netns of role r? */
 bool ct_lab_topo_tracks(const struct ct_lab *lab, enum ct_role r);
 

@@ -107,7 +107,8 @@ static int set_clients(struct ct_lab *lab, const struct ct_scenario *pt, struct 
 		    (size_t)snprintf(script + len, cap - len, "addr %s %s/%u dev veth0\n",
 				     want > have ? "add" : "del",
 				     ct_lab_addr_str(ct_lab_addr_client(&lab->ap, i), a), prefix);
-	ret = ct_lab_topo_batch(lab, CT_ROLE_CLIENT, script, err);
+	/* A packet engine's addresses are its own, not the interface's. */
+	ret = ct_lab_packet_engine(lab->sc) ? 0 : ct_lab_topo_batch(lab, CT_ROLE_CLIENT, script, err);
 	free(script);
 	if (ret < 0) {
 		free(addrs);

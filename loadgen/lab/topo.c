@@ -24,6 +24,11 @@ static const char *const role_suffix[CT_ROLE_NLAB] = {
     [CT_ROLE_ROUTER] = "rtr",
 };
 
+bool ct_lab_packet_engine(const struct ct_scenario *sc)
+{
+	return sc->load.engine != CT_ENGINE_KERNEL;
+}
+
 static bool has_role(const struct ct_scenario *sc, enum ct_role r)
 {
 	return r != CT_ROLE_ROUTER || sc->lab.path != CT_PATH_DIRECT;
@@ -197,8 +202,10 @@ static int build_links(struct ct_lab *lab, struct ct_err *err)
 	if (ret < 0)
 		goto out;
 
-	/* Client: one address per [lab] clients, the route to the server half. */
-	for (size_t i = 0; i < lab->n_clients; i++)
+	/* Client: one address per [lab] clients, the route to the server half.
+	 * A packet engine owns the client addresses itself: on the interface
+	 * the kernel would answer its segments with RSTs. */
+	for (size_t i = 0; i < lab->n_clients && !ct_lab_packet_engine(sc); i++)
 		len += (size_t)snprintf(script + len, cap - len, "addr add %s/%u dev veth0\n",
 					ct_lab_addr_str(ct_lab_addr_client(ap, (unsigned)i), a),
 					cli_prefix);
