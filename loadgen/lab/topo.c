@@ -210,7 +210,7 @@ static int build_links(struct ct_lab *lab, struct ct_err *err)
 					ct_lab_addr_str(ct_lab_addr_client(ap, (unsigned)i), a),
 					cli_prefix);
 	len += (size_t)snprintf(script + len, cap - len, "link set veth0 up\n");
-	if (sc->lab.path != CT_PATH_DIRECT)
+	if (sc->lab.path != CT_PATH_DIRECT && !ct_lab_packet_engine(sc))
 		len += (size_t)snprintf(script + len, cap - len, "route add %s/%u via %s\n",
 					ct_lab_addr_str(ap->srv_net, a), ap->half_prefix,
 					ct_lab_addr_str(ap->router_cli, b));

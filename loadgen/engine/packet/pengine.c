@@ -258,12 +258,15 @@ static void packet_stop(struct ct_engine *pub, bool abort)
 		PSTORE(&e->stop_req, want);
 }
 
-/* What the engine dropped or answered, for whoever reads the log. */
+/* What the engine dropped or answered, at the end of a step. */
 static void log_counters(const struct pengine *e)
 {
 	const struct pcounters *p = &e->pc;
 	const struct ct_pktio_stats *s = &e->io->st;
-	ct_note("engine pcap: frames rx %llu tx %llu (tx refused %llu, no buffer %llu); "
+	uint64_t odd = p->bad[CT_WIRE_BAD_LEN] + p->bad[CT_WIRE_BAD_CSUM] + p->bad_ack +
+		       p->rst_ignored + p->tx_nobuf + s->tx_fail + p->close_timeouts;
+	/* A note only when something went wrong: a clean step stays quiet. */
+	ct_log(odd ? CT_LOG_NOTE : CT_LOG_DEBUG, "engine pcap: frames rx %llu tx %llu (tx refused %llu, no buffer %llu); "
 		 "dropped: bad length %llu, bad checksum %llu, fragments %llu, not ours %llu, "
 		 "bad ACK %llu, out of order %llu, RST out of window %llu; offloaded checksums "
 		 "%llu, ARP answers %llu, closes timed out %llu",
