@@ -7,6 +7,8 @@
 #include <poll.h>
 #include <string.h>
 
+#define WAIT_MAX_MS 10
+
 void ct_ploop_flush(struct pengine *e)
 {
 	unsigned off = 0;
@@ -207,14 +209,28 @@ static bool housekeeping(struct pengine *e, uint64_t now)
 	return e->sched_over && e->busy == 0;
 }
 
-/* Sleep until a frame arrives, the next due time or the next ms tick. */
+/* Sleep until a frame arrives, the next due time (less the launch
+ * window), the next non-empty bucket of the timer wheel, or at most
+ * WAIT_MAX_MS (stop requests are seen that often). A wake-up every
+ * millisecond cost 0.5 ms of CPU per connection at 200/s. */
 static void wait_io(struct pengine *e, uint64_t now)
 {
-	uint64_t until = now + CT_NS_PER_MSEC;
-	if (e->have_next && e->next_due < until + e->load.launch_window_ns)
-		until = e->next_due > e->load.launch_window_ns + now
-			    ? e->next_due - e->load.launch_window_ns
-			    : now;
+	uint64_t until = now + WAIT_MAX_MS * CT_NS_PER_MSEC;
+	for (uint32_t ms = e->wheel_ms; ms < e->wheel_ms + WAIT_MAX_MS; ms++) {
+		if (e->wheel[ms % TW_BUCKETS] != NO_SLOT) {
+			uint64_t at = e->t0 + (uint64_t)ms * CT_NS_PER_MSEC;
+			if (at < until)
+				until = at;
+			break;
+		}
+	}
+	/* As the kernel engine: wake a quarter of the window (at most 250 us)
+	 * before the due time, and start all that is due within the window. */
+	uint64_t lead = e->load.launch_window_ns / 4;
+	if (lead > 250 * CT_NS_PER_USEC)
+		lead = 250 * CT_NS_PER_USEC;
+	if (e->have_next && e->next_due < until + lead)
+		until = e->next_due > lead + now ? e->next_due - lead : now;
 	if (until <= now)
 		return;
 	struct pollfd pf = {.fd = ct_pktio_fd(e->io), .events = POLLIN};
