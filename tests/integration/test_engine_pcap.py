@@ -30,6 +30,19 @@ def fails(step):
     return sum(step.get("failures", {}).values())
 
 
+# ---- 0. refused before any lab is built ------------------------------------
+for name, body, code, words in [
+        ("dpdk", "topology = lab\n[load]\nengine = dpdk", 3, "meson feature 'dpdk'"),
+        ("host", "topology = host\n[server]\ntarget = 127.0.0.1:9\n[load]\nengine = pcap", 2,
+         "runs in a lab only")]:
+    sc = ctlib.scenario_file(os.path.join(tmp, name + ".ini"),
+                             "[scenario]\nname = %s\n%s\nrate = 10/s\nduration = 1s\n"
+                             % (name, body))
+    r, _ = ctlib.ctload_run(sc, os.path.join(tmp, name), timeout=30)
+    t.ok(r.returncode == code and words in r.stderr and name + ".ini" in r.stderr,
+         "engine %s: exit %d naming the file and why (%d)" % (name, code, r.returncode),
+         r.stderr)
+
 # ---- 1. router + conntrack, capture ---------------------------------------
 sc = ctlib.scenario_file(os.path.join(tmp, "router.ini"), """
     [scenario]
