@@ -10,7 +10,9 @@ kernel's ctserver.
 - direct path, the server closes first: the server holds the TIME_WAIT
   and its conntrack counts the connections, as with the kernel engine;
 - the server's port closed mid-step (ctserver ended by its PID): the
-  server's RSTs to our SYNs count as `refused`.
+  server's RSTs to our SYNs count as `refused`;
+- refused before a lab: engine = dpdk not built (exit 3), a packet engine
+  with topology = host (exit 2); a sweep from pcap to kernel (exit 2).
 Runs under the lab lock (scripts and meson run it serially)."""
 import os
 import re
@@ -161,5 +163,21 @@ t.ok(fl.get("refused", 0) > 100 and st.get("completed", 0) > 100,
      "after the server's port closed its RSTs count as refused (%s, %s)" %
      (st.get("completed"), fl), se[-2000:])
 t.ok(fl.get("timeout", 0) == 0, "no connection waited out a timeout", fl)
+# ---- 4. a sweep may not switch between a packet and the kernel engine -----
+sc = ctlib.scenario_file(os.path.join(tmp, "sweep.ini"), """
+    [scenario]
+    name = pcap-sweep
+    topology = lab
+    [load]
+    engine = pcap
+    rate = 50/s
+    duration = 1s
+    [sweep]
+    load.engine = pcap, kernel
+    """)
+r, _ = ctlib.ctload_run(sc, os.path.join(tmp, "sweep"), timeout=90)
+t.ok(r.returncode == 2 and "[sweep] load.engine" in r.stderr and "sweep.ini:" in r.stderr,
+     "sweeping load.engine from pcap to kernel is refused naming file:line (%d)" %
+     r.returncode, r.stderr[-1000:])
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
