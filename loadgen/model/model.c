@@ -152,7 +152,9 @@ bool ct_model_parity_cliff(const struct ct_model_input *in)
 	double parity = ceil(ct_model_range_ports(in) / 2.0);
 	double threads = in->threads ? in->threads : 1;
 
-	return in->closer == CT_MCLOSE_CLIENT && !(reuse_on(in) && in->timestamps) &&
+	/* A packet engine does no port search. */
+	return !in->packet_engine && in->closer == CT_MCLOSE_CLIENT &&
+	       !(reuse_on(in) && in->timestamps) &&
 	       !in->explicit_bind && in->rate > 0 &&
 	       parity * CT_MODEL_SCAN_NS * 1e-9 * in->rate >= 0.5 * threads;
 }
