@@ -463,3 +463,19 @@ Test(packet_conn, slots_are_indexed_by_client_address_and_port)
 	cr_expect_eq(sizeof(struct pslot), 64);
 	rm(e);
 }
+
+Test(packet_conn, syn_ack_again_gets_the_ack_and_the_request_again)
+{
+	struct pengine *e = mk(CT_ENGINE_CLOSE_FIN, 1, 0);
+	uint32_t isn = launch(e, 3, T0);
+	srv(e, 40000, CT_TCP_SYN | CT_TCP_ACK, 100, isn + 1, NULL, T0 + 1000);
+	srv(e, 40000, CT_TCP_SYN | CT_TCP_ACK, 100, isn + 1, NULL, T0 + 2000);
+	struct ct_wire_tcp t = last();
+	cr_expect_eq(t.flags, CT_TCP_ACK | CT_TCP_PSH, "our ACK was lost: send it and the request");
+	cr_expect_eq(t.seq, isn + 1);
+	cr_expect_eq(t.ack, 101);
+	cr_assert_eq(t.len, 8);
+	cr_expect_eq(memcmp(t.data, "get k3\r\n", 8), 0);
+	cr_expect_eq(e->c.established, 1, "counted once");
+	rm(e);
+}
