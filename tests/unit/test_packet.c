@@ -546,6 +546,7 @@ Test(packet_resp, client_against_responder_every_close)
 Test(packet_resp, answers_are_stateless_and_checked)
 {
 	struct ct_resp r = mkresp(CT_RESP_CLOSE_SERVER);
+	static uint8_t f2[1600];
 	uint8_t f[256], b0[1600], b1[1600], *out[2] = {b0, b1};
 	size_t olen[2];
 	struct ct_wire_pkt p;
@@ -586,6 +587,16 @@ Test(packet_resp, answers_are_stateless_and_checked)
 	cr_expect_eq(ct_resp_answer(&r, f, n, 1030, out, olen), 0);
 	n = ct_wire_tcp_build(f, &fl, CT_TCP_ACK, 1, isn + 1, 65535, 0, NULL, 0);
 	cr_expect_eq(ct_resp_answer(&r, f, n, 1030, out, olen), 0);
+	/* An echo of a request longer than one segment is cut to one. */
+	static char big[1500];
+	memset(big, 'x', sizeof(big));
+	r.mode = CT_RESP_ECHO;
+	n = ct_wire_tcp_build(f2, &fl, CT_TCP_ACK | CT_TCP_PSH, 501, isn + 1, 65535, 0, big,
+			      sizeof(big));
+	cr_assert_eq(ct_resp_answer(&r, f2, n, 1030, out, olen), 1);
+	cr_expect_leq(olen[0], CT_WIRE_MAX_HDR + CT_RESP_MAX_REPLY);
+	cr_assert_eq(ct_wire_parse(b0, olen[0], &p, &partial), CT_WIRE_TCP);
+	cr_expect_eq(p.tcp.len, CT_RESP_MAX_REPLY);
 	/* ARP for its address. */
 	n = ct_wire_arp_build(f, (uint8_t[6]){0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, CT_ARP_REQUEST,
 			      (uint8_t[6]){2, 0, 0, 0, 0, 5}, CLI, (uint8_t[6]){0}, SRV);

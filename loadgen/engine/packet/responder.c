@@ -56,6 +56,16 @@ static const void *reply_of(const struct ct_resp *r, const struct ct_wire_tcp *t
 	}
 }
 
+/* One segment of at most CT_RESP_MAX_REPLY bytes: a stateless responder
+ * cannot send more than it can in one answer (a longer echo is cut). */
+static const void *reply_cut(const struct ct_resp *r, const struct ct_wire_tcp *t, size_t *n)
+{
+	const void *d = reply_of(r, t, n);
+	if (*n > CT_RESP_MAX_REPLY)
+		*n = CT_RESP_MAX_REPLY;
+	return d;
+}
+
 static unsigned answer_tcp(struct ct_resp *r, const struct ct_wire_pkt *p, uint64_t now_s,
 			   uint8_t *out[2], size_t olen[2])
 {
@@ -88,7 +98,7 @@ static unsigned answer_tcp(struct ct_resp *r, const struct ct_wire_pkt *p, uint6
 	}
 	uint32_t ack = t->seq + t->len + !!(t->flags & CT_TCP_FIN);
 	if (t->len) {
-		const void *d = reply_of(r, t, &n);
+		const void *d = reply_cut(r, t, &n);
 		r->st.request++;
 		uint8_t fl = CT_TCP_ACK | CT_TCP_PSH;
 		if (r->close == CT_RESP_CLOSE_SERVER || (t->flags & CT_TCP_FIN))

@@ -26,6 +26,9 @@
 #include "loadgen/engine/packet/wire.h"
 
 enum ct_resp_mode { CT_RESP_MEMCACHE, CT_RESP_ECHO, CT_RESP_FIXED };
+
+/* The longest reply: one segment (a longer echo or fixed reply is cut). */
+#define CT_RESP_MAX_REPLY 1400
 enum ct_resp_close { CT_RESP_CLOSE_CLIENT, CT_RESP_CLOSE_SERVER, CT_RESP_CLOSE_RST };
 
 struct ct_resp_stats {
@@ -39,7 +42,7 @@ struct ct_resp {
 	struct ct_isn_key key;
 	enum ct_resp_mode mode;
 	const uint8_t *fixed; /* CT_RESP_FIXED */
-	size_t fixed_len;     /* at most 1400 */
+	size_t fixed_len;     /* sent up to CT_RESP_MAX_REPLY */
 	enum ct_resp_close close;
 	struct ct_resp_stats st;
 };
@@ -52,5 +55,6 @@ uint32_t ct_resp_cookie(const struct ct_resp *r, uint32_t caddr, uint16_t cport,
 /* Answer frame f (len bytes) at time now_s: up to two frames written to
  * out[0], out[1] (each at least CT_WIRE_MAX_HDR + 1500 bytes), their
  * lengths in olen[]. Returns how many (0: no answer). */
+/* (each out buffer: CT_WIRE_MAX_HDR + CT_RESP_MAX_REPLY bytes at least) */
 unsigned ct_resp_answer(struct ct_resp *r, const uint8_t *f, size_t len, uint64_t now_s,
 			uint8_t *out[2], size_t olen[2]);
