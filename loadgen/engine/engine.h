@@ -1,7 +1,8 @@
 /* engine — opens and closes connections on an open-loop schedule.
  *
- * One small ops table per backend ("kernel" = libevent sockets; "pcap" and
- * "dpdk" later), chosen in exactly one place, ct_engine_new(), by name.
+ * One small ops table per backend ("kernel" = libevent sockets; "pcap" = the
+ * userspace TCP client of packet/ over libpcap; "dpdk" later), chosen in
+ * exactly one place, ct_engine_new(), by name.
  * Callers see only struct ct_engine and the functions below.
  *
  * Life: new -> start -> (snapshot ... until stats.running == 0) -> stop ->
@@ -25,6 +26,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "loadgen/base/err.h"
 #include "loadgen/engine/cause.h"
 #include "loadgen/engine/hist.h"
 #include "loadgen/engine/schedule.h"
@@ -58,6 +60,7 @@ struct ct_engine_load {
 	unsigned threads;	   /* 0 = half the CPUs (>= 1) */
 	unsigned max_inflight;	   /* 0 = 10000 */
 	uint64_t launch_window_ns; /* start together what is due this soon */
+	uint64_t reuse_after_ns;   /* packet engines: a client tuple rests this long */
 };
 
 struct ct_engine_config {
@@ -76,6 +79,10 @@ struct ct_engine_config {
 	 * numbered across all of them, so connection n goes to thread
 	 * n mod threads_total. 0 = this engine runs the whole schedule. */
 	unsigned thread_base, threads_total;
+	/* Packet engines only: the interface they send on (inside netns_fd)
+	 * and the IPv4 next hop toward dst (dst itself on one link). */
+	const char *ifname;
+	struct sockaddr_storage gateway;
 };
 
 /* A merged snapshot. Counters are cumulative since start. */
@@ -120,6 +127,10 @@ struct ct_engine_ops {
 struct ct_engine {
 	const struct ct_engine_ops *ops;
 };
+
+/* Is backend `name` built into this binary? When not, and err is given, it
+ * says which meson feature and Debian package would build it (exit 3). */
+bool ct_engine_built(const char *name, struct ct_err *err);
 
 /* Pick the backend by name and create it. ENOENT when the backend is not
  * built into this binary. */

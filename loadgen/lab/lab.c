@@ -276,6 +276,12 @@ void ct_lab_target(const struct ct_lab *lab, struct ct_trial_target *t)
 	t->src = lab->client_addrs;
 	t->n_src = lab->n_clients;
 	t->netns_fd = lab->nsfd[CT_ROLE_CLIENT];
+	/* A packet engine sends on the client veth itself, to the server on
+	 * one link or else to the router. */
+	t->ifname = "veth0";
+	ct_lab_addr_sockaddr(lab->sc->lab.path == CT_PATH_DIRECT ? lab->ap.server
+								  : lab->ap.router_cli,
+			     0, &t->gateway);
 }
 
 uint64_t ct_lab_tuple_space(const struct ct_lab *lab)

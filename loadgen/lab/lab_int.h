@@ -105,6 +105,9 @@ int ct_lab_topo_batch(struct ct_lab *lab, enum ct_role r, const char *script, st
  * length. */
 size_t ct_lab_topo_client_routes(const struct ct_lab_addr *ap, unsigned n, bool add, char *buf,
 				 size_t cap);
+/* topo.c: does the client run a packet engine (no client addresses on
+ * its interface)? */
+bool ct_lab_packet_engine(const struct ct_scenario *sc);
 /* topo.c: does conntrack track in the netns of role r? */
 bool ct_lab_topo_tracks(const struct ct_lab *lab, enum ct_role r);
 

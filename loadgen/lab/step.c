@@ -61,6 +61,11 @@ int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, st
 		key = "lab.addresses";
 		from = had;
 		to = want;
+	} else if (ct_lab_packet_engine(pt) != ct_lab_packet_engine(sc)) {
+		/* A packet engine's client addresses are off the interface. */
+		key = "load.engine";
+		from = ct_engine_kind_name(sc->load.engine);
+		to = ct_engine_kind_name(pt->load.engine);
 	}
 	if (!key)
 		return 0;
@@ -101,7 +106,10 @@ static int set_clients(struct ct_lab *lab, const struct ct_scenario *pt, struct 
 	script[0] = '\0';
 	len = ct_lab_topo_client_routes(&lab->ap, have, false, script, sizeof(script));
 	ct_lab_topo_client_routes(&lab->ap, want, true, script + len, sizeof(script) - len);
-	ret = script[0] ? ct_lab_topo_batch(lab, CT_ROLE_CLIENT, script, err) : 0;
+	/* A packet engine's addresses are its own, not the netns's. */
+	ret = script[0] && !ct_lab_packet_engine(lab->sc)
+		  ? ct_lab_topo_batch(lab, CT_ROLE_CLIENT, script, err)
+		  : 0;
 	if (ret < 0) {
 		free(addrs);
 		return ret;

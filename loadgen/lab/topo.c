@@ -24,6 +24,11 @@ static const char *const role_suffix[CT_ROLE_NLAB] = {
     [CT_ROLE_ROUTER] = "rtr",
 };
 
+bool ct_lab_packet_engine(const struct ct_scenario *sc)
+{
+	return sc->load.engine != CT_ENGINE_KERNEL;
+}
+
 static bool has_role(const struct ct_scenario *sc, enum ct_role r)
 {
 	return r != CT_ROLE_ROUTER || sc->lab.path != CT_PATH_DIRECT;
@@ -205,6 +210,11 @@ static int client_links(struct ct_lab *lab, char *script, size_t cap, struct ct_
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	size_t len;
 
+	/* A packet engine owns the client addresses itself (it answers ARP
+	 * for them): on the interface the kernel would answer its segments
+	 * with RSTs, and without an address there no gateway route holds. */
+	if (ct_lab_packet_engine(lab->sc))
+		return ct_lab_topo_batch(lab, CT_ROLE_CLIENT, "link set veth0 up\n", err);
 	len = (size_t)snprintf(script, cap, "addr add %s/%u dev veth0\nlink set veth0 up\n",
 			       ct_lab_addr_str(ct_lab_addr_client(ap, 0), a),
 			       ct_lab_addr_link_prefix(ap, direct));

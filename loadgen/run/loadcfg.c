@@ -72,4 +72,5 @@ void ct_loadcfg_fill(struct ct_engine_config *cfg, const struct ct_scenario *sc)
 	l->threads = sc->load.threads;
 	l->max_inflight = sc->load.max_inflight;
 	l->launch_window_ns = sc->load.launch_window_ns;
+	l->reuse_after_ns = sc->load.reuse_after_ns;
 }

@@ -370,6 +370,8 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 		    .n_src = o->target->n_src,
 		    .netns_fd = o->target->netns_fd,
 		    .threads = 0,
+		    .ifname = o->target->ifname,
+		    .gateway = o->target->gateway,
 		},
 	    .cur = calloc(1, sizeof(*t.cur)),
 	    .prev = calloc(1, sizeof(*t.prev)),

@@ -48,6 +48,8 @@ struct ct_trial_target {
 	const struct sockaddr_storage *src; /* client addresses, may be NULL */
 	size_t n_src;
 	int netns_fd; /* -1: current netns (see engine.h) */
+	const char *ifname;		 /* packet engines: the client interface */
+	struct sockaddr_storage gateway; /* packet engines: the next hop to dst */
 };
 
 /* Looks at each sample once the sources have filled it; returning 1 ends

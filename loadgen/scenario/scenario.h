@@ -136,6 +136,7 @@ struct ct_scenario {
 		unsigned threads;           /* 0 = half the CPUs, at least one (ct_engine_threads) */
 		unsigned max_inflight;      /* default 10000 */
 		uint64_t launch_window_ns;  /* start together what is due this soon; default 4 ms */
+		uint64_t reuse_after_ns;    /* pcap engine: a client tuple rests this long; 120 s */
 		enum ct_sustain_mode sustain; /* default check (run/sustain.h) */
 	} load;
 
