@@ -226,6 +226,7 @@ struct ct_sampler {
 	struct ct_ns_counters prev; /* at the previous fill, for deltas */
 	struct ct_ns_counters base; /* at step begin */
 	uint64_t ct_peak, tw_peak, ct_limit, sockets_peak;
+	bool states_seen;	 /* this step's samples carried per-state counts */
 	double states_age_max_s; /* this step's oldest per-state counts */
 	bool states_degraded;	 /* ... and whether the walk budget held them back */
 	struct ct_ns_counters cur;
@@ -404,6 +405,7 @@ int ct_sampler_step_begin(struct ct_sampler *s)
 	walk_feed(s, &c);
 	s->base = c;
 	s->ct_peak = s->tw_peak = s->sockets_peak = 0;
+	s->states_seen = false;
 	s->states_age_max_s = 0;
 	s->states_degraded = false;
 	track(s, &c);
@@ -431,6 +433,7 @@ void ct_sampler_step(const struct ct_sampler *s, struct ct_sampler_step *out)
 	    grew(s->cur.ctstat[CT_CTSTAT_EARLY_DROP], s->base.ctstat[CT_CTSTAT_EARLY_DROP]);
 	out->ct_insert_failed =
 	    grew(s->cur.ctstat[CT_CTSTAT_INSERT_FAILED], s->base.ctstat[CT_CTSTAT_INSERT_FAILED]);
+	out->states_seen = s->states_seen;
 	out->states_age_max_s = s->states_age_max_s;
 	out->states_degraded = s->states_degraded;
 }
@@ -455,6 +458,7 @@ static int fill_states(struct ct_sampler *s, json_t *o, uint64_t now)
 		return 0;
 	/* Milliseconds are all the precision an age needs. */
 	age = (double)((now > r.started_ns ? now - r.started_ns : 0) / CT_NS_PER_MSEC) / 1e3;
+	s->states_seen = true;
 	if (age > s->states_age_max_s)
 		s->states_age_max_s = age;
 	s->states_degraded |= r.degraded;

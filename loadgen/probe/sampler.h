@@ -135,6 +135,7 @@ struct ct_sampler_step {
 	uint64_t ct_peak, ct_limit, ct_drop, ct_early_drop, ct_insert_failed;
 	uint64_t tw_peak;
 	uint64_t sockets_peak;	 /* inuse + tw: in the client netns, the 4-tuples held */
+	bool states_seen;	 /* some sample carried per-state counts (and an age) */
 	double states_age_max_s; /* the oldest per-state counts a sample carried */
 	bool states_degraded;	 /* some sample's counts were held back by the budget */
 };
