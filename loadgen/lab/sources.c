@@ -122,6 +122,8 @@ static int fill_step(void *ctx, json_t *step)
 	struct ct_lab *lab = ctx;
 	struct ct_sampler_step ss[CT_ROLE_NLAB] = {{0}};
 	uint64_t peak = 0, limit = 0, drop = 0, early = 0, failed = 0;
+	double states_age = 0;
+	bool degraded = false, seen = false;
 
 	for (int r = 0; r < CT_ROLE_NLAB; r++) {
 		if (!lab->samplers[r])
@@ -134,12 +136,23 @@ static int fill_step(void *ctx, json_t *step)
 		drop += ss[r].ct_drop;
 		early += ss[r].ct_early_drop;
 		failed += ss[r].ct_insert_failed;
+		seen |= ss[r].states_seen;
+		if (ss[r].states_age_max_s > states_age)
+			states_age = ss[r].states_age_max_s;
+		degraded |= ss[r].states_degraded;
 	}
 	json_object_set_new(step, "ct",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "peak", (json_int_t)peak,
 				      "limit", (json_int_t)limit, "drop", (json_int_t)drop,
 				      "early_drop", (json_int_t)early, "insert_failed",
 				      (json_int_t)failed));
+	/* How stale the per-state counts got in this step (the table walk
+	 * runs off the tick, on a CPU budget); nothing without counts. */
+	if (seen) {
+		json_t *ct = json_object_get(step, "ct");
+		json_object_set_new(ct, "states_age_max_s", json_real(states_age));
+		json_object_set_new(ct, "states_degraded", json_boolean(degraded));
+	}
 	json_object_set_new(step, "tw",
 			    json_pack("{s:I, s:I}", "client_peak",
 				      (json_int_t)ss[CT_ROLE_CLIENT].tw_peak, "server_peak",

@@ -1,6 +1,7 @@
 #include "loadgen/probe/ctnl.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -72,7 +73,10 @@ void ct_ctnl_free(struct ct_ctnl *c)
 	free(c);
 }
 
-static int request(struct ct_ctnl *c, uint8_t msg_type, uint16_t flags, mnl_cb_t cb, void *data)
+/* `go_on`, when given, is asked after each batch of a reply: false stops
+ * reading (-ECANCELED); the socket is then mid-dump and cannot be reused. */
+static int request(struct ct_ctnl *c, uint8_t msg_type, uint16_t flags, mnl_cb_t cb, void *data,
+		   bool (*go_on)(void *), void *arg)
 {
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
@@ -100,6 +104,8 @@ static int request(struct ct_ctnl *c, uint8_t msg_type, uint16_t flags, mnl_cb_t
 		/* A dump ends with NLMSG_DONE, a request with its ACK: both STOP. */
 		if (ret == MNL_CB_STOP)
 			return 0;
+		if (go_on && !go_on(arg))
+			return -ECANCELED;
 	}
 }
 
@@ -161,8 +167,14 @@ static int on_entry(const struct nlmsghdr *nlh, void *data)
 
 int ct_ctnl_states(struct ct_ctnl *c, struct ct_ctnl_states *out)
 {
+	return ct_ctnl_states_while(c, out, NULL, NULL);
+}
+
+int ct_ctnl_states_while(struct ct_ctnl *c, struct ct_ctnl_states *out, bool (*go_on)(void *),
+			 void *arg)
+{
 	memset(out, 0, sizeof(*out));
-	return request(c, IPCTNL_MSG_CT_GET, NLM_F_DUMP, on_entry, out);
+	return request(c, IPCTNL_MSG_CT_GET, NLM_F_DUMP, on_entry, out, go_on, arg);
 }
 
 static int on_stats_attr(const struct nlattr *a, void *data)
@@ -225,8 +237,8 @@ int ct_ctnl_stats(struct ct_ctnl *c, struct ct_ctnl_stats *out)
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = request(c, IPCTNL_MSG_CT_GET_STATS_CPU, NLM_F_DUMP, on_cpu_stats, out);
+	ret = request(c, IPCTNL_MSG_CT_GET_STATS_CPU, NLM_F_DUMP, on_cpu_stats, out, NULL, NULL);
 	if (ret < 0)
 		return ret;
-	return request(c, IPCTNL_MSG_CT_GET_STATS, NLM_F_ACK, on_global_stats, out);
+	return request(c, IPCTNL_MSG_CT_GET_STATS, NLM_F_ACK, on_global_stats, out, NULL, NULL);
 }

@@ -3,11 +3,15 @@
  *
  * The socket is created inside the netns it reports on (a netlink socket
  * keeps the netns it was made in) and reused for every query. Counting by
- * state walks the whole table (a dump); callers do it at most once a second.
+ * state walks the whole table (a dump), and the kernel's dump of one netns
+ * walks every bucket of the hash table all netns share: even an empty
+ * netns's dump costs in proportion to the host's entries. ctwalk.h keeps
+ * it off the tick.
  * The same statistics are in /proc/net/stat/nf_conntrack; the sampler reads
  * procfs on every tick and uses ctnetlink for what procfs cannot give. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ct_ctnl;
@@ -34,4 +38,9 @@ void ct_ctnl_free(struct ct_ctnl *c);
 
 /* 0 or -errno (-EOPNOTSUPP/-ENOENT when this kernel has no ctnetlink). */
 int ct_ctnl_states(struct ct_ctnl *c, struct ct_ctnl_states *out);
+/* The same, asking go_on(arg) after each batch of the dump: when it says
+ * false the walk stops with -ECANCELED, and the socket, left mid-dump, must
+ * be freed (a new dump on it would be refused). */
+int ct_ctnl_states_while(struct ct_ctnl *c, struct ct_ctnl_states *out, bool (*go_on)(void *),
+			 void *arg);
 int ct_ctnl_stats(struct ct_ctnl *c, struct ct_ctnl_stats *out);

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "loadgen/base/role.h"
 #include "loadgen/probe/ctnl.h"
+#include "loadgen/probe/ctwalk.h"
 #include "loadgen/host/netns.h"
 
 const char *const ct_ctstat_header[CT_CTSTAT_N] = {
@@ -244,19 +245,20 @@ static const char *const file_path[F_N] = {
     [F_CTMAX] = "/proc/sys/net/netfilter/nf_conntrack_max",
 };
 
-#define STATES_EVERY_NS CT_NS_PER_SEC
-
 struct ct_sampler {
 	char role[16];
 	int fd[F_N];
-	struct ct_ctnl *ctnl; /* NULL when ctnetlink is not available */
+	struct ct_ctnl *ctnl;	/* NULL when ctnetlink is not available */
+	struct ct_ctwalk *walk; /* the per-state counts, off the tick; NULL: none */
 	char *buf;
 	size_t buflen;
 	bool have_prev;
 	struct ct_ns_counters prev; /* at the previous fill, for deltas */
 	struct ct_ns_counters base; /* at step begin */
 	uint64_t ct_peak, tw_peak, ct_limit, sockets_peak;
-	uint64_t last_states_ns;
+	bool states_seen;	 /* this step's samples carried per-state counts */
+	double states_age_max_s; /* this step's oldest per-state counts */
+	bool states_degraded;	 /* ... and whether the walk budget held them back */
 	struct ct_ns_counters cur;
 };
 
@@ -297,6 +299,13 @@ struct ct_sampler *ct_sampler_new(const char *role, int netns_fd)
 	s->ctnl = ct_ctnl_new(netns_fd);
 	if (!s->ctnl)
 		ct_debug("sampler %s: no ctnetlink socket: %s", role, strerror(errno));
+	if (s->fd[F_CTCOUNT] >= 0 && s->ctnl) {
+		/* Its socket is made now, in the netns; the thread waits for
+		 * the first step or sample (a status query never needs it). */
+		s->walk = ct_ctwalk_new(netns_fd, role, CT_CTWALK_BUDGET);
+		if (!s->walk)
+			ct_debug("sampler %s: no table walker: %s", role, strerror(errno));
+	}
 	return s;
 }
 
@@ -307,6 +316,7 @@ void ct_sampler_free(struct ct_sampler *s)
 	for (int i = 0; i < F_N; i++)
 		if (s->fd[i] >= 0)
 			close(s->fd[i]);
+	ct_ctwalk_free(s->walk);
 	ct_ctnl_free(s->ctnl);
 	free(s->buf);
 	free(s);
@@ -399,6 +409,24 @@ static void track(struct ct_sampler *s, const struct ct_ns_counters *c)
 	s->cur = *c;
 }
 
+/* Hand the walker the table's size, and start it on first use. */
+static void walk_feed(struct ct_sampler *s, const struct ct_ns_counters *c)
+{
+	int ret;
+
+	if (!s->walk || !c->has_ct)
+		return;
+	ct_ctwalk_hint(s->walk, c->ct_count);
+	ret = ct_ctwalk_start(s->walk);
+	if (ret < 0) {
+		ct_warn("sampler %s: cannot start the conntrack table walker: %s; no per-state "
+			"counts",
+			s->role, strerror(-ret));
+		ct_ctwalk_free(s->walk);
+		s->walk = NULL;
+	}
+}
+
 int ct_sampler_step_begin(struct ct_sampler *s)
 {
 	struct ct_ns_counters c;
@@ -406,8 +434,12 @@ int ct_sampler_step_begin(struct ct_sampler *s)
 
 	if (ret < 0)
 		return ret;
+	walk_feed(s, &c);
 	s->base = c;
 	s->ct_peak = s->tw_peak = s->sockets_peak = 0;
+	s->states_seen = false;
+	s->states_age_max_s = 0;
+	s->states_degraded = false;
 	track(s, &c);
 	if (!s->have_prev) {
 		s->prev = c;
@@ -439,6 +471,9 @@ void ct_sampler_step(const struct ct_sampler *s, struct ct_sampler_step *out)
 				 s->base.tcpext[CT_TCPEXT_LISTEN_DROPS]);
 	out->dev_rx_drop = grew(s->cur.dev_rx_drop, s->base.dev_rx_drop);
 	out->dev_tx_drop = grew(s->cur.dev_tx_drop, s->base.dev_tx_drop);
+	out->states_seen = s->states_seen;
+	out->states_age_max_s = s->states_age_max_s;
+	out->states_degraded = s->states_degraded;
 }
 
 static int set_u64(json_t *obj, const char *key, uint64_t v)
@@ -446,34 +481,74 @@ static int set_u64(json_t *obj, const char *key, uint64_t v)
 	return json_object_set_new(obj, key, json_integer((json_int_t)v));
 }
 
+/* The walker's last counts, with their age: "ct.states" (entries per TCP
+ * state, when there are any), "ct.states_age_s" (since that walk began) and
+ * "ct.states_degraded" (the CPU budget holds the walks more than 1 s apart). */
+static int fill_states(struct ct_sampler *s, json_t *o, uint64_t now)
+{
+	struct ct_ctwalk_result r;
+	double age;
+
+	if (!s->walk)
+		return 0;
+	ct_ctwalk_get(s->walk, &r);
+	if (!r.have)
+		return 0;
+	/* Milliseconds are all the precision an age needs. */
+	age = (double)((now > r.started_ns ? now - r.started_ns : 0) / CT_NS_PER_MSEC) / 1e3;
+	s->states_seen = true;
+	if (age > s->states_age_max_s)
+		s->states_age_max_s = age;
+	s->states_degraded |= r.degraded;
+	if (r.total > 0) {
+		json_t *st = json_object();
+		if (!st || json_object_set_new(o, "ct.states", st) < 0)
+			return -ENOMEM;
+		for (int i = 1; i < CT_TCP_CT_NSTATES - 1; i++)
+			if (r.tcp[i])
+				set_u64(st, ct_tcp_ct_state_name[i], r.tcp[i]);
+	}
+	json_object_set_new(o, "ct.states_age_s", json_real(age));
+	json_object_set_new(o, "ct.states_degraded", json_boolean(r.degraded));
+	return 0;
+}
+
+static json_t *role_obj(struct ct_sampler *s, json_t *sample)
+{
+	json_t *ns = json_object_get(sample, "ns"), *o;
+
+	if (!ns) {
+		ns = json_object();
+		if (!ns || json_object_set_new(sample, "ns", ns) < 0)
+			return NULL;
+	}
+	o = json_object();
+	if (!o || json_object_set_new(ns, s->role, o) < 0)
+		return NULL;
+	return o;
+}
+
 int ct_sampler_fill(void *ctx, json_t *sample)
 {
 	struct ct_sampler *s = ctx;
 	struct ct_ns_counters c;
-	uint64_t now = ct_now_ns();
-	bool states = now - s->last_states_ns >= STATES_EVERY_NS;
-	json_t *ns, *o;
+	json_t *o;
 	int ret;
 
-	ret = ct_sampler_read(s, states, &c);
+	/* Only the cheap sources here: procfs and (without procfs) the
+	 * per-CPU statistics; the table walk runs on the walker's thread. */
+	ret = ct_sampler_read(s, false, &c);
 	if (ret < 0)
 		return ret;
-	if (states)
-		s->last_states_ns = now;
 	if (!s->have_prev) {
 		s->prev = c;
 		s->base = c;
 		s->have_prev = true;
 	}
 	track(s, &c);
-	ns = json_object_get(sample, "ns");
-	if (!ns) {
-		ns = json_object();
-		if (!ns || json_object_set_new(sample, "ns", ns) < 0)
-			return -ENOMEM;
-	}
-	o = json_object();
-	if (!o || json_object_set_new(ns, s->role, o) < 0)
+	walk_feed(s, &c);
+	o = role_obj(s, sample);
+	if (!o)
 		return -ENOMEM;
 	if (c.has_ct) {
 		set_u64(o, "ct.count", c.ct_count);
@@ -503,14 +578,15 @@ int ct_sampler_fill(void *ctx, json_t *sample)
 		grew(c.tcp[CT_TCP_ACTIVE_OPENS], s->prev.tcp[CT_TCP_ACTIVE_OPENS]));
 	set_u64(o, "tcp.PassiveOpens",
 		grew(c.tcp[CT_TCP_PASSIVE_OPENS], s->prev.tcp[CT_TCP_PASSIVE_OPENS]));
-	if (c.has_states && c.ct_count > 0) {
-		json_t *st = json_object();
-		if (!st || json_object_set_new(o, "ct.states", st) < 0)
-			return -ENOMEM;
-		for (int i = 1; i < CT_TCP_CT_NSTATES - 1; i++)
-			if (c.ct_states[i])
-				set_u64(st, ct_tcp_ct_state_name[i], c.ct_states[i]);
-	}
+	if (c.has_ct && fill_states(s, o, ct_now_ns()) < 0)
+		return -ENOMEM;
 	s->prev = c;
 	return 0;
+}
+
+void ct_sampler_walk(const struct ct_sampler *s, struct ct_ctwalk_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (s->walk)
+		ct_ctwalk_get(s->walk, out);
 }

@@ -5,8 +5,11 @@
  * /proc/net/snmp, /proc/net/dev, /proc/net/stat/nf_conntrack and
  * /proc/sys/net/netfilter/nf_conntrack_{count,max}; each later read is a
  * pread() on those fds, so sampling never changes any thread's netns. It
- * also opens a ctnetlink socket there for the conntrack entries by TCP state
- * (a table dump, so at most once a second).
+ * also opens ctnetlink sockets there: one for the statistics when procfs
+ * lacks them, one for the table walker (ctwalk.h), which counts the entries
+ * by TCP state on its own thread. A sample never waits for a walk: it
+ * carries the last walk's counts and their age, and the walker holds its
+ * CPU to a budget by walking less often as the table grows.
  *
  * The parsers of procfs text are pure functions (tested on fixture text in
  * tests/data/proc/). /proc/net/stat/nf_conntrack and netstat/snmp are parsed
@@ -24,8 +27,11 @@
  * ct.chaintoolong, tcpext.TW tcpext.TWRecycled tcpext.TCPTimeWaitOverflow
  * tcpext.ListenOverflows tcpext.ListenDrops tcpext.TCPSynRetrans,
  * tcp.ActiveOpens tcp.PassiveOpens, dev.rx_drop dev.tx_drop (summed over
- * the netns' devices: what `ip -s link` shows as dropped); and, once a second, ct.states
- * {"TIME_WAIT": n, ...} when conntrack is tracking anything there. */
+ * the netns' devices: what `ip -s link` shows as dropped); and, once the
+ * walker has counted the table, ct.states {"TIME_WAIT": n, ...} (when there
+ * are entries), ct.states_age_s (seconds since the walk behind those counts
+ * began) and ct.states_degraded (true when the walk's CPU budget keeps walks
+ * more than 1 s apart, so the counts lag the table). */
 #pragma once
 
 #include <stdbool.h>
@@ -33,6 +39,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include "loadgen/probe/ctwalk.h"
 
 /* Columns of /proc/net/stat/nf_conntrack we use, summed over CPUs. */
 enum ct_ctstat {
@@ -120,7 +128,8 @@ struct ct_sampler *ct_sampler_new(const char *role, int netns_fd);
 void ct_sampler_free(struct ct_sampler *s);
 const char *ct_sampler_role(const struct ct_sampler *s);
 
-/* Read every counter now (the ctnetlink state dump only if `with_states`). */
+/* Read every counter now; with `with_states`, also walk the table here and
+ * now (a ctnetlink dump: for a status query or a drain, never a tick). */
 int ct_sampler_read(struct ct_sampler *s, bool with_states, struct ct_ns_counters *out);
 
 /* Start a step: peaks reset, counters baselined for ct_sampler_step(). */
@@ -136,9 +145,15 @@ struct ct_sampler_step {
 	/* Drops outside conntrack, grown since step begin: a full listen
 	 * queue (TcpExt), devices (/proc/net/dev). */
 	uint64_t listen_overflows, listen_drops, dev_rx_drop, dev_tx_drop;
+	bool states_seen;	 /* some sample carried per-state counts (and an age) */
+	double states_age_max_s; /* the oldest per-state counts a sample carried */
+	bool states_degraded;	 /* some sample's counts were held back by the budget */
 };
 void ct_sampler_step(const struct ct_sampler *s, struct ct_sampler_step *out);
 
 /* Sample-source hook (struct ct_sample_source, probe.h): ctx is a
  * struct ct_sampler *. Reads the counters and adds sample["ns"][role]. */
 int ct_sampler_fill(void *ctx, json_t *sample);
+
+/* The table walker's last result (zeros when this netns has none). */
+void ct_sampler_walk(const struct ct_sampler *s, struct ct_ctwalk_result *out);

@@ -282,6 +282,37 @@ out:
 		free(stack[k]);
 }
 
+/* How old the per-state counts (ns.ROLE.ct.states in timeseries.csv) got:
+ * the sampler counts states by a table walk off its tick, on a CPU budget,
+ * so on a large table the counts lag and are marked degraded. Nothing for
+ * runs whose samples carry no age (before the walk had one). */
+static void states_age_note(struct ct_rep *r, FILE *f)
+{
+	double oldest = NAN;
+	bool degraded = false;
+	for (size_t i = 0; i < r->n; i++) {
+		const json_t *o = json_array_get(r->samples, i);
+		for (size_t k = 0; k < CT_ROLE_N; k++) {
+			const char *role = ct_role_name(ct_rep_roles_shown[k]);
+			double a = ct_json_nan(CT_JSON_GET(o, "ns", role, "ct.states_age_s"));
+			if (!isnan(a) && (isnan(oldest) || a > oldest))
+				oldest = a;
+			degraded |= json_is_true(CT_JSON_GET(o, "ns", role, "ct.states_degraded"));
+		}
+	}
+	if (isnan(oldest))
+		return;
+	fprintf(f,
+		"<p class=\"cap\" id=\"states-age\">Entries by TCP state (ns.ROLE.ct.states.* in "
+		"timeseries.csv) come from a walk of the table off the sampling tick; the oldest "
+		"counts a sample carried were %.1f s old (ct.states_age_s).%s</p>\n",
+		oldest,
+		degraded ? " <b>Degraded</b>: the table was too large to walk every second within "
+			   "the walk's CPU budget, so the counts lag the table (the entry count "
+			   "above is always current)."
+			 : "");
+}
+
 void ct_rep_chart_conntrack(struct ct_rep *r, FILE *f)
 {
 	double *cnt[CT_ROLE_N] = {0}, *mx[CT_ROLE_N] = {0};
@@ -342,6 +373,7 @@ void ct_rep_chart_conntrack(struct ct_rep *r, FILE *f)
 	}
 	fputs("</g>", f);
 	chart_close(r, &c);
+	states_age_note(r, f);
 out:
 	for (size_t k = 0; k < CT_ROLE_N; k++) {
 		free(cnt[k]);
