@@ -331,7 +331,7 @@ static void conntrack(const struct ct_model_input *in, struct ct_limit *l, doubl
 		     (unsigned long long)in->ct_max, state_names[st], timer);
 	setf(l->note, sizeof(l->note),
 	     "conntrack on the %s; every finished connection holds an entry %g s in %s "
-	     "(entries = min(rate x %g s, %.0f tuples)); past it the kernel logs \"nf_conntrack: "
+	     "(entries: the distinct tuples of the last %g s, of %.0f); past it the kernel logs \"nf_conntrack: "
 	     "table full, dropping packet\", SYNs are dropped and connect() retries at whole "
 	     "seconds",
 	     ct_model_ct_where_name(in->ct_where), timer, state_names[st], timer, tuples);

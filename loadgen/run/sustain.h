@@ -14,7 +14,7 @@
  *             margin. At a steady offered rate a count of connections held
  *             for a timer grows linearly until the timer, then stays; one
  *             bounded by the tuples in use grows ever more slowly (the
- *             coupon collector's curve). Both are concave, so the line
+ *             laps of connect()'s port search, model/steady.h). Both are concave, so the line
  *             through the current value with the current slope is an upper
  *             bound of the count at the horizon, and past the horizon the
  *             count no longer grows. Past the horizon the look-ahead is
