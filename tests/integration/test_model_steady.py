@@ -23,7 +23,9 @@ ctlib.remember_host_sysctl("net/netfilter/nf_conntrack_max")
 tmp = tempfile.mkdtemp(prefix="ct-model-")
 out = os.path.join(tmp, "results.json")
 script = os.path.join(ctlib.SRCDIR, "scripts", "validate-model")
-r = subprocess.run([script, "--only", "reuse-under-max,rst", "--json", out,
+# --no-lock: like every lab test, this one is serialised by whoever runs
+# the suite (the lock may be held by our own parent).
+r = subprocess.run([script, "--no-lock", "--only", "reuse-under-max,rst", "--json", out,
                     "--out", os.path.join(tmp, "runs"), "--ctload", ctlib.CTLOAD],
                    capture_output=True, text=True, timeout=420)
 t.ok(r.returncode == 0, "scripts/validate-model runs", r.stderr[-3000:])
