@@ -42,6 +42,7 @@
 #include "loadgen/engine/schedule.h"
 
 extern const struct ct_pktio_ops ct_pktio_pcap_ops;
+extern const struct ct_pktio_ops ct_pktio_dpdk_ops;
 
 #define CT_PKT_TAIL  16	  /* reply bytes a slot keeps: the longest [load] expect */
 #define NO_SLOT	     UINT32_MAX
@@ -87,11 +88,13 @@ struct pcounters {
 	uint64_t tx_nobuf;	      /* no send buffer: frame dropped */
 	uint64_t arp_answered;
 	uint64_t close_timeouts; /* closing exchange never finished */
+	uint64_t io_cycles;	 /* TSC cycles inside rx_burst and tx_burst */
 };
 
 /* Written by the engine thread, read by snapshot with relaxed loads. */
 struct pstats {
 	uint64_t attempted, established, completed, unsent, inflight, syn_retrans;
+	uint64_t busy_cycles, io_cycles, frames; /* see struct ct_engine_stats */
 	uint64_t failures[CT_FAIL_N];
 	struct ct_hist connect, total;
 };

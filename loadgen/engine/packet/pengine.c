@@ -113,30 +113,41 @@ static int make_request(struct pengine *e, const struct ct_engine_load *ld)
  * the netns it was made in), then come back. 0 or an errno, logged. */
 static int open_port(struct pengine *e, const struct ct_engine_config *cfg)
 {
+	const char *name = cfg->name ? cfg->name : "pcap";
 	struct ct_pktio_cfg pc = {.ifname = cfg->ifname, .burst = PKT_BURST,
-				  .tx_bufs = 4 * PKT_BURST};
+				  .tx_bufs = 4 * PKT_BURST,
+				  .inflight = e->load.max_inflight,
+				  .eal = cfg->dpdk.eal,
+				  .port = cfg->dpdk.port,
+				  .file_prefix = cfg->dpdk.file_prefix};
 	struct ct_err err = {0};
 	int home = -1, rc = 0;
 
+	/* What is set up once per process is set up from ctload's netns. */
+	if (ct_pktio_prepare(name, &pc, &err) < 0) {
+		ct_error("%s", err.msg);
+		return err.code == CT_EXIT_USAGE ? EINVAL : EIO;
+	}
 	if (cfg->netns_fd >= 0) {
 		home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (home < 0 || setns(cfg->netns_fd, CLONE_NEWNET) < 0) {
 			rc = errno;
-			ct_error("engine pcap: cannot enter the client netns: %s; is ctload root?",
-				 strerror(rc));
+			ct_error("engine %s: cannot enter the client netns: %s; is ctload root?",
+				 name, strerror(rc));
 			if (home >= 0)
 				close(home);
 			return rc;
 		}
 	}
-	e->io = ct_pktio_open("pcap", &pc, &err);
+	e->io = ct_pktio_open(name, &pc, &err);
 	if (!e->io) {
 		ct_error("%s", err.msg);
-		rc = EIO;
+		rc = err.code == CT_EXIT_USAGE ? EINVAL : EIO;
 	}
 	if (home >= 0) {
 		if (setns(home, CLONE_NEWNET) < 0)
-			ct_warn("engine pcap: cannot return to ctload's netns: %s", strerror(errno));
+			ct_warn("engine %s: cannot return to ctload's netns: %s", name,
+				strerror(errno));
 		close(home);
 	}
 	return rc;
@@ -240,6 +251,9 @@ static void packet_snapshot(struct ct_engine *pub, struct ct_engine_stats *out)
 	out->unsent = PLOAD(&c->unsent);
 	out->inflight = PLOAD(&c->inflight);
 	out->syn_retrans = PLOAD(&c->syn_retrans);
+	out->busy_cycles = PLOAD(&c->busy_cycles);
+	out->io_cycles = PLOAD(&c->io_cycles);
+	out->frames = PLOAD(&c->frames);
 	for (int f = 0; f < CT_FAIL_N; f++)
 		out->failures[f] = PLOAD(&c->failures[f]);
 	ct_hist_merge(&out->connect, &c->connect);
@@ -308,6 +322,17 @@ static size_t packet_conn_size(const struct ct_engine *pub)
 
 const struct ct_engine_ops ct_engine_pcap_ops = {
     .name = "pcap",
+    .new = packet_new,
+    .start = packet_start,
+    .snapshot = packet_snapshot,
+    .stop = packet_stop,
+    .free = packet_free,
+    .conn_size = packet_conn_size,
+};
+
+/* The same client over DPDK (pktio_dpdk.c). */
+const struct ct_engine_ops ct_engine_dpdk_ops = {
+    .name = "dpdk",
     .new = packet_new,
     .start = packet_start,
     .snapshot = packet_snapshot,

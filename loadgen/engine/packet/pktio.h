@@ -1,6 +1,6 @@
 /* pktio — the packet engine's port: bursts of frames in and out.
  *
- * One ops table per backend (pcap now; dpdk next), chosen by name in one
+ * One ops table per backend (pcap, dpdk), chosen by name in one
  * place, ct_pktio_open(). The shape is DPDK's: rx_burst fills an array of
  * struct ct_pkt that point into the backend's own buffers (for DPDK, the
  * mbufs rte_eth_rx_burst returned: data = rte_pktmbuf_mtod, priv = the
@@ -40,6 +40,9 @@ struct ct_pktio_cfg {
 	const char *ifname; /* the interface (pcap), or the port's vdev (dpdk) */
 	unsigned burst;	    /* the most frames one rx or tx call handles */
 	unsigned tx_bufs;   /* tx buffers the engine may hold at once */
+	unsigned inflight;  /* the engine's in-flight cap (sizes dpdk's rings) */
+	/* dpdk: [dpdk] eal and port, and the EAL file prefix (lab.c) */
+	const char *eal, *port, *file_prefix;
 };
 
 /* Kept by the backend, read by the engine's owner thread. */
@@ -53,6 +56,11 @@ struct ct_pktio;
 
 struct ct_pktio_ops {
 	const char *name;
+	/* Optional (NULL: none): process-wide setup, made from ctload's own
+	 * netns before open() runs inside the client's (DPDK's EAL, whose
+	 * threads would otherwise hold the client netns). 0 or -errno with
+	 * err filled (-EINVAL: a bad setting, exit 2). */
+	int (*prepare)(const struct ct_pktio_cfg *cfg, struct ct_err *err);
 	/* NULL with err filled (exit code 3 for the environment). */
 	struct ct_pktio *(*open)(const struct ct_pktio_cfg *cfg, struct ct_err *err);
 	/* Up to n received frames into pkts; 0 when none is waiting. */
@@ -81,7 +89,11 @@ struct ct_pktio {
 	struct ct_pktio_stats st;
 };
 
-/* Open backend `name` ("pcap") on cfg. NULL with err filled; an unknown or
+/* Backend `name`'s prepare, if it has one (0 for an unknown name: open
+ * says so). */
+int ct_pktio_prepare(const char *name, const struct ct_pktio_cfg *cfg, struct ct_err *err);
+
+/* Open backend `name` ("pcap", "dpdk") on cfg. NULL with err filled; an unknown or
  * unbuilt backend is exit 3 naming the meson feature. */
 struct ct_pktio *ct_pktio_open(const char *name, const struct ct_pktio_cfg *cfg,
 			       struct ct_err *err);
