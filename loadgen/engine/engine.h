@@ -81,6 +81,15 @@ struct ct_engine_config {
 	struct {
 		const char *eal, *port, *file_prefix;
 	} dpdk;
+	/* Packet engines split per core (engine = dpdk, one shard an lcore):
+	 * this engine is shard `index` of `count` (count 0: not split), its
+	 * port one queue of the shared port; port_lo..port_hi is the whole
+	 * pool's source-port range, split by ct_pktio_shard_of(). */
+	struct {
+		unsigned index, count;
+		uint16_t port_lo, port_hi;
+		uint8_t gw_mac[6]; /* the next hop's MAC shard 0 learnt; 0: ask */
+	} shard;
 };
 
 /* A merged snapshot. Counters are cumulative since start. */

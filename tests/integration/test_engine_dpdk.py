@@ -8,6 +8,9 @@ kernel's ctserver through a router with conntrack.
   and cycles per connection;
 - the EAL's runtime directory /var/run/dpdk/ctload-<lab id> exists while
   the run does and is gone afterwards, with the lab's netns;
+- [load] threads = 2: two lcores, each its own queue and half the source
+  ports (net_af_packet with two queue pairs; frames the kernel's fanout
+  put on the other queue handed over): all complete, none fails;
 - a bad [dpdk] eal is refused naming the key: --in-memory with --no-huge
   when the scenario is read (exit 2, no lab made), an option the EAL does
   not know when the EAL starts (exit 2, the lab and the runtime directory
@@ -118,7 +121,33 @@ t.ok(not os.path.exists(want) and ours() == before_dirs,
      "and is gone afterwards", ours())
 t.ok(lab_netns() == before_ns, "the lab's netns are gone", lab_netns())
 
-# ---- 2. a bad [dpdk] eal, refused when the scenario is read ---------------
+# ---- 2. two lcores ---------------------------------------------------------
+sc2 = ctlib.scenario_file(os.path.join(tmp, "two.ini"), """
+    [scenario]
+    name = dpdk-two
+    topology = lab
+    [lab]
+    path = router
+    conntrack_on = router
+    [server]
+    mode = memcache
+    close = client
+    [load]
+    engine = dpdk
+    threads = 2
+    rate = 300/s
+    duration = 2s
+    """)
+r, s = ctlib.ctload_run(sc2, os.path.join(tmp, "two"), timeout=90)
+st = (s or {}).get("steps", [{}])[0]
+t.ok(r.returncode == 0 and "2 lcores, source ports split 32768-46883 ... 46884-60999" in r.stderr,
+     "threads = 2: two lcores, the source ports split in two", r.stderr[-2000:])
+t.ok(st.get("completed") == 600 and fails(st) == 0 and st.get("ct", {}).get("peak", 0) >= 600,
+     "two lcores: 600 completed, none failed, conntrack counts them (%s, %s)" %
+     (st.get("completed"), st.get("failures")))
+t.ok(ours() == before_dirs and lab_netns() == before_ns, "nothing left behind")
+
+# ---- 3. a bad [dpdk] eal, refused when the scenario is read ---------------
 bad = ctlib.scenario_file(os.path.join(tmp, "inmem.ini"), """
     [scenario]
     name = dpdk-inmem
@@ -136,7 +165,7 @@ t.ok(r.returncode == 2 and "inmem.ini:9" in r.stderr and "[dpdk] eal" in r.stder
      "--in-memory with --no-huge: exit 2 naming file:line and [dpdk] eal", r.stderr)
 t.ok(ours() == before_dirs and lab_netns() == before_ns, "nothing left behind")
 
-# ---- 3. an option the EAL does not know: refused when the EAL starts ------
+# ---- 4. an option the EAL does not know: refused when the EAL starts ------
 bad = ctlib.scenario_file(os.path.join(tmp, "bogus.ini"), """
     [scenario]
     name = dpdk-bogus

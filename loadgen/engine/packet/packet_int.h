@@ -44,6 +44,9 @@
 extern const struct ct_pktio_ops ct_pktio_pcap_ops;
 extern const struct ct_pktio_ops ct_pktio_dpdk_ops;
 
+/* The kernel's default ephemeral range, for [load] ports = kernel. */
+#define CT_PKT_PORTS_LO 32768
+#define CT_PKT_PORTS_HI 60999
 #define CT_PKT_TAIL  16	  /* reply bytes a slot keeps: the longest [load] expect */
 #define NO_SLOT	     UINT32_MAX
 #define PKT_BURST    64
@@ -138,6 +141,8 @@ struct pengine {
 	uint64_t stop_ns; /* atomic */
 	struct pstats c;
 	struct pcounters pc;
+	int *group_left;    /* shards: how many are not done yet (atomic) */
+	bool group_counted; /* this one has counted itself done */
 };
 
 #define PLOAD(p)     __atomic_load_n((p), __ATOMIC_RELAXED)

@@ -16,9 +16,6 @@
 #include "common/log.h"
 #include "loadgen/engine/engine_int.h"
 
-/* The kernel's default ephemeral range, for [load] ports = kernel. */
-#define PORTS_LO 32768
-#define PORTS_HI 60999
 #define ARP_TRIES 15
 #define ARP_GAP_NS (200 * CT_NS_PER_MSEC)
 
@@ -51,8 +48,8 @@ static int make_pool(struct pengine *e, const struct ct_engine_config *cfg)
 			e->addrs_contig = false;
 	}
 	bool own = e->load.ports != CT_ENGINE_PORTS_KERNEL;
-	e->port_lo = own ? e->load.port_lo : PORTS_LO;
-	e->port_hi = own ? e->load.port_hi : PORTS_HI;
+	e->port_lo = own ? e->load.port_lo : CT_PKT_PORTS_LO;
+	e->port_hi = own ? e->load.port_hi : CT_PKT_PORTS_HI;
 	e->nports = (uint32_t)e->port_hi - e->port_lo + 1;
 	e->nslots = e->nports * e->n_addrs;
 	e->slots = calloc(e->nslots, sizeof(*e->slots));
@@ -119,7 +116,11 @@ static int open_port(struct pengine *e, const struct ct_engine_config *cfg)
 				  .inflight = e->load.max_inflight,
 				  .eal = cfg->dpdk.eal,
 				  .port = cfg->dpdk.port,
-				  .file_prefix = cfg->dpdk.file_prefix};
+				  .file_prefix = cfg->dpdk.file_prefix,
+				  .queue = cfg->shard.index,
+				  .queues = cfg->shard.count,
+				  .steer_lo = cfg->shard.port_lo,
+				  .steer_hi = cfg->shard.port_hi};
 	struct ct_err err = {0};
 	int home = -1, rc = 0;
 
@@ -183,8 +184,9 @@ static int resolve_gw(struct pengine *e)
 		return 0;
 	struct in_addr a = {.s_addr = htonl(e->gw)};
 	char buf[INET_ADDRSTRLEN];
-	ct_error("engine pcap: no ARP answer from the next hop %s on %s after 3 s",
-		 inet_ntop(AF_INET, &a, buf, sizeof(buf)), "the client interface");
+	ct_error("engine %s: no ARP answer from the next hop %s on %s after 3 s",
+		 e->io->ops->name, inet_ntop(AF_INET, &a, buf, sizeof(buf)),
+		 "the client interface");
 	return EHOSTUNREACH;
 }
 
@@ -215,9 +217,12 @@ static struct ct_engine *packet_new(const struct ct_engine_config *cfg)
 	if ((rc = make_pool(e, cfg)) || (rc = open_port(e, cfg)))
 		goto fail;
 	e->mss = (uint16_t)(e->io->mtu - CT_IP_HLEN - CT_TCP_HLEN);
+	memcpy(e->gw_mac, cfg->shard.gw_mac, CT_ETH_ALEN); /* known: no ARP */
 	if ((rc = make_request(e, &cfg->load)) || (rc = resolve_gw(e)))
 		goto fail;
-	ct_schedule_init(&e->sched, &e->load.sched, 0, 1);
+	/* A shard takes its share of the one schedule, as a kernel thread. */
+	ct_schedule_init(&e->sched, &e->load.sched, cfg->shard.index,
+			 cfg->shard.count ? cfg->shard.count : 1);
 	return &e->pub;
 fail:
 	packet_free(e ? &e->pub : NULL);
@@ -280,11 +285,11 @@ static void log_counters(const struct pengine *e)
 	uint64_t odd = p->bad[CT_WIRE_BAD_LEN] + p->bad[CT_WIRE_BAD_CSUM] + p->bad_ack +
 		       p->rst_ignored + p->tx_nobuf + s->tx_fail + p->close_timeouts;
 	/* A note only when something went wrong: a clean step stays quiet. */
-	ct_log(odd ? CT_LOG_NOTE : CT_LOG_DEBUG, "engine pcap: frames rx %llu tx %llu (tx refused %llu, no buffer %llu); "
+	ct_log(odd ? CT_LOG_NOTE : CT_LOG_DEBUG, "engine %s: frames rx %llu tx %llu (tx refused %llu, no buffer %llu); "
 		 "dropped: bad length %llu, bad checksum %llu, fragments %llu, not ours %llu, "
 		 "bad ACK %llu, out of order %llu, RST out of window %llu; offloaded checksums "
 		 "%llu, ARP answers %llu, closes timed out %llu",
-		 (unsigned long long)s->rx, (unsigned long long)s->tx,
+		 e->io->ops->name, (unsigned long long)s->rx, (unsigned long long)s->tx,
 		 (unsigned long long)s->tx_fail, (unsigned long long)p->tx_nobuf,
 		 (unsigned long long)p->bad[CT_WIRE_BAD_LEN],
 		 (unsigned long long)p->bad[CT_WIRE_BAD_CSUM],
@@ -322,17 +327,6 @@ static size_t packet_conn_size(const struct ct_engine *pub)
 
 const struct ct_engine_ops ct_engine_pcap_ops = {
     .name = "pcap",
-    .new = packet_new,
-    .start = packet_start,
-    .snapshot = packet_snapshot,
-    .stop = packet_stop,
-    .free = packet_free,
-    .conn_size = packet_conn_size,
-};
-
-/* The same client over DPDK (pktio_dpdk.c). */
-const struct ct_engine_ops ct_engine_dpdk_ops = {
-    .name = "dpdk",
     .new = packet_new,
     .start = packet_start,
     .snapshot = packet_snapshot,

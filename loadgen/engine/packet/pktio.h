@@ -43,7 +43,22 @@ struct ct_pktio_cfg {
 	unsigned inflight;  /* the engine's in-flight cap (sizes dpdk's rings) */
 	/* dpdk: [dpdk] eal and port, and the EAL file prefix (lab.c) */
 	const char *eal, *port, *file_prefix;
+	/* dpdk: this handle is queue `queue` of `queues` (0: 1) of the port;
+	 * queue 0 opens first and sets the port up, the others attach. A
+	 * frame's queue is chosen by ct_pktio_shard_of() on its TCP
+	 * destination port within steer_lo..steer_hi. */
+	unsigned queue, queues;
+	uint16_t steer_lo, steer_hi;
 };
+
+/* Which of n shards owns client port `port` of the pool lo..hi: the
+ * range cut in n contiguous parts (port outside it: shard 0). */
+static inline unsigned ct_pktio_shard_of(uint16_t port, uint16_t lo, uint16_t hi, unsigned n)
+{
+	if (n <= 1 || port < lo || port > hi)
+		return 0;
+	return (unsigned)((uint64_t)(port - lo) * n / ((uint32_t)hi - lo + 1));
+}
 
 /* Kept by the backend, read by the engine's owner thread. */
 struct ct_pktio_stats {

@@ -223,7 +223,17 @@ static bool housekeeping(struct pengine *e, uint64_t now)
 		ct_pconn_abort_all(e, now);
 		return true;
 	}
-	return e->sched_over && e->busy == 0;
+	bool done = e->sched_over && e->busy == 0;
+	/* A shard of several (pshard.c) polls on until all are done: its
+	 * queue may still receive the others' frames, to hand over. */
+	if (e->group_left) {
+		if (done && !e->group_counted) {
+			e->group_counted = true;
+			__atomic_sub_fetch(e->group_left, 1, __ATOMIC_RELAXED);
+		}
+		return done && PLOAD(e->group_left) == 0;
+	}
+	return done;
 }
 
 /* Sleep until a frame arrives, the next due time (less the launch
