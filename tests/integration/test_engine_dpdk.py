@@ -44,9 +44,23 @@ def ours():
     return sorted(glob.glob(os.path.join(RUNDIR, "ctload-*")))
 
 
-def lab_netns():
+def lab_netns(lid):
+    """The netns of lab `lid` still there (other labs may come and go
+    meanwhile: only this run's are looked at)."""
     r = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
-    return [l.split()[0] for l in r.stdout.splitlines() if l.startswith("ctl-")]
+    return [l.split()[0] for l in r.stdout.splitlines()
+            if lid and l.startswith("ctl-%s-" % lid)]
+
+
+def left(out):
+    """What the run into `out` left: its lab's netns, state file and EAL
+    runtime directory."""
+    lid = lab_id(out)
+    if lid is None:
+        return []
+    return lab_netns(lid) + [p for p in ("/run/ctload/%s.json" % lid,
+                                         os.path.join(RUNDIR, "ctload-" + lid))
+                             if os.path.exists(p)]
 
 
 def lab_id(out):
@@ -62,7 +76,7 @@ def fails(step):
     return sum(step.get("failures", {}).values())
 
 
-before_dirs, before_ns = ours(), lab_netns()
+before_dirs = ours()
 
 # ---- 1. router + conntrack ------------------------------------------------
 sc = ctlib.scenario_file(os.path.join(tmp, "router.ini"), """
@@ -119,7 +133,7 @@ t.ok(lid is not None and want in seen,
      "the EAL's runtime directory %s existed during the run" % want, sorted(seen))
 t.ok(not os.path.exists(want) and ours() == before_dirs,
      "and is gone afterwards", ours())
-t.ok(lab_netns() == before_ns, "the lab's netns are gone", lab_netns())
+t.ok(lid is not None and left(out) == [], "the lab's netns and state file are gone", left(out))
 
 # ---- 2. two lcores ---------------------------------------------------------
 sc2 = ctlib.scenario_file(os.path.join(tmp, "two.ini"), """
@@ -138,14 +152,16 @@ sc2 = ctlib.scenario_file(os.path.join(tmp, "two.ini"), """
     rate = 300/s
     duration = 2s
     """)
-r, s = ctlib.ctload_run(sc2, os.path.join(tmp, "two"), timeout=90)
+out = os.path.join(tmp, "two")
+r, s = ctlib.ctload_run(sc2, out, timeout=90)
 st = (s or {}).get("steps", [{}])[0]
 t.ok(r.returncode == 0 and "2 lcores, source ports split 32768-46883 ... 46884-60999" in r.stderr,
      "threads = 2: two lcores, the source ports split in two", r.stderr[-2000:])
 t.ok(st.get("completed") == 600 and fails(st) == 0 and st.get("ct", {}).get("peak", 0) >= 600,
      "two lcores: 600 completed, none failed, conntrack counts them (%s, %s)" %
      (st.get("completed"), st.get("failures")))
-t.ok(ours() == before_dirs and lab_netns() == before_ns, "nothing left behind")
+t.ok(lab_id(out) is not None and left(out) == [] and ours() == before_dirs,
+     "nothing left behind", left(out))
 
 # ---- 3. a bad [dpdk] eal, refused when the scenario is read ---------------
 bad = ctlib.scenario_file(os.path.join(tmp, "inmem.ini"), """
@@ -159,11 +175,13 @@ bad = ctlib.scenario_file(os.path.join(tmp, "inmem.ini"), """
     [dpdk]
     eal = --no-huge -m 512 --in-memory --no-pci
     """)
-r, _ = ctlib.ctload_run(bad, os.path.join(tmp, "inmem"), timeout=30)
+out = os.path.join(tmp, "inmem")
+r, _ = ctlib.ctload_run(bad, out, timeout=30)
 t.ok(r.returncode == 2 and "inmem.ini:9" in r.stderr and "[dpdk] eal" in r.stderr
      and "--in-memory" in r.stderr,
      "--in-memory with --no-huge: exit 2 naming file:line and [dpdk] eal", r.stderr)
-t.ok(ours() == before_dirs and lab_netns() == before_ns, "nothing left behind")
+t.ok(not os.path.exists(os.path.join(out, "events.log")) and ours() == before_dirs,
+     "no lab was made, no EAL started")
 
 # ---- 4. an option the EAL does not know: refused when the EAL starts ------
 bad = ctlib.scenario_file(os.path.join(tmp, "bogus.ini"), """
@@ -177,10 +195,11 @@ bad = ctlib.scenario_file(os.path.join(tmp, "bogus.ini"), """
     [dpdk]
     eal = --no-huge -m 512 --no-pci --no-such-eal-option
     """)
-r, _ = ctlib.ctload_run(bad, os.path.join(tmp, "bogus"), timeout=60)
+out = os.path.join(tmp, "bogus")
+r, _ = ctlib.ctload_run(bad, out, timeout=60)
 t.ok(r.returncode == 2 and "[dpdk] eal" in r.stderr and "--no-such-eal-option" in r.stderr,
      "an unknown EAL option: exit 2 naming [dpdk] eal and the option", r.stderr[-2000:])
-t.ok(ours() == before_dirs and lab_netns() == before_ns,
-     "the lab and the EAL's runtime directory are removed", (ours(), lab_netns()))
+t.ok(lab_id(out) is not None and left(out) == [] and ours() == before_dirs,
+     "the lab was made, and it and the EAL's runtime directory are removed", left(out))
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
