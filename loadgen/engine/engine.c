@@ -42,26 +42,45 @@ unsigned ct_engine_threads(const struct ct_engine_config *cfg)
 	return n;
 }
 
+static const struct ct_engine_ops *find(const char *name)
+{
+	for (const struct ct_engine_ops *const *b = backends; *b; b++)
+		if (!strcmp((*b)->name, name))
+			return *b;
+	return NULL;
+}
+
+bool ct_engine_built(const char *name, struct ct_err *err)
+{
+	if (find(name))
+		return true;
+	if (!strcmp(name, "pcap") || !strcmp(name, "dpdk"))
+		ct_err_set(err, CT_EXIT_ENV,
+			   "engine '%s' is not built into this ctload: it needs the meson feature "
+			   "'%s' and its Debian package (%s; scripts/setup installs it), then "
+			   "meson setup --reconfigure; or use engine = kernel",
+			   name, name, !strcmp(name, "pcap") ? "libpcap-dev" : "libdpdk-dev");
+	else
+		ct_err_set(err, CT_EXIT_ENV,
+			   "engine '%s' is not built into this ctload; use engine = kernel", name);
+	return false;
+}
+
 struct ct_engine *ct_engine_new(const struct ct_engine_config *cfg)
 {
 	const char *name = cfg->name ? cfg->name : ct_engine_kernel_ops.name;
-	for (const struct ct_engine_ops *const *b = backends; *b; b++) {
-		if (!strcmp((*b)->name, name)) {
-			struct ct_engine *e = (*b)->new (cfg);
-			if (e)
-				e->ops = *b;
-			return e;
-		}
+	const struct ct_engine_ops *b = find(name);
+	struct ct_err err = {0};
+	if (!b) {
+		ct_engine_built(name, &err);
+		ct_error("%s", err.msg);
+		errno = ENOENT;
+		return NULL;
 	}
-	if (!strcmp(name, "pcap") || !strcmp(name, "dpdk"))
-		ct_error("engine '%s' is not built into this ctload: it needs the meson feature "
-			 "'%s' and its Debian package (%s; scripts/setup installs it), then "
-			 "meson setup --reconfigure; or use engine = kernel",
-			 name, name, !strcmp(name, "pcap") ? "libpcap-dev" : "libdpdk-dev");
-	else
-		ct_error("engine '%s' is not built into this ctload; use engine = kernel", name);
-	errno = ENOENT;
-	return NULL;
+	struct ct_engine *e = b->new (cfg);
+	if (e)
+		e->ops = b;
+	return e;
 }
 
 int ct_engine_start(struct ct_engine *e)

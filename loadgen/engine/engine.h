@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "loadgen/base/err.h"
 #include "loadgen/engine/cause.h"
 #include "loadgen/engine/hist.h"
 #include "loadgen/engine/schedule.h"
@@ -140,6 +141,10 @@ struct ct_engine_ops {
 struct ct_engine {
 	const struct ct_engine_ops *ops;
 };
+
+/* Is backend `name` built into this binary? When not, and err is given, it
+ * says which meson feature and Debian package would build it (exit 3). */
+bool ct_engine_built(const char *name, struct ct_err *err);
 
 /* Pick the backend by name and create it. ENOENT when the backend is not
  * built into this binary. */

@@ -61,6 +61,11 @@ int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, st
 		key = "lab.addresses";
 		from = had;
 		to = want;
+	} else if (ct_lab_packet_engine(pt) != ct_lab_packet_engine(sc)) {
+		/* A packet engine's client addresses are off the interface. */
+		key = "load.engine";
+		from = ct_engine_kind_name(sc->load.engine);
+		to = ct_engine_kind_name(pt->load.engine);
 	}
 	if (!key)
 		return 0;

@@ -11,6 +11,16 @@ static void binding_sentence(const struct ct_model_input *in, const struct ct_li
 {
 	switch (l->id) {
 	case CT_LIMIT_CLIENT_PORTS:
+		if (in->packet_engine) {
+			snprintf(tmp, len,
+				 "The packet engine has %u ports on each of %u client IP(s) and "
+				 "rests each tuple [load] reuse_after (%g s) after its connection, so "
+				 "it opens at most %.0f / %g = %.1f connections per second; past it "
+				 "connections fail as eaddrnotavail.",
+				 ct_model_range_ports(in), in->clients, l->timer_s, l->capacity,
+				 l->timer_s, l->predicted_cps);
+			break;
+		}
 		if (ct_model_parity_cliff(in)) {
 			snprintf(tmp, len,
 				 "connect() takes ports from one parity of the range first (%.0f of "

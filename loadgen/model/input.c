@@ -221,6 +221,14 @@ static void from_ports(struct ct_model_input *in, const struct ct_scenario *sc,
 
 		in->reserved_in_range = n > 0 ? (unsigned)n : 0;
 	}
+	in->packet_engine = sc->load.engine != CT_ENGINE_KERNEL;
+	in->packet_reuse_s = (double)sc->load.reuse_after_ns / 1e9;
+	if (in->packet_engine && sc->load.ports == CT_PORTS_KERNEL) {
+		/* A packet engine's own default, whatever the client netns says. */
+		in->port_lo = 32768;
+		in->port_hi = 60999;
+		in->reserved_in_range = 0;
+	}
 	if (sc->load.ports == CT_PORTS_RANGE || sc->load.ports == CT_PORTS_BIND) {
 		if (sc->load.port_lo && sc->load.port_hi >= sc->load.port_lo) {
 			in->port_lo = sc->load.port_lo;

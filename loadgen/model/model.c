@@ -152,13 +152,41 @@ bool ct_model_parity_cliff(const struct ct_model_input *in)
 	double parity = ceil(ct_model_range_ports(in) / 2.0);
 	double threads = in->threads ? in->threads : 1;
 
-	return in->closer == CT_MCLOSE_CLIENT && !(reuse_on(in) && in->timestamps) &&
+	/* A packet engine does no port search. */
+	return !in->packet_engine && in->closer == CT_MCLOSE_CLIENT &&
+	       !(reuse_on(in) && in->timestamps) &&
 	       !in->explicit_bind && in->rate > 0 &&
 	       parity * CT_MODEL_SCAN_NS * 1e-9 * in->rate >= 0.5 * threads;
 }
 
+/* A packet engine holds a client tuple (address, port) for [load]
+ * reuse_after after each connection, whoever closed: no TIME_WAIT socket,
+ * no tcp_tw_reuse, one slot per tuple whatever the destination. */
+static void packet_ports(const struct ct_model_input *in, struct ct_limit *l)
+{
+	unsigned ports = ct_model_range_ports(in);
+	limit_init(l, CT_LIMIT_CLIENT_PORTS, "client_ports", "client tuples (reuse_after)", true);
+	if (in->packet_reuse_s <= 0) {
+		setf(l->note, sizeof(l->note),
+		     "[load] reuse_after = 0: the packet engine reuses a tuple as soon as it is free");
+		return;
+	}
+	limit_set(l, (double)ports * in->clients, in->packet_reuse_s);
+	setf(l->formula, sizeof(l->formula), "%u %s x %u client %s / %g s", ports,
+	     plural(ports, "port", "ports"), in->clients, plural(in->clients, "IP", "IPs"),
+	     in->packet_reuse_s);
+	setf(l->note, sizeof(l->note),
+	     "the packet engine rests each client tuple [load] reuse_after (%g s) after its "
+	     "connection; none rested: the connection fails as eaddrnotavail",
+	     in->packet_reuse_s);
+}
+
 static void client_ports(const struct ct_model_input *in, struct ct_limit *l, double dests)
 {
+	if (in->packet_engine) {
+		packet_ports(in, l);
+		return;
+	}
 	bool parity = ct_model_parity_cliff(in);
 	unsigned ports = parity ? (unsigned)ceil(ct_model_range_ports(in) / 2.0)
 				: ct_model_range_ports(in);
@@ -377,6 +405,11 @@ static void cliff(const struct ct_model_input *in, const struct ct_limit *ports,
 		   false);
 	l->estimate = true;
 	*cliff_cps = 0;
+	if (in->packet_engine) {
+		setf(l->note, sizeof(l->note),
+		     "a packet engine takes a tuple from its own pool, with no port search");
+		return;
+	}
 	if (!ports->applies) {
 		setf(l->note, sizeof(l->note),
 		     "the client's ports do not fill with TIME_WAIT, so connect() finds one at "

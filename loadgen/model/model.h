@@ -75,6 +75,8 @@ struct ct_model_input {
 	bool timestamps;	    /* tcp_timestamps on both ends (reuse needs them) */
 	bool explicit_bind;	    /* [load] ports = bind: bind() then connect() */
 	unsigned clients;	    /* client source IPs, >= 1 */
+	bool packet_engine;	    /* [load] engine = pcap|dpdk: no kernel client socket */
+	double packet_reuse_s;	    /* its [load] reuse_after: how long a tuple rests */
 	/* server */
 	unsigned server_ips;   /* >= 1 */
 	unsigned server_ports; /* distinct destination ports, >= 1 */

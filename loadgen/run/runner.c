@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/sig.h"
 #include "loadgen/base/err.h"
+#include "loadgen/engine/engine.h"
 #include "loadgen/scenario/expr.h"
 #include "loadgen/host/hostinfo.h"
 #include "loadgen/run/judge.h"
@@ -562,6 +563,18 @@ static int preflight(const struct ct_scenario *sc, const struct ct_runner_opts *
 			 "host against a server on 127.0.0.1",
 			 sc->path);
 		return CT_EXIT_ENV;
+	}
+	/* Before any lab is built: an engine this binary lacks, or a packet
+	 * engine outside a lab (it needs the lab's veth and next hop). */
+	if (!ct_engine_built(ct_engine_kind_name(sc->load.engine), &perr)) {
+		ct_error("%s: [load] %s", sc->path, perr.msg);
+		return CT_EXIT_ENV;
+	}
+	if (sc->load.engine != CT_ENGINE_KERNEL && sc->scenario.topology != CT_TOPO_LAB) {
+		ct_error("%s: [load] engine = %s runs in a lab only (topology = lab): it sends "
+			 "frames on the lab's client veth; use engine = kernel for topology = host",
+			 sc->path, ct_engine_kind_name(sc->load.engine));
+		return CT_EXIT_USAGE;
 	}
 	if (sc->report.capture && sc->scenario.topology != CT_TOPO_LAB) {
 		ct_error("%s: [report] capture = on: ctload captures on the lab link only "

@@ -8,7 +8,8 @@
  * to the connection's, client port, payload), built with good checksums so
  * that it reaches the state machine: RST storms, SYN-ACK floods, wrong
  * ACKs, data out of order. Timers run between records; two connections
- * are launched first and more as slots free up. Built only with libpcap
+ * are launched first and more as slots free up. Raw frames also go to the
+ * stateless responder (responder.h), whose answers must parse. Built only with libpcap
  * (CT_HAVE_PCAP), as the packet engine is. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #if CT_HAVE_PCAP
 #include "loadgen/engine/packet/packet_int.h"
+#include "loadgen/engine/packet/responder.h"
 
 #define CLI 0xc6120001u
 #define SRV 0xc6130001u
@@ -92,6 +94,25 @@ static void setup(struct pengine *e, struct ct_pktio *io, struct pslot *slots, u
 	e->t0 = CT_NS_PER_SEC;
 }
 
+/* The stateless responder (on the client's address, so the same frames
+ * reach it) answers each frame too; its answers must parse. */
+static void answer(const uint8_t *f, size_t n, uint64_t now)
+{
+	static uint8_t b0[1600], b1[1600];
+	uint8_t *out[2] = {b0, b1};
+	size_t olen[2];
+	struct ct_wire_pkt p;
+	int partial;
+	struct ct_resp r = {.mac = {2, 0, 0, 0, 0, 1}, .addr = CLI, .port_lo = 40000,
+			    .port_hi = 40003, .key = {1, 2}, .mode = CT_RESP_ECHO};
+	unsigned k = ct_resp_answer(&r, f, n, now / CT_NS_PER_SEC, out, olen);
+	for (unsigned j = 0; j < k; j++) {
+		enum ct_wire_kind kind = ct_wire_parse(out[j], olen[j], &p, &partial);
+		if (olen[j] > sizeof(b0) || (kind != CT_WIRE_TCP && kind != CT_WIRE_ARP) || partial)
+			abort();
+	}
+}
+
 /* A segment from the server, with checksums the parser accepts. */
 static void segment(struct pengine *e, const uint8_t *r, size_t n, uint64_t now)
 {
@@ -110,6 +131,7 @@ static void segment(struct pengine *e, const uint8_t *r, size_t n, uint64_t now)
 	size_t len = n - 11 < 180 ? n - 11 : 180;
 	size_t fl_len = ct_wire_tcp_build(f, &fl, r[2], seq, ack, 1000, 0, r + 11, len);
 	ct_ploop_frame(e, f, (uint32_t)fl_len, now);
+	answer(f, fl_len, now);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -136,6 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t *f = malloc(n);
 			memcpy(f, r, n);
 			ct_ploop_frame(&e, f, (uint32_t)n, now);
+			answer(f, n, now);
 			free(f);
 		} else if (n) {
 			segment(&e, r, n, now);

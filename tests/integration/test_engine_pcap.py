@@ -10,7 +10,9 @@ kernel's ctserver.
 - direct path, the server closes first: the server holds the TIME_WAIT
   and its conntrack counts the connections, as with the kernel engine;
 - the server's port closed mid-step (ctserver ended by its PID): the
-  server's RSTs to our SYNs count as `refused`.
+  server's RSTs to our SYNs count as `refused`;
+- refused before a lab: engine = dpdk not built (exit 3), a packet engine
+  with topology = host (exit 2); a sweep from pcap to kernel (exit 2).
 Runs under the lab lock (scripts and meson run it serially)."""
 import os
 import re
@@ -29,6 +31,22 @@ tmp = tempfile.mkdtemp(prefix="ctt-pcap-")
 def fails(step):
     return sum(step.get("failures", {}).values())
 
+
+# ---- 0. refused before any lab is built ------------------------------------
+# (engine = dpdk only where this ctload was built without DPDK)
+with open(os.path.join(os.path.dirname(os.path.abspath(ctlib.CTLOAD)), "ct_config.h")) as f:
+    have_dpdk = "#define CT_HAVE_DPDK 1" in f.read()
+for name, body, code, words in [
+        ("dpdk", "topology = lab\n[load]\nengine = dpdk", 3, "meson feature 'dpdk'"),
+        ("host", "topology = host\n[server]\ntarget = 127.0.0.1:9\n[load]\nengine = pcap", 2,
+         "runs in a lab only")][1 if have_dpdk else 0:]:
+    sc = ctlib.scenario_file(os.path.join(tmp, name + ".ini"),
+                             "[scenario]\nname = %s\n%s\nrate = 10/s\nduration = 1s\n"
+                             % (name, body))
+    r, _ = ctlib.ctload_run(sc, os.path.join(tmp, name), timeout=30)
+    t.ok(r.returncode == code and words in r.stderr and name + ".ini" in r.stderr,
+         "engine %s: exit %d naming the file and why (%d)" % (name, code, r.returncode),
+         r.stderr)
 
 # ---- 1. router + conntrack, capture ---------------------------------------
 sc = ctlib.scenario_file(os.path.join(tmp, "router.ini"), """
@@ -148,5 +166,21 @@ t.ok(fl.get("refused", 0) > 100 and st.get("completed", 0) > 100,
      "after the server's port closed its RSTs count as refused (%s, %s)" %
      (st.get("completed"), fl), se[-2000:])
 t.ok(fl.get("timeout", 0) == 0, "no connection waited out a timeout", fl)
+# ---- 4. a sweep may not switch between a packet and the kernel engine -----
+sc = ctlib.scenario_file(os.path.join(tmp, "sweep.ini"), """
+    [scenario]
+    name = pcap-sweep
+    topology = lab
+    [load]
+    engine = pcap
+    rate = 50/s
+    duration = 1s
+    [sweep]
+    load.engine = pcap, kernel
+    """)
+r, _ = ctlib.ctload_run(sc, os.path.join(tmp, "sweep"), timeout=90)
+t.ok(r.returncode == 2 and "[sweep] load.engine" in r.stderr and "sweep.ini:" in r.stderr,
+     "sweeping load.engine from pcap to kernel is refused naming file:line (%d)" %
+     r.returncode, r.stderr[-1000:])
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()

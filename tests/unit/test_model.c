@@ -484,3 +484,25 @@ Test(model, no_advice_when_the_host_already_fits_the_rules)
 	in.ct_timeout_s[CT_MST_TIME_WAIT] = 60;
 	cr_expect_eq(ct_model_advise(&hi, &in, NULL, 0, adv, CT_MODEL_ADVICE_MAX), 0);
 }
+
+Test(model, packet_engine_tuples_rest_reuse_after_whoever_closes)
+{
+	struct ct_model_input in;
+	struct ct_model_result r;
+
+	ct_model_input_defaults(&in);
+	in.packet_engine = true;
+	in.packet_reuse_s = 120;
+	in.clients = 2;
+	in.closer = CT_MCLOSE_SERVER; /* no TIME_WAIT on a kernel client: still held */
+	r = run(&in);
+	cr_expect(lim(&r, CT_LIMIT_CLIENT_PORTS)->applies);
+	cr_expect_eq(lim(&r, CT_LIMIT_CLIENT_PORTS)->capacity, 2 * 28232);
+	cr_expect_eq(floor(lim(&r, CT_LIMIT_CLIENT_PORTS)->predicted_cps), 470);
+	cr_expect_str_eq(lim(&r, CT_LIMIT_CLIENT_PORTS)->formula,
+			 "28232 ports x 2 client IPs / 120 s");
+	cr_expect_not(lim(&r, CT_LIMIT_CONNECT_CLIFF)->applies, "no connect() port search");
+	in.packet_reuse_s = 0;
+	r = run(&in);
+	cr_expect_not(lim(&r, CT_LIMIT_CLIENT_PORTS)->applies, "reuse_after = 0: no limit");
+}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "loadgen/engine/packet/packet_int.h"
+#include "loadgen/engine/packet/responder.h"
 
 static size_t unhex(const char *h, uint8_t *out)
 {
@@ -462,4 +463,145 @@ Test(packet_conn, slots_are_indexed_by_client_address_and_port)
 	cr_expect_eq(ct_pconn_slot_of(e, CLI + 1, 40003), NO_SLOT);
 	cr_expect_eq(sizeof(struct pslot), 64);
 	rm(e);
+}
+
+Test(packet_conn, syn_ack_again_gets_the_ack_and_the_request_again)
+{
+	struct pengine *e = mk(CT_ENGINE_CLOSE_FIN, 1, 0);
+	uint32_t isn = launch(e, 3, T0);
+	srv(e, 40000, CT_TCP_SYN | CT_TCP_ACK, 100, isn + 1, NULL, T0 + 1000);
+	srv(e, 40000, CT_TCP_SYN | CT_TCP_ACK, 100, isn + 1, NULL, T0 + 2000);
+	struct ct_wire_tcp t = last();
+	cr_expect_eq(t.flags, CT_TCP_ACK | CT_TCP_PSH, "our ACK was lost: send it and the request");
+	cr_expect_eq(t.seq, isn + 1);
+	cr_expect_eq(t.ack, 101);
+	cr_assert_eq(t.len, 8);
+	cr_expect_eq(memcmp(t.data, "get k3\r\n", 8), 0);
+	cr_expect_eq(e->c.established, 1, "counted once");
+	rm(e);
+}
+
+/* ---- the stateless responder, alone and against the client */
+
+static struct ct_resp mkresp(enum ct_resp_close close)
+{
+	struct ct_resp r = {.addr = SRV, .port_lo = 11211, .port_hi = 11211, .key = {7, 9},
+			    .mode = CT_RESP_MEMCACHE, .close = close};
+	memcpy(r.mac, SRV_MAC, 6);
+	return r;
+}
+
+/* Frames go back and forth between the client (fake port) and the
+ * responder until neither has anything to say. */
+static void converse(struct pengine *e, struct ct_resp *r, uint64_t now)
+{
+	static uint8_t b0[1600], b1[1600];
+	uint8_t *out[2] = {b0, b1};
+	size_t olen[2];
+	for (int round = 0; round < 20; round++) {
+		unsigned from = fio.nsent;
+		ct_ploop_flush(e);
+		if (round && fio.nsent == from)
+			return;
+		if (!round)
+			from = fio.nsent - 1;
+		for (unsigned k = from; k < fio.nsent; k++) {
+			unsigned m = ct_resp_answer(r, fio.sent[k % 64], fio.sent_len[k % 64],
+						    now / CT_NS_PER_SEC, out, olen);
+			for (unsigned j = 0; j < m; j++)
+				ct_ploop_frame(e, out[j], (uint32_t)olen[j], now);
+		}
+	}
+}
+
+Test(packet_resp, client_against_responder_every_close)
+{
+	struct {
+		enum ct_engine_close client;
+		enum ct_resp_close server;
+		const char *what;
+	} cases[] = {
+	    {CT_ENGINE_CLOSE_FIN, CT_RESP_CLOSE_CLIENT, "client FIN, server answers FIN"},
+	    {CT_ENGINE_CLOSE_WAIT, CT_RESP_CLOSE_SERVER, "server FIN with the reply"},
+	    {CT_ENGINE_CLOSE_RST, CT_RESP_CLOSE_CLIENT, "client RST"},
+	    {CT_ENGINE_CLOSE_FIN, CT_RESP_CLOSE_RST, "server RST after the reply"},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct pengine *e = mk(cases[c].client, 4, 0);
+		struct ct_resp r = mkresp(cases[c].server);
+		for (uint64_t k = 0; k < 3; k++) {
+			ct_pconn_launch(e, T0 + k, k, T0 + k);
+			converse(e, &r, T0 + k);
+		}
+		cr_expect_eq(e->c.completed, 3, "%s: completed %llu", cases[c].what,
+			     (unsigned long long)e->c.completed);
+		cr_expect_eq(e->busy, 0, "%s: every slot freed", cases[c].what);
+		cr_expect_eq(r.st.syn, 3);
+		cr_expect_eq(r.st.request, 3);
+		cr_expect_eq(r.st.bad_cookie, 0);
+		rm(e);
+	}
+}
+
+Test(packet_resp, answers_are_stateless_and_checked)
+{
+	struct ct_resp r = mkresp(CT_RESP_CLOSE_SERVER);
+	static uint8_t f2[1600];
+	uint8_t f[256], b0[1600], b1[1600], *out[2] = {b0, b1};
+	size_t olen[2];
+	struct ct_wire_pkt p;
+	int partial;
+	struct ct_wire_flow fl = {.saddr = CLI, .daddr = SRV, .sport = 40000, .dport = 11211};
+	memcpy(fl.dst_mac, SRV_MAC, 6);
+
+	size_t n = ct_wire_tcp_build(f, &fl, CT_TCP_SYN, 500, 0, 65535, 1460, NULL, 0);
+	cr_assert_eq(ct_resp_answer(&r, f, n, 1000, out, olen), 1);
+	cr_assert_eq(ct_wire_parse(b0, olen[0], &p, &partial), CT_WIRE_TCP);
+	uint32_t isn = p.tcp.seq;
+	cr_expect_eq(p.tcp.flags, CT_TCP_SYN | CT_TCP_ACK);
+	cr_expect_eq(p.tcp.ack, 501);
+	cr_expect_eq(isn, ct_resp_cookie(&r, CLI, 40000, 11211, 1000), "the ISN is the cookie");
+
+	/* The request 30 s later (same or next epoch) still matches its cookie. */
+	n = ct_wire_tcp_build(f, &fl, CT_TCP_ACK | CT_TCP_PSH, 501, isn + 1, 65535, 0,
+			      "get a\r\n", 7);
+	cr_assert_eq(ct_resp_answer(&r, f, n, 1030, out, olen), 1);
+	cr_assert_eq(ct_wire_parse(b0, olen[0], &p, &partial), CT_WIRE_TCP);
+	cr_expect_eq(p.tcp.flags, CT_TCP_ACK | CT_TCP_PSH | CT_TCP_FIN, "close = server");
+	cr_expect_eq(p.tcp.seq, isn + 1);
+	cr_expect_eq(p.tcp.ack, 508);
+	cr_expect_eq(memcmp(p.tcp.data, "END\r\n", 5), 0);
+
+	/* A request acknowledging an ISN we never sent: reset, counted. */
+	n = ct_wire_tcp_build(f, &fl, CT_TCP_ACK | CT_TCP_PSH, 501, isn + 99, 65535, 0, "x", 1);
+	cr_assert_eq(ct_resp_answer(&r, f, n, 1030, out, olen), 1);
+	cr_assert_eq(ct_wire_parse(b0, olen[0], &p, &partial), CT_WIRE_TCP);
+	cr_expect_eq(p.tcp.flags, CT_TCP_RST);
+	cr_expect_eq(r.st.bad_cookie, 1);
+	/* Another port, a RST, a bare ACK: no answer. */
+	fl.dport = 80;
+	n = ct_wire_tcp_build(f, &fl, CT_TCP_SYN, 1, 0, 65535, 0, NULL, 0);
+	cr_expect_eq(ct_resp_answer(&r, f, n, 1030, out, olen), 0);
+	fl.dport = 11211;
+	n = ct_wire_tcp_build(f, &fl, CT_TCP_RST, 1, 0, 65535, 0, NULL, 0);
+	cr_expect_eq(ct_resp_answer(&r, f, n, 1030, out, olen), 0);
+	n = ct_wire_tcp_build(f, &fl, CT_TCP_ACK, 1, isn + 1, 65535, 0, NULL, 0);
+	cr_expect_eq(ct_resp_answer(&r, f, n, 1030, out, olen), 0);
+	/* An echo of a request longer than one segment is cut to one. */
+	static char big[1500];
+	memset(big, 'x', sizeof(big));
+	r.mode = CT_RESP_ECHO;
+	n = ct_wire_tcp_build(f2, &fl, CT_TCP_ACK | CT_TCP_PSH, 501, isn + 1, 65535, 0, big,
+			      sizeof(big));
+	cr_assert_eq(ct_resp_answer(&r, f2, n, 1030, out, olen), 1);
+	cr_expect_leq(olen[0], CT_WIRE_MAX_HDR + CT_RESP_MAX_REPLY);
+	cr_assert_eq(ct_wire_parse(b0, olen[0], &p, &partial), CT_WIRE_TCP);
+	cr_expect_eq(p.tcp.len, CT_RESP_MAX_REPLY);
+	/* ARP for its address. */
+	n = ct_wire_arp_build(f, (uint8_t[6]){0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, CT_ARP_REQUEST,
+			      (uint8_t[6]){2, 0, 0, 0, 0, 5}, CLI, (uint8_t[6]){0}, SRV);
+	cr_assert_eq(ct_resp_answer(&r, f, n, 1030, out, olen), 1);
+	cr_assert_eq(ct_wire_parse(b0, olen[0], &p, &partial), CT_WIRE_ARP);
+	cr_expect_eq(p.arp.op, CT_ARP_REPLY);
+	cr_expect_eq(memcmp(p.arp.sha, SRV_MAC, 6), 0);
 }

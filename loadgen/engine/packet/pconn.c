@@ -258,8 +258,18 @@ static void on_open(struct pengine *e, uint32_t i, const struct ct_wire_tcp *t, 
 		}
 		return;
 	}
-	if (t->flags & CT_TCP_SYN) { /* a SYN-ACK again: our ACK was lost */
-		ct_ploop_send_tcp(e, i, CT_TCP_ACK, snd_nxt(s), s->rcv_nxt, NULL, 0);
+	if (t->flags & CT_TCP_SYN) {
+		/* A SYN-ACK again: our ACK (and the request on it) was lost.
+		 * Send both again; a server that had them drops the copy. */
+		int len = s->state == PS_ESTAB && s->reqlen
+			      ? ct_reqtmpl_render(e->req, s->seq, 0, e->load.sched.seed, e->wbuf,
+						  e->wbuf_len)
+			      : 0;
+		if (len != s->reqlen)
+			len = 0;
+		ct_ploop_send_tcp(e, i, CT_TCP_ACK | (len ? CT_TCP_PSH : 0),
+				  len ? s->isn + 1 : snd_nxt(s) + !!(s->flags & PF_FIN_SENT),
+				  s->rcv_nxt, e->wbuf, (size_t)len);
 		return;
 	}
 	if (!(t->flags & CT_TCP_ACK) || seq_lt(snd_nxt(s) + !!(s->flags & PF_FIN_SENT), t->ack)) {

@@ -17,6 +17,8 @@
 #include "loadgen/engine/engine_int.h"
 
 #define ARP_TRIES 15
+/* 16 Mi tuples: 1 GiB of 64-byte slots. */
+#define MAX_SLOTS (16u << 20)
 #define ARP_GAP_NS (200 * CT_NS_PER_MSEC)
 
 static void packet_free(struct ct_engine *pub);
@@ -51,7 +53,16 @@ static int make_pool(struct pengine *e, const struct ct_engine_config *cfg)
 	e->port_lo = own ? e->load.port_lo : CT_PKT_PORTS_LO;
 	e->port_hi = own ? e->load.port_hi : CT_PKT_PORTS_HI;
 	e->nports = (uint32_t)e->port_hi - e->port_lo + 1;
-	e->nslots = e->nports * e->n_addrs;
+	uint64_t n = (uint64_t)e->nports * e->n_addrs;
+	if (n > MAX_SLOTS) {
+		ct_error("engine pcap: %u ports x %u client addresses = %llu tuples would need "
+			 "%llu MiB of connection slots (at most %u tuples); use fewer [lab] clients "
+			 "or a narrower [load] ports range",
+			 e->nports, e->n_addrs, (unsigned long long)n,
+			 (unsigned long long)(n * sizeof(struct pslot) >> 20), MAX_SLOTS);
+		return EINVAL;
+	}
+	e->nslots = (uint32_t)n;
 	e->slots = calloc(e->nslots, sizeof(*e->slots));
 	if (!e->slots)
 		return ENOMEM;
