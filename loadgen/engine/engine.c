@@ -15,6 +15,9 @@ static const struct ct_engine_ops *const backends[] = {
 #if CT_HAVE_PCAP
     &ct_engine_pcap_ops,
 #endif
+#if CT_HAVE_DPDK
+    &ct_engine_dpdk_ops,
+#endif
     NULL,
 };
 

@@ -1,7 +1,7 @@
 /* engine — opens and closes connections on an open-loop schedule.
  *
- * One small ops table per backend ("kernel" = libevent sockets; "pcap" = the
- * userspace TCP client of packet/ over libpcap; "dpdk" later), chosen in
+ * One small ops table per backend ("kernel" = libevent sockets; "pcap" and "dpdk" =
+ * the userspace TCP client of packet/ over libpcap or DPDK), chosen in
  * exactly one place, ct_engine_new(), by name.
  * Callers see only struct ct_engine and the functions below.
  *
@@ -83,6 +83,20 @@ struct ct_engine_config {
 	 * and the IPv4 next hop toward dst (dst itself on one link). */
 	const char *ifname;
 	struct sockaddr_storage gateway;
+	/* engine = dpdk: [dpdk] eal and port, and the EAL's --file-prefix
+	 * (the lab's, so its runtime directory is in the lab's journal). */
+	struct {
+		const char *eal, *port, *file_prefix;
+	} dpdk;
+	/* Packet engines split per core (engine = dpdk, one shard an lcore):
+	 * this engine is shard `index` of `count` (count 0: not split), its
+	 * port one queue of the shared port; port_lo..port_hi is the whole
+	 * pool's source-port range, split by ct_pktio_shard_of(). */
+	struct {
+		unsigned index, count;
+		uint16_t port_lo, port_hi;
+		uint8_t gw_mac[6]; /* the next hop's MAC shard 0 learnt; 0: ask */
+	} shard;
 };
 
 /* A merged snapshot. Counters are cumulative since start. */
@@ -99,6 +113,12 @@ struct ct_engine_stats {
 	struct ct_hist connect;	     /* scheduled start -> handshake complete, ns */
 	struct ct_hist total;	     /* scheduled start -> reply complete and closed, ns */
 	struct ct_hist connect_call; /* time inside the connect() call, ns */
+	/* Packet engines (0 otherwise): frames received and sent, and the TSC
+	 * cycles of the loop turns that had work (a frame in, a launch), which
+	 * leaves out idle polling: their cost per connection; io_cycles is the
+	 * part of it inside the port's rx_burst and tx_burst calls (on a veth
+	 * the kernel's whole path behind the send: the peer's stack too). */
+	uint64_t frames, busy_cycles, io_cycles;
 };
 
 struct ct_engine;

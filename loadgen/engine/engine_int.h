@@ -11,3 +11,5 @@
 extern const struct ct_engine_ops ct_engine_kernel_ops;
 /* packet/: the userspace TCP client over libpcap (built with CT_HAVE_PCAP). */
 extern const struct ct_engine_ops ct_engine_pcap_ops;
+/* packet/: the same client over DPDK (built with CT_HAVE_DPDK). */
+extern const struct ct_engine_ops ct_engine_dpdk_ops;

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -297,6 +298,43 @@ int ct_labstate_add_file(struct ct_labstate *st, const char *path)
 	return append(st, json_pack("{s:s, s:s}", "type", "file", "path", path));
 }
 
+static void say(bool verbose, const char *why, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+int ct_labstate_add_dpdk_dir(struct ct_labstate *st, const char *prefix)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/%s", CT_DPDK_RUNDIR, prefix);
+	return append(st, json_pack("{s:s, s:s}", "type", "dpdk", "path", path));
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+/* A DPDK runtime directory: removed with what the EAL left in it (its
+ * config, memory-segment maps, sockets), and the parent if now empty. Only
+ * under CT_DPDK_RUNDIR, whatever the file says. */
+static int remove_dpdk_dir(const json_t *e, bool verbose, const char *why)
+{
+	const char *path = json_string_value(json_object_get(e, "path"));
+	size_t n = strlen(CT_DPDK_RUNDIR);
+	if (!path || strncmp(path, CT_DPDK_RUNDIR "/", n + 1) || strchr(path + n + 1, '/') ||
+	    strstr(path, ".."))
+		return 0;
+	struct stat sb;
+	if (lstat(path, &sb) < 0)
+		return 0;
+	int ret = nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	if (ret == 0) {
+		say(verbose, why, "removed %s", path);
+		(void)rmdir(CT_DPDK_RUNDIR);
+	}
+	return ret < 0 ? -errno : ret;
+}
+
 int ct_labstate_drop_proc(struct ct_labstate *st, pid_t pid)
 {
 	json_t *j = ct_labstate_journal(st), *e;
@@ -327,8 +365,6 @@ int ct_labstate_set_info(struct ct_labstate *st, json_t *info)
 	return save(st);
 }
 
-static void say(bool verbose, const char *why, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 static void say(bool verbose, const char *why, const char *fmt, ...)
 {
@@ -457,6 +493,8 @@ int ct_labstate_rollback(struct ct_labstate *st, bool verbose, const char *why)
 			const char *path = json_string_value(json_object_get(e, "path"));
 			if (path && unlink(path) < 0 && errno != ENOENT)
 				ret = -errno;
+		} else if (!strcmp(type, "dpdk")) {
+			ret = remove_dpdk_dir(e, verbose, why);
 		} else if (!strcmp(type, "netns")) {
 			const char *name = json_string_value(json_object_get(e, "name"));
 			if (name && !st->sysroot && ct_netns_exists(name)) {

@@ -13,6 +13,7 @@
  *   proc    what, pid, start time, netns   -> undo: SIGTERM, then SIGKILL,
  *           only if the PID still has that start time
  *   file    a path                         -> undo: unlink
+ *   dpdk    a DPDK EAL runtime directory   -> undo: remove it and its files
  * Undo runs the journal in reverse. A sysctl is recorded once per (netns,
  * key): the first old value is the one restored, later writes only update
  * "new". A sysctl inside a netns that the journal also created is not
@@ -31,6 +32,8 @@
 #include <jansson.h>
 
 #define CT_LABSTATE_DIR "/run/ctload"
+/* Where a root DPDK process keeps its runtime files, one folder a prefix. */
+#define CT_DPDK_RUNDIR "/var/run/dpdk"
 
 struct ct_labstate;
 
@@ -65,6 +68,9 @@ int ct_labstate_add_proc(struct ct_labstate *st, const char *what, pid_t pid,
 /* A file we made that goes away with the lab (logs of a lab without a run
  * directory). */
 int ct_labstate_add_file(struct ct_labstate *st, const char *path);
+/* The runtime directory CT_DPDK_RUNDIR/<prefix> of the DPDK EAL this
+ * process starts with --file-prefix=<prefix>. */
+int ct_labstate_add_dpdk_dir(struct ct_labstate *st, const char *prefix);
 /* Forget a process ended on purpose (e.g. restarted for a fresh netns). */
 int ct_labstate_drop_proc(struct ct_labstate *st, pid_t pid);
 /* Mark persistent (survives its owner) and store free-form `info` about the

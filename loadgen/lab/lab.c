@@ -161,6 +161,16 @@ struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir, stru
 	}
 	if (ct_lab_logs_open(lab, run_dir, err) < 0)
 		goto fail;
+	/* The DPDK EAL leaves /var/run/dpdk/<prefix> behind: journalled
+	 * before it exists, so a crash's recovery removes it too. */
+	if (sc->load.engine == CT_ENGINE_DPDK) {
+		snprintf(lab->dpdk_prefix, sizeof(lab->dpdk_prefix), "ctload-%s", lab->id);
+		if ((ret = ct_labstate_add_dpdk_dir(lab->st, lab->dpdk_prefix)) < 0) {
+			ct_err_set(err, CT_EXIT_ENV, "recording the DPDK runtime directory: %s",
+				   strerror(-ret));
+			goto fail;
+		}
+	}
 	ct_lab_event(lab, "lab %s up for %s (path=%s, conntrack_on=%s, clients=%u)", lab->id,
 		     sc->path ? sc->path : "scenario", ct_lab_path_name(sc->lab.path),
 		     ct_ct_on_name(sc->lab.conntrack_on), sc->lab.clients);
@@ -279,6 +289,7 @@ void ct_lab_target(const struct ct_lab *lab, struct ct_trial_target *t)
 	/* A packet engine sends on the client veth itself, to the server on
 	 * one link or else to the router. */
 	t->ifname = "veth0";
+	t->dpdk_prefix = lab->dpdk_prefix[0] ? lab->dpdk_prefix : NULL;
 	ct_lab_addr_sockaddr(lab->sc->lab.path == CT_PATH_DIRECT ? lab->ap.server
 								  : lab->ap.router_cli,
 			     0, &t->gateway);

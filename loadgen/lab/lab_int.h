@@ -45,6 +45,7 @@ struct ct_lab_ctserver_cfg {
 struct ct_lab {
 	char id[16];
 	char prefix[32];
+	char dpdk_prefix[32]; /* engine = dpdk: the EAL's --file-prefix; "" otherwise */
 	char ns[CT_ROLE_NLAB][32]; /* "" when the role does not exist */
 	int nsfd[CT_ROLE_NLAB];
 	struct ct_labstate *st;

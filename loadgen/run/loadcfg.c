@@ -50,6 +50,8 @@ void ct_loadcfg_fill(struct ct_engine_config *cfg, const struct ct_scenario *sc)
 	struct ct_engine_load *l = &cfg->load;
 
 	cfg->name = ct_engine_kind_name(sc->load.engine);
+	cfg->dpdk.eal = sc->dpdk.eal;
+	cfg->dpdk.port = sc->dpdk.port;
 	memset(l, 0, sizeof(*l));
 	l->sched.profile = profile_of(sc->load.profile);
 	l->sched.rate = sc->load.rate;

@@ -320,9 +320,18 @@ static json_t *step_result(struct trial *t)
 	json_object_set_new(r, "cpu_per_conn_us",
 			    json_real(fin->attempted ? cpu_s * 1e6 / (double)fin->attempted : 0));
 	json_object_set_new(r, "syn_retrans", json_integer((json_int_t)fin->syn_retrans));
-	json_object_set_new(r, "engine",
-			    json_pack("{s:s, s:I}", "name", ct_engine_name(t->eng), "conn_bytes",
-				      (json_int_t)ct_engine_conn_size(t->eng)));
+	json_t *eng = json_pack("{s:s, s:I}", "name", ct_engine_name(t->eng), "conn_bytes",
+				(json_int_t)ct_engine_conn_size(t->eng));
+	/* Packet engines: frames and busy TSC cycles per connection started. */
+	if (eng && fin->frames && fin->attempted) {
+		json_object_set_new(eng, "frames_per_conn",
+				    json_real((double)fin->frames / (double)fin->attempted));
+		json_object_set_new(eng, "cycles_per_conn",
+				    json_real((double)fin->busy_cycles / (double)fin->attempted));
+		json_object_set_new(eng, "io_cycles_per_conn",
+				    json_real((double)fin->io_cycles / (double)fin->attempted));
+	}
+	json_object_set_new(r, "engine", eng);
 	json_object_set_new(r, "verdict", json_null());
 	json_object_set_new(r, "fail_reason", json_null());
 	if (t->interrupted)
@@ -372,6 +381,7 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 		    .threads = 0,
 		    .ifname = o->target->ifname,
 		    .gateway = o->target->gateway,
+		    .dpdk = {.file_prefix = o->target->dpdk_prefix},
 		},
 	    .cur = calloc(1, sizeof(*t.cur)),
 	    .prev = calloc(1, sizeof(*t.prev)),

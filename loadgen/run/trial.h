@@ -50,6 +50,7 @@ struct ct_trial_target {
 	int netns_fd; /* -1: current netns (see engine.h) */
 	const char *ifname;		 /* packet engines: the client interface */
 	struct sockaddr_storage gateway; /* packet engines: the next hop to dst */
+	const char *dpdk_prefix;	 /* engine = dpdk: the lab's EAL file prefix */
 };
 
 /* Looks at each sample once the sources have filled it; returning 1 ends

@@ -120,6 +120,7 @@ const struct ct_scn_section ct_scn_sections[] = {
     {"search", SEC_KEYS, 0},
     {"expect", SEC_EXPECT, 0},
     {"report", SEC_KEYS, 0},
+    {"dpdk", SEC_KEYS, 0},
 };
 
 const size_t ct_scn_nsections = sizeof(ct_scn_sections) / sizeof(ct_scn_sections[0]);

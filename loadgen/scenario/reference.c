@@ -24,7 +24,7 @@ static const struct block {
     {"keys [scenario]", "scenario", KEYS_SRC}, {"keys [lab]", "lab", KEYS_SRC},
     {"keys [server]", "server", KEYS_SRC},     {"keys [load]", "load", KEYS_SRC},
     {"sysctl allowlist", NULL, SYSCTL_SRC},    {"keys [search]", "search", KEYS_SRC},
-    {"keys [report]", "report", KEYS_SRC},
+    {"keys [report]", "report", KEYS_SRC},     {"keys [dpdk]", "dpdk", KEYS_SRC},
 };
 
 #define NBLOCKS (sizeof(blocks) / sizeof(blocks[0]))

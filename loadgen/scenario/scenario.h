@@ -159,6 +159,11 @@ struct ct_scenario {
 	size_t n_expect;
 
 	struct {
+		char *eal;  /* EAL arguments; NULL = the lab default (keys.def) */
+		char *port; /* a vdev spec or a probed device name; NULL = af_packet */
+	} dpdk;
+
+	struct {
 		uint64_t sample_interval_ns; /* default 100 ms */
 		char *metrics_listen;        /* "ADDR:PORT" or NULL */
 		bool capture;

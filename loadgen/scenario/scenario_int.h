@@ -146,6 +146,10 @@ int ct_scn_set_cond(struct ct_scenario *sc, const struct ct_scn_key *k,
 		    const struct ct_scn_where *w, const char *v, char *why, size_t len);
 int ct_scn_set_check(struct ct_scenario *sc, const struct ct_scn_key *k,
 		     const struct ct_scn_where *w, const char *v, char *why, size_t len);
+int ct_scn_set_eal(struct ct_scenario *sc, const struct ct_scn_key *k,
+		   const struct ct_scn_where *w, const char *v, char *why, size_t len);
+int ct_scn_set_dpdk_port(struct ct_scenario *sc, const struct ct_scn_key *k,
+			 const struct ct_scn_where *w, const char *v, char *why, size_t len);
 int ct_scn_check_escapes(const char *s, char *why, size_t len);
 int ct_scn_check_template(const char *s, char *why, size_t len);
 /* Replace *dst by a copy of v (NULL: unset). 0 or -ENOMEM. */

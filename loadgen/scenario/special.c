@@ -380,3 +380,63 @@ int ct_scn_set_check(struct ct_scenario *sc, const struct ct_scn_key *k,
 	sc->n_expect++;
 	return 0;
 }
+
+/* True when blank-separated `args` has option `opt` ("--no-huge"), alone
+ * or as "--opt=value". */
+static bool has_opt(const char *args, const char *opt)
+{
+	size_t n = strlen(opt);
+	for (const char *p = args; (p = strstr(p, opt)); p += n) {
+		bool start = p == args || isspace((unsigned char)p[-1]);
+		if (start && (!p[n] || isspace((unsigned char)p[n]) || p[n] == '='))
+			return true;
+	}
+	return false;
+}
+
+/* [dpdk] eal: what the EAL cannot do, or what ctload must own, refused
+ * here with the line rather than by the EAL after the lab is built. */
+int ct_scn_set_eal(struct ct_scenario *sc, const struct ct_scn_key *k,
+		   const struct ct_scn_where *w, const char *v, char *why, size_t len)
+{
+	(void)w;
+	if (has_opt(v, "--in-memory") && has_opt(v, "--no-huge")) {
+		ct_scn_fmt(why, len,
+			   "--in-memory cannot go with --no-huge (the EAL refuses it: --no-huge "
+			   "implies --legacy-mem); drop --in-memory, ctload removes the runtime "
+			   "directory itself");
+		return -EINVAL;
+	}
+	if (has_opt(v, "--file-prefix")) {
+		ct_scn_fmt(why, len, "leave out --file-prefix: ctload sets one per lab so it can "
+				     "remove /var/run/dpdk/<prefix> afterwards");
+		return -EINVAL;
+	}
+	if (has_opt(v, "--vdev")) {
+		ct_scn_fmt(why, len, "put the device in [dpdk] port instead of --vdev: a vdev "
+				     "must be opened inside the lab's client netns");
+		return -EINVAL;
+	}
+	if (strlen(v) > 2000) {
+		ct_scn_fmt(why, len, "longer than 2000 characters");
+		return -EINVAL;
+	}
+	return ct_scn_set_str((char **)ct_scn_member(sc, k), *v ? v : NULL);
+}
+
+/* [dpdk] port: a vdev spec or a device name, one word. */
+int ct_scn_set_dpdk_port(struct ct_scenario *sc, const struct ct_scn_key *k,
+			 const struct ct_scn_where *w, const char *v, char *why, size_t len)
+{
+	(void)w;
+	bool ok = *v && strlen(v) < 200;
+	for (const char *p = v; ok && *p; p++)
+		ok = !isspace((unsigned char)*p);
+	if (!ok) {
+		ct_scn_fmt(why, len, "'%s' is not a port: write a vdev such as "
+				     "net_af_packet0,iface={iface} or a PCI address such as "
+				     "0000:01:00.0", v);
+		return -EINVAL;
+	}
+	return ct_scn_set_str((char **)ct_scn_member(sc, k), v);
+}

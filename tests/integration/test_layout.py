@@ -22,7 +22,7 @@ MAX_FUNC_LINES = 80
 LONG_OK = {
 }
 PCAP_OK = re.compile(r"^loadgen/(probe/capture|engine/packet/pcap[^/]*)\.[ch]$")
-DPDK_OK = re.compile(r"^loadgen/engine/packet/dpdk[^/]*\.[ch]$")
+DPDK_OK = re.compile(r"^loadgen/engine/packet/(pktio_)?dpdk[^/]*\.[ch]$")
 
 
 def sources(*tops):

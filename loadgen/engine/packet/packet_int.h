@@ -42,7 +42,11 @@
 #include "loadgen/engine/schedule.h"
 
 extern const struct ct_pktio_ops ct_pktio_pcap_ops;
+extern const struct ct_pktio_ops ct_pktio_dpdk_ops;
 
+/* The kernel's default ephemeral range, for [load] ports = kernel. */
+#define CT_PKT_PORTS_LO 32768
+#define CT_PKT_PORTS_HI 60999
 #define CT_PKT_TAIL  16	  /* reply bytes a slot keeps: the longest [load] expect */
 #define NO_SLOT	     UINT32_MAX
 #define PKT_BURST    64
@@ -87,11 +91,13 @@ struct pcounters {
 	uint64_t tx_nobuf;	      /* no send buffer: frame dropped */
 	uint64_t arp_answered;
 	uint64_t close_timeouts; /* closing exchange never finished */
+	uint64_t io_cycles;	 /* TSC cycles inside rx_burst and tx_burst */
 };
 
 /* Written by the engine thread, read by snapshot with relaxed loads. */
 struct pstats {
 	uint64_t attempted, established, completed, unsent, inflight, syn_retrans;
+	uint64_t busy_cycles, io_cycles, frames; /* see struct ct_engine_stats */
 	uint64_t failures[CT_FAIL_N];
 	struct ct_hist connect, total;
 };
@@ -135,6 +141,8 @@ struct pengine {
 	uint64_t stop_ns; /* atomic */
 	struct pstats c;
 	struct pcounters pc;
+	int *group_left;    /* shards: how many are not done yet (atomic) */
+	bool group_counted; /* this one has counted itself done */
 };
 
 #define PLOAD(p)     __atomic_load_n((p), __ATOMIC_RELAXED)

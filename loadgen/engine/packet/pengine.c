@@ -16,9 +16,6 @@
 #include "common/log.h"
 #include "loadgen/engine/engine_int.h"
 
-/* The kernel's default ephemeral range, for [load] ports = kernel. */
-#define PORTS_LO 32768
-#define PORTS_HI 60999
 #define ARP_TRIES 15
 /* 16 Mi tuples: 1 GiB of 64-byte slots. */
 #define MAX_SLOTS (16u << 20)
@@ -53,8 +50,8 @@ static int make_pool(struct pengine *e, const struct ct_engine_config *cfg)
 			e->addrs_contig = false;
 	}
 	bool own = e->load.ports != CT_ENGINE_PORTS_KERNEL;
-	e->port_lo = own ? e->load.port_lo : PORTS_LO;
-	e->port_hi = own ? e->load.port_hi : PORTS_HI;
+	e->port_lo = own ? e->load.port_lo : CT_PKT_PORTS_LO;
+	e->port_hi = own ? e->load.port_hi : CT_PKT_PORTS_HI;
 	e->nports = (uint32_t)e->port_hi - e->port_lo + 1;
 	uint64_t n = (uint64_t)e->nports * e->n_addrs;
 	if (n > MAX_SLOTS) {
@@ -124,30 +121,45 @@ static int make_request(struct pengine *e, const struct ct_engine_load *ld)
  * the netns it was made in), then come back. 0 or an errno, logged. */
 static int open_port(struct pengine *e, const struct ct_engine_config *cfg)
 {
+	const char *name = cfg->name ? cfg->name : "pcap";
 	struct ct_pktio_cfg pc = {.ifname = cfg->ifname, .burst = PKT_BURST,
-				  .tx_bufs = 4 * PKT_BURST};
+				  .tx_bufs = 4 * PKT_BURST,
+				  .inflight = e->load.max_inflight,
+				  .eal = cfg->dpdk.eal,
+				  .port = cfg->dpdk.port,
+				  .file_prefix = cfg->dpdk.file_prefix,
+				  .queue = cfg->shard.index,
+				  .queues = cfg->shard.count,
+				  .steer_lo = cfg->shard.port_lo,
+				  .steer_hi = cfg->shard.port_hi};
 	struct ct_err err = {0};
 	int home = -1, rc = 0;
 
+	/* What is set up once per process is set up from ctload's netns. */
+	if (ct_pktio_prepare(name, &pc, &err) < 0) {
+		ct_error("%s", err.msg);
+		return err.code == CT_EXIT_USAGE ? EINVAL : EIO;
+	}
 	if (cfg->netns_fd >= 0) {
 		home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (home < 0 || setns(cfg->netns_fd, CLONE_NEWNET) < 0) {
 			rc = errno;
-			ct_error("engine pcap: cannot enter the client netns: %s; is ctload root?",
-				 strerror(rc));
+			ct_error("engine %s: cannot enter the client netns: %s; is ctload root?",
+				 name, strerror(rc));
 			if (home >= 0)
 				close(home);
 			return rc;
 		}
 	}
-	e->io = ct_pktio_open("pcap", &pc, &err);
+	e->io = ct_pktio_open(name, &pc, &err);
 	if (!e->io) {
 		ct_error("%s", err.msg);
-		rc = EIO;
+		rc = err.code == CT_EXIT_USAGE ? EINVAL : EIO;
 	}
 	if (home >= 0) {
 		if (setns(home, CLONE_NEWNET) < 0)
-			ct_warn("engine pcap: cannot return to ctload's netns: %s", strerror(errno));
+			ct_warn("engine %s: cannot return to ctload's netns: %s", name,
+				strerror(errno));
 		close(home);
 	}
 	return rc;
@@ -183,8 +195,9 @@ static int resolve_gw(struct pengine *e)
 		return 0;
 	struct in_addr a = {.s_addr = htonl(e->gw)};
 	char buf[INET_ADDRSTRLEN];
-	ct_error("engine pcap: no ARP answer from the next hop %s on %s after 3 s",
-		 inet_ntop(AF_INET, &a, buf, sizeof(buf)), "the client interface");
+	ct_error("engine %s: no ARP answer from the next hop %s on %s after 3 s",
+		 e->io->ops->name, inet_ntop(AF_INET, &a, buf, sizeof(buf)),
+		 "the client interface");
 	return EHOSTUNREACH;
 }
 
@@ -215,9 +228,12 @@ static struct ct_engine *packet_new(const struct ct_engine_config *cfg)
 	if ((rc = make_pool(e, cfg)) || (rc = open_port(e, cfg)))
 		goto fail;
 	e->mss = (uint16_t)(e->io->mtu - CT_IP_HLEN - CT_TCP_HLEN);
+	memcpy(e->gw_mac, cfg->shard.gw_mac, CT_ETH_ALEN); /* known: no ARP */
 	if ((rc = make_request(e, &cfg->load)) || (rc = resolve_gw(e)))
 		goto fail;
-	ct_schedule_init(&e->sched, &e->load.sched, 0, 1);
+	/* A shard takes its share of the one schedule, as a kernel thread. */
+	ct_schedule_init(&e->sched, &e->load.sched, cfg->shard.index,
+			 cfg->shard.count ? cfg->shard.count : 1);
 	return &e->pub;
 fail:
 	packet_free(e ? &e->pub : NULL);
@@ -251,6 +267,9 @@ static void packet_snapshot(struct ct_engine *pub, struct ct_engine_stats *out)
 	out->unsent = PLOAD(&c->unsent);
 	out->inflight = PLOAD(&c->inflight);
 	out->syn_retrans = PLOAD(&c->syn_retrans);
+	out->busy_cycles = PLOAD(&c->busy_cycles);
+	out->io_cycles = PLOAD(&c->io_cycles);
+	out->frames = PLOAD(&c->frames);
 	for (int f = 0; f < CT_FAIL_N; f++)
 		out->failures[f] = PLOAD(&c->failures[f]);
 	ct_hist_merge(&out->connect, &c->connect);
@@ -277,11 +296,11 @@ static void log_counters(const struct pengine *e)
 	uint64_t odd = p->bad[CT_WIRE_BAD_LEN] + p->bad[CT_WIRE_BAD_CSUM] + p->bad_ack +
 		       p->rst_ignored + p->tx_nobuf + s->tx_fail + p->close_timeouts;
 	/* A note only when something went wrong: a clean step stays quiet. */
-	ct_log(odd ? CT_LOG_NOTE : CT_LOG_DEBUG, "engine pcap: frames rx %llu tx %llu (tx refused %llu, no buffer %llu); "
+	ct_log(odd ? CT_LOG_NOTE : CT_LOG_DEBUG, "engine %s: frames rx %llu tx %llu (tx refused %llu, no buffer %llu); "
 		 "dropped: bad length %llu, bad checksum %llu, fragments %llu, not ours %llu, "
 		 "bad ACK %llu, out of order %llu, RST out of window %llu; offloaded checksums "
 		 "%llu, ARP answers %llu, closes timed out %llu",
-		 (unsigned long long)s->rx, (unsigned long long)s->tx,
+		 e->io->ops->name, (unsigned long long)s->rx, (unsigned long long)s->tx,
 		 (unsigned long long)s->tx_fail, (unsigned long long)p->tx_nobuf,
 		 (unsigned long long)p->bad[CT_WIRE_BAD_LEN],
 		 (unsigned long long)p->bad[CT_WIRE_BAD_CSUM],

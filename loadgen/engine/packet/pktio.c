@@ -11,8 +11,19 @@ static const struct ct_pktio_ops *const backends[] = {
 #if CT_HAVE_PCAP
     &ct_pktio_pcap_ops,
 #endif
+#if CT_HAVE_DPDK
+    &ct_pktio_dpdk_ops,
+#endif
     NULL,
 };
+
+int ct_pktio_prepare(const char *name, const struct ct_pktio_cfg *cfg, struct ct_err *err)
+{
+	for (const struct ct_pktio_ops *const *b = backends; *b; b++)
+		if (!strcmp((*b)->name, name))
+			return (*b)->prepare ? (*b)->prepare(cfg, err) : 0;
+	return 0;
+}
 
 struct ct_pktio *ct_pktio_open(const char *name, const struct ct_pktio_cfg *cfg,
 			       struct ct_err *err)

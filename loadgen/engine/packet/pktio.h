@@ -1,6 +1,6 @@
 /* pktio — the packet engine's port: bursts of frames in and out.
  *
- * One ops table per backend (pcap now; dpdk next), chosen by name in one
+ * One ops table per backend (pcap, dpdk), chosen by name in one
  * place, ct_pktio_open(). The shape is DPDK's: rx_burst fills an array of
  * struct ct_pkt that point into the backend's own buffers (for DPDK, the
  * mbufs rte_eth_rx_burst returned: data = rte_pktmbuf_mtod, priv = the
@@ -40,7 +40,25 @@ struct ct_pktio_cfg {
 	const char *ifname; /* the interface (pcap), or the port's vdev (dpdk) */
 	unsigned burst;	    /* the most frames one rx or tx call handles */
 	unsigned tx_bufs;   /* tx buffers the engine may hold at once */
+	unsigned inflight;  /* the engine's in-flight cap (sizes dpdk's rings) */
+	/* dpdk: [dpdk] eal and port, and the EAL file prefix (lab.c) */
+	const char *eal, *port, *file_prefix;
+	/* dpdk: this handle is queue `queue` of `queues` (0: 1) of the port;
+	 * queue 0 opens first and sets the port up, the others attach. A
+	 * frame's queue is chosen by ct_pktio_shard_of() on its TCP
+	 * destination port within steer_lo..steer_hi. */
+	unsigned queue, queues;
+	uint16_t steer_lo, steer_hi;
 };
+
+/* Which of n shards owns client port `port` of the pool lo..hi: the
+ * range cut in n contiguous parts (port outside it: shard 0). */
+static inline unsigned ct_pktio_shard_of(uint16_t port, uint16_t lo, uint16_t hi, unsigned n)
+{
+	if (n <= 1 || port < lo || port > hi)
+		return 0;
+	return (unsigned)((uint64_t)(port - lo) * n / ((uint32_t)hi - lo + 1));
+}
 
 /* Kept by the backend, read by the engine's owner thread. */
 struct ct_pktio_stats {
@@ -53,6 +71,11 @@ struct ct_pktio;
 
 struct ct_pktio_ops {
 	const char *name;
+	/* Optional (NULL: none): process-wide setup, made from ctload's own
+	 * netns before open() runs inside the client's (DPDK's EAL, whose
+	 * threads would otherwise hold the client netns). 0 or -errno with
+	 * err filled (-EINVAL: a bad setting, exit 2). */
+	int (*prepare)(const struct ct_pktio_cfg *cfg, struct ct_err *err);
 	/* NULL with err filled (exit code 3 for the environment). */
 	struct ct_pktio *(*open)(const struct ct_pktio_cfg *cfg, struct ct_err *err);
 	/* Up to n received frames into pkts; 0 when none is waiting. */
@@ -81,7 +104,11 @@ struct ct_pktio {
 	struct ct_pktio_stats st;
 };
 
-/* Open backend `name` ("pcap") on cfg. NULL with err filled; an unknown or
+/* Backend `name`'s prepare, if it has one (0 for an unknown name: open
+ * says so). */
+int ct_pktio_prepare(const char *name, const struct ct_pktio_cfg *cfg, struct ct_err *err);
+
+/* Open backend `name` ("pcap", "dpdk") on cfg. NULL with err filled; an unknown or
  * unbuilt backend is exit 3 naming the meson feature. */
 struct ct_pktio *ct_pktio_open(const char *name, const struct ct_pktio_cfg *cfg,
 			       struct ct_err *err);

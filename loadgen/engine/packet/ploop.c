@@ -6,16 +6,31 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #define WAIT_MAX_MS 10
+
+/* A cycle counter for the cost of a loop turn: the TSC where there is one. */
+static inline uint64_t cycles(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __rdtsc();
+#else
+	return ct_now_ns();
+#endif
+}
 
 void ct_ploop_flush(struct pengine *e)
 {
 	unsigned off = 0;
+	uint64_t c0 = cycles();
 	/* A full queue takes part of a burst: retry a few times, then drop
 	 * the rest (counted), as a lossy link would. */
 	for (int tries = 0; off < e->ntx && tries < 4; tries++)
 		off += ct_pktio_tx_burst(e->io, e->tx + off, e->ntx - off);
+	e->pc.io_cycles += cycles() - c0;
 	if (off < e->ntx) {
 		e->pc.tx_nobuf += e->ntx - off;
 		ct_pktio_tx_free(e->io, e->tx + off, e->ntx - off);
@@ -180,16 +195,18 @@ static void count_unsent(struct pengine *e, uint64_t until)
 
 /* Start what is due within the launch window; the in-flight cap makes the
  * due connection wait (its latency shows the wait). */
-static void launch_due(struct pengine *e, uint64_t now)
+static unsigned launch_due(struct pengine *e, uint64_t now)
 {
-	unsigned cap = e->load.max_inflight ? e->load.max_inflight : 10000;
-	for (unsigned budget = PKT_BURST; budget && e->have_next; budget--) {
+	unsigned cap = e->load.max_inflight ? e->load.max_inflight : 10000, n = 0;
+	for (; n < PKT_BURST && e->have_next; n++) {
 		if (e->next_due > now + e->load.launch_window_ns || PLOAD(&e->c.inflight) >= cap)
-			return;
+			break;
 		ct_pconn_launch(e, e->next_due, e->next_seq, now);
 		advance(e, now);
 	}
+	return n;
 }
+
 
 /* Stop requests, the schedule's end, the drain deadline. True when the
  * thread is done. */
@@ -206,7 +223,17 @@ static bool housekeeping(struct pengine *e, uint64_t now)
 		ct_pconn_abort_all(e, now);
 		return true;
 	}
-	return e->sched_over && e->busy == 0;
+	bool done = e->sched_over && e->busy == 0;
+	/* A shard of several (pshard.c) polls on until all are done: its
+	 * queue may still receive the others' frames, to hand over. */
+	if (e->group_left) {
+		if (done && !e->group_counted) {
+			e->group_counted = true;
+			__atomic_sub_fetch(e->group_left, 1, __ATOMIC_RELAXED);
+		}
+		return done && PLOAD(e->group_left) == 0;
+	}
+	return done;
 }
 
 /* Sleep until a frame arrives, the next due time (less the launch
@@ -247,18 +274,27 @@ void *ct_ploop_main(void *arg)
 
 	advance(e, now);
 	for (;;) {
+		uint64_t c0 = cycles(), io0 = e->pc.io_cycles;
+		unsigned launched = 0;
 		now = ct_now_ns();
 		if (housekeeping(e, now))
 			break;
 		if (!PLOAD(&e->stop_req))
-			launch_due(e, now);
+			launched = launch_due(e, now);
+		uint64_t r0 = cycles();
 		unsigned n = ct_pktio_rx_burst(e->io, rx, PKT_BURST);
+		e->pc.io_cycles += cycles() - r0;
 		now = ct_now_ns();
 		for (unsigned k = 0; k < n; k++)
 			ct_ploop_frame(e, rx[k].data, rx[k].len, now);
 		ct_pktio_rx_free(e->io, rx, n);
 		run_timers(e, now);
 		ct_ploop_flush(e);
+		if (n || launched) {
+			PSTORE(&e->c.busy_cycles, e->c.busy_cycles + (cycles() - c0));
+			PSTORE(&e->c.io_cycles, e->c.io_cycles + (e->pc.io_cycles - io0));
+			PSTORE(&e->c.frames, e->io->st.rx + e->io->st.tx);
+		}
 		if (n < PKT_BURST)
 			wait_io(e, ct_now_ns());
 	}
