@@ -68,6 +68,7 @@ const char *ct_report_limit_phrase(const char *name)
 	    {"client_ports", "the client ran out of ports"},
 	    {"conntrack", "the conntrack table filled"},
 	    {"nat_ports", "the NAT ran out of source ports"},
+	    {"ct_chains", "conntrack's hash chains grew past the kernel's cap"},
 	    {"tw_buckets.client", "the client's TIME_WAIT limit was reached"},
 	    {"tw_buckets.server", "the server's TIME_WAIT limit was reached"},
 	    {"listen_backlog", "the server's listen backlog overflowed"},
@@ -103,6 +104,8 @@ static const char *why_phrase(const struct ct_rep_step *s)
 		return ct_report_limit_phrase("conntrack");
 	case CT_JUDGE_NAT_PORTS:
 		return ct_report_limit_phrase("nat_ports");
+	case CT_JUDGE_CT_CHAINS:
+		return ct_report_limit_phrase("ct_chains");
 	case CT_JUDGE_NEIGH:
 		return ct_report_limit_phrase("neighbours");
 	case CT_JUDGE_LISTEN:
