@@ -83,6 +83,18 @@ const char *ct_report_limit_phrase(const char *name)
 	return "connections started failing";
 }
 
+/* Timeouts with no drop counted: the limit the sustain proof saw reached
+ * (summary.json's fail_cause, e.g. the NAT's entries at its ports while
+ * the server's TIME_WAIT refused the reused tuples), else `plain`. */
+static const char *proven_phrase(const struct ct_rep_step *s, const char *plain)
+{
+	const char *limit = json_string_value(CT_JSON_GET(s->js, "fail_cause", "limit"));
+
+	if (!limit || !CT_JSON_GET(s->js, "sustain", "limit"))
+		return plain;
+	return ct_report_limit_phrase(limit);
+}
+
 /* The server's failure most seen: refused, reset or a wrong reply. */
 static const char *server_phrase(const struct ct_rep_step *s)
 {
@@ -119,7 +131,7 @@ static const char *why_phrase(const struct ct_rep_step *s)
 	case CT_JUDGE_EMFILE:
 		return "ctload ran out of file descriptors";
 	case CT_JUDGE_TIMEOUT:
-		return "connections timed out";
+		return proven_phrase(s, "connections timed out");
 	case CT_JUDGE_SLOW:
 		return "the target rate was not reached";
 	case CT_JUDGE_CONDITION:
