@@ -121,7 +121,7 @@ static int fill_step(void *ctx, json_t *step)
 {
 	struct ct_lab *lab = ctx;
 	struct ct_sampler_step ss[CT_ROLE_NLAB] = {{0}};
-	uint64_t peak = 0, limit = 0, drop = 0, early = 0, failed = 0;
+	uint64_t peak = 0, limit = 0, drop = 0, early = 0, failed = 0, chain = 0;
 	double states_age = 0;
 	bool degraded = false, seen = false;
 
@@ -136,16 +136,17 @@ static int fill_step(void *ctx, json_t *step)
 		drop += ss[r].ct_drop;
 		early += ss[r].ct_early_drop;
 		failed += ss[r].ct_insert_failed;
+		chain += ss[r].ct_chaintoolong;
 		seen |= ss[r].states_seen;
 		if (ss[r].states_age_max_s > states_age)
 			states_age = ss[r].states_age_max_s;
 		degraded |= ss[r].states_degraded;
 	}
 	json_object_set_new(step, "ct",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "peak", (json_int_t)peak,
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "peak", (json_int_t)peak,
 				      "limit", (json_int_t)limit, "drop", (json_int_t)drop,
 				      "early_drop", (json_int_t)early, "insert_failed",
-				      (json_int_t)failed));
+				      (json_int_t)failed, "chaintoolong", (json_int_t)chain));
 	/* How stale the per-state counts got in this step (the table walk
 	 * runs off the tick, on a CPU budget); nothing without counts. */
 	if (seen) {

@@ -6,6 +6,22 @@
 
 #include "loadgen/model/model_int.h"
 
+/* ct_chains: the table stops short of its max (model.c ct_chains). */
+static void chains_sentence(const struct ct_model_input *in, const struct ct_limit *l, char *tmp,
+			    size_t len)
+{
+	snprintf(tmp, len,
+		 "Every finished connection keeps a conntrack entry %g s (%s), hashed into %llu "
+		 "buckets; nf_conntrack_max allows %.0f a bucket, but the kernel refuses an insert "
+		 "into a chain past its cap (50 + a random part under 30), and the first chains "
+		 "pass it at %.0f entries, so inserts start to fail above %.1f connections per "
+		 "second: SYNs dropped, chaintoolong and insert_failed grow, no \"table full\" "
+		 "line.",
+		 l->timer_s, ct_model_ct_state_name(ct_model_end_state(in)),
+		 (unsigned long long)in->ct_buckets, (double)in->ct_max / in->ct_buckets,
+		 l->capacity, l->predicted_cps);
+}
+
 /* The binding limit's arithmetic, one sentence. */
 static void binding_sentence(const struct ct_model_input *in, const struct ct_limit *l,
 			     double r_tuples, char *tmp, size_t len)
@@ -78,6 +94,9 @@ static void binding_sentence(const struct ct_model_input *in, const struct ct_li
 			 "silently: connections time out.",
 			 l->capacity, l->timer_s, r_tuples, l->predicted_cps, l->capacity,
 			 l->timer_s, l->capacity / l->timer_s);
+		break;
+	case CT_LIMIT_CT_CHAINS:
+		chains_sentence(in, l, tmp, len);
 		break;
 	default:
 		snprintf(tmp, len, "%s: %s = %.1f connections per second.", l->title, l->formula,

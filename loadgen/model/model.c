@@ -337,6 +337,77 @@ static void conntrack(const struct ct_model_input *in, struct ct_limit *l, doubl
 	     ct_model_ct_where_name(in->ct_where), timer, state_names[st], timer, tuples);
 }
 
+/* P(Poisson(mean) > k), summed in log space so large means stay exact. */
+static double poisson_tail(double mean, unsigned k)
+{
+	double cdf = 0;
+
+	for (unsigned i = 0; i <= k; i++)
+		cdf += exp(i * log(mean) - mean - lgamma(i + 1.0));
+	return cdf >= 1 ? 0 : 1 - cdf;
+}
+
+double ct_model_chain_onset(uint64_t buckets)
+{
+	double lo = 0.01, hi = CT_MODEL_CHAIN_CAP_MIN;
+
+	if (buckets == 0)
+		return 0;
+	/* The tail grows with the mean: bisect to 0.01 entries a bucket. */
+	while (hi - lo > 0.01) {
+		double mid = (lo + hi) / 2;
+		if ((double)buckets * poisson_tail(mid, CT_MODEL_CHAIN_CAP_MIN) > 1)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return lo;
+}
+
+/* A huge nf_conntrack_max over few buckets: since 5.17 the kernel refuses
+ * an insert into a chain past its cap (KERNEL.md, long chains), so the
+ * table stops short of its max with no "table full" line. */
+static void ct_chains(const struct ct_model_input *in, struct ct_limit *l, double tuples)
+{
+	enum ct_model_ct_state st = ct_model_end_state(in);
+	double timer = in->ct_timeout_s[st];
+	double per = ct_model_chain_onset(in->ct_buckets);
+	double onset = floor(per * (double)in->ct_buckets);
+
+	limit_init(l, CT_LIMIT_CT_CHAINS, "ct_chains", "conntrack hash chains", true);
+	if (in->ct_where == CT_MCT_NONE || timer <= 0 || in->ct_buckets == 0) {
+		setf(l->note, sizeof(l->note), "no conntrack entries held on the path");
+		return;
+	}
+	if (onset >= (double)in->ct_max) {
+		setf(l->note, sizeof(l->note),
+		     "nf_conntrack_max %llu fills before a chain of the %llu buckets passes the "
+		     "kernel's cap (%d-79 entries; the first passes it at %.0f entries)",
+		     (unsigned long long)in->ct_max, (unsigned long long)in->ct_buckets,
+		     CT_MODEL_CHAIN_CAP_MIN, onset);
+		return;
+	}
+	if (tuples < onset) {
+		setf(l->note, sizeof(l->note),
+		     "only %.0f distinct 4-tuples: fewer than the %.0f entries at which the first "
+		     "of %llu hash chains passes the kernel's cap",
+		     tuples, onset, (unsigned long long)in->ct_buckets);
+		return;
+	}
+	limit_set(l, onset, timer);
+	steady_rate(in, l, CT_MCOUNT_CONNTRACK);
+	setf(l->formula, sizeof(l->formula),
+	     "%llu buckets x %.1f entries (first chain past %d) / %s timeout %g s",
+	     (unsigned long long)in->ct_buckets, per, CT_MODEL_CHAIN_CAP_MIN, state_names[st],
+	     timer);
+	setf(l->note, sizeof(l->note),
+	     "%.0f entries a bucket at nf_conntrack_max %llu, but a chain past the kernel's cap "
+	     "(%d + a random part under 30) refuses the insert: chaintoolong and insert_failed "
+	     "grow, the SYN is dropped, nothing is logged, and the table stops short of its max",
+	     (double)in->ct_max / (double)in->ct_buckets, (unsigned long long)in->ct_max,
+	     CT_MODEL_CHAIN_CAP_MIN);
+}
+
 static void nat_ports(const struct ct_model_input *in, struct ct_limit *l, double tuples,
 		      double dests)
 {
@@ -477,6 +548,7 @@ static double fill_time(const struct ct_model_input *in, const struct ct_limit *
 		return l->capacity / (in->rate - l->predicted_cps);
 	case CT_LIMIT_CONNTRACK:
 	case CT_LIMIT_NAT_PORTS:
+	case CT_LIMIT_CT_CHAINS:
 		t = ct_model_time_to(in, CT_MCOUNT_CONNTRACK, in->rate, l->capacity);
 		return isfinite(t) ? t : l->capacity / in->rate;
 	default:
@@ -504,6 +576,7 @@ int ct_model_compute(const struct ct_model_input *in, struct ct_model_result *ou
 	tw_buckets(in, &L[CT_LIMIT_TW_SERVER], false);
 	backlog(in, &L[CT_LIMIT_BACKLOG]);
 	cliff(in, &L[CT_LIMIT_CLIENT_PORTS], &L[CT_LIMIT_CONNECT_CLIFF], &out->cliff_cps);
+	ct_chains(in, &L[CT_LIMIT_CT_CHAINS], out->tuples);
 
 	out->binding = -1;
 	for (int i = 0; i < CT_LIMIT_N; i++) {

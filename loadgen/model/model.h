@@ -113,6 +113,7 @@ enum ct_limit_id {
 	CT_LIMIT_TW_SERVER,
 	CT_LIMIT_BACKLOG,
 	CT_LIMIT_CONNECT_CLIFF,
+	CT_LIMIT_CT_CHAINS, /* a conntrack hash chain past the kernel's cap refuses inserts */
 	CT_LIMIT_N
 };
 
@@ -147,6 +148,16 @@ void ct_model_input_defaults(struct ct_model_input *in);
 /* The conntrack state a finished connection's entry ends in: TIME_WAIT,
  * or CLOSE after a RST. */
 enum ct_model_ct_state ct_model_end_state(const struct ct_model_input *in);
+
+/* The kernel's lowest cap on a conntrack hash chain: an insert into a
+ * chain longer than 50 + a random part under 30 is refused (MIN_CHAINLEN,
+ * nf_conntrack_core.c; chaintoolong and insert_failed grow). */
+#define CT_MODEL_CHAIN_CAP_MIN 50
+/* Mean entries a bucket at which the first of `buckets` chains passes
+ * CT_MODEL_CHAIN_CAP_MIN, entries hashing uniformly: buckets x
+ * P(Poisson(mean) > 50) = 1 (512 buckets: 32.8; 16,384: 28.0; 1,048,576:
+ * 23.9). 0 for no buckets. */
+double ct_model_chain_onset(uint64_t buckets);
 
 /* Whether the client's port limit is half its range at the offered rate
  * (the parity cliff, model.c). */

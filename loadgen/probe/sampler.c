@@ -465,6 +465,8 @@ void ct_sampler_step(const struct ct_sampler *s, struct ct_sampler_step *out)
 	    grew(s->cur.ctstat[CT_CTSTAT_EARLY_DROP], s->base.ctstat[CT_CTSTAT_EARLY_DROP]);
 	out->ct_insert_failed =
 	    grew(s->cur.ctstat[CT_CTSTAT_INSERT_FAILED], s->base.ctstat[CT_CTSTAT_INSERT_FAILED]);
+	out->ct_chaintoolong =
+	    grew(s->cur.ctstat[CT_CTSTAT_CHAINTOOLONG], s->base.ctstat[CT_CTSTAT_CHAINTOOLONG]);
 	out->listen_overflows = grew(s->cur.tcpext[CT_TCPEXT_LISTEN_OVERFLOWS],
 				     s->base.tcpext[CT_TCPEXT_LISTEN_OVERFLOWS]);
 	out->listen_drops = grew(s->cur.tcpext[CT_TCPEXT_LISTEN_DROPS],

@@ -140,6 +140,7 @@ int ct_sampler_step_begin(struct ct_sampler *s);
  * devices' drops since ct_sampler_step_begin(). */
 struct ct_sampler_step {
 	uint64_t ct_peak, ct_limit, ct_drop, ct_early_drop, ct_insert_failed;
+	uint64_t ct_chaintoolong; /* inserts refused: a hash chain past its cap */
 	uint64_t tw_peak;
 	uint64_t sockets_peak; /* inuse + tw: in the client netns, the 4-tuples held */
 	/* Drops outside conntrack, grown since step begin: a full listen

@@ -28,6 +28,8 @@ static const struct limit_words {
      "the client would run out of ports"},
     {"conntrack", "the conntrack table", "conntrack entries", "the conntrack table would fill"},
     {"nat_ports", "the NAT's source ports", "NAT entries", "the NAT would run out of source ports"},
+    {"ct_chains", "the conntrack hash chains", "conntrack entries",
+     "the conntrack hash chains would pass the kernel's cap"},
     {"tw_buckets.client", "the client's TIME_WAIT buckets", "client TIME_WAIT sockets",
      "the client's TIME_WAIT buckets would run out"},
     {"tw_buckets.server", "the server's TIME_WAIT buckets", "server TIME_WAIT sockets",

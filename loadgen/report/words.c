@@ -68,6 +68,7 @@ const char *ct_report_limit_phrase(const char *name)
 	    {"client_ports", "the client ran out of ports"},
 	    {"conntrack", "the conntrack table filled"},
 	    {"nat_ports", "the NAT ran out of source ports"},
+	    {"ct_chains", "conntrack's hash chains grew past the kernel's cap"},
 	    {"tw_buckets.client", "the client's TIME_WAIT limit was reached"},
 	    {"tw_buckets.server", "the server's TIME_WAIT limit was reached"},
 	    {"listen_backlog", "the server's listen backlog overflowed"},
@@ -80,6 +81,18 @@ const char *ct_report_limit_phrase(const char *name)
 			if (!strcmp(name, t[i].name))
 				return t[i].phrase;
 	return "connections started failing";
+}
+
+/* Timeouts with no drop counted: the limit the sustain proof saw reached
+ * (summary.json's fail_cause, e.g. the NAT's entries at its ports while
+ * the server's TIME_WAIT refused the reused tuples), else `plain`. */
+static const char *proven_phrase(const struct ct_rep_step *s, const char *plain)
+{
+	const char *limit = json_string_value(CT_JSON_GET(s->js, "fail_cause", "limit"));
+
+	if (!limit || !CT_JSON_GET(s->js, "sustain", "limit"))
+		return plain;
+	return ct_report_limit_phrase(limit);
 }
 
 /* The server's failure most seen: refused, reset or a wrong reply. */
@@ -103,6 +116,8 @@ static const char *why_phrase(const struct ct_rep_step *s)
 		return ct_report_limit_phrase("conntrack");
 	case CT_JUDGE_NAT_PORTS:
 		return ct_report_limit_phrase("nat_ports");
+	case CT_JUDGE_CT_CHAINS:
+		return ct_report_limit_phrase("ct_chains");
 	case CT_JUDGE_NEIGH:
 		return ct_report_limit_phrase("neighbours");
 	case CT_JUDGE_LISTEN:
@@ -116,7 +131,7 @@ static const char *why_phrase(const struct ct_rep_step *s)
 	case CT_JUDGE_EMFILE:
 		return "ctload ran out of file descriptors";
 	case CT_JUDGE_TIMEOUT:
-		return "connections timed out";
+		return proven_phrase(s, "connections timed out");
 	case CT_JUDGE_SLOW:
 		return "the target rate was not reached";
 	case CT_JUDGE_CONDITION:

@@ -136,8 +136,9 @@ static json_t *step_shape(unsigned has)
 	}
 	if (has & CT_JUDGE_HAS_LAB) {
 		json_object_set_new(s, "ct",
-				    json_pack("{s:i, s:i, s:i, s:i, s:i}", "peak", 0, "limit", 0,
-					      "drop", 0, "early_drop", 0, "insert_failed", 0));
+				    json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "peak", 0, "limit",
+					      0, "drop", 0, "early_drop", 0, "insert_failed", 0,
+					      "chaintoolong", 0));
 		json_object_set_new(s, "tw",
 				    json_pack("{s:i, s:i}", "client_peak", 0, "server_peak", 0));
 		json_object_set_new(s, "tuples",
@@ -293,7 +294,7 @@ int ct_judge_expect(const struct ct_scenario *sc, json_t *summary)
 
 /* The figures of a step that tell why it failed. */
 struct figures {
-	double eaddr, drop, insert, timeout, call_p99, achieved, target, emfile, refused, reset,
+	double eaddr, drop, insert, chain, timeout, call_p99, achieved, target, emfile, refused, reset,
 	    protocol, busy;
 	/* Drops outside conntrack the lab counted (0 in topology = host). */
 	double neigh_full, neigh_unres, listen_over, listen_drop, dev_rx, dev_tx;
@@ -313,6 +314,7 @@ static void read_figures(const json_t *step, struct figures *f)
 	f->eaddr = failures_of(step, CT_FAIL_EADDRNOTAVAIL);
 	f->drop = ct_json_d(step, "ct.drop");
 	f->insert = ct_json_d(step, "ct.insert_failed");
+	f->chain = ct_json_d(step, "ct.chaintoolong");
 	f->timeout = failures_of(step, CT_FAIL_TIMEOUT);
 	f->call_p99 = ct_json_d(step, "connect_call_us.p99");
 	f->achieved = ct_json_d(step, "rate_achieved");
@@ -387,6 +389,16 @@ static const char *cause_exhausted(const struct figures *f, char *text, size_t l
 			 "full, dropping packet\"), %.0f connections timed out",
 			 f->drop, f->timeout);
 		return "conntrack";
+	}
+	/* Before the NAT: a chain past the kernel's cap also counts as
+	 * insert_failed, and a huge max over few buckets hits it first. */
+	if (f->chain > 0) {
+		snprintf(text, len,
+			 "conntrack refused %.0f inserts because a hash chain was past the kernel's "
+			 "cap of 50-79 entries (chaintoolong), with the table short of its max: "
+			 "their SYNs were dropped silently, %.0f connections timed out",
+			 f->chain, f->timeout);
+		return "ct_chains";
 	}
 	if (f->insert > 0) {
 		snprintf(text, len,
@@ -470,6 +482,8 @@ enum ct_judge_why ct_judge_why(const json_t *step)
 		return CT_JUDGE_CONNTRACK;
 	if (!strcmp(limit, "nat_ports"))
 		return CT_JUDGE_NAT_PORTS;
+	if (!strcmp(limit, "ct_chains"))
+		return CT_JUDGE_CT_CHAINS;
 	if (!strcmp(limit, "neighbours"))
 		return CT_JUDGE_NEIGH;
 	if (!strcmp(limit, "listen_backlog"))

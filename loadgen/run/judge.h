@@ -65,6 +65,7 @@ const char *ct_judge_cause(const json_t *step, char *text, size_t len);
 enum ct_judge_why {
 	CT_JUDGE_PORTS,	      /* client_ports: connect() failed with EADDRNOTAVAIL */
 	CT_JUDGE_CONNTRACK,   /* conntrack: the table was full, packets dropped */
+	CT_JUDGE_CT_CHAINS,   /* ct_chains: a hash chain past its cap refused inserts */
 	CT_JUDGE_NAT_PORTS,   /* nat_ports: new entries could not be inserted */
 	CT_JUDGE_NEIGH,	      /* neighbours: the neighbour table was full */
 	CT_JUDGE_LISTEN,      /* listen_backlog: the server's listen queue dropped */

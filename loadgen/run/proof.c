@@ -53,6 +53,7 @@ static void add_lab_counts(struct ct_sustain_spec *sp, const struct ct_model_inp
 {
 	const struct ct_limit *ports = &mr->limits[CT_LIMIT_CLIENT_PORTS];
 	const struct ct_limit *nat = &mr->limits[CT_LIMIT_NAT_PORTS];
+	const struct ct_limit *chains = &mr->limits[CT_LIMIT_CT_CHAINS];
 	struct ct_sustain_count_spec *c;
 
 	if (ports->applies && ports->timer_s >= CT_MODEL_TIMEWAIT_S &&
@@ -72,6 +73,10 @@ static void add_lab_counts(struct ct_sustain_spec *sp, const struct ct_model_inp
 	}
 	if (nat->applies && (c = add_count(sp, CT_ROLE_ROUTER, "ct.count", "nat_ports")))
 		c->limit = nat->capacity;
+	/* Few buckets: the chains refuse inserts before the table's max. */
+	if (chains->applies && in->ct_where != CT_MCT_NONE &&
+	    (c = add_count(sp, where, "ct.count", "ct_chains")))
+		c->limit = chains->capacity;
 }
 
 static void build_spec(struct ct_proof *p, const struct ct_scenario *pt,
@@ -225,6 +230,9 @@ static void add_model_counts(const struct ct_proof *p, json_t *step)
 		if (L[CT_LIMIT_NAT_PORTS].applies &&
 		    (!l->applies || L[CT_LIMIT_NAT_PORTS].capacity < l->capacity))
 			l = &L[CT_LIMIT_NAT_PORTS];
+		if (L[CT_LIMIT_CT_CHAINS].applies &&
+		    (!l->applies || L[CT_LIMIT_CT_CHAINS].capacity < l->capacity))
+			l = &L[CT_LIMIT_CT_CHAINS];
 		snprintf(name, sizeof(name), "%s.ct.count", ct_role_name(where));
 		model_count(o, p, name, CT_MCOUNT_CONNTRACK, l);
 	}

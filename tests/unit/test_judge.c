@@ -19,6 +19,11 @@ static const struct cause_case cases[] = {
      "client_ports", "EADDRNOTAVAIL"},
     {"conntrack drops", "{\"ct\":{\"drop\":42},\"failures\":{\"timeout\":7}}", "conntrack",
      "dropped 42 packets"},
+    /* A chain past the kernel's cap: insert_failed grows too, but it is
+     * not the NAT's ports (KERNEL.md, long chains). */
+    {"chains too long",
+     "{\"ct\":{\"insert_failed\":568000,\"chaintoolong\":568000},\"failures\":{\"timeout\":9}}",
+     "ct_chains", "hash chain was past the kernel's cap"},
     /* The silent cliff with one client thread: every call ~0.7 ms (under
      * the 1 ms mark), the thread inside connect() nearly all the time, the
      * rate down to a tenth, no error. */
@@ -92,6 +97,8 @@ Test(judge, why_names_the_branch)
 	    {"{\"ct\":{\"drop\":42},\"failures\":{\"timeout\":7,\"refused\":50}}",
 	     CT_JUDGE_CONNTRACK},
 	    {"{\"ct\":{\"insert_failed\":8},\"failures\":{\"timeout\":8}}", CT_JUDGE_NAT_PORTS},
+	    {"{\"ct\":{\"insert_failed\":8,\"chaintoolong\":8},\"failures\":{\"timeout\":8}}",
+	     CT_JUDGE_CT_CHAINS},
 	    {"{\"neigh\":{\"table_fulls\":8},\"failures\":{\"timeout\":8}}", CT_JUDGE_NEIGH},
 	    {"{\"listen\":{\"drops\":8},\"failures\":{\"timeout\":8}}", CT_JUDGE_LISTEN},
 	    {"{\"dev\":{\"rx_drop\":8},\"failures\":{\"timeout\":8}}", CT_JUDGE_DEVICE},
