@@ -28,11 +28,17 @@ static uint32_t v4(const struct sockaddr_storage *ss)
 	return ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr);
 }
 
+/* The backend, as [load] engine names it: what the messages say. */
+static const char *ename(const struct ct_engine_config *cfg)
+{
+	return cfg->name ? cfg->name : "pcap";
+}
+
 /* The client pool: addresses and ports, and the slot array over them. */
 static int make_pool(struct pengine *e, const struct ct_engine_config *cfg)
 {
 	if (!cfg->n_src) {
-		ct_error("engine pcap: no client addresses (the lab gives them)");
+		ct_error("engine %s: no client addresses (the lab gives them)", ename(cfg));
 		return EINVAL;
 	}
 	e->n_addrs = (uint32_t)cfg->n_src;
@@ -42,7 +48,7 @@ static int make_pool(struct pengine *e, const struct ct_engine_config *cfg)
 	e->addrs_contig = true;
 	for (uint32_t a = 0; a < e->n_addrs; a++) {
 		if (cfg->src[a].ss_family != AF_INET) {
-			ct_error("engine pcap: IPv4 client addresses only");
+			ct_error("engine %s: IPv4 client addresses only", ename(cfg));
 			return EINVAL;
 		}
 		e->addrs[a] = v4(&cfg->src[a]);
@@ -55,10 +61,10 @@ static int make_pool(struct pengine *e, const struct ct_engine_config *cfg)
 	e->nports = (uint32_t)e->port_hi - e->port_lo + 1;
 	uint64_t n = (uint64_t)e->nports * e->n_addrs;
 	if (n > MAX_SLOTS) {
-		ct_error("engine pcap: %u ports x %u client addresses = %llu tuples would need "
+		ct_error("engine %s: %u ports x %u client addresses = %llu tuples would need "
 			 "%llu MiB of connection slots (at most %u tuples); use fewer [lab] clients "
 			 "or a narrower [load] ports range",
-			 e->nports, e->n_addrs, (unsigned long long)n,
+			 ename(cfg), e->nports, e->n_addrs, (unsigned long long)n,
 			 (unsigned long long)(n * sizeof(struct pslot) >> 20), MAX_SLOTS);
 		return EINVAL;
 	}
@@ -121,7 +127,7 @@ static int make_request(struct pengine *e, const struct ct_engine_load *ld)
  * the netns it was made in), then come back. 0 or an errno, logged. */
 static int open_port(struct pengine *e, const struct ct_engine_config *cfg)
 {
-	const char *name = cfg->name ? cfg->name : "pcap";
+	const char *name = ename(cfg);
 	struct ct_pktio_cfg pc = {.ifname = cfg->ifname, .burst = PKT_BURST,
 				  .tx_bufs = 4 * PKT_BURST,
 				  .inflight = e->load.max_inflight,
@@ -212,8 +218,9 @@ static struct ct_engine *packet_new(const struct ct_engine_config *cfg)
 	e->load.request = e->load.expect = NULL;
 	e->reuse_ns = cfg->load.reuse_after_ns;
 	if (cfg->dst.ss_family != AF_INET || !cfg->ifname || !cfg->gateway.ss_family) {
-		ct_error("engine pcap: needs an IPv4 server, an interface and a next hop (a lab "
-			 "gives them: use topology = lab)");
+		ct_error("engine %s: needs an IPv4 server, an interface and a next hop (a lab "
+			 "gives them: use topology = lab)",
+			 ename(cfg));
 		rc = EINVAL;
 		goto fail;
 	}
@@ -249,7 +256,7 @@ static int packet_start(struct ct_engine *pub)
 	int rc = pthread_create(&e->th, NULL, ct_ploop_main, e);
 	if (rc) {
 		PSTORE(&e->running, 0);
-		ct_error("engine pcap: cannot start its thread: %s", strerror(rc));
+		ct_error("engine %s: cannot start its thread: %s", e->io->ops->name, strerror(rc));
 		return -rc;
 	}
 	e->started = true;
