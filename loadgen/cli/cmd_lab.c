@@ -555,6 +555,32 @@ static int cmd_down(int argc, char **argv)
 	return code;
 }
 
+/* `lab recover`: undo only what killed ctload runs left (their netns, the
+ * sysctls they changed, their ctserver); labs made by `lab up` stay up. */
+static int cmd_recover(int argc, char **argv)
+{
+	int n;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return CT_EXIT_OK;
+		}
+		ct_error("lab recover: unexpected '%s' (try 'ctload lab --help')", argv[i]);
+		return CT_EXIT_USAGE;
+	}
+	if (!is_root()) {
+		ct_error(NEED_ROOT);
+		return CT_EXIT_ENV;
+	}
+	n = ct_labstate_recover_stale();
+	if (n < 0)
+		return CT_EXIT_ENV;
+	if (n == 0)
+		ct_note("nothing to recover: no lab of a killed ctload run is left");
+	return CT_EXIT_OK;
+}
+
 /* The verbs of `ctload lab`, as iproute2's ip does it: {name, function,
  * synopsis, the lines of its options}; the help text is made from them. */
 static const struct lab_verb {
@@ -574,6 +600,8 @@ static const struct lab_verb {
     {"down", cmd_down, "down [ID] [--all]",
      "  down [ID]        take down the lab made by 'lab up' (ID when there are several)\n"
      "  --all            every lab and every stray ctl-* netns no running ctload owns\n"},
+    {"recover", cmd_recover, "recover",
+     "  recover          undo only what killed ctload runs left; 'lab up' labs stay\n"},
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

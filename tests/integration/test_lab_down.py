@@ -92,6 +92,63 @@ except subprocess.TimeoutExpired:
 t.ok(p.returncode == 0, "the foreground lab took itself down", p.returncode)
 t.ok(not ctlib.lab_netns_left(a, b, fg), "no lab netns left", ctlib.netns_list())
 
+# `lab recover`: a foreground lab whose ctload was SIGKILLed is rolled back
+# (its netns, the host sysctl it raised), the lab made by `lab up` stays.
+ct_max = ctlib.host_sysctl("net/netfilter/nf_conntrack_max")
+sc_host = ctlib.write_scenario("""
+[scenario]
+name = lab-recover
+[lab]
+path = direct
+conntrack_on = none
+[server]
+mode = echo
+port = 11801
+[load]
+rate = 10/s
+[sysctl.host]
+net.netfilter.nf_conntrack_max = %d
+""" % (int(ct_max) + 1024))
+r3, kept = ctlib.lab_up(sc)
+p = ctlib.spawn([ctlib.CTLOAD, "lab", "up", sc_host, "--foreground"], stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE)
+end = time.time() + 20
+dead = None
+while time.time() < end and dead is None:
+    for f in os.listdir("/run/ctload"):
+        try:
+            with open(os.path.join("/run/ctload", f)) as fh:
+                st = json.load(fh) if f.endswith(".json") else {}
+        except (OSError, ValueError):
+            continue
+        if st.get("owner", {}).get("pid") == p.pid and st.get("info"):
+            dead = st["run_id"]
+    time.sleep(0.05)
+time.sleep(0.5)
+raised = ctlib.host_sysctl("net/netfilter/nf_conntrack_max")
+p.kill()
+p.communicate(timeout=30)
+t.ok(dead and raised == str(int(ct_max) + 1024)
+     and ctlib.lab_netns(dead, "srv") in ctlib.netns_list(),
+     "a SIGKILLed foreground lab leaves its netns and the raised nf_conntrack_max behind",
+     (dead, raised, ctlib.netns_list()))
+r = ctlib.run([ctlib.CTLOAD, "lab", "recover"])
+left = set(ctlib.netns_list())
+t.ok(r.returncode == 0 and dead and "died" in r.stderr,
+     "lab recover exits 0 and says it rolled back the run that died", r.stdout + r.stderr)
+t.ok(dead and ctlib.lab_netns(dead, "srv") not in left
+     and ctlib.host_sysctl("net/netfilter/nf_conntrack_max") == ct_max,
+     "lab recover removed the dead lab's netns and put nf_conntrack_max back at %s" % ct_max,
+     (left, ctlib.host_sysctl("net/netfilter/nf_conntrack_max")))
+t.ok(kept and ctlib.lab_netns(kept, "srv") in left, "the lab made by 'lab up' is still up",
+     (kept, left))
+r = ctlib.run([ctlib.CTLOAD, "lab", "recover"])
+t.ok(r.returncode == 0 and "nothing to recover" in r.stderr,
+     "a second lab recover finds nothing to do and says so", r.stdout + r.stderr)
+r = ctlib.lab_down(kept)
+t.ok(r.returncode == 0 and not ctlib.lab_netns_left(kept), "and lab down takes it down after",
+     r.stdout + r.stderr)
+
 # Without root.
 os.chmod(os.path.dirname(sc), 0o755)  # readable, so that only root is missing
 nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]
