@@ -49,7 +49,9 @@ static int save(struct ct_labstate *st)
 	if (!text)
 		return -ENOMEM;
 	len = strlen(text);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
+	/* The writer's pid in the name: a temporary whose writer died can be
+	 * told from one being written (see sweep_tmps). */
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", st->path, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		ret = -errno;
@@ -512,7 +514,7 @@ int ct_labstate_rollback(struct ct_labstate *st, bool verbose, const char *why)
 		if (unlink(st->path) < 0 && errno != ENOENT)
 			first = -errno;
 		/* A save cut short by the owner's death leaves its temporary. */
-		snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
+		snprintf(tmp, sizeof(tmp), "%s.%d.tmp", st->path, (int)ct_labstate_owner_pid(st));
 		unlink(tmp);
 	} else {
 		ct_error("the lab state %s is kept so that 'sudo ctload lab down --all' can "
@@ -520,6 +522,57 @@ int ct_labstate_rollback(struct ct_labstate *st, bool verbose, const char *why)
 			 st->path);
 	}
 	return first;
+}
+
+/* "<id>.json.<pid>.tmp": the pid of its writer, or 0 when name is not one. */
+static pid_t tmp_writer(const char *name, size_t *base_len)
+{
+	const char *end = name + strlen(name), *dot;
+	long pid;
+	char *stop;
+
+	if (end - name < 10 || strcmp(end - 4, ".tmp"))
+		return 0;
+	for (dot = end - 5; dot > name && *dot != '.'; dot--)
+		;
+	if (dot - name < 5 || strncmp(dot - 5, ".json", 5))
+		return 0;
+	pid = strtol(dot + 1, &stop, 10);
+	if (stop != end - 4 || pid <= 0)
+		return 0;
+	*base_len = (size_t)(dot - name);
+	return (pid_t)pid;
+}
+
+/* Remove the temporaries of writers that died (a save cut short by a
+ * SIGKILL). Returns whether a live writer still has one for state file
+ * `live_for` (a run between its first claim and its first save). */
+static bool sweep_tmps(const char *dir, const char *live_for)
+{
+	bool live = false;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		size_t base_len;
+		pid_t pid = tmp_writer(de->d_name, &base_len);
+		char path[512];
+
+		if (!pid)
+			continue;
+		if (kill(pid, 0) == 0 || errno == EPERM) {
+			if (live_for && strlen(live_for) == base_len &&
+			    !strncmp(de->d_name, live_for, base_len))
+				live = true;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return live;
 }
 
 static bool is_state_file(const char *name)
@@ -544,6 +597,7 @@ struct ct_labstate **ct_labstate_list(const char *dir)
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? list : (free(list), NULL);
+	sweep_tmps(dir, NULL);
 	while ((de = readdir(d))) {
 		char path[512];
 		struct ct_labstate *st;
@@ -553,10 +607,13 @@ struct ct_labstate **ct_labstate_list(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		st = ct_labstate_load(path);
 		if (!st) {
-			/* An empty file is a lab that died before its first save. */
+			/* An empty file is a lab that died before its first save,
+			 * unless its writer is alive and saving right now. */
 			struct stat sb;
-			if (stat(path, &sb) == 0 && sb.st_size == 0)
-				unlink(path);
+			if (stat(path, &sb) == 0 && sb.st_size == 0) {
+				if (!sweep_tmps(dir, de->d_name))
+					unlink(path);
+			}
 			else
 				ct_warn("skipping unreadable lab state %s: %s", path,
 					strerror(errno));

@@ -38,6 +38,13 @@ class Tap:
         if not cond and detail is not None:
             for line in str(detail).splitlines()[:40]:
                 print("# " + line, flush=True)
+        if not cond:
+            # meson prints a failed test's stderr (not its TAP stdout) in the
+            # log CI shows: the check and its detail go there too.
+            print("not ok %d - %s" % (self.n, desc), file=sys.stderr, flush=True)
+            if detail is not None:
+                for line in str(detail).splitlines()[:40]:
+                    print("  " + line, file=sys.stderr, flush=True)
         return cond
 
     def diag(self, msg):

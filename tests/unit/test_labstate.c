@@ -231,3 +231,33 @@ Test(labstate, key_to_path)
 	ct_sysctl_key_to_path("net.ipv4.tcp_tw_reuse", p, sizeof(p));
 	cr_expect_str_eq(p, "net/ipv4/tcp_tw_reuse");
 }
+
+/* A run killed inside its first save leaves an empty state file and the
+ * save's temporary: the next ctload removes both. A run saving right now
+ * (its writer alive) keeps both. */
+Test(labstate, killed_first_save_leaves_nothing)
+{
+	char dead_tmp[600], live_tmp[600];
+	pid_t child = fork();
+	struct ct_labstate **list;
+
+	cr_assert_geq(child, 0);
+	if (child == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(child, NULL, 0), child);
+	write_file(path_of("d1e5"), "");
+	snprintf(dead_tmp, sizeof(dead_tmp), "%s.%d.tmp", path_of("d1e5"), (int)child);
+	write_file(dead_tmp, "{\"run_id\": \"d1e");
+	write_file(path_of("11fe"), "");
+	snprintf(live_tmp, sizeof(live_tmp), "%s.%d.tmp", path_of("11fe"), (int)getpid());
+	write_file(live_tmp, "{\"run_id\": \"11f");
+
+	list = ct_labstate_list(dir);
+	cr_assert_not_null(list);
+	cr_expect_null(list[0], "no readable lab state");
+	ct_labstate_list_free(list);
+	cr_expect_neq(access(path_of("d1e5"), F_OK), 0, "the dead run's empty state is removed");
+	cr_expect_neq(access(dead_tmp, F_OK), 0, "and its temporary");
+	cr_expect_eq(access(path_of("11fe"), F_OK), 0, "the live writer's state is kept");
+	cr_expect_eq(access(live_tmp, F_OK), 0, "and its temporary");
+}
