@@ -288,6 +288,33 @@ def lab_up(scenario, *args, timeout=60):
     return r, lab_id
 
 
+def lab_of(pid):
+    """The id of the lab that the ctload with this pid made and filled in
+    (its state file names it the owner and has its info), or None."""
+    for f in os.listdir("/run/ctload") if os.path.isdir("/run/ctload") else []:
+        if not f.endswith(".json"):
+            continue
+        try:
+            with open(os.path.join("/run/ctload", f)) as fh:
+                st = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        if st.get("owner", {}).get("pid") == pid and st.get("info"):
+            return st["run_id"]
+    return None
+
+
+def wait_lab_of(pid, timeout=20):
+    """lab_of(pid), waiting up to `timeout` s for the lab to come up."""
+    end = time.time() + timeout
+    while time.time() < end:
+        lab = lab_of(pid)
+        if lab:
+            return lab
+        time.sleep(0.05)
+    return None
+
+
 def lab_down(lab_id=None, *args, timeout=60):
     argv = [CTLOAD, "lab", "down"] + ([lab_id] if lab_id else []) + list(args)
     r = run(argv, timeout=timeout)

@@ -1,7 +1,6 @@
 """close = server with conntrack_on = server: TIME_WAIT sockets pile up in
 the server netns (not the client's), conntrack tracks in the server netns,
 and the lab's samplers see both in timeseries.jsonl and events.log."""
-import json
 import os
 import signal
 import subprocess
@@ -33,19 +32,7 @@ rate = 10/s
 out = tempfile.mkdtemp(prefix="ctlab-close-")
 p = ctlib.spawn([ctlib.CTLOAD, "lab", "up", sc, "--foreground", "--dir", out],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-lab = None
-end = time.time() + 20
-while time.time() < end and not lab:
-    for f in os.listdir("/run/ctload") if os.path.isdir("/run/ctload") else []:
-        if f.endswith(".json"):
-            try:
-                with open(os.path.join("/run/ctload", f)) as fh:
-                    st = json.load(fh)
-            except (OSError, ValueError):
-                continue
-            if st.get("owner", {}).get("pid") == p.pid and st.get("info"):
-                lab = st["run_id"]
-    time.sleep(0.05)
+lab = ctlib.wait_lab_of(p.pid)
 if not t.ok(lab is not None, "lab up --foreground came up"):
     p.kill()
     t.done()

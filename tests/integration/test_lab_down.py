@@ -4,7 +4,6 @@ netns; a lab in use by a running ctload is never taken from under it; and
 without root, up and down exit 3 with the reason while status still reads.
 Note: --all also ends labs of another ctload test run on the same host
 (CI runs one suite at a time)."""
-import json
 import os
 import signal
 import subprocess
@@ -61,18 +60,7 @@ t.ok(stray in st.stdout, "status lists the stray netns", st.stdout)
 # A foreground lab belongs to its running ctload: --all leaves it alone.
 p = ctlib.spawn([ctlib.CTLOAD, "lab", "up", sc, "--foreground"], stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE)
-end = time.time() + 20
-fg = None
-while time.time() < end and fg is None:
-    for f in os.listdir("/run/ctload"):
-        try:
-            with open(os.path.join("/run/ctload", f)) as fh:
-                st = json.load(fh) if f.endswith(".json") else {}
-        except (OSError, ValueError):
-            continue
-        if st.get("owner", {}).get("pid") == p.pid and st.get("info"):
-            fg = st["run_id"]
-    time.sleep(0.05)
+fg = ctlib.wait_lab_of(p.pid)
 time.sleep(0.5)
 
 r = ctlib.run([ctlib.CTLOAD, "lab", "down", "--all"])
@@ -112,18 +100,7 @@ net.netfilter.nf_conntrack_max = %d
 r3, kept = ctlib.lab_up(sc)
 p = ctlib.spawn([ctlib.CTLOAD, "lab", "up", sc_host, "--foreground"], stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE)
-end = time.time() + 20
-dead = None
-while time.time() < end and dead is None:
-    for f in os.listdir("/run/ctload"):
-        try:
-            with open(os.path.join("/run/ctload", f)) as fh:
-                st = json.load(fh) if f.endswith(".json") else {}
-        except (OSError, ValueError):
-            continue
-        if st.get("owner", {}).get("pid") == p.pid and st.get("info"):
-            dead = st["run_id"]
-    time.sleep(0.05)
+dead = ctlib.wait_lab_of(p.pid)
 time.sleep(0.5)
 raised = ctlib.host_sysctl("net/netfilter/nf_conntrack_max")
 p.kill()

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import tempfile
 import time
-import json
 
 import ctlib
 
@@ -36,18 +35,7 @@ rate = 10/s
 out = tempfile.mkdtemp(prefix="ctlab-full-")
 p = ctlib.spawn([ctlib.CTLOAD, "lab", "up", sc, "--foreground", "--dir", out],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-lab = None
-end = time.time() + 20
-while time.time() < end and not lab:
-    for f in os.listdir("/run/ctload") if os.path.isdir("/run/ctload") else []:
-        try:
-            with open(os.path.join("/run/ctload", f)) as fh:
-                st = json.load(fh) if f.endswith(".json") else {}
-        except (OSError, ValueError):
-            continue
-        if st.get("owner", {}).get("pid") == p.pid and st.get("info"):
-            lab = st["run_id"]
-    time.sleep(0.05)
+lab = ctlib.wait_lab_of(p.pid)
 if not t.ok(lab is not None, "lab up --foreground came up"):
     p.kill()
     t.done()

@@ -54,18 +54,6 @@ p = ctlib.spawn([ctlib.CTLOAD, "run", sc, "--out", out, "--quiet"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def lab_of(pid):
-    for f in os.listdir("/run/ctload") if os.path.isdir("/run/ctload") else []:
-        try:
-            with open(os.path.join("/run/ctload", f)) as fh:
-                st = json.load(fh) if f.endswith(".json") else {}
-        except (OSError, ValueError):
-            continue
-        if st.get("owner", {}).get("pid") == pid and st.get("info"):
-            return st["run_id"]
-    return None
-
-
 def fill(ns, n, first):
     r = ctlib.run(["ip", "netns", "exec", ns, FILL, str(n), "600", str(first)], timeout=60)
     t.ok(r.returncode == 0, "filled %d entries into %s: %s" % (n, ns, r.stdout.strip()),
@@ -76,7 +64,7 @@ ts_path = os.path.join(out, "timeseries.jsonl")
 lab, end = None, time.time() + 30
 while time.time() < end and not (lab and os.path.exists(ts_path)
                                  and os.path.getsize(ts_path) > 0):
-    lab = lab or lab_of(p.pid)
+    lab = lab or ctlib.lab_of(p.pid)
     time.sleep(0.05)
 if not t.ok(lab is not None, "the run's lab is up and sampling"):
     p.kill()
