@@ -266,7 +266,7 @@ int ct_lab_ctserver_start(struct ct_lab *lab, struct ct_err *err)
 	struct srv_args a = {.exe = ""};
 	int tcp_fd, ret;
 
-	if (cfg->engine == CT_SRVENG_RESPONDER)
+	if (cfg->engine != CT_SRVENG_CTSERVER)
 		return ct_lab_responder_start(lab, err);
 	ret = ctserver_path(a.exe, sizeof(a.exe));
 	if (ret < 0) {
@@ -312,7 +312,7 @@ void ct_lab_ctserver_stop(struct ct_lab *lab)
 	}
 	ct_labstate_drop_proc(lab->st, lab->server_pid);
 	ct_lab_event(lab, "%s pid %d ended",
-		     lab->srv.engine == CT_SRVENG_RESPONDER ? "responder" : "ctserver",
+		     lab->srv.engine != CT_SRVENG_CTSERVER ? "responder" : "ctserver",
 		     (int)lab->server_pid);
 	lab->server_pid = 0;
 }

@@ -171,6 +171,16 @@ struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir, stru
 			goto fail;
 		}
 	}
+	/* The responder is a second DPDK process: a prefix of its own. */
+	if (sc->server.engine == CT_SRVENG_RESPONDER_DPDK) {
+		snprintf(lab->dpdk_srv_prefix, sizeof(lab->dpdk_srv_prefix), "ctload-%s-srv",
+			 lab->id);
+		if ((ret = ct_labstate_add_dpdk_dir(lab->st, lab->dpdk_srv_prefix)) < 0) {
+			ct_err_set(err, CT_EXIT_ENV, "recording the DPDK runtime directory: %s",
+				   strerror(-ret));
+			goto fail;
+		}
+	}
 	ct_lab_event(lab, "lab %s up for %s (path=%s, conntrack_on=%s, clients=%u)", lab->id,
 		     sc->path ? sc->path : "scenario", ct_lab_path_name(sc->lab.path),
 		     ct_ct_on_name(sc->lab.conntrack_on), sc->lab.clients);

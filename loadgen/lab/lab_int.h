@@ -47,6 +47,7 @@ struct ct_lab {
 	char id[16];
 	char prefix[32];
 	char dpdk_prefix[32]; /* engine = dpdk: the EAL's --file-prefix; "" otherwise */
+	char dpdk_srv_prefix[40]; /* [server] engine = responder-dpdk: the responder's */
 	char ns[CT_ROLE_NLAB][32]; /* "" when the role does not exist */
 	int nsfd[CT_ROLE_NLAB];
 	struct ct_labstate *st;

@@ -267,7 +267,7 @@ static int build_links(struct ct_lab *lab, struct ct_err *err)
 	/* The responder owns the server address as a packet engine owns the
 	 * client's: on the veth, the kernel would answer its segments with
 	 * RSTs and its ARP requests too (docs/ARCHITECTURE.md). */
-	if (sc->server.engine == CT_SRVENG_RESPONDER)
+	if (sc->server.engine != CT_SRVENG_CTSERVER)
 		snprintf(script, cap, "link set veth0 up\n");
 	/* Under NAT the server sees only the router's address: no route back. */
 	else if (sc->lab.path == CT_PATH_ROUTER)

@@ -30,7 +30,7 @@ enum ct_lab_path { CT_PATH_DIRECT, CT_PATH_ROUTER, CT_PATH_NAT };
 enum ct_ct_on { CT_CTON_SERVER, CT_CTON_ROUTER, CT_CTON_NONE };
 enum ct_engine_kind { CT_ENGINE_KERNEL, CT_ENGINE_PCAP, CT_ENGINE_DPDK };
 /* What answers in the lab's server netns ([server] engine). */
-enum ct_srv_engine { CT_SRVENG_CTSERVER, CT_SRVENG_RESPONDER };
+enum ct_srv_engine { CT_SRVENG_CTSERVER, CT_SRVENG_RESPONDER, CT_SRVENG_RESPONDER_DPDK };
 enum ct_profile { CT_PROFILE_CONSTANT, CT_PROFILE_RAMP, CT_PROFILE_STEP, CT_PROFILE_POISSON };
 /* How the client picks its source port ([load] ports). */
 enum ct_port_strategy { CT_PORTS_KERNEL, CT_PORTS_BIND, CT_PORTS_RANGE };

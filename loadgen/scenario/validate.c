@@ -11,7 +11,7 @@
  * when the scenario is fine. */
 static const char *responder_refusal(const struct ct_scenario *sc)
 {
-	if (sc->server.engine != CT_SRVENG_RESPONDER)
+	if (sc->server.engine == CT_SRVENG_CTSERVER)
 		return NULL;
 	if (sc->scenario.topology != CT_TOPO_LAB)
 		return "engine = responder runs in the lab's server netns only (topology = lab)";

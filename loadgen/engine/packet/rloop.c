@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "common/ctime.h"
 #include "common/sig.h"
@@ -12,6 +13,8 @@
 
 #define RL_BURST   64
 #define RL_WAIT_MS 10
+#define RL_IDLE_TURNS 1000
+#define RL_IDLE_NAP_US 50
 
 struct rl {
 	struct ct_pktio *io;
@@ -58,19 +61,26 @@ static void answer(struct rl *l, const struct ct_pkt *in, uint64_t now_s)
 	l->ntx += k;
 }
 
-static void wait_frames(struct rl *l)
+/* Sleep until frames wait (at most RL_WAIT_MS); a port without an fd is
+ * polled, with a short nap once idle for RL_IDLE_TURNS turns (a DPDK
+ * responder shares the machine with the client it answers). */
+static void wait_frames(struct rl *l, unsigned *idle)
 {
 	struct pollfd pf = {.fd = ct_pktio_fd(l->io), .events = POLLIN};
 	if (pf.fd >= 0)
 		(void)poll(&pf, 1, RL_WAIT_MS);
+	else if (++*idle >= RL_IDLE_TURNS)
+		usleep(RL_IDLE_NAP_US);
 }
 
 int ct_rloop_run(const struct ct_rloop_cfg *cfg, struct ct_rloop_stats *st, struct ct_err *err)
 {
 	struct ct_pktio_cfg pc = {.ifname = cfg->ifname, .burst = RL_BURST,
-				  .tx_bufs = 4 * RL_BURST, .inflight = 4 * RL_BURST};
+				  .tx_bufs = 4 * RL_BURST, .inflight = 4 * RL_BURST,
+				  .eal = cfg->eal, .port = cfg->port, .file_prefix = cfg->file_prefix};
 	struct ct_pkt rx[RL_BURST];
 	struct rl l = {0};
+	unsigned idle = 0;
 
 	memset(st, 0, sizeof(*st));
 	if (ct_pktio_prepare(cfg->backend, &pc, err) < 0)
@@ -99,8 +109,10 @@ int ct_rloop_run(const struct ct_rloop_cfg *cfg, struct ct_rloop_stats *st, stru
 			answer(&l, &rx[i], now_s);
 		ct_pktio_rx_free(l.io, rx, n);
 		flush(&l);
+		if (n)
+			idle = 0;
 		if (n < RL_BURST)
-			wait_frames(&l);
+			wait_frames(&l, &idle);
 	}
 	st->resp = l.r.st;
 	st->rx = l.io->st.rx;

@@ -4,9 +4,10 @@
  * (common/sig.h: SIGTERM, SIGINT) is set. What `ctload respond` runs, and
  * what the lab starts in its server netns for [server] engine = responder.
  *
- * Bounded: the loop sleeps at most 10 ms in poll() between bursts, so a
- * stop request ends it within that; it holds no connection state, so
- * there is nothing to drain. */
+ * Bounded: the loop sleeps at most 10 ms in poll() between bursts (a port
+ * without an fd, DPDK's, is busy-polled, with 50 us naps once it has been
+ * idle for a while), so a stop request ends it within that; it holds no
+ * connection state, so there is nothing to drain. */
 #pragma once
 
 #include <stdint.h>
@@ -15,7 +16,10 @@
 #include "loadgen/engine/packet/responder.h"
 
 struct ct_rloop_cfg {
-	const char *backend; /* "pcap" (or "dpdk") */
+	const char *backend; /* "pcap" or "dpdk" */
+	/* dpdk: the EAL's arguments, the port (vdev spec or device) and the
+	 * EAL's --file-prefix (one a process: the client's differs) */
+	const char *eal, *port, *file_prefix;
 	const char *ifname;
 	uint32_t addr; /* the server address it answers for, host order */
 	uint16_t port_lo, port_hi;
