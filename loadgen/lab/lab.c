@@ -119,10 +119,11 @@ int ct_lab_set_info(struct ct_lab *lab)
 		snprintf(server, sizeof(server), "%s:%u", a, srv->port_lo);
 	json_decref(lab->info);
 	lab->info =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", lab->id,
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", lab->id,
 		      "scenario", sc->path ? sc->path : "", "path", ct_lab_path_name(sc->lab.path),
 		      "conntrack_on", ct_ct_on_name(sc->lab.conntrack_on), "clients", clients,
-		      "server", server, "server_mode", ct_srv_mode_name(srv->mode), "server_close",
+		      "server", server, "server_engine", ct_srv_engine_name(srv->engine),
+		      "server_mode", ct_srv_mode_name(srv->mode), "server_close",
 		      ct_srv_close_name(srv->close), "server_pid", (int)lab->server_pid,
 		      "server_log", lab->server_log, "events_log", lab->events_log);
 	if (!lab->info)
