@@ -14,6 +14,7 @@ static const struct ct_cmd commands[] = {
 	{"lint", ct_cmd_lint, "sysctl.conf/sysctl.d: removed, legacy and misunderstood keys"},
 	{"lab", ct_cmd_lab, "build a lab (netns, settings, ctserver) and leave it up: up|status|down"},
 	{"report", ct_cmd_report, "(re)build report.html and timeseries.csv of a run directory"},
+	{"respond", ct_cmd_respond, "the stateless responder on an interface (what the lab runs)"},
 	{NULL, NULL, NULL},
 };
 

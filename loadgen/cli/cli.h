@@ -17,3 +17,4 @@ int ct_cmd_check(int argc, char **argv);
 int ct_cmd_lint(int argc, char **argv);
 int ct_cmd_lab(int argc, char **argv);
 int ct_cmd_report(int argc, char **argv);
+int ct_cmd_respond(int argc, char **argv);

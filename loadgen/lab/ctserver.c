@@ -21,6 +21,7 @@
 void ct_lab_ctserver_cfg_from(const struct ct_scenario *sc, struct ct_lab_ctserver_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->engine = sc->server.engine;
 	cfg->mode = sc->server.mode;
 	cfg->port_lo = sc->server.port_lo;
 	cfg->port_hi =
@@ -35,7 +36,7 @@ void ct_lab_ctserver_cfg_from(const struct ct_scenario *sc, struct ct_lab_ctserv
 bool ct_lab_ctserver_cfg_equal(const struct ct_lab_ctserver_cfg *a,
 			       const struct ct_lab_ctserver_cfg *b)
 {
-	return a->mode == b->mode && a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
+	return a->engine == b->engine && a->mode == b->mode && a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
 	       a->close == b->close && a->close_delay_ns == b->close_delay_ns &&
 	       a->workers == b->workers && a->backlog == b->backlog &&
 	       (a->mode != CT_SRV_HTTP || a->body == b->body);
@@ -55,6 +56,8 @@ void ct_lab_ctserver_cfg_diff(const struct ct_lab_ctserver_cfg *a,
 			n += (size_t)snprintf(out + n, len - n, "%s%s %s -> %s", n ? ", " : "",    \
 					      key, fa, fb);                                        \
 	} while (0)
+	DIFF(a->engine != b->engine, "server.engine", ct_srv_engine_name(a->engine),
+	     ct_srv_engine_name(b->engine));
 	DIFF(a->mode != b->mode, "server.mode", ct_srv_mode_name(a->mode),
 	     ct_srv_mode_name(b->mode));
 	if (a->port_lo != b->port_lo || a->port_hi != b->port_hi) {
@@ -186,9 +189,11 @@ static void srv_args(const struct ct_lab *lab, struct srv_args *a)
 	a->argv[n] = NULL;
 }
 
-/* Spawn ctserver in the server netns, its output to server.log, and
- * journal it before it may exec: lab->server_pid, or -errno with err. */
-static int spawn(struct ct_lab *lab, const struct srv_args *a, struct ct_err *err)
+/* Spawn argv (ctserver, or the responder: `what`) in the server netns, its
+ * output to server.log, and journal it before it may exec:
+ * lab->server_pid, or -errno with err. */
+int ct_lab_server_spawn(struct ct_lab *lab, const char *what, const char *const *argv,
+			struct ct_err *err)
 {
 	unsigned long long start = 0;
 	int log_fd, release_fd = -1, ret;
@@ -199,10 +204,10 @@ static int spawn(struct ct_lab *lab, const struct srv_args *a, struct ct_err *er
 		ct_err_set(err, CT_EXIT_ENV, "opening %s: %s", lab->server_log, strerror(errno));
 		return -errno;
 	}
-	pid = ct_netns_spawn(lab->nsfd[CT_ROLE_SERVER], a->argv, log_fd, &release_fd);
+	pid = ct_netns_spawn(lab->nsfd[CT_ROLE_SERVER], argv, log_fd, &release_fd);
 	close(log_fd);
 	if (pid < 0) {
-		ct_err_set(err, CT_EXIT_ENV, "starting ctserver: %s", strerror(-pid));
+		ct_err_set(err, CT_EXIT_ENV, "starting %s: %s", what, strerror(-pid));
 		return pid;
 	}
 	/* Journaled before the child may exec: a crash from here on still
@@ -210,13 +215,13 @@ static int spawn(struct ct_lab *lab, const struct srv_args *a, struct ct_err *er
 	 * (ct_netns_spawn's gate). Fork already fixed the start time. */
 	ct_proc_start_time(pid, &start);
 	lab->server_pid = pid;
-	ret = ct_labstate_add_proc(lab->st, "ctserver", pid, start, lab->ns[CT_ROLE_SERVER]);
+	ret = ct_labstate_add_proc(lab->st, what, pid, start, lab->ns[CT_ROLE_SERVER]);
 	ct_netns_release(release_fd, ret == 0);
 	if (ret < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		lab->server_pid = 0;
-		ct_err_set(err, CT_EXIT_ENV, "recording ctserver: %s", strerror(-ret));
+		ct_err_set(err, CT_EXIT_ENV, "recording %s: %s", what, strerror(-ret));
 		return ret;
 	}
 	return 0;
@@ -261,6 +266,8 @@ int ct_lab_ctserver_start(struct ct_lab *lab, struct ct_err *err)
 	struct srv_args a = {.exe = ""};
 	int tcp_fd, ret;
 
+	if (cfg->engine != CT_SRVENG_CTSERVER)
+		return ct_lab_responder_start(lab, err);
 	ret = ctserver_path(a.exe, sizeof(a.exe));
 	if (ret < 0) {
 		ct_err_set(err, CT_EXIT_ENV,
@@ -270,7 +277,7 @@ int ct_lab_ctserver_start(struct ct_lab *lab, struct ct_err *err)
 		return ret;
 	}
 	srv_args(lab, &a);
-	ret = spawn(lab, &a, err);
+	ret = ct_lab_server_spawn(lab, "ctserver", a.argv, err);
 	if (ret < 0)
 		return ret;
 	tcp_fd = ct_netns_open_file(lab->nsfd[CT_ROLE_SERVER], "/proc/net/tcp", O_RDONLY);
@@ -304,6 +311,8 @@ void ct_lab_ctserver_stop(struct ct_lab *lab)
 		}
 	}
 	ct_labstate_drop_proc(lab->st, lab->server_pid);
-	ct_lab_event(lab, "ctserver pid %d ended", (int)lab->server_pid);
+	ct_lab_event(lab, "%s pid %d ended",
+		     lab->srv.engine != CT_SRVENG_CTSERVER ? "responder" : "ctserver",
+		     (int)lab->server_pid);
 	lab->server_pid = 0;
 }

@@ -119,10 +119,11 @@ int ct_lab_set_info(struct ct_lab *lab)
 		snprintf(server, sizeof(server), "%s:%u", a, srv->port_lo);
 	json_decref(lab->info);
 	lab->info =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", lab->id,
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", lab->id,
 		      "scenario", sc->path ? sc->path : "", "path", ct_lab_path_name(sc->lab.path),
 		      "conntrack_on", ct_ct_on_name(sc->lab.conntrack_on), "clients", clients,
-		      "server", server, "server_mode", ct_srv_mode_name(srv->mode), "server_close",
+		      "server", server, "server_engine", ct_srv_engine_name(srv->engine),
+		      "server_mode", ct_srv_mode_name(srv->mode), "server_close",
 		      ct_srv_close_name(srv->close), "server_pid", (int)lab->server_pid,
 		      "server_log", lab->server_log, "events_log", lab->events_log);
 	if (!lab->info)
@@ -166,6 +167,16 @@ struct ct_lab *ct_lab_up(const struct ct_scenario *sc, const char *run_dir, stru
 	if (sc->load.engine == CT_ENGINE_DPDK) {
 		snprintf(lab->dpdk_prefix, sizeof(lab->dpdk_prefix), "ctload-%s", lab->id);
 		if ((ret = ct_labstate_add_dpdk_dir(lab->st, lab->dpdk_prefix)) < 0) {
+			ct_err_set(err, CT_EXIT_ENV, "recording the DPDK runtime directory: %s",
+				   strerror(-ret));
+			goto fail;
+		}
+	}
+	/* The responder is a second DPDK process: a prefix of its own. */
+	if (sc->server.engine == CT_SRVENG_RESPONDER_DPDK) {
+		snprintf(lab->dpdk_srv_prefix, sizeof(lab->dpdk_srv_prefix), "ctload-%s-srv",
+			 lab->id);
+		if ((ret = ct_labstate_add_dpdk_dir(lab->st, lab->dpdk_srv_prefix)) < 0) {
 			ct_err_set(err, CT_EXIT_ENV, "recording the DPDK runtime directory: %s",
 				   strerror(-ret));
 			goto fail;

@@ -33,6 +33,7 @@ struct ct_sampler;
  * (or of ct_lab_up), kept apart from `sc`, which ct_lab_apply_sysctls()
  * replaces with each sweep point before the server follows it. */
 struct ct_lab_ctserver_cfg {
+	enum ct_srv_engine engine; /* ctserver, or the stateless responder */
 	enum ct_srv_mode mode;
 	uint16_t port_lo, port_hi;
 	enum ct_srv_close close;
@@ -46,6 +47,7 @@ struct ct_lab {
 	char id[16];
 	char prefix[32];
 	char dpdk_prefix[32]; /* engine = dpdk: the EAL's --file-prefix; "" otherwise */
+	char dpdk_srv_prefix[40]; /* [server] engine = responder-dpdk: the responder's */
 	char ns[CT_ROLE_NLAB][32]; /* "" when the role does not exist */
 	int nsfd[CT_ROLE_NLAB];
 	struct ct_labstate *st;
@@ -129,7 +131,16 @@ void ct_lab_ctserver_cfg_diff(const struct ct_lab_ctserver_cfg *a,
 /* ctserver.c: start ctserver with lab->srv in the server netns, journaled,
  * and wait until it listens on its first and last port. */
 int ct_lab_ctserver_start(struct ct_lab *lab, struct ct_err *err);
-/* ctserver.c: end it (SIGTERM, then SIGKILL) and drop it from the journal. */
+/* ctserver.c: spawn argv (ctserver, or the responder: `what`) in the
+ * server netns with its output to server.log, journaled before it may
+ * exec; sets lab->server_pid. */
+int ct_lab_server_spawn(struct ct_lab *lab, const char *what, const char *const *argv,
+			struct ct_err *err);
+/* responder.c: start `ctload respond` with lab->srv on the server veth,
+ * journaled, and wait until it says it is ready (5 s at most). */
+int ct_lab_responder_start(struct ct_lab *lab, struct ct_err *err);
+/* ctserver.c: end it (SIGTERM, then SIGKILL) and drop it from the journal
+ * (the responder too: the same process slot). */
 void ct_lab_ctserver_stop(struct ct_lab *lab);
 
 /* sources.c: a sampler per lab netns, and the sample sources over them. */

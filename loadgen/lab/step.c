@@ -66,6 +66,11 @@ int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, st
 		key = "load.engine";
 		from = ct_engine_kind_name(sc->load.engine);
 		to = ct_engine_kind_name(pt->load.engine);
+	} else if (pt->server.engine != sc->server.engine) {
+		/* The responder's address is off the server veth, ctserver's on it. */
+		key = "server.engine";
+		from = ct_srv_engine_name(sc->server.engine);
+		to = ct_srv_engine_name(pt->server.engine);
 	}
 	if (!key)
 		return 0;

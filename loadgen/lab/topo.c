@@ -264,8 +264,13 @@ static int build_links(struct ct_lab *lab, struct ct_err *err)
 
 	len = (size_t)snprintf(script, cap, "addr add %s/%u dev veth0\nlink set veth0 up\n",
 			       ct_lab_addr_str(ap->server, a), ap->half_prefix);
+	/* The responder owns the server address as a packet engine owns the
+	 * client's: on the veth, the kernel would answer its segments with
+	 * RSTs and its ARP requests too (docs/ARCHITECTURE.md). */
+	if (sc->server.engine != CT_SRVENG_CTSERVER)
+		snprintf(script, cap, "link set veth0 up\n");
 	/* Under NAT the server sees only the router's address: no route back. */
-	if (sc->lab.path == CT_PATH_ROUTER)
+	else if (sc->lab.path == CT_PATH_ROUTER)
 		snprintf(script + len, cap - len, "route add %s/%u via %s\n",
 			 ct_lab_addr_str(ap->cli_net, a), ap->half_prefix,
 			 ct_lab_addr_str(ap->router_srv, b));

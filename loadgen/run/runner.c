@@ -580,6 +580,10 @@ static int preflight(const struct ct_scenario *sc, const struct ct_runner_opts *
 		ct_error("%s: [load] %s", sc->path, perr.msg);
 		return CT_EXIT_ENV;
 	}
+	if (sc->server.engine == CT_SRVENG_RESPONDER_DPDK && !ct_engine_built("dpdk", &perr)) {
+		ct_error("%s: [server] engine = responder-dpdk: %s", sc->path, perr.msg);
+		return CT_EXIT_ENV;
+	}
 	if (sc->load.engine != CT_ENGINE_KERNEL && sc->scenario.topology != CT_TOPO_LAB) {
 		ct_error("%s: [load] engine = %s runs in a lab only (topology = lab): it sends "
 			 "frames on the lab's client veth; use engine = kernel for topology = host",

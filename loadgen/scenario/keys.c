@@ -22,6 +22,7 @@ static const char *const ct_scn_cton_names[] = {"server", "router", "none", NULL
 static const char *const ct_scn_mode_names[] = {"memcache", "echo", "http", NULL};
 static const char *const ct_scn_sclose_names[] = {"client", "server", "rst", NULL};
 static const char *const ct_scn_engine_names[] = {"kernel", "pcap", "dpdk", NULL};
+static const char *const ct_scn_srveng_names[] = {"ctserver", "responder", "responder-dpdk", NULL};
 static const char *const ct_scn_profile_names[] = {"constant", "ramp", "step", "poisson", NULL};
 static const char *const ct_scn_ports_names[] = {"kernel", "bind", "range", NULL};
 static const char *const ct_scn_cclose_names[] = {"fin", "rst", "wait", "auto", NULL};
@@ -46,6 +47,7 @@ NAME_FN(ct_topology_name, enum ct_topology, ct_scn_topo_names)
 NAME_FN(ct_lab_path_name, enum ct_lab_path, ct_scn_path_names)
 NAME_FN(ct_ct_on_name, enum ct_ct_on, ct_scn_cton_names)
 NAME_FN(ct_engine_kind_name, enum ct_engine_kind, ct_scn_engine_names)
+NAME_FN(ct_srv_engine_name, enum ct_srv_engine, ct_scn_srveng_names)
 NAME_FN(ct_profile_name, enum ct_profile, ct_scn_profile_names)
 NAME_FN(ct_port_strategy_name, enum ct_port_strategy, ct_scn_ports_names)
 NAME_FN(ct_client_close_name, enum ct_client_close, ct_scn_cclose_names)

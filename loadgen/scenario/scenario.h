@@ -29,6 +29,8 @@ enum ct_topology { CT_TOPO_LAB, CT_TOPO_HOST };
 enum ct_lab_path { CT_PATH_DIRECT, CT_PATH_ROUTER, CT_PATH_NAT };
 enum ct_ct_on { CT_CTON_SERVER, CT_CTON_ROUTER, CT_CTON_NONE };
 enum ct_engine_kind { CT_ENGINE_KERNEL, CT_ENGINE_PCAP, CT_ENGINE_DPDK };
+/* What answers in the lab's server netns ([server] engine). */
+enum ct_srv_engine { CT_SRVENG_CTSERVER, CT_SRVENG_RESPONDER, CT_SRVENG_RESPONDER_DPDK };
 enum ct_profile { CT_PROFILE_CONSTANT, CT_PROFILE_RAMP, CT_PROFILE_STEP, CT_PROFILE_POISSON };
 /* How the client picks its source port ([load] ports). */
 enum ct_port_strategy { CT_PORTS_KERNEL, CT_PORTS_BIND, CT_PORTS_RANGE };
@@ -103,6 +105,7 @@ struct ct_scenario {
 	} lab;
 
 	struct {
+		enum ct_srv_engine engine; /* default ctserver */
 		enum ct_srv_mode mode;  /* default memcache */
 		uint16_t port_lo;       /* default 11211 */
 		uint16_t port_hi;       /* == port_lo unless a range A-B */
@@ -218,6 +221,7 @@ const char *ct_topology_name(enum ct_topology v);
 const char *ct_lab_path_name(enum ct_lab_path v);
 const char *ct_ct_on_name(enum ct_ct_on v);
 const char *ct_engine_kind_name(enum ct_engine_kind v);
+const char *ct_srv_engine_name(enum ct_srv_engine v);
 const char *ct_profile_name(enum ct_profile v);
 const char *ct_port_strategy_name(enum ct_port_strategy v);
 const char *ct_client_close_name(enum ct_client_close v);

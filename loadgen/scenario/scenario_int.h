@@ -209,6 +209,7 @@ enum ct_scn_at {
 	AT_LOAD,
 	AT_SCEN,
 	AT_EXPECT,
+	AT_SRVENG,
 	AT_N
 };
 /* Checks that involve more than one key; key_lines (AT_N entries, or NULL)

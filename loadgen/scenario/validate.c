@@ -7,6 +7,27 @@
 
 #include "loadgen/scenario/scenario_int.h"
 
+/* [server] engine = responder: what a stateless responder cannot do. NULL
+ * when the scenario is fine. */
+static const char *responder_refusal(const struct ct_scenario *sc)
+{
+	if (sc->server.engine == CT_SRVENG_CTSERVER)
+		return NULL;
+	if (sc->scenario.topology != CT_TOPO_LAB)
+		return "engine = responder runs in the lab's server netns only (topology = lab)";
+	if (sc->lab.conntrack_on == CT_CTON_SERVER)
+		return "engine = responder answers on the server veth without the server's "
+		       "kernel, so conntrack_on = server would track nothing: set [lab] "
+		       "conntrack_on = router (path = router or nat) or none";
+	if (sc->server.mode == CT_SRV_HTTP)
+		return "engine = responder answers mode = memcache or echo, not http (its reply "
+		       "is one segment and it keeps no state)";
+	if (sc->server.close_delay_ns)
+		return "engine = responder answers at once, with no state to wait in: remove "
+		       "close_delay (or use engine = ctserver)";
+	return NULL;
+}
+
 int ct_scn_check_whole(const struct ct_scenario *sc, const struct ct_scn_where *w0,
 		       const int *key_lines, struct ct_err *err)
 {
@@ -51,6 +72,9 @@ int ct_scn_check_whole(const struct ct_scenario *sc, const struct ct_scn_where *
 		    err, AT(AT_CTON), "lab", "conntrack_on",
 		    "conntrack_on = router needs path = router or nat (path = direct "
 		    "has no router)");
+	const char *resp = responder_refusal(sc);
+	if (resp)
+		return ct_scn_fail(err, AT(AT_SRVENG), "server", "engine", "%s", resp);
 	if (sc->load.profile == CT_PROFILE_STEP &&
 	    (!sc->load.step_every_ns || !(sc->load.step_by > 0)))
 		return ct_scn_fail(

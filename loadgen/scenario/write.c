@@ -121,7 +121,8 @@ int ct_scenario_write(const struct ct_scenario *sc, FILE *out)
 			if (strcmp(s->name, "search") == 0 && !sc->search.enabled)
 				break;
 			/* [dpdk] only for the engine that reads it. */
-			if (strcmp(s->name, "dpdk") == 0 && sc->load.engine != CT_ENGINE_DPDK)
+			if (strcmp(s->name, "dpdk") == 0 && sc->load.engine != CT_ENGINE_DPDK &&
+			    sc->server.engine != CT_SRVENG_RESPONDER_DPDK)
 				break;
 			fprintf(out, "%s[%s]\n", i ? "\n" : "", s->name);
 			write_keys(sc, s->name, out);

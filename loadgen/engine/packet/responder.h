@@ -13,10 +13,8 @@
  *   ARP who-has our address -> our MAC
  * Anything else is counted and left unanswered.
  *
- * NOT WIRED YET: no scenario key runs it and the lab always starts
- * ctserver (docs/ARCHITECTURE.md, "Not built yet"). The engine's port,
- * thread and the lab's server side (address off the veth, no ctserver,
- * conntrack only on the router) are what is left. */
+ * Run by rloop.h (`ctload respond`), which the lab starts in its server
+ * netns for [server] engine = responder (lab/responder.c). */
 #pragma once
 
 #include <stddef.h>
