@@ -92,9 +92,10 @@ static void print_up(struct ct_lab *lab)
 	printf("  client  %-16s %s\n", cli, json_string_value(json_object_get(info, "clients")));
 	if (ct_lab_netns(lab, CT_ROLE_ROUTER))
 		printf("  router  %s\n", ct_lab_netns(lab, CT_ROLE_ROUTER));
-	printf("  server  %-16s %s (ctserver %s, pid %d, log %s)\n",
-	       ct_lab_netns(lab, CT_ROLE_SERVER),
-	       json_string_value(json_object_get(info, "server")),
+	const char *engine = json_string_value(json_object_get(info, "server_engine"));
+
+	printf("  server  %-16s %s (%s %s, pid %d, log %s)\n", ct_lab_netns(lab, CT_ROLE_SERVER),
+	       json_string_value(json_object_get(info, "server")), engine ? engine : "ctserver",
 	       json_string_value(json_object_get(info, "server_mode")),
 	       (int)json_integer_value(json_object_get(info, "server_pid")),
 	       json_string_value(json_object_get(info, "server_log")));
