@@ -54,7 +54,7 @@ static void section_story(struct ct_rep *r, FILE *f)
 	json_array_foreach(ths, i, th)
 	{
 		char s[1400];
-		ct_rep_threshold_sentence(r, th, true, s, sizeof(s));
+		ct_rep_threshold_sentence(r, th, true, false, s, sizeof(s));
 		fprintf(f, "<li class=\"%s\">", threshold_class(r, th));
 		ct_html_esc(f, s);
 		fputs(".</li>", f);
