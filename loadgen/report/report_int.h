@@ -288,6 +288,9 @@ void ct_rep_chart_rates(struct ct_rep *r, FILE *f);
 void ct_rep_chart_conntrack(struct ct_rep *r, FILE *f);
 void ct_rep_chart_tw(struct ct_rep *r, FILE *f);
 void ct_rep_chart_latency(struct ct_rep *r, FILE *f);
+/* What a bystander sees ([lab] bystander): its connect times and failures;
+ * nothing when the run had none. */
+void ct_rep_chart_bystander(struct ct_rep *r, FILE *f);
 
 /* ---- stepcharts ---- */
 

@@ -256,6 +256,7 @@ static void section_over_time(struct ct_rep *r, FILE *f)
 		      "in a lab run (topology = lab).</p>",
 		      f);
 	ct_rep_chart_latency(r, f);
+	ct_rep_chart_bystander(r, f);
 }
 
 void ct_rep_sections(struct ct_rep *r, FILE *f)
