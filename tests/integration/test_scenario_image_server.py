@@ -54,6 +54,7 @@ def samples(st):
     return rows
 
 
+by_1s, by_lost = [], 0
 for fin in ("60", "30"):
     st = point("server", fin)
     name = "the server closing first, tcp_fin_timeout %s" % fin
@@ -76,12 +77,17 @@ for fin in ("60", "30"):
          "%s: connect times reach a second (the SYN retransmit)" % name)
 
     by = st.get("bystander") or {}
-    by_1s = [ms for row in samples(st) for ms in (row.get("bystander") or {}).get("connect_ms", [])
-             if ms >= 990]
-    t.ok(by.get("attempted", 0) >= 30 and (by.get("slow", 0) + by.get("failed", 0)) > 0
-         and (by_1s or by.get("failed", 0)),
-         "%s: the bystander's connects take 1 s or fail too (%s; 1 s ones sampled: %s)"
-         % (name, by, by_1s[:5]))
+    t.ok(by.get("attempted", 0) >= 30 and by.get("syn_retrans", 0) > 0,
+         "%s: the bystander's SYNs are sent again too (%s)" % (name, by))
+    by_1s += [ms for row in samples(st)
+              for ms in (row.get("bystander") or {}).get("connect_ms", []) if ms >= 990]
+    by_lost += by.get("failed", 0)
+
+# A few percent of its connects: summed over the two failing steps, so a
+# step with few of them cannot make the check flaky (seen: 2 to 13 a step).
+t.ok(len(by_1s) + by_lost > 0,
+     "the server closing first: the bystander's connects take 1 s or more, or fail "
+     "(%d of 1 s or more sampled: %s; %d failed)" % (len(by_1s), by_1s[:5], by_lost))
 
 before, fin30 = point("server", "60"), point("server", "30")
 t.ok(abs(before.get("completed", 0) - fin30.get("completed", 0))
@@ -103,6 +109,9 @@ for fin in ("60", "30"):
          and by.get("connect_ms_max", 1e9) < 900,
          "the reset close (tcp_fin_timeout %s): every bystander connect is quick, none "
          "failed (%s)" % (fin, by))
+held = [e for e in s.get("expect", []) if e.get("text", "").startswith("bystander.")]
+t.ok(len(held) == 2 and all(e.get("held") for e in held),
+     "[expect] gates the fix on the bystander too: none of its connects slow or lost", held)
 t.ok(all(st.get("verdict") != "pass" or st.get("sustained") is True for st in steps),
      "no step passes without being proven sustained")
 t.ok(all(st.get("completed", 0) > 0 and not st.get("failures", {}).get("protocol")
