@@ -89,14 +89,19 @@ static void record(struct ct_bystander *b, double ms, bool timeout, unsigned ret
 	pthread_mutex_unlock(&b->mu);
 }
 
-static void launch(struct ct_bystander *b, struct bys_conn *c)
+static void count_attempt(struct ct_bystander *b)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
 	pthread_mutex_lock(&b->mu);
 	b->tick.attempted++;
 	b->step.attempted++;
 	pthread_mutex_unlock(&b->mu);
+}
+
+static void launch(struct ct_bystander *b, struct bys_conn *c)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	count_attempt(b);
 	if (fd < 0 ||
 	    (connect(fd, (struct sockaddr *)&b->dst, sizeof(b->dst)) < 0 && errno != EINPROGRESS)) {
 		if (fd >= 0)
@@ -183,7 +188,9 @@ static void turn(struct ct_bystander *b, uint64_t *next)
 			launch(b, &b->c[i]);
 			return;
 		}
-	record(b, -1, false, 0); /* every slot still waiting: counted lost */
+	/* Every slot still waiting: this one is due but cannot start. */
+	count_attempt(b);
+	record(b, -1, false, 0);
 }
 
 static void *bys_main(void *arg)
