@@ -39,6 +39,8 @@ unsigned ct_engine_threads(const struct ct_engine_config *cfg)
 			     : sysconf(_SC_NPROCESSORS_ONLN);
 		n = c >= 2 ? (unsigned)c / 2 : 1;
 	}
+	if (cfg->hosts.n > 1) /* every host the same share */
+		n = (n + cfg->hosts.n - 1) / cfg->hosts.n * cfg->hosts.n;
 	return n;
 }
 

@@ -79,6 +79,17 @@ struct ct_engine_config {
 	 * numbered across all of them, so connection n goes to thread
 	 * n mod threads_total. 0 = this engine runs the whole schedule. */
 	unsigned thread_base, threads_total;
+	/* Several client hosts ([lab] client_hosts; the kernel engine only):
+	 * thread i runs in host h = i mod hosts.n, entering hosts.fd[h] instead
+	 * of netns_fd and binding only that host's addresses, the hosts.count[h]
+	 * from src[hosts.first[h]]; the threads are rounded up to a multiple of
+	 * hosts.n, so each host gets an equal share of the schedule. n 0 or 1:
+	 * one host. The arrays must outlive the engine. */
+	struct {
+		unsigned n;
+		const int *fd;
+		const size_t *first, *count;
+	} hosts;
 	/* Packet engines only: the interface they send on (inside netns_fd)
 	 * and the IPv4 next hop toward dst (dst itself on one link). */
 	const char *ifname;

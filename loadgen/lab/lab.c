@@ -27,6 +27,7 @@ void ct_lab_err_clear(struct ct_err *err)
 
 static void lab_free(struct ct_lab *lab)
 {
+	ct_lab_bystander_stop(lab, false);
 	ct_lab_sources_close(lab);
 	ct_lab_topo_close(lab);
 	if (lab->arp_fd >= 0)
@@ -53,6 +54,8 @@ static struct ct_lab *lab_new(const struct ct_scenario *sc, struct ct_err *err)
 	}
 	for (int r = 0; r < CT_ROLE_NLAB; r++)
 		lab->nsfd[r] = -1;
+	for (int h = 0; h < CT_LAB_HOSTS_MAX; h++)
+		lab->host_fd[h] = -1;
 	lab->arp_fd = -1;
 	lab->pending_events = json_array();
 	lab->sc = ct_scenario_dup(sc);
@@ -62,6 +65,15 @@ static struct ct_lab *lab_new(const struct ct_scenario *sc, struct ct_err *err)
 	}
 	if (ct_lab_addr_plan(sc->lab.addresses, sc->lab.clients, &lab->ap, err) < 0)
 		goto fail;
+	if (sc->lab.bystander > 0 && sc->lab.clients >= ct_lab_addr_max_clients(&lab->ap)) {
+		ct_err_set(err, CT_EXIT_USAGE,
+			   "%s: [lab] clients = %u leaves no address for the bystander (the "
+			   "last of the %u the range holds); use %u clients or a wider [lab] "
+			   "addresses",
+			   sc->path ? sc->path : "scenario", sc->lab.clients,
+			   ct_lab_addr_max_clients(&lab->ap), ct_lab_addr_max_clients(&lab->ap) - 1);
+		goto fail;
+	}
 	ct_lab_ctserver_cfg_from(sc, &lab->srv);
 	return lab;
 fail:
@@ -81,6 +93,7 @@ static int set_addrs(struct ct_lab *lab, const struct ct_scenario *sc)
 		ct_lab_addr_sockaddr(ct_lab_addr_client(&lab->ap, (unsigned)i), 0,
 				     &lab->client_addrs[i]);
 	ct_lab_addr_sockaddr(lab->ap.server, sc->server.port_lo, &lab->server_addr);
+	ct_lab_hosts_plan(lab);
 	return 0;
 }
 
@@ -95,6 +108,11 @@ static int build_netns(struct ct_lab *lab, struct ct_err *err)
 		ret = ct_lab_sources_open(lab, err);
 	if (ret == 0)
 		ret = ct_lab_ctserver_start(lab, err);
+	if (ret == 0)
+		ret = ct_lab_bystander_start(lab, err);
+	if (ret == 0 && lab->bys)
+		lab->sources[lab->n_sources++] = (struct ct_sample_source){
+		    .name = "bystander", .fill = ct_lab_bystander_fill, .ctx = lab->bys};
 	if (ret == 0)
 		ct_lab_sources_record_base(lab);
 	return ret;
@@ -134,6 +152,13 @@ int ct_lab_set_info(struct ct_lab *lab)
 			if (lab->ns[r][0])
 				json_object_set_new(ns, ct_role_name((enum ct_role)r),
 						    json_string(lab->ns[r]));
+		for (unsigned h = 1; h < lab->n_hosts; h++) {
+			char role[24];
+			snprintf(role, sizeof(role), "client%u", h + 1);
+			json_object_set_new(ns, role, json_string(lab->host_ns[h]));
+		}
+		if (lab->bys_ns[0])
+			json_object_set_new(ns, "bystander", json_string(lab->bys_ns));
 		json_object_set_new(lab->info, "netns", ns);
 	}
 	return ct_labstate_set_info(lab->st, lab->info);
@@ -214,6 +239,7 @@ int ct_lab_down(struct ct_lab *lab)
 
 	if (!lab)
 		return 0;
+	ct_lab_bystander_stop(lab, false);
 	ct_lab_sources_close(lab);
 	ct_lab_topo_close(lab);
 	if (lab->st) {
@@ -242,6 +268,7 @@ int ct_lab_fresh(struct ct_lab *lab, struct ct_err *err)
 
 	ct_lab_err_clear(err);
 	ct_lab_ctserver_stop(lab);
+	ct_lab_bystander_stop(lab, true);
 	ct_lab_sources_close(lab);
 	ct_lab_topo_close(lab);
 	ret = ct_lab_topo_delete(lab, err);
@@ -297,6 +324,12 @@ void ct_lab_target(const struct ct_lab *lab, struct ct_trial_target *t)
 	t->src = lab->client_addrs;
 	t->n_src = lab->n_clients;
 	t->netns_fd = lab->nsfd[CT_ROLE_CLIENT];
+	if (lab->n_hosts > 1) {
+		t->hosts.n = lab->n_hosts;
+		t->hosts.fd = lab->host_fd;
+		t->hosts.first = lab->host_first;
+		t->hosts.count = lab->host_count;
+	}
 	/* A packet engine sends on the client veth itself, to the server on
 	 * one link or else to the router. */
 	t->ifname = "veth0";

@@ -10,7 +10,10 @@
  *   sources.c   the netns samplers and kernel log lines as sample sources
  *   step.c      per step: ctserver's settings, client addresses, the
  *               topology that may not change
- *   drain.c     cooldown = drain */
+ *   drain.c     cooldown = drain
+ *   hosts.c     [lab] client_hosts: the clients split over several netns
+ *   bystander.c [lab] bystander: a third party's connects, in a netns of
+ *               its own behind the router */
 #pragma once
 
 #include <stdbool.h>
@@ -25,6 +28,7 @@
 #include "loadgen/lab/addr.h"
 #include "loadgen/lab/lab.h"
 
+struct ct_bystander;
 struct ct_kmsg;
 struct ct_labstate;
 struct ct_sampler;
@@ -43,6 +47,9 @@ struct ct_lab_ctserver_cfg {
 	uint64_t body; /* mode http */
 };
 
+/* [lab] client_hosts at most. */
+#define CT_LAB_HOSTS_MAX 64
+
 struct ct_lab {
 	char id[16];
 	char prefix[32];
@@ -56,6 +63,13 @@ struct ct_lab {
 	struct sockaddr_storage *client_addrs;
 	size_t n_clients;
 	struct sockaddr_storage server_addr;
+	/* Client hosts (hosts.c): host 0 is ns[CT_ROLE_CLIENT]; 1..n_hosts-1
+	 * have netns of their own. Host h holds client_addrs[host_first[h]]
+	 * and the host_count[h] - 1 after it. */
+	unsigned n_hosts;
+	char host_ns[CT_LAB_HOSTS_MAX][48];
+	int host_fd[CT_LAB_HOSTS_MAX]; /* [0]: a copy of nsfd[CT_ROLE_CLIENT] */
+	size_t host_first[CT_LAB_HOSTS_MAX], host_count[CT_LAB_HOSTS_MAX];
 	char server_log[512], events_log[512];
 	FILE *events;
 	pid_t server_pid;
@@ -63,10 +77,12 @@ struct ct_lab {
 	uint64_t ct_base[CT_ROLE_NLAB]; /* ct.count right after the netns were built */
 	struct ct_sampler *samplers[CT_ROLE_NLAB];
 	struct ct_kmsg *kmsg;
-	struct ct_sample_source sources[CT_ROLE_NLAB + 2];
+	struct ct_sample_source sources[CT_ROLE_NLAB + 3];
 	size_t n_sources;
 	struct ct_sample_source hooks[1];
 	json_t *info;
+	char bys_ns[40];	  /* [lab] bystander's netns; "" without one */
+	struct ct_bystander *bys; /* its thread and counts; NULL without one */
 	json_t *pending_events; /* kernel lines seen since the last sample */
 	/* /proc/net/stat/arp_cache, opened in ctload's own netns: the only
 	 * one that has it, for the neighbour table is one for all netns. */
@@ -151,6 +167,30 @@ void ct_lab_sources_record_base(struct ct_lab *lab);
 /* sources.c: open /dev/kmsg (kernel log lines; none if it cannot be read)
  * and set the step hook. */
 void ct_lab_sources_start(struct ct_lab *lab);
+
+/* hosts.c: split the client addresses over [lab] client_hosts. */
+void ct_lab_hosts_plan(struct ct_lab *lab);
+/* hosts.c: build client hosts 1..n-1 (netns journaled, link, addresses,
+ * the router's routes to them); after the client netns and the router. */
+int ct_lab_hosts_build(struct ct_lab *lab, struct ct_err *err);
+/* hosts.c: delete their netns (a fresh netns) / close their fds. */
+int ct_lab_hosts_delete(struct ct_lab *lab, struct ct_err *err);
+void ct_lab_hosts_close(struct ct_lab *lab);
+
+/* bystander.c: its address: the last client address before the router's. */
+uint32_t ct_lab_bystander_addr(const struct ct_lab_addr *ap);
+/* bystander.c: with [lab] bystander > 0, build its netns and link, its
+ * listener in the server netns when ctserver does not serve its port, and
+ * start its thread; else nothing. Call after ctserver listens. */
+int ct_lab_bystander_start(struct ct_lab *lab, struct ct_err *err);
+/* bystander.c: end its thread and listener (NULL-safe); delete_netns for a
+ * fresh netns (at the end the journal's rollback deletes it). */
+void ct_lab_bystander_stop(struct ct_lab *lab, bool delete_netns);
+/* bystander.c: sample.bystander: this tick's connects (a sample source). */
+int ct_lab_bystander_fill(void *ctx, json_t *sample);
+/* bystander.c: the step's counts start from here / go to step.bystander. */
+void ct_lab_bystander_step_begin(struct ct_lab *lab);
+void ct_lab_bystander_step(struct ct_lab *lab, json_t *step);
 
 /* step.c: refuse a step that changes the topology (CT_EXIT_USAGE). */
 int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_err *err);

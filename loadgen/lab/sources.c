@@ -163,6 +163,7 @@ static int fill_step(void *ctx, json_t *step)
 			    json_pack("{s:I, s:I}", "space", (json_int_t)ct_lab_tuple_space(lab),
 				      "in_use_peak", (json_int_t)ss[CT_ROLE_CLIENT].sockets_peak));
 	step_drops(lab, ss, step);
+	ct_lab_bystander_step(lab, step);
 	return 0;
 }
 
@@ -246,6 +247,7 @@ const struct ct_sample_source *ct_lab_step_hooks(struct ct_lab *lab, size_t *n)
 int ct_lab_step_begin(struct ct_lab *lab)
 {
 	read_neigh(lab, lab->neigh_base);
+	ct_lab_bystander_step_begin(lab);
 	for (int r = 0; r < CT_ROLE_NLAB; r++) {
 		if (lab->samplers[r]) {
 			int ret = ct_sampler_step_begin(lab->samplers[r]);

@@ -48,6 +48,7 @@ int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, st
 	const char *had = sc->lab.addresses ? sc->lab.addresses : CT_LAB_ADDR_DEFAULT;
 	const char *want = pt->lab.addresses ? pt->lab.addresses : CT_LAB_ADDR_DEFAULT;
 	const char *key = NULL, *from = NULL, *to = NULL;
+	char fb[32], tb[32];
 
 	if (pt->lab.path != sc->lab.path) {
 		key = "lab.path";
@@ -61,6 +62,29 @@ int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, st
 		key = "lab.addresses";
 		from = had;
 		to = want;
+	} else if (pt->lab.client_hosts != sc->lab.client_hosts ||
+		   (sc->lab.client_hosts > 1 && pt->lab.clients != sc->lab.clients)) {
+		/* The hosts' links and address blocks are built once. */
+		bool hosts = pt->lab.client_hosts != sc->lab.client_hosts;
+		key = hosts ? "lab.client_hosts" : "lab.clients";
+		snprintf(fb, sizeof(fb), "%u", hosts ? sc->lab.client_hosts : sc->lab.clients);
+		snprintf(tb, sizeof(tb), "%u", hosts ? pt->lab.client_hosts : pt->lab.clients);
+		from = fb;
+		to = tb;
+	} else if (pt->lab.bystander != sc->lab.bystander ||
+		   pt->lab.bystander_port != sc->lab.bystander_port) {
+		/* Its netns, link and listener are built once. */
+		bool rate = pt->lab.bystander != sc->lab.bystander;
+		key = rate ? "lab.bystander" : "lab.bystander_port";
+		if (rate) {
+			snprintf(fb, sizeof(fb), "%g/s", sc->lab.bystander);
+			snprintf(tb, sizeof(tb), "%g/s", pt->lab.bystander);
+		} else {
+			snprintf(fb, sizeof(fb), "%u", sc->lab.bystander_port);
+			snprintf(tb, sizeof(tb), "%u", pt->lab.bystander_port);
+		}
+		from = fb;
+		to = tb;
 	} else if (ct_lab_packet_engine(pt) != ct_lab_packet_engine(sc)) {
 		/* A packet engine's client addresses are off the interface. */
 		key = "load.engine";
@@ -124,6 +148,7 @@ static int set_clients(struct ct_lab *lab, const struct ct_scenario *pt, struct 
 	free(lab->client_addrs);
 	lab->client_addrs = addrs;
 	lab->n_clients = want;
+	ct_lab_hosts_plan(lab); /* one host here (check_fixed): all of them */
 	ct_lab_event(lab, "lab.clients %u -> %u: client addresses %s", have, want,
 		     want > have ? "added" : "removed");
 	return 0;

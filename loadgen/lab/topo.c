@@ -51,6 +51,24 @@ int ct_lab_topo_check(const struct ct_scenario *sc, struct ct_err *err)
 			   sc->path ? sc->path : "scenario");
 		return -EINVAL;
 	}
+	if (sc->lab.client_hosts > 1 &&
+	    (sc->lab.path == CT_PATH_DIRECT || ct_lab_packet_engine(sc) ||
+	     sc->lab.clients < sc->lab.client_hosts)) {
+		ct_err_set(err, CT_EXIT_USAGE,
+			   "%s: [lab] client_hosts = %u needs path = router or nat (each host "
+			   "has a link to the router), [load] engine = kernel, and at least as "
+			   "many clients (%u)",
+			   sc->path ? sc->path : "scenario", sc->lab.client_hosts,
+			   sc->lab.clients);
+		return -EINVAL;
+	}
+	if (sc->lab.path == CT_PATH_DIRECT && sc->lab.bystander > 0) {
+		ct_err_set(err, CT_EXIT_USAGE,
+			   "%s: [lab] bystander needs path = router or nat (it joins the "
+			   "router beside the clients; path = direct has no router)",
+			   sc->path ? sc->path : "scenario");
+		return -EINVAL;
+	}
 	if (sc->lab.path == CT_PATH_DIRECT && sc->sysctl[CT_SYSCTL_ROUTER].n) {
 		ct_err_set(err, CT_EXIT_USAGE,
 			   "%s:%d: [sysctl.router] is set but path = direct has "
@@ -218,7 +236,9 @@ static int client_links(struct ct_lab *lab, char *script, size_t cap, struct ct_
 	len = (size_t)snprintf(script, cap, "addr add %s/%u dev veth0\nlink set veth0 up\n",
 			       ct_lab_addr_str(ct_lab_addr_client(ap, 0), a),
 			       ct_lab_addr_link_prefix(ap, direct));
-	len += ct_lab_topo_client_routes(ap, (unsigned)lab->n_clients, true, script + len,
+	/* Host 0's own addresses: all of them unless [lab] client_hosts splits
+	 * them (hosts.c). */
+	len += ct_lab_topo_client_routes(ap, (unsigned)lab->host_count[0], true, script + len,
 					 cap - len);
 	if (!direct)
 		snprintf(script + len, cap - len, "route add %s/%u via %s\n",
@@ -363,12 +383,16 @@ int ct_lab_topo_build(struct ct_lab *lab, struct ct_err *err)
 	}
 	ret = build_links(lab, err);
 	if (ret == 0)
+		ret = ct_lab_hosts_build(lab, err);
+	if (ret == 0)
 		ret = build_rules(lab, err);
 	return ret;
 }
 
 int ct_lab_topo_delete(struct ct_lab *lab, struct ct_err *err)
 {
+	if (ct_lab_hosts_delete(lab, err) < 0)
+		return -EIO;
 	for (int r = CT_ROLE_NLAB - 1; r >= 0; r--) {
 		int ret;
 
@@ -386,6 +410,7 @@ int ct_lab_topo_delete(struct ct_lab *lab, struct ct_err *err)
 
 void ct_lab_topo_close(struct ct_lab *lab)
 {
+	ct_lab_hosts_close(lab);
 	for (int r = 0; r < CT_ROLE_NLAB; r++) {
 		if (lab->nsfd[r] >= 0)
 			close(lab->nsfd[r]);

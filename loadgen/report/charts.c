@@ -510,3 +510,84 @@ out:
 	for (size_t k = 0; k < 4; k++)
 		free(y[k]);
 }
+
+/* The 1 s, 2 s, ... lines of retransmitted SYNs up to y1. */
+static void syn_refs(struct chart *c, double y1)
+{
+	fputs("<g class=\"ref\">", c->f);
+	for (int s = 1; s <= 5 && s * 1000.0 <= y1; s++) {
+		double yy = ct_svg_py(&c->p, s * 1000.0);
+		fprintf(c->f,
+			"<line data-v=\"%d\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\">%d s</text>",
+			s * 1000, c->p.x, c->p.x + c->p.w, yy, yy, c->p.x + c->p.w + 3, yy + 3, s);
+	}
+	fputs("</g>", c->f);
+}
+
+/* What a bystander sees ([lab] bystander): each of its connects as a dot
+ * at its connect time (log scale), each failure as a red mark on top. */
+void ct_rep_chart_bystander(struct ct_rep *r, FILE *f)
+{
+	double n_ok = 0, n_fail = 0, n_slow = 0, hi = 0, lo = INFINITY;
+	struct chart c;
+	char cap[512], hs[32], port[16] = "?";
+
+	for (size_t i = 0; i < r->n; i++) {
+		const json_t *b = json_object_get(json_array_get(r->samples, i), "bystander");
+		const json_t *v;
+		size_t k;
+		n_fail += ct_rep_nz(ct_json_nan(json_object_get(b, "failed")));
+		json_array_foreach(json_object_get(b, "connect_ms"), k, v)
+		{
+			double ms = json_number_value(v);
+			n_ok++;
+			n_slow += ms >= 900;
+			hi = fmax(hi, ms);
+			lo = fmin(lo, ms > 0 ? ms : 0.01);
+		}
+	}
+	if (!(n_ok + n_fail > 0))
+		return;
+	for (size_t k = 0; k < r->n_steps; k++)
+		if (r->steps[k].js && CT_JSON_GET(r->steps[k].js, "bystander", "port"))
+			snprintf(port, sizeof(port), "%.0f",
+				 ct_json_nan(CT_JSON_GET(r->steps[k].js, "bystander", "port")));
+	if (!(hi > 0))
+		lo = 0.01, hi = 1;
+	double y0 = pow(10, floor(log10(lo))), y1 = hi >= 700
+							? fmax(4000, ct_svg_nice_ceil(hi * 1.2))
+							: pow(10, ceil(log10(hi * 1.2)));
+	if (y1 < 10 * y0)
+		y1 = 10 * y0;
+	ct_rep_fmt_ms(hi, hs, sizeof(hs));
+	snprintf(cap, sizeof(cap),
+		 "A third party's connections to port %s of the server (the story's "
+		 "monitoring), from its own netns behind the same router: one dot per connect "
+		 "(time to the handshake, log scale), a red mark on top per connect that failed. "
+		 "%s connected, %s of them after a retransmitted SYN (1 s or more), %s failed; "
+		 "the slowest took %s.",
+		 port, CT_REP_FC(n_ok), CT_REP_FC(n_slow), CT_REP_FC(n_fail), hs);
+	chart_open(r, &c, f, "bystander", "What a bystander sees", cap, y1, true, y0, " ms");
+	svg_open(r, &c, "bystander", "the bystander's connect times and failures over time");
+	if (y1 >= 1000)
+		syn_refs(&c, y1);
+	fputs("<g class=\"bys\">", f);
+	for (size_t i = 0; i < r->n; i++) {
+		const json_t *b = json_object_get(json_array_get(r->samples, i), "bystander");
+		const json_t *v;
+		size_t k;
+		double x = ct_svg_px(&c.p, r->t[i]);
+		json_array_foreach(json_object_get(b, "connect_ms"), k, v) fprintf(
+		    f,
+		    "<circle class=\"bys-ok\" data-ms=\"%.3f\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>",
+		    json_number_value(v), x, ct_svg_py(&c.p, json_number_value(v)));
+		if (ct_rep_nz(ct_json_nan(json_object_get(b, "failed"))) > 0)
+			fprintf(f,
+				"<path class=\"bys-fail\" data-n=\"%.0f\" d=\"M%.1f %.1f l-3 8 h6 "
+				"z\"/>",
+				ct_json_nan(json_object_get(b, "failed")), x, c.p.y);
+	}
+	fputs("</g>", f);
+	chart_close(r, &c);
+}

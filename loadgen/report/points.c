@@ -5,8 +5,9 @@
  * between points whose other keys are alike (their "context"); load.rate
  * is no context, as every value is tried at the same rates. The headline of
  * such a sweep groups the points by what happened and names each group's
- * settings factored: "with nf_conntrack_max=65536, tcp_tw_reuse=1 (any
- * ip_local_port_range), 1,000 conn/s held, sustained". */
+ * settings factored, in plain words: "with a connection table of
+ * 65,536 entries, TIME_WAIT ports reused (whatever the client port range),
+ * 1,000 conn/s held, sustained". */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,9 +129,9 @@ static void append(char *buf, size_t len, size_t *used, const char *a, const cha
 		*used += (size_t)w;
 }
 
-/* Points that are every combination of their keys' values: "k=v" for a
- * key with one value, "k=v1 or v2" for some, "(any k)" for all of the
- * sweep's values. Others are split on a key and told part by part. */
+/* Points that are every combination of their keys' values, in plain words
+ * (plain.c): a key with one value, "v1 or v2" for some, "(whatever the
+ * k)" for all of the sweep's values. Others are split on a key and told part by part. */
 static void describe(const json_t *pts, const json_t *all, const char *const *keys, size_t nk,
 		     char *buf, size_t len, size_t *used)
 {
@@ -161,22 +162,23 @@ static void describe(const json_t *pts, const json_t *all, const char *const *ke
 		return;
 	}
 	for (size_t k = 0; k < nk; k++) {
-		const char *shortk = strrchr(keys[k], '.') ? strrchr(keys[k], '.') + 1 : keys[k];
 		size_t n = values_in(pts, keys[k], vals, 16);
 		if (n > 1 && n == values_in(all, keys[k], every, 16)) {
-			anys[nany++] = shortk;
+			anys[nany++] = keys[k];
 			continue;
 		}
-		if (!n)
-			continue;
-		append(buf, len, used, *used > start ? ", " : "", shortk);
-		append(buf, len, used, "=", "");
-		for (size_t j = 0; j < n; j++)
-			append(buf, len, used, j ? " or " : "", vals[j]);
+		for (size_t j = 0; j < n; j++) {
+			char w[256];
+			ct_rep_setting_words(keys[k], vals[j], w, sizeof(w));
+			append(buf, len, used, j ? " or " : *used > start ? ", " : "", w);
+		}
 	}
 	bool fixed = *used > start;
-	for (size_t j = 0; j < nany; j++)
-		append(buf, len, used, j ? " and " : fixed ? " (any " : "any ", anys[j]);
+	for (size_t j = 0; j < nany; j++) {
+		char w[256];
+		ct_rep_key_words(anys[j], w, sizeof(w));
+		append(buf, len, used, j ? " and " : fixed ? " (whatever " : "whatever ", w);
+	}
 	if (nany && fixed)
 		append(buf, len, used, ")", "");
 }

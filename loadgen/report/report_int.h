@@ -6,6 +6,7 @@
  *   steps       the per-step figures, from summary.json or the samples
  *   words       numbers, phrases and sentences for people
  *   proven      a step's sustain check (summary.json "sustain") in words
+ *   plain       a sweep's settings in plain words, for the headline
  *   points      sweep points alike but for one key, grouped by outcome
  *   charts      the charts over time (and the series they draw)
  *   stepcharts  the charts per step and per sweep value
@@ -205,13 +206,28 @@ void ct_rep_step_sentence(const struct ct_rep_step *s, char *buf, size_t len);
 bool ct_rep_threshold_held(const json_t *th);
 
 /* "With tcp_tw_reuse=0, the client ran out of ports at 470/s — 6% below
- * the model's 500/s" (first_cap: starting with a capital letter). */
-void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_cap, char *buf,
-			       size_t len);
+ * the model's 500/s" (first_cap: starting with a capital letter; plain:
+ * the settings in words, for the headline). */
+void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_cap, bool plain,
+			       char *buf, size_t len);
 
 /* The headline: one sentence for people who read only this. True when it
  * tells of a failure. */
 bool ct_rep_headline(struct ct_rep *r, char *buf, size_t len);
+
+/* ---- plain ---- */
+
+/* A sweep key as a noun for people, "the FIN timeout" (for "whatever the
+ * FIN timeout"). */
+void ct_rep_key_words(const char *key, char *buf, size_t len);
+/* key = val in plain words, no sysctl name: "a firewall connection table
+ * of 8,192 entries", "the server closing with a reset". */
+void ct_rep_setting_words(const char *key, const char *val, char *buf, size_t len);
+/* Every setting of `set` so, joined by ", " (load.rate left out when
+ * skip_rate). */
+void ct_rep_settings_words(const json_t *set, bool skip_rate, char *buf, size_t len);
+/* ct_rep_point_label() in plain words. */
+void ct_rep_point_words(const json_t *set, char *buf, size_t len);
 
 /* ---- proven ---- */
 
@@ -272,6 +288,9 @@ void ct_rep_chart_rates(struct ct_rep *r, FILE *f);
 void ct_rep_chart_conntrack(struct ct_rep *r, FILE *f);
 void ct_rep_chart_tw(struct ct_rep *r, FILE *f);
 void ct_rep_chart_latency(struct ct_rep *r, FILE *f);
+/* What a bystander sees ([lab] bystander): its connect times and failures;
+ * nothing when the run had none. */
+void ct_rep_chart_bystander(struct ct_rep *r, FILE *f);
 
 /* ---- stepcharts ---- */
 

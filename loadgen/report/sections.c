@@ -54,7 +54,7 @@ static void section_story(struct ct_rep *r, FILE *f)
 	json_array_foreach(ths, i, th)
 	{
 		char s[1400];
-		ct_rep_threshold_sentence(r, th, true, s, sizeof(s));
+		ct_rep_threshold_sentence(r, th, true, false, s, sizeof(s));
 		fprintf(f, "<li class=\"%s\">", threshold_class(r, th));
 		ct_html_esc(f, s);
 		fputs(".</li>", f);
@@ -256,6 +256,7 @@ static void section_over_time(struct ct_rep *r, FILE *f)
 		      "in a lab run (topology = lab).</p>",
 		      f);
 	ct_rep_chart_latency(r, f);
+	ct_rep_chart_bystander(r, f);
 }
 
 void ct_rep_sections(struct ct_rep *r, FILE *f)

@@ -66,15 +66,16 @@ const char *ct_report_limit_phrase(const char *name)
 		const char *name, *phrase;
 	} t[] = {
 	    {"client_ports", "the client ran out of ports"},
-	    {"conntrack", "the conntrack table filled"},
+	    {"conntrack", "the firewall's connection table was full"},
 	    {"nat_ports", "the NAT ran out of source ports"},
-	    {"ct_chains", "conntrack's hash chains grew past the kernel's cap"},
+	    {"ct_chains", "the firewall's connection table refused new entries (its hash chains "
+			  "grew past the kernel's cap)"},
 	    {"tw_buckets.client", "the client's TIME_WAIT limit was reached"},
 	    {"tw_buckets.server", "the server's TIME_WAIT limit was reached"},
 	    {"listen_backlog", "the server's listen backlog overflowed"},
 	    {"neighbours", "the kernel's neighbour table filled"},
 	    {"device", "a network device dropped packets"},
-	    {"connect_cliff", "connect() slowed down searching for a free port"},
+	    {"connect_cliff", "the client slowed down searching for a free port"},
 	};
 	if (name)
 		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -348,8 +349,8 @@ static bool held_threshold(struct ct_rep *r, const json_t *th, const char *lbl, 
 /* "With tcp_tw_reuse=0, the client ran out of ports at 470/s — 6% below the
  * model's 500/s". What broke is the cause of the point's first failed step
  * (judge's); without one, the model's binding limit. */
-void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_cap, char *buf,
-			       size_t len)
+void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_cap, bool plain,
+			       char *buf, size_t len)
 {
 	char lbl[256], w[300], what[400], tail[160], s[1400];
 	const json_t *bl = json_object_get(th, "binding_limit");
@@ -358,7 +359,10 @@ void ct_rep_threshold_sentence(struct ct_rep *r, const json_t *th, bool first_ca
 	double m = ct_json_nan(CT_JSON_GET(th, "measured_cps")),
 	       pr = ct_json_nan(CT_JSON_GET(th, "predicted_cps"));
 
-	ct_rep_point_label(json_object_get(th, "settings"), lbl, sizeof(lbl));
+	if (plain)
+		ct_rep_point_words(json_object_get(th, "settings"), lbl, sizeof(lbl));
+	else
+		ct_rep_point_label(json_object_get(th, "settings"), lbl, sizeof(lbl));
 	snprintf(w, sizeof(w), "%s%s%s", lbl[0] ? "with " : "", lbl, lbl[0] ? ", " : "");
 	snprintf(what, sizeof(what), "%s",
 		 fs ? ct_rep_outcome_phrase(fs)
@@ -421,13 +425,13 @@ static bool axis_headline(struct ct_rep *r, const char *key, char *buf, size_t l
 	const char *vals[4];
 	size_t nv = ct_rep_axis_values(r, key, vals, 4), used = 0;
 	bool bad = false;
-	const char *shortk = strrchr(key, '.') + 1;
 	buf[0] = 0;
 	for (size_t j = 0; j < nv && used < len; j++) {
-		char clause[700];
+		char clause[700], set[256];
 		bad |= value_clause(r, key, vals[j], clause, sizeof(clause));
-		int w = snprintf(buf + used, len - used, "%swith %s=%s, %s", j ? "; " : "", shortk,
-				 vals[j], clause);
+		ct_rep_setting_words(key, vals[j], set, sizeof(set));
+		int w = snprintf(buf + used, len - used, "%swith %s, %s", j ? "; " : "", set,
+				 clause);
 		if (w > 0)
 			used += (size_t)w;
 	}
@@ -449,18 +453,21 @@ static bool steps_headline(struct ct_rep *r, char *buf, size_t len)
 			fs = &r->steps[k];
 		best = fmax(best, r->steps[k].rate_achieved);
 	}
+	char label[256] = "";
+	if (fs && fs->js)
+		ct_rep_settings_words(json_object_get(fs->js, "settings"), true, label,
+				      sizeof(label));
 	if (fs && fs->outcome == CT_REP_UNSUSTAINED) {
 		snprintf(buf, len, "%s conn/s held %s s%s%s%s, but is not proven to last: %s.",
 			 CT_REP_FC(fs->rate_target), CT_REP_FC(fs->duration_s),
-			 fs->label[0] ? " (with " : "", fs->label, fs->label[0] ? ")" : "",
-			 fs->proof);
+			 label[0] ? " (with " : "", label, label[0] ? ")" : "", fs->proof);
 	} else if (fs) {
 		char ph[128];
 		ct_rep_cap(ct_rep_outcome_phrase(fs), ph, sizeof(ph));
-		if (fs->label[0])
+		if (label[0])
 			snprintf(buf, len,
 				 "%s at %s conn/s (with %s): %s of %s connections failed.", ph,
-				 CT_REP_FC(fs->rate_target), fs->label, CT_REP_FC(fs->failed),
+				 CT_REP_FC(fs->rate_target), label, CT_REP_FC(fs->failed),
 				 CT_REP_FC(fs->attempted));
 		else
 			snprintf(buf, len, "%s at %s conn/s: %s of %s connections failed.", ph,
@@ -497,7 +504,7 @@ bool ct_rep_headline(struct ct_rep *r, char *buf, size_t len)
 		return axis_headline(r, ct_rep_tuning_axis(r), buf, len);
 	if (json_array_size(ths)) {
 		const json_t *th = json_array_get(ths, 0);
-		ct_rep_threshold_sentence(r, th, true, buf, len);
+		ct_rep_threshold_sentence(r, th, true, true, buf, len);
 		strncat(buf, ".", len - strlen(buf) - 1);
 		return !ct_rep_threshold_held(th);
 	}

@@ -149,6 +149,12 @@ static json_t *step_shape(unsigned has)
 		json_object_set_new(s, "listen", json_pack("{s:i, s:i}", "overflows", 0, "drops", 0));
 		json_object_set_new(s, "dev", json_pack("{s:i, s:i}", "rx_drop", 0, "tx_drop", 0));
 	}
+	/* Counts only: its connect_ms_max is in ms, not a condition's seconds. */
+	if (has & CT_JUDGE_HAS_BYSTANDER)
+		json_object_set_new(s, "bystander",
+				    json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "attempted", 0,
+					      "connected", 0, "failed", 0, "timeouts", 0,
+					      "syn_retrans", 0, "slow", 0));
 	return s;
 fail:
 	json_decref(s);
@@ -191,7 +197,8 @@ static int check_cond(const struct ct_scenario *sc, const struct ct_cond *c, con
 	char where[400];
 
 	has |= (lab ? CT_JUDGE_HAS_LAB : 0) | (sc->search.enabled ? CT_JUDGE_HAS_SEARCH : 0) |
-	       (sc->load.sustain != CT_SUSTAIN_OFF ? CT_JUDGE_HAS_SUSTAIN : 0);
+	       (sc->load.sustain != CT_SUSTAIN_OFF ? CT_JUDGE_HAS_SUSTAIN : 0) |
+	       (lab && sc->lab.bystander > 0 ? CT_JUDGE_HAS_BYSTANDER : 0);
 	ct_cond_where(sc, c, what, where, sizeof(where));
 	if (!e) {
 		ct_error("%s: %s", where, eerr.msg);

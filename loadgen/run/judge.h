@@ -31,6 +31,7 @@ int ct_judge_lookup(void *ctx, const char *name, double *value);
 #define CT_JUDGE_HAS_SEARCH    2u /* [search]: search.rate */
 #define CT_JUDGE_HAS_THRESHOLD 4u /* [expect], after the run: threshold */
 #define CT_JUDGE_HAS_SUSTAIN   8u /* sustain != off: sustained, horizon_s, sustain.* */
+#define CT_JUDGE_HAS_BYSTANDER 16u /* [lab] bystander: bystander.* */
 
 /* Whether every variable of `e` is one a step of such a run will have: 0, or
  * -ENOENT with *unknown the first name that is not (it lives as long as e);

@@ -379,6 +379,8 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 		    .n_src = o->target->n_src,
 		    .netns_fd = o->target->netns_fd,
 		    .threads = 0,
+		    .hosts = {o->target->hosts.n, o->target->hosts.fd, o->target->hosts.first,
+			      o->target->hosts.count},
 		    .ifname = o->target->ifname,
 		    .gateway = o->target->gateway,
 		    .dpdk = {.file_prefix = o->target->dpdk_prefix},

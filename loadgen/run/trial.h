@@ -51,6 +51,13 @@ struct ct_trial_target {
 	const char *ifname;		 /* packet engines: the client interface */
 	struct sockaddr_storage gateway; /* packet engines: the next hop to dst */
 	const char *dpdk_prefix;	 /* engine = dpdk: the lab's EAL file prefix */
+	/* [lab] client_hosts > 1: each host's netns and its share of src
+	 * (engine.h hosts); n 0: all in netns_fd. */
+	struct {
+		unsigned n;
+		const int *fd;
+		const size_t *first, *count;
+	} hosts;
 };
 
 /* Looks at each sample once the sources have filled it; returning 1 ends

@@ -99,9 +99,12 @@ struct ct_scenario {
 
 	struct {
 		unsigned clients;          /* client IPs, default 1 */
+		unsigned client_hosts;     /* client netns the clients are split over; 0: 1 */
 		enum ct_lab_path path;     /* default direct */
 		enum ct_ct_on conntrack_on; /* default server */
 		char *addresses;           /* CIDR the lab uses, default 198.18.0.0/15 */
+		double bystander;          /* the bystander's connects/s, 0 = none */
+		unsigned bystander_port;   /* the server port it connects to; 0: 4949 */
 	} lab;
 
 	struct {

@@ -37,7 +37,7 @@ enum ct_scn_kind {
 };
 
 /* Key flags. */
-#define F_OMIT0	 1u  /* written only when not 0 */
+#define F_OMIT0	 1u  /* written only when not 0 (K_DUR, K_RATE, K_PORTS, unsigned K_COUNT) */
 #define F_PAIR	 2u  /* K_PORTS: written LO-HI even when LO == HI */
 #define F_DEFOUT 4u  /* K_TEXT: written as its default while unset */
 #define F_RANGE	 8u  /* K_TEXT HOST:PORT: the port may be a range */

@@ -44,6 +44,8 @@ static void write_key(const struct ct_scenario *sc, const struct ct_scn_key *k, 
 		fprintf(o, "%s = %.17g\n", k->key, *(const double *)p);
 		break;
 	case K_COUNT:
+		if ((k->flags & F_OMIT0) && !k->is_signed && !ct_scn_count_get(sc, k))
+			break;
 		if (k->is_signed)
 			fprintf(o, "%s = %d\n", k->key, *(const int *)p);
 		else

@@ -396,8 +396,8 @@ dom = check_render(os.path.join(fx, "report.html"), "sustain fixture", fsum,
                    charts=("rates", "conntrack", "tw", "latency", "steps", "thresholds"))
 if dom:
     head = re.search(r'<h1[^>]*id="headline">(.*?)</h1>', dom, re.S)
-    t.ok(head and "tcp_tw_reuse=0, 100 conn/s held 12 s but is not proven: the client would "
-         "run out of ports at about 30 s" in head.group(1),
+    t.ok(head and "no reuse of TIME_WAIT ports, 100 conn/s held 12 s but is not proven: the "
+         "client would run out of ports at about 30 s" in head.group(1),
          "the headline says the unsustained point is not proven", head and head.group(1))
     m = re.search(r'<li class="(\w+)" data-step="2">(.*?)</li>', dom, re.S)
     t.ok(m and m.group(1) == "uns" and "not proven to last" in m.group(2) and

@@ -166,6 +166,12 @@ Test(judge, names_checked_before_the_run)
 	cr_expect_eq(check("search.rate > 0", CT_JUDGE_HAS_SEARCH, &u), 0);
 	cr_expect_eq(check("search.rate > 0", 0, &u), -ENOENT);
 	cr_expect_eq(check("first_failure.ct_drop_s < 10s", 0, &u), 0);
+	/* [lab] bystander adds its counts, nothing else does. */
+	cr_expect_eq(check("bystander.slow == 0 and bystander.failed == 0",
+			   CT_JUDGE_HAS_LAB | CT_JUDGE_HAS_BYSTANDER, &u),
+		     0);
+	cr_expect_eq(check("bystander.failed == 0", CT_JUDGE_HAS_LAB, &u), -ENOENT);
+	cr_expect_str_eq(u, "bystander.failed");
 }
 
 /* Every number a real lab step carries (the hand-made run of the report

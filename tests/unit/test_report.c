@@ -97,7 +97,7 @@ Test(report, counts_read_like_prose)
 
 Test(report, limit_names_in_words)
 {
-	cr_expect_str_eq(ct_report_limit_phrase("conntrack"), "the conntrack table filled");
+	cr_expect_str_eq(ct_report_limit_phrase("conntrack"), "the firewall's connection table was full");
 	cr_expect_str_eq(ct_report_limit_phrase("client_ports"), "the client ran out of ports");
 	cr_expect_str_eq(ct_report_limit_phrase("something_new"), "connections started failing");
 	cr_expect_str_eq(ct_report_limit_phrase(NULL), "connections started failing");
@@ -110,7 +110,8 @@ Test(report, complete_sweep, .init = setup, .fini = teardown)
 	cr_expect(strstr(h, "With tcp_tw_reuse=0, the client ran out of ports at 470 conn/s "
 			    "\xe2\x80\x94 6% below the model&#39;s 500/s"),
 		  "the headline names what broke, where, against the model");
-	cr_expect(strstr(h, "the conntrack table filled at 450 conn/s \xe2\x80\x94 15% below"),
+	cr_expect(strstr(h, "the firewall&#39;s connection table was full at 450 conn/s \xe2\x80\x94 "
+			    "15% below"),
 		  "with reuse=1 the conntrack table is what broke (error_pct computed)");
 	static const char *const charts[] = {"rates",	"conntrack", "tw",
 					     "latency", "steps",     "thresholds"};
@@ -172,8 +173,10 @@ Test(report, killed_run, .init = setup, .fini = teardown)
 	cr_expect(strstr(h, "With tcp_tw_reuse=1 at 300/s, all 675 connections completed"),
 		  "the unfinished step is told with its settings from the sweep plan");
 	cr_expect(strstr(h, "<span class=\"pill part\">cut short</span>"));
-	cr_expect(strstr(h, "The client ran out of ports at 600 conn/s (with tcp_tw_reuse=0)"),
-		  "without thresholds the first failing step makes the headline");
+	cr_expect(strstr(h, "The client ran out of ports at 600 conn/s (with no reuse of TIME_WAIT "
+			    "ports)"),
+		  "without thresholds the first failing step makes the headline, its settings "
+		  "in words");
 	/* the description is hostile */
 	cr_expect_eq(count(h, "<script"), 1, "only the JSON data island is a script");
 	cr_expect(strstr(h, "<script type=\"application/json\" id=\"ct-report\">"));
@@ -225,9 +228,10 @@ Test(report, sweep_without_thresholds_compares_the_setting, .init = setup, .fini
 	cr_assert_eq(ct_report_build(tmp, &err), 0, "%s", err.msg);
 	snprintf(p, sizeof(p), "%s/report.html", tmp);
 	char *h = slurp(p);
-	cr_expect(strstr(h, "id=\"headline\">With tcp_tw_reuse=0, 300 conn/s held, then the client "
-			    "ran out of ports at 600 conn/s; with tcp_tw_reuse=1, 300 conn/s held, "
-			    "then the conntrack table filled at 600 conn/s."),
+	cr_expect(strstr(h, "id=\"headline\">With no reuse of TIME_WAIT ports, 300 conn/s held, then "
+			    "the client ran out of ports at 600 conn/s; with TIME_WAIT ports reused, "
+			    "300 conn/s held, then the firewall&#39;s connection table was full at 600 "
+			    "conn/s."),
 		  "one clause per value of the tuning key");
 	cr_expect_null(strstr(h, "data-chart=\"thresholds\""), "no thresholds, no chart");
 	free(h);
@@ -363,7 +367,7 @@ Test(report, the_cause_is_the_judge_s, .init = setup, .fini = teardown)
 		  "the headline names judge's cause");
 	cr_expect(strstr(html, "\"diagnosis\":\"the client ran out of ports\""),
 		  "so does the data island");
-	cr_expect_null(strstr(html, "the conntrack table filled"));
+	cr_expect_null(strstr(html, "connection table was full"));
 	free(html);
 }
 
@@ -500,11 +504,13 @@ Test(report, the_sustained_truth, .init = setup, .fini = teardown)
 	char *h = build(CT_TEST_DATA "/run-sustain");
 
 	cr_expect(strstr(h,
-			 "id=\"headline\">With nf_conntrack_max=16384, tcp_tw_reuse=1, 100 "
-			 "conn/s held, sustained; with nf_conntrack_max=16384, tcp_tw_reuse=0, "
-			 "100 conn/s held 12 s but is not proven: the client would run out of "
-			 "ports at about 30 s; with nf_conntrack_max=1024 (any tcp_tw_reuse), the "
-			 "conntrack table filled at 100 conn/s.</h1>"),
+			 "id=\"headline\">With a connection table of 16,384 entries, TIME_WAIT "
+			 "ports reused, 100 conn/s held, sustained; with a connection table of "
+			 "16,384 entries, no reuse of TIME_WAIT ports, 100 conn/s held 12 s but is "
+			 "not proven: the client would run out of ports at about 30 s; with a "
+			 "connection table of 1,024 entries (whatever the reuse of TIME_WAIT "
+			 "ports), the firewall&#39;s connection table was full at 100 "
+			 "conn/s.</h1>"),
 		  "the headline: which point holds sustained, which is not proven, which failed");
 	cr_expect(strstr(h,
 			 "<li class=\"uns\" data-step=\"2\"><b>Step 3.</b> With "
@@ -519,7 +525,7 @@ Test(report, the_sustained_truth, .init = setup, .fini = teardown)
 			 "completed (100/s), none failed: held, sustained (proven: conntrack "
 			 "entries stay under 9,929 of 16,384 through the 120 s horizon).</li>"),
 		  "the sustained step says what proves it");
-	cr_expect(strstr(h, "the conntrack table filled 10.5 s into the step"),
+	cr_expect(strstr(h, "the firewall&#39;s connection table was full 10.5 s into the step"),
 		  "a failed step says when it broke");
 	cr_expect(strstr(h, "<li class=\"uns\">With nf_conntrack_max=16384, tcp_tw_reuse=0, 100 "
 			    "conn/s held 12 s but is not proven to last: the client would run out "
@@ -564,7 +570,7 @@ Test(report, a_card_compares_like_with_like, .init = setup, .fini = teardown)
 	cr_assert(row0 && row1 && row0 < row1, "a row of cards per value of the other key");
 	cr_expect_eq(count(h, "<div class=\"card\""), 4, "one card per point");
 	char *r0 = strndup(row0, (size_t)(row1 - row0));
-	cr_expect(strstr(r0, "The conntrack table filled at 100/s."));
+	cr_expect(strstr(r0, "The firewall&#39;s connection table was full at 100/s."));
 	cr_expect(strstr(r0, "Not proven at 100/s"));
 	cr_expect_null(strstr(r0, "No step failed"), "no step of tcp_tw_reuse=1 in this row");
 	free(r0);

@@ -356,7 +356,7 @@ void ct_kconn_launch(struct worker *w, uint64_t due, uint64_t seq, uint64_t now)
 		    family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 		int rc = 0, one = 1;
 		if (e->cfg.n_src) {
-			sa = e->src[w->src_next++ % e->cfg.n_src];
+			sa = e->src[w->src_first + w->src_next++ % w->src_count];
 		} else {
 			memset(&sa, 0, sizeof(sa));
 			sa.ss_family = (sa_family_t)family;

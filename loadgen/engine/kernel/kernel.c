@@ -116,6 +116,12 @@ static int make_workers(struct kengine *e)
 			w->pool[j].next_free = j + 1 < per ? j + 1 : NO_CONN;
 		}
 		w->free_head = 0;
+		w->src_count = e->cfg.n_src;
+		if (e->cfg.hosts.n > 1) {
+			w->host = i % e->cfg.hosts.n;
+			w->src_first = e->cfg.hosts.first[w->host];
+			w->src_count = e->cfg.hosts.count[w->host];
+		}
 		if (e->cfg.threads_total) /* one shard of a schedule shared by engines */
 			ct_schedule_init(&w->sched, &e->load->sched, e->cfg.thread_base + i,
 					 e->cfg.threads_total);

@@ -118,6 +118,9 @@ struct worker {
 	struct conn *pool;
 	uint32_t npool, free_head;
 	uint32_t src_next, dport_next, bport_next;
+	/* Its client host (engine.h hosts) and that host's addresses in src[]. */
+	unsigned host;
+	size_t src_first, src_count;
 	char *wbuf;
 	size_t wbuf_len;
 	char rbuf[RBUF_SIZE];

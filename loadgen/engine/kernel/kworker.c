@@ -232,7 +232,8 @@ void *ct_kworker_main(void *arg)
 	struct kengine *e = w->e;
 
 	w->tfd = -1;
-	if (e->cfg.netns_fd >= 0 && setns(e->cfg.netns_fd, CLONE_NEWNET) < 0) {
+	int nsfd = e->cfg.hosts.n > 1 ? e->cfg.hosts.fd[w->host] : e->cfg.netns_fd;
+	if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0) {
 		ct_error("engine thread %u: setns into the client netns: %s; is ctload root?",
 			 w->idx, strerror(errno));
 		goto out;
