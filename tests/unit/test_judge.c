@@ -35,6 +35,19 @@ static const struct cause_case cases[] = {
      "{\"connect_call_us\":{\"p99\":5000},\"connect_busy\":0.2,\"rate_target\":12000,"
      "\"rate_achieved\":3000}",
      "client_ports", "slowed to 5.0 ms"},
+    /* Slow connect() calls while the client holds a sliver of the lab's
+     * tuples (the image-server lab on a loaded CPU): not the port search. */
+    {"slow calls, ports nearly all free",
+     "{\"connect_call_us\":{\"p99\":1400},\"connect_busy\":0.2,\"rate_target\":1500,"
+     "\"rate_achieved\":1497,\"tuples\":{\"space\":451712,\"in_use_peak\":214},"
+     "\"failures\":{\"timeout\":40}}",
+     "unknown", "lost elsewhere"},
+    /* The same calls with the tuples mostly held: the port search. */
+    {"slow calls, ports mostly held",
+     "{\"connect_call_us\":{\"p99\":1400},\"connect_busy\":0.2,\"rate_target\":1500,"
+     "\"rate_achieved\":1000,\"tuples\":{\"space\":28232,\"in_use_peak\":28000},"
+     "\"failures\":{\"timeout\":40}}",
+     "client_ports", "slowed to 1.4 ms"},
     /* Busy in connect() but every call fast: a loopback handshake runs the
      * server's side in the caller too. That is CPU, not ports. */
     {"busy, fast calls",
