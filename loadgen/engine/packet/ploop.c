@@ -318,6 +318,7 @@ void *ct_ploop_main(void *arg)
 	uint64_t now = clock_ns(e, cycles());
 	bool can_wait = ct_pktio_fd(e->io) >= 0; /* else busy-poll: no wait_io */
 
+	ct_pktio_thread_enter(e->io);
 	advance(e, now);
 	for (;;) {
 		/* One counter read both times the turn and gives its clock. */
@@ -355,6 +356,7 @@ void *ct_ploop_main(void *arg)
 			wait_io(e, clock_ns(e, cycles()));
 	}
 	ct_ploop_flush(e);
+	ct_pktio_thread_leave(e->io);
 	PSTORE(&e->running, 0);
 	return NULL;
 }
