@@ -9,13 +9,17 @@
  * is the engine's work alone: what a DPDK core would spend besides the
  * PMD's rx/tx (the responder's and the port's copying are left out).
  *
- * Usage: ct_engine_bench [CONNS [INFLIGHT [RATE [CLIENTS]]]]
+ * Usage: ct_engine_bench [CONNS [INFLIGHT [RATE [CLIENTS [EVICT_KB]]]]]
  *   CONNS     connections (default 2000000)
  *   INFLIGHT  [load] max_inflight (default 1000)
  *   RATE      conn/s offered (default 0: as fast as the engine goes, full
  *             bursts; a rate paces it in real time, small bursts)
  *   CLIENTS   client addresses x ports 1024-65535 (default 16, as
  *             scripts/bench-pps: 1M tuples, 64 MB of slots, cold in cache)
+ *   EVICT_KB  each tx_burst also reads this many KB of other memory (default
+ *             0), as the kernel's path behind a veth's send does: the
+ *             engine's slots and frames are then cold at each turn, a
+ *             pessimistic case for a real NIC (whose PMD touches little)
  * Prints one line of key=value; scripts/bench-engine-cpu runs it. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +44,9 @@ struct memio {
 	unsigned head, tail; /* q[head..tail) waits for rx, indexes mod NBUF */
 	struct ct_resp resp;
 	uint64_t dropped;
+	uint8_t *evict;
+	size_t evict_len;
+	uint64_t evict_sum;
 };
 
 static unsigned m_alloc(struct ct_pktio *io, struct ct_pkt *p, unsigned n)
@@ -84,6 +91,8 @@ static unsigned m_tx(struct ct_pktio *io, struct ct_pkt *p, unsigned n)
 	}
 	m_free(io, p, n);
 	io->st.tx += n;
+	for (size_t o = 0; o < m->evict_len; o += 64)
+		m->evict_sum += m->evict[o];
 	return n;
 }
 
@@ -197,12 +206,22 @@ int main(int argc, char **argv)
 	unsigned inflight = argc > 2 ? (unsigned)atoi(argv[2]) : 1000;
 	double rate = argc > 3 ? atof(argv[3]) : 0;
 	unsigned clients = argc > 4 ? (unsigned)atoi(argv[4]) : 16;
+	size_t evict_kb = argc > 5 ? (size_t)atol(argv[5]) : 0;
 	if (!conns || !inflight || rate < 0 || !clients || clients > 256) {
-		fprintf(stderr, "usage: ct_engine_bench [CONNS [INFLIGHT [RATE [CLIENTS<=256]]]]\n");
+		fprintf(stderr, "usage: ct_engine_bench [CONNS [INFLIGHT [RATE [CLIENTS<=256 "
+				"[EVICT_KB]]]]]\n");
 		return 2;
 	}
 	static struct memio m;
 	mem_open(&m);
+	if (evict_kb) {
+		m.evict_len = evict_kb << 10;
+		m.evict = calloc(1, m.evict_len);
+		if (!m.evict)
+			return 3;
+		for (size_t o = 0; o < m.evict_len; o += 4096)
+			m.evict[o] = 1; /* not the shared zero page */
+	}
 	struct pengine *e = engine(&m, conns, inflight, rate, clients);
 	double c0 = cpu_s();
 	uint64_t t0 = ct_now_ns();
