@@ -171,6 +171,9 @@ void ct_pconn_segment(struct pengine *e, const struct ct_wire_tcp *t, uint64_t n
 void ct_pconn_timer(struct pengine *e, uint32_t i, uint64_t now);
 /* pconn.c: end every connection (counted as timeout), reset the server's. */
 void ct_pconn_abort_all(struct pengine *e, uint64_t now);
+/* pconn.c: start loading the slot a received frame is for (a prefetch:
+ * nothing checked, nothing changed; frames not IPv4 TCP are skipped). */
+void ct_pconn_prefetch(const struct pengine *e, const uint8_t *f, uint32_t len);
 /* pconn.c: the slot of (client address, port), or NO_SLOT. */
 uint32_t ct_pconn_slot_of(const struct pengine *e, uint32_t addr, uint16_t port);
 

@@ -517,7 +517,10 @@ static unsigned dpdk_tx_alloc(struct ct_pktio *pub, struct ct_pkt *pkts, unsigne
 			io->nstash = STASH;
 		}
 		struct rte_mbuf *m = io->stash[--io->nstash];
-		pkts[k].data = rte_pktmbuf_mtod(m, uint8_t *);
+		/* Where a fresh mbuf's data starts, from the pool alone: reading
+		 * it from the mbuf was a cache miss a frame (rte_mbuf_buf_addr). */
+		pkts[k].data = (uint8_t *)rte_mbuf_buf_addr(m, io->p->pool[io->queue]) +
+			       RTE_PKTMBUF_HEADROOM;
 		pkts[k].len = 0;
 		pkts[k].priv = m;
 	}
