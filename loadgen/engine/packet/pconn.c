@@ -104,8 +104,13 @@ static uint32_t take_slot(struct pengine *e, uint64_t now)
 		/* Interleave addresses: consecutive launches use different IPs. */
 		uint32_t i = (c % e->n_addrs) * e->nports + c / e->n_addrs;
 		struct pslot *s = &e->slots[i];
-		if (s->state == PS_FREE && s->due_ns <= now)
+		if (s->state == PS_FREE && s->due_ns <= now) {
+			/* The next launch's slot is another address's, megabytes
+			 * away: start loading it now. */
+			uint32_t c2 = e->cursor;
+			__builtin_prefetch(&e->slots[(c2 % e->n_addrs) * e->nports + c2 / e->n_addrs], 1);
 			return i;
+		}
 	}
 	return NO_SLOT;
 }
