@@ -102,6 +102,19 @@ struct pstats {
 	struct ct_hist connect, total;
 };
 
+/* The loop's clock: nanoseconds on ct_now_ns()'s scale, interpolated from
+ * the cycle counter the loop reads anyway for its cost (ploop.c). A
+ * clock_gettime() a turn was 55-70 cycles here, two a turn; the counter
+ * is re-anchored to ct_now_ns() every PCLOCK_RESYNC cycles (about 0.5 ms)
+ * so drift and a counter that differs between CPUs stay bounded. */
+#define PCLOCK_RESYNC (1ull << 20)
+struct pclock {
+	uint64_t tsc0, ns0;	/* the last anchor */
+	uint64_t base_tsc, base_ns; /* the first: the rate over the longest span */
+	double ns_per_cycle;	/* 0 until a span of PCLOCK_RESYNC cycles is seen */
+	uint64_t last;		/* never goes back */
+};
+
 struct pengine {
 	struct ct_engine pub;
 	struct ct_engine_load load; /* strings not kept */
@@ -130,6 +143,7 @@ struct pengine {
 	struct ct_schedule sched;
 	bool have_next, sched_over;
 	uint64_t next_due, next_seq, drain_deadline;
+	struct pclock clk;
 	uint32_t busy; /* slots not free */
 	uint32_t wheel[TW_BUCKETS];
 	uint32_t wheel_ms; /* the next bucket to run, ms since t0 */
@@ -157,6 +171,9 @@ void ct_pconn_segment(struct pengine *e, const struct ct_wire_tcp *t, uint64_t n
 void ct_pconn_timer(struct pengine *e, uint32_t i, uint64_t now);
 /* pconn.c: end every connection (counted as timeout), reset the server's. */
 void ct_pconn_abort_all(struct pengine *e, uint64_t now);
+/* pconn.c: start loading the slot a received frame is for (a prefetch:
+ * nothing checked, nothing changed; frames not IPv4 TCP are skipped). */
+void ct_pconn_prefetch(const struct pengine *e, const uint8_t *f, uint32_t len);
 /* pconn.c: the slot of (client address, port), or NO_SLOT. */
 uint32_t ct_pconn_slot_of(const struct pengine *e, uint32_t addr, uint16_t port);
 

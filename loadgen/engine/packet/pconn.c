@@ -44,6 +44,24 @@ uint32_t ct_pconn_slot_of(const struct pengine *e, uint32_t addr, uint16_t port)
 	return a * e->nports + (uint32_t)(port - e->port_lo);
 }
 
+void ct_pconn_prefetch(const struct pengine *e, const uint8_t *f, uint32_t len)
+{
+	/* Ethernet type IPv4, protocol TCP; the lengths are checked later. */
+	if (len < CT_ETH_HLEN + CT_IP_HLEN + 4 || f[12] != 0x08 || f[13] != 0 ||
+	    f[CT_ETH_HLEN + 9] != 6 || !e->addrs_contig)
+		return;
+	const uint8_t *ip = f + CT_ETH_HLEN;
+	uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4;
+	if (len < CT_ETH_HLEN + ihl + 4)
+		return;
+	uint32_t daddr = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 |
+			 ip[19];
+	uint16_t dport = (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]);
+	uint32_t i = ct_pconn_slot_of(e, daddr, dport);
+	if (i != NO_SLOT)
+		__builtin_prefetch(&e->slots[i], 1);
+}
+
 static void release(struct pengine *e, uint32_t i, uint64_t now)
 {
 	struct pslot *s = &e->slots[i];
@@ -86,8 +104,13 @@ static uint32_t take_slot(struct pengine *e, uint64_t now)
 		/* Interleave addresses: consecutive launches use different IPs. */
 		uint32_t i = (c % e->n_addrs) * e->nports + c / e->n_addrs;
 		struct pslot *s = &e->slots[i];
-		if (s->state == PS_FREE && s->due_ns <= now)
+		if (s->state == PS_FREE && s->due_ns <= now) {
+			/* The next launch's slot is another address's, megabytes
+			 * away: start loading it now. */
+			uint32_t c2 = e->cursor;
+			__builtin_prefetch(&e->slots[(c2 % e->n_addrs) * e->nports + c2 / e->n_addrs], 1);
 			return i;
+		}
 	}
 	return NO_SLOT;
 }

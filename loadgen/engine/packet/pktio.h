@@ -91,6 +91,10 @@ struct ct_pktio_ops {
 	void (*tx_free)(struct ct_pktio *io, struct ct_pkt *pkts, unsigned n);
 	/* An fd that polls readable when frames wait, or -1 (busy-poll). */
 	int (*fd)(struct ct_pktio *io);
+	/* Optional (NULL: none): the thread that will use the port starts and
+	 * ends (DPDK registers it as an lcore, so mempool caches work). */
+	void (*thread_enter)(struct ct_pktio *io);
+	void (*thread_leave)(struct ct_pktio *io);
 	void (*close)(struct ct_pktio *io);
 };
 
@@ -136,6 +140,16 @@ static inline void ct_pktio_tx_free(struct ct_pktio *io, struct ct_pkt *p, unsig
 static inline int ct_pktio_fd(struct ct_pktio *io)
 {
 	return io->ops->fd(io);
+}
+static inline void ct_pktio_thread_enter(struct ct_pktio *io)
+{
+	if (io->ops->thread_enter)
+		io->ops->thread_enter(io);
+}
+static inline void ct_pktio_thread_leave(struct ct_pktio *io)
+{
+	if (io->ops->thread_leave)
+		io->ops->thread_leave(io);
 }
 /* NULL is a no-op. */
 static inline void ct_pktio_close(struct ct_pktio *io)

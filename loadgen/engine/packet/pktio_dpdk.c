@@ -17,11 +17,14 @@
  * One RX and one TX queue per engine shard (lcore, pshard.c), each with
  * its own mempool; queue 0's open sets the port up with every queue, the
  * others attach, and the port goes when the last lets go. The engine
- * threads are ctload's own, not EAL lcores, so the mempool's per-lcore
- * cache is off and each handle keeps its own stash of send buffers,
- * refilled in bulk. No frame is copied here: rx hands out the mbufs'
- * data, tx takes mbufs the engine wrote into. (net_af_packet itself copies
- * between its kernel ring and the mbufs.)
+ * threads are ctload's own, not EAL lcores: each registers itself with the
+ * EAL while it runs (rte_thread_register, thread_enter/leave), which gives
+ * it an lcore id and so the mempool's per-lcore cache (MBUF_CACHE buffers)
+ * for its own allocations and frees and the PMD's; without one (the EAL's
+ * lcore ids all taken) it works on, uncached. Each handle also keeps a
+ * stash of send buffers, refilled in bulk. No frame is copied here: rx
+ * hands out the mbufs' data, tx takes mbufs the engine wrote into.
+ * (net_af_packet itself copies between its kernel ring and the mbufs.)
  *
  * Steering: a shard must see the segments of its own source ports. A NIC
  * could do that in hardware (rte_flow on the TCP destination port); the
@@ -59,6 +62,11 @@
 #define RXD_MAX	     4096
 #define TXD	     1024
 
+/* The per-lcore cache of each pool: allocations and frees in bulk without
+ * touching the pool's shared ring; up to 1.5x this may be parked in each
+ * thread's cache (counted in the pool's size). */
+#define MBUF_CACHE 128
+
 #define MAX_QUEUES 64
 #define RING_SIZE  4096
 
@@ -81,6 +89,7 @@ struct dpdkio {
 	struct rte_mbuf *stash[STASH];
 	unsigned nstash;
 	uint64_t steer_drop; /* frames for another queue whose ring was full */
+	bool registered;     /* thread_enter made this thread an EAL lcore */
 };
 
 /* The process's EAL: started once, by the first engine. */
@@ -228,7 +237,8 @@ static int make_queue_mem(struct dport *p, unsigned q, uint32_t n, int socket, s
 	char name[RTE_MEMPOOL_NAMESIZE];
 	unsigned id = __atomic_fetch_add(&eal.pools, 1, 0);
 	snprintf(name, sizeof(name), "ct_pool%u", id);
-	p->pool[q] = rte_pktmbuf_pool_create(name, n, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	p->pool[q] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					     socket);
 	if (p->pool[q] && p->nq > 1) {
 		snprintf(name, sizeof(name), "ct_steer%u", id);
 		p->ring[q] = rte_ring_create(name, RING_SIZE, socket, RING_F_SC_DEQ);
@@ -253,10 +263,12 @@ static int setup_port(struct dport *p, const struct ct_pktio_cfg *cfg, struct ct
 	int rc = rte_eth_dev_configure(p->id, (uint16_t)p->nq, (uint16_t)p->nq, &conf);
 	if (!rc)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nrx, &ntx);
-	/* Held at once: both rings, the engine's send buffers and bursts, and
-	 * frames waiting in the steering ring. */
+	/* Held at once: both rings, the engine's send buffers and bursts,
+	 * frames waiting in the steering ring, and what the lcore caches hold
+	 * (every shard's thread may free another's frames, and the main
+	 * lcore the ones it read before the shards started). */
 	uint32_t n = pow2_at_least(nrx + ntx + cfg->tx_bufs + 4 * cfg->burst + STASH +
-				   (p->nq > 1 ? RING_SIZE : 0)) - 1;
+				   (p->nq > 1 ? RING_SIZE : 0) + (p->nq + 1) * MBUF_CACHE * 3 / 2) - 1;
 	for (unsigned q = 0; !rc && q < p->nq; q++) {
 		if (make_queue_mem(p, q, n, socket, err) < 0)
 			return -ENOMEM;
@@ -505,7 +517,10 @@ static unsigned dpdk_tx_alloc(struct ct_pktio *pub, struct ct_pkt *pkts, unsigne
 			io->nstash = STASH;
 		}
 		struct rte_mbuf *m = io->stash[--io->nstash];
-		pkts[k].data = rte_pktmbuf_mtod(m, uint8_t *);
+		/* Where a fresh mbuf's data starts, from the pool alone: reading
+		 * it from the mbuf was a cache miss a frame (rte_mbuf_buf_addr). */
+		pkts[k].data = (uint8_t *)rte_mbuf_buf_addr(m, io->p->pool[io->queue]) +
+			       RTE_PKTMBUF_HEADROOM;
 		pkts[k].len = 0;
 		pkts[k].priv = m;
 	}
@@ -536,6 +551,26 @@ static void dpdk_tx_free(struct ct_pktio *pub, struct ct_pkt *pkts, unsigned n)
 	free_pkts(pkts, n);
 }
 
+/* The engine's thread becomes an lcore while it runs (see the top). */
+static void dpdk_thread_enter(struct ct_pktio *pub)
+{
+	struct dpdkio *io = (struct dpdkio *)pub;
+	if (rte_lcore_id() != LCORE_ID_ANY)
+		return; /* already one (the EAL's main thread) */
+	io->registered = rte_thread_register() == 0;
+	if (!io->registered)
+		ct_note("engine dpdk: queue %u runs without a mempool cache: %s", io->queue,
+			rte_strerror(rte_errno));
+}
+
+static void dpdk_thread_leave(struct ct_pktio *pub)
+{
+	struct dpdkio *io = (struct dpdkio *)pub;
+	if (io->registered)
+		rte_thread_unregister(); /* its cache goes back to the pool */
+	io->registered = false;
+}
+
 static int dpdk_fd(struct ct_pktio *pub)
 {
 	(void)pub;
@@ -552,5 +587,7 @@ const struct ct_pktio_ops ct_pktio_dpdk_ops = {
     .tx_burst = dpdk_tx_burst,
     .tx_free = dpdk_tx_free,
     .fd = dpdk_fd,
+    .thread_enter = dpdk_thread_enter,
+    .thread_leave = dpdk_thread_leave,
     .close = dpdk_close,
 };

@@ -22,9 +22,41 @@ static inline uint64_t cycles(void)
 #endif
 }
 
+/* ct_now_ns() re-read: the anchor moves, the rate is measured again. */
+static uint64_t clock_resync(struct pclock *k, uint64_t c)
+{
+	uint64_t ns = ct_now_ns();
+	if (!k->base_tsc) {
+		k->base_tsc = c;
+		k->base_ns = ns;
+	} else if (c - k->base_tsc >= PCLOCK_RESYNC && c > k->base_tsc && ns > k->base_ns) {
+		k->ns_per_cycle = (double)(ns - k->base_ns) / (double)(c - k->base_tsc);
+	}
+	k->tsc0 = c;
+	k->ns0 = ns;
+	if (ns > k->last)
+		k->last = ns;
+	return k->last;
+}
+
+/* The time at cycle count c (a cycles() value just read). */
+static uint64_t clock_ns(struct pengine *e, uint64_t c)
+{
+	struct pclock *k = &e->clk;
+	uint64_t d = c - k->tsc0; /* huge if c is behind: re-anchor */
+	if (d >= PCLOCK_RESYNC || k->ns_per_cycle == 0)
+		return clock_resync(k, c);
+	uint64_t ns = k->ns0 + (uint64_t)((double)d * k->ns_per_cycle);
+	if (ns > k->last)
+		k->last = ns;
+	return k->last;
+}
+
 void ct_ploop_flush(struct pengine *e)
 {
 	unsigned off = 0;
+	if (!e->ntx)
+		return; /* no call: a DPDK af_packet tx_burst makes a syscall even for 0 */
 	uint64_t c0 = cycles();
 	/* A full queue takes part of a burst: retry a few times, then drop
 	 * the rest (counted), as a lossy link would. */
@@ -93,6 +125,18 @@ static void on_arp(struct pengine *e, const struct ct_wire_arp *a)
 	e->pc.arp_answered++;
 }
 
+/* Two MACs equal: inline loads, not a memcmp() call a frame. */
+static inline bool same_mac(const uint8_t *a, const uint8_t *b)
+{
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+	memcpy(&a4, a, 4);
+	memcpy(&b4, b, 4);
+	memcpy(&a2, a + 4, 2);
+	memcpy(&b2, b + 4, 2);
+	return a4 == b4 && a2 == b2;
+}
+
 void ct_ploop_frame(struct pengine *e, const uint8_t *f, uint32_t len, uint64_t now)
 {
 	struct ct_wire_pkt pk;
@@ -107,7 +151,7 @@ void ct_ploop_frame(struct pengine *e, const uint8_t *f, uint32_t len, uint64_t 
 		if (partial)
 			e->pc.partial_csum++;
 		/* Only frames for our MAC: a switch may flood others to us. */
-		if (memcmp(pk.dst, e->io->mac, CT_ETH_ALEN)) {
+		if (!same_mac(pk.dst, e->io->mac)) {
 			e->pc.no_conn++;
 			return;
 		}
@@ -270,24 +314,34 @@ void *ct_ploop_main(void *arg)
 {
 	struct pengine *e = arg;
 	struct ct_pkt rx[PKT_BURST];
-	uint64_t now = ct_now_ns();
+	uint64_t now = clock_ns(e, cycles());
+	bool can_wait = ct_pktio_fd(e->io) >= 0; /* else busy-poll: no wait_io */
 
+	ct_pktio_thread_enter(e->io);
 	advance(e, now);
 	for (;;) {
+		/* One counter read both times the turn and gives its clock. */
 		uint64_t c0 = cycles(), io0 = e->pc.io_cycles;
 		unsigned launched = 0;
-		now = ct_now_ns();
+		now = clock_ns(e, c0);
 		if (housekeeping(e, now))
 			break;
 		if (!PLOAD(&e->stop_req))
 			launched = launch_due(e, now);
 		uint64_t r0 = cycles();
 		unsigned n = ct_pktio_rx_burst(e->io, rx, PKT_BURST);
-		e->pc.io_cycles += cycles() - r0;
-		now = ct_now_ns();
+		uint64_t r1 = cycles();
+		e->pc.io_cycles += r1 - r0;
+		now = clock_ns(e, r1);
+		/* The frames' connection slots are cold (one in a table of up to
+		 * 16M): ask for all of them first, so their misses overlap each
+		 * other and the frames' parsing instead of coming one by one. */
+		for (unsigned k = 0; k < n; k++)
+			ct_pconn_prefetch(e, rx[k].data, rx[k].len);
 		for (unsigned k = 0; k < n; k++)
 			ct_ploop_frame(e, rx[k].data, rx[k].len, now);
-		ct_pktio_rx_free(e->io, rx, n);
+		if (n)
+			ct_pktio_rx_free(e->io, rx, n);
 		run_timers(e, now);
 		ct_ploop_flush(e);
 		if (n || launched) {
@@ -295,10 +349,11 @@ void *ct_ploop_main(void *arg)
 			PSTORE(&e->c.io_cycles, e->c.io_cycles + (e->pc.io_cycles - io0));
 			PSTORE(&e->c.frames, e->io->st.rx + e->io->st.tx);
 		}
-		if (n < PKT_BURST)
-			wait_io(e, ct_now_ns());
+		if (n < PKT_BURST && can_wait)
+			wait_io(e, clock_ns(e, cycles()));
 	}
 	ct_ploop_flush(e);
+	ct_pktio_thread_leave(e->io);
 	PSTORE(&e->running, 0);
 	return NULL;
 }
