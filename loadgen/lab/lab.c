@@ -94,7 +94,10 @@ static int build_netns(struct ct_lab *lab, struct ct_err *err)
 	if (ret == 0)
 		ret = ct_lab_sources_open(lab, err);
 	if (ret == 0)
+		ret = ct_lab_preload(lab, err);
+	if (ret == 0)
 		ret = ct_lab_ctserver_start(lab, err);
+	/* After the preload: drain waits for the count to come back to it. */
 	if (ret == 0)
 		ct_lab_sources_record_base(lab);
 	return ret;
@@ -135,6 +138,14 @@ int ct_lab_set_info(struct ct_lab *lab)
 						    json_string(lab->ns[r]));
 		json_object_set_new(lab->info, "netns", ns);
 	}
+	if (sc->lab.preload)
+		json_object_set_new(
+		    lab->info, "preload",
+		    json_pack("{s:s, s:I, s:I, s:s, s:I}", "netns",
+			      lab->ns[ct_lab_preload_role(sc)], "asked", (json_int_t)sc->lab.preload,
+			      "created", (json_int_t)lab->preloaded, "state",
+			      ct_preload_state_name(sc->lab.preload_state), "timeout_s",
+			      (json_int_t)(sc->lab.preload_timeout_ns / 1000000000ull)));
 	return ct_labstate_set_info(lab->st, lab->info);
 }
 

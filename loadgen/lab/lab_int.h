@@ -10,7 +10,8 @@
  *   sources.c   the netns samplers and kernel log lines as sample sources
  *   step.c      per step: ctserver's settings, client addresses, the
  *               topology that may not change
- *   drain.c     cooldown = drain */
+ *   drain.c     cooldown = drain
+ *   preload.c   [lab] preload: conntrack entries made over ctnetlink */
 #pragma once
 
 #include <stdbool.h>
@@ -59,9 +60,10 @@ struct ct_lab {
 	pid_t server_pid;
 	struct ct_lab_ctserver_cfg srv;
 	uint64_t ct_base[CT_ROLE_NLAB]; /* ct.count right after the netns were built */
+	uint64_t preloaded; /* [lab] preload: entries the kernel took (preload.c) */
 	struct ct_sampler *samplers[CT_ROLE_NLAB];
 	struct ct_kmsg *kmsg;
-	struct ct_sample_source sources[CT_ROLE_NLAB + 2];
+	struct ct_sample_source sources[CT_ROLE_NLAB + 3];
 	size_t n_sources;
 	struct ct_sample_source hooks[1];
 	json_t *info;
@@ -140,6 +142,12 @@ void ct_lab_sources_record_base(struct ct_lab *lab);
 /* sources.c: open /dev/kmsg (kernel log lines; none if it cannot be read)
  * and set the step hook. */
 void ct_lab_sources_start(struct ct_lab *lab);
+
+/* preload.c: create [lab] preload conntrack entries in the tracking netns,
+ * journaled first; sets lab->preloaded. 0, or -errno with err. */
+int ct_lab_preload(struct ct_lab *lab, struct ct_err *err);
+/* preload.c: the netns role that holds the preload. */
+enum ct_role ct_lab_preload_role(const struct ct_scenario *sc);
 
 /* step.c: refuse a step that changes the topology (CT_EXIT_USAGE). */
 int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_err *err);

@@ -41,6 +41,18 @@ static void key_err(struct ct_err *err, int code, const struct ct_scenario *pt, 
 		ct_err_set(err, code, "%s: %s: %s", file, key, what);
 }
 
+/* The value of one [lab] preload key as written in a file. */
+static void preload_values(const struct ct_scenario *sc, const char *key, char *buf, size_t len)
+{
+	if (!strcmp(key, "lab.preload"))
+		snprintf(buf, len, "%llu", (unsigned long long)sc->lab.preload);
+	else if (!strcmp(key, "lab.preload_state"))
+		snprintf(buf, len, "%s", ct_preload_state_name(sc->lab.preload_state));
+	else
+		snprintf(buf, len, "%llus",
+			 (unsigned long long)(sc->lab.preload_timeout_ns / 1000000000ull));
+}
+
 /* The topology is built once; a sweep point may not change it. */
 int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_err *err)
 {
@@ -48,6 +60,7 @@ int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, st
 	const char *had = sc->lab.addresses ? sc->lab.addresses : CT_LAB_ADDR_DEFAULT;
 	const char *want = pt->lab.addresses ? pt->lab.addresses : CT_LAB_ADDR_DEFAULT;
 	const char *key = NULL, *from = NULL, *to = NULL;
+	char fb[32], tb[32];
 
 	if (pt->lab.path != sc->lab.path) {
 		key = "lab.path";
@@ -61,6 +74,17 @@ int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, st
 		key = "lab.addresses";
 		from = had;
 		to = want;
+	} else if (pt->lab.preload != sc->lab.preload ||
+		   pt->lab.preload_state != sc->lab.preload_state ||
+		   pt->lab.preload_timeout_ns != sc->lab.preload_timeout_ns) {
+		/* Made with the netns; fresh-netns makes the same ones again. */
+		key = pt->lab.preload != sc->lab.preload		  ? "lab.preload"
+		      : pt->lab.preload_state != sc->lab.preload_state ? "lab.preload_state"
+									: "lab.preload_timeout";
+		preload_values(sc, key, fb, sizeof(fb));
+		preload_values(pt, key, tb, sizeof(tb));
+		from = fb;
+		to = tb;
 	} else if (ct_lab_packet_engine(pt) != ct_lab_packet_engine(sc)) {
 		/* A packet engine's client addresses are off the interface. */
 		key = "load.engine";
