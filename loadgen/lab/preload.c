@@ -131,16 +131,22 @@ static int drain_errors(struct preload *p)
 static int open_socket(void *arg)
 {
 	struct preload *p = arg;
-	int one = 1;
+	int one = 1, rcvbuf = 4 << 20;
 
 	p->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!p->nl)
 		return -errno;
 	if (mnl_socket_bind(p->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		return -errno;
-	/* Refusals come back without the request they answer: many fit the
-	 * receive buffer between two batches. */
+	/* Refusals come back without the request they answer, into a buffer
+	 * that holds a whole batch of them (each costs ~768 bytes of buffer
+	 * accounting: the default 208 KiB would drop some, ENOBUFS, when long
+	 * chains refuse many). Root may exceed rmem_max. */
 	mnl_socket_setsockopt(p->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (setsockopt(mnl_socket_get_fd(p->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		setsockopt(mnl_socket_get_fd(p->nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			   sizeof(rcvbuf));
 	return 0;
 }
 
