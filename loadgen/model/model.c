@@ -353,14 +353,10 @@ double ct_model_chain_onset(uint64_t buckets)
 
 	if (buckets == 0)
 		return 0;
-	/* The tail grows with the mean: bisect to 0.01 entries a bucket. A
-	 * chain holds a node for each direction of an entry, and the cap
-	 * counts nodes: two a bucket for each entry a bucket (measured with
-	 * [lab] preload, 1M entries: none refused at 8 a bucket, 3 at 16,
-	 * 6.6 % at 32, and the table stopped at 38 a bucket, ~76 nodes). */
+	/* The tail grows with the mean: bisect to 0.01 entries a bucket. */
 	while (hi - lo > 0.01) {
 		double mid = (lo + hi) / 2;
-		if ((double)buckets * poisson_tail(2 * mid, CT_MODEL_CHAIN_CAP_MIN) > 1)
+		if ((double)buckets * poisson_tail(mid, CT_MODEL_CHAIN_CAP_MIN) > 1)
 			hi = mid;
 		else
 			lo = mid;
@@ -386,7 +382,7 @@ static void ct_chains(const struct ct_model_input *in, struct ct_limit *l, doubl
 	if (onset >= (double)in->ct_max) {
 		setf(l->note, sizeof(l->note),
 		     "nf_conntrack_max %llu fills before a chain of the %llu buckets passes the "
-		     "kernel's cap (%d-79 nodes, two an entry; the first passes it at %.0f entries)",
+		     "kernel's cap (%d-79 entries; the first passes it at %.0f entries)",
 		     (unsigned long long)in->ct_max, (unsigned long long)in->ct_buckets,
 		     CT_MODEL_CHAIN_CAP_MIN, onset);
 		return;

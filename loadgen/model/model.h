@@ -154,10 +154,9 @@ enum ct_model_ct_state ct_model_end_state(const struct ct_model_input *in);
  * nf_conntrack_core.c; chaintoolong and insert_failed grow). */
 #define CT_MODEL_CHAIN_CAP_MIN 50
 /* Mean entries a bucket at which the first of `buckets` chains passes
- * CT_MODEL_CHAIN_CAP_MIN, entries hashing uniformly. A chain holds a node
- * for each direction of an entry and the cap counts nodes, so a bucket
- * holds twice the entries a bucket: buckets x P(Poisson(2 x mean) > 50) = 1
- * (512 buckets: 16.4; 16,384: 14.0; 1,048,576: 11.9). 0 for no buckets. */
+ * CT_MODEL_CHAIN_CAP_MIN, entries hashing uniformly: buckets x
+ * P(Poisson(mean) > 50) = 1 (512 buckets: 32.8; 16,384: 28.0; 1,048,576:
+ * 23.9). 0 for no buckets. */
 double ct_model_chain_onset(uint64_t buckets);
 
 /* Whether the client's port limit is half its range at the offered rate

@@ -395,8 +395,8 @@ static const char *cause_exhausted(const struct figures *f, char *text, size_t l
 	if (f->chain > 0) {
 		snprintf(text, len,
 			 "conntrack refused %.0f inserts because a hash chain was past the kernel's "
-			 "cap of 50-79 nodes, two an entry (chaintoolong), with the table short of "
-			 "its max: their SYNs were dropped silently, %.0f connections timed out",
+			 "cap of 50-79 entries (chaintoolong), with the table short of its max: "
+			 "their SYNs were dropped silently, %.0f connections timed out",
 			 f->chain, f->timeout);
 		return "ct_chains";
 	}
