@@ -388,7 +388,6 @@ int ct_labstate_set_info(struct ct_labstate *st, json_t *info)
 	return save(st);
 }
 
-
 static void say(bool verbose, const char *why, const char *fmt, ...)
 {
 	char line[1024];
@@ -521,7 +520,8 @@ int ct_labstate_rollback(struct ct_labstate *st, bool verbose, const char *why)
 		} else if (!strcmp(type, "ctpreload")) {
 			const char *ns = json_string_value(json_object_get(e, "netns"));
 			if (ns && !st->sysroot && ct_netns_exists(ns))
-				say(verbose, why, "%lld preloaded conntrack entries go with netns %s",
+				say(verbose, why,
+				    "%lld preloaded conntrack entries go with netns %s",
 				    (long long)json_integer_value(json_object_get(e, "count")), ns);
 		} else if (!strcmp(type, "netns")) {
 			const char *name = json_string_value(json_object_get(e, "name"));

@@ -142,9 +142,9 @@ int ct_lab_set_info(struct ct_lab *lab)
 		json_object_set_new(
 		    lab->info, "preload",
 		    json_pack("{s:s, s:I, s:I, s:s, s:I}", "netns",
-			      lab->ns[ct_lab_preload_role(sc)], "asked", (json_int_t)sc->lab.preload,
-			      "created", (json_int_t)lab->preloaded, "state",
-			      ct_preload_state_name(sc->lab.preload_state), "timeout_s",
+			      lab->ns[ct_lab_preload_role(sc)], "asked",
+			      (json_int_t)sc->lab.preload, "created", (json_int_t)lab->preloaded,
+			      "state", ct_preload_state_name(sc->lab.preload_state), "timeout_s",
 			      (json_int_t)(sc->lab.preload_timeout_ns / 1000000000ull)));
 	return ct_labstate_set_info(lab->st, lab->info);
 }
@@ -302,7 +302,7 @@ void ct_lab_target(const struct ct_lab *lab, struct ct_trial_target *t)
 	t->ifname = "veth0";
 	t->dpdk_prefix = lab->dpdk_prefix[0] ? lab->dpdk_prefix : NULL;
 	ct_lab_addr_sockaddr(lab->sc->lab.path == CT_PATH_DIRECT ? lab->ap.server
-								  : lab->ap.router_cli,
+								 : lab->ap.router_cli,
 			     0, &t->gateway);
 }
 

@@ -36,9 +36,9 @@
 #include "loadgen/host/sysctl.h"
 #include "loadgen/lab/lab_int.h"
 
-#define PRELOAD_NET	 0xf0000000u /* 240.0.0.0/8 */
-#define PRELOAD_SERVER	 0xf0fffffeu /* 240.255.255.254 */
-#define PRELOAD_PORTS	 64512u	     /* source ports 1024..65535 per address */
+#define PRELOAD_NET    0xf0000000u /* 240.0.0.0/8 */
+#define PRELOAD_SERVER 0xf0fffffeu /* 240.255.255.254 */
+#define PRELOAD_PORTS  64512u	   /* source ports 1024..65535 per address */
 /* Under the socket's default send buffer (212992), which bounds one
  * sendmsg(); each message is about 200 bytes. */
 #define PRELOAD_BATCH	 (128 * 1024)
@@ -203,11 +203,12 @@ static void preload_error(const struct ct_lab *lab, const struct preload *p, int
 	const char *ns = lab->ns[ct_lab_preload_role(lab->sc)];
 
 	if (ret == -ENOMEM)
-		ct_err_set(err, CT_EXIT_ENV,
-			   "lab.preload: netns %s: the conntrack table was full after about %" PRIu64
-			   " of %" PRIu64 " entries (nf_conntrack_max %" PRIu64
-			   " is global): raise net.netfilter.nf_conntrack_max in [sysctl.host]",
-			   ns, p->sent, p->asked, read_u64(-1, "net.netfilter.nf_conntrack_max"));
+		ct_err_set(
+		    err, CT_EXIT_ENV,
+		    "lab.preload: netns %s: the conntrack table was full after about %" PRIu64
+		    " of %" PRIu64 " entries (nf_conntrack_max %" PRIu64
+		    " is global): raise net.netfilter.nf_conntrack_max in [sysctl.host]",
+		    ns, p->sent, p->asked, read_u64(-1, "net.netfilter.nf_conntrack_max"));
 	else
 		ct_err_set(err, CT_EXIT_ENV,
 			   "lab.preload: netns %s: creating conntrack entries over ctnetlink "
@@ -245,8 +246,7 @@ int ct_lab_preload(struct ct_lab *lab, struct ct_err *err)
 	/* Journaled first: the entries live in a netns the journal deletes. */
 	ret = ct_labstate_add_preload(lab->st, lab->ns[r], p.asked);
 	if (ret < 0) {
-		ct_err_set(err, CT_EXIT_ENV, "recording the conntrack preload: %s",
-			   strerror(-ret));
+		ct_err_set(err, CT_EXIT_ENV, "recording the conntrack preload: %s", strerror(-ret));
 		return ret;
 	}
 	p.batch = malloc(PRELOAD_BATCH);

@@ -78,9 +78,9 @@ int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, st
 		   pt->lab.preload_state != sc->lab.preload_state ||
 		   pt->lab.preload_timeout_ns != sc->lab.preload_timeout_ns) {
 		/* Made with the netns; fresh-netns makes the same ones again. */
-		key = pt->lab.preload != sc->lab.preload		  ? "lab.preload"
+		key = pt->lab.preload != sc->lab.preload	       ? "lab.preload"
 		      : pt->lab.preload_state != sc->lab.preload_state ? "lab.preload_state"
-									: "lab.preload_timeout";
+								       : "lab.preload_timeout";
 		preload_values(sc, key, fb, sizeof(fb));
 		preload_values(pt, key, tb, sizeof(tb));
 		from = fb;
