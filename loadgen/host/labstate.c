@@ -337,6 +337,29 @@ static int remove_dpdk_dir(const json_t *e, bool verbose, const char *why)
 	return ret < 0 ? -errno : ret;
 }
 
+static bool journal_created_netns(json_t *journal, const char *name);
+
+int ct_labstate_add_preload(struct ct_labstate *st, const char *netns, unsigned long long count)
+{
+	size_t i;
+	json_t *e;
+
+	if (!netns || !journal_created_netns(ct_labstate_journal(st), netns))
+		return -EINVAL;
+	/* A fresh netns makes them again: one entry, with the latest count. */
+	json_array_foreach(ct_labstate_journal(st), i, e)
+	{
+		if (same_str(json_object_get(e, "type"), "ctpreload") &&
+		    same_str(json_object_get(e, "netns"), netns)) {
+			if (json_object_set_new(e, "count", json_integer((json_int_t)count)) < 0)
+				return -ENOMEM;
+			return save(st);
+		}
+	}
+	return append(st, json_pack("{s:s, s:s, s:I}", "type", "ctpreload", "netns", netns, "count",
+				    (json_int_t)count));
+}
+
 int ct_labstate_drop_proc(struct ct_labstate *st, pid_t pid)
 {
 	json_t *j = ct_labstate_journal(st), *e;
@@ -366,7 +389,6 @@ int ct_labstate_set_info(struct ct_labstate *st, json_t *info)
 		return -ENOMEM;
 	return save(st);
 }
-
 
 static void say(bool verbose, const char *why, const char *fmt, ...)
 {
@@ -497,6 +519,12 @@ int ct_labstate_rollback(struct ct_labstate *st, bool verbose, const char *why)
 				ret = -errno;
 		} else if (!strcmp(type, "dpdk")) {
 			ret = remove_dpdk_dir(e, verbose, why);
+		} else if (!strcmp(type, "ctpreload")) {
+			const char *ns = json_string_value(json_object_get(e, "netns"));
+			if (ns && !st->sysroot && ct_netns_exists(ns))
+				say(verbose, why,
+				    "%lld preloaded conntrack entries go with netns %s",
+				    (long long)json_integer_value(json_object_get(e, "count")), ns);
 		} else if (!strcmp(type, "netns")) {
 			const char *name = json_string_value(json_object_get(e, "name"));
 			if (name && !st->sysroot && ct_netns_exists(name)) {

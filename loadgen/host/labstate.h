@@ -14,6 +14,10 @@
  *           only if the PID still has that start time
  *   file    a path                         -> undo: unlink
  *   dpdk    a DPDK EAL runtime directory   -> undo: remove it and its files
+ *   ctpreload  conntrack entries made in a -> undo: none of its own; they go
+ *           netns of the journal              with that netns (deleted after
+ *                                             it, the journal running in
+ *                                             reverse); refused elsewhere
  * Undo runs the journal in reverse. A sysctl is recorded once per (netns,
  * key): the first old value is the one restored, later writes only update
  * "new". A sysctl inside a netns that the journal also created is not
@@ -71,6 +75,10 @@ int ct_labstate_add_file(struct ct_labstate *st, const char *path);
 /* The runtime directory CT_DPDK_RUNDIR/<prefix> of the DPDK EAL this
  * process starts with --file-prefix=<prefix>. */
 int ct_labstate_add_dpdk_dir(struct ct_labstate *st, const char *prefix);
+/* `count` conntrack entries about to be made in netns `netns` ([lab]
+ * preload). -EINVAL unless the journal created that netns: entries in any
+ * other (the host's) would outlive the lab. */
+int ct_labstate_add_preload(struct ct_labstate *st, const char *netns, unsigned long long count);
 /* Forget a process ended on purpose (e.g. restarted for a fresh netns). */
 int ct_labstate_drop_proc(struct ct_labstate *st, pid_t pid);
 /* Mark persistent (survives its owner) and store free-form `info` about the

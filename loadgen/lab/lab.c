@@ -107,7 +107,10 @@ static int build_netns(struct ct_lab *lab, struct ct_err *err)
 	if (ret == 0)
 		ret = ct_lab_sources_open(lab, err);
 	if (ret == 0)
+		ret = ct_lab_preload(lab, err);
+	if (ret == 0)
 		ret = ct_lab_ctserver_start(lab, err);
+	/* After the preload: drain waits for the count to come back to it. */
 	if (ret == 0)
 		ret = ct_lab_bystander_start(lab, err);
 	if (ret == 0 && lab->bys)
@@ -161,6 +164,14 @@ int ct_lab_set_info(struct ct_lab *lab)
 			json_object_set_new(ns, "bystander", json_string(lab->bys_ns));
 		json_object_set_new(lab->info, "netns", ns);
 	}
+	if (sc->lab.preload)
+		json_object_set_new(
+		    lab->info, "preload",
+		    json_pack("{s:s, s:I, s:I, s:s, s:I}", "netns",
+			      lab->ns[ct_lab_preload_role(sc)], "asked",
+			      (json_int_t)sc->lab.preload, "created", (json_int_t)lab->preloaded,
+			      "state", ct_preload_state_name(sc->lab.preload_state), "timeout_s",
+			      (json_int_t)(sc->lab.preload_timeout_ns / 1000000000ull)));
 	return ct_labstate_set_info(lab->st, lab->info);
 }
 
@@ -335,7 +346,7 @@ void ct_lab_target(const struct ct_lab *lab, struct ct_trial_target *t)
 	t->ifname = "veth0";
 	t->dpdk_prefix = lab->dpdk_prefix[0] ? lab->dpdk_prefix : NULL;
 	ct_lab_addr_sockaddr(lab->sc->lab.path == CT_PATH_DIRECT ? lab->ap.server
-								  : lab->ap.router_cli,
+								 : lab->ap.router_cli,
 			     0, &t->gateway);
 }
 

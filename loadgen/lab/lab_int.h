@@ -13,7 +13,8 @@
  *   drain.c     cooldown = drain
  *   hosts.c     [lab] client_hosts: the clients split over several netns
  *   bystander.c [lab] bystander: a third party's connects, in a netns of
- *               its own behind the router */
+ *               its own behind the router
+ *   preload.c   [lab] preload: conntrack entries made over ctnetlink */
 #pragma once
 
 #include <stdbool.h>
@@ -75,6 +76,7 @@ struct ct_lab {
 	pid_t server_pid;
 	struct ct_lab_ctserver_cfg srv;
 	uint64_t ct_base[CT_ROLE_NLAB]; /* ct.count right after the netns were built */
+	uint64_t preloaded; /* [lab] preload: entries the kernel took (preload.c) */
 	struct ct_sampler *samplers[CT_ROLE_NLAB];
 	struct ct_kmsg *kmsg;
 	struct ct_sample_source sources[CT_ROLE_NLAB + 3];
@@ -191,6 +193,11 @@ int ct_lab_bystander_fill(void *ctx, json_t *sample);
 /* bystander.c: the step's counts start from here / go to step.bystander. */
 void ct_lab_bystander_step_begin(struct ct_lab *lab);
 void ct_lab_bystander_step(struct ct_lab *lab, json_t *step);
+/* preload.c: create [lab] preload conntrack entries in the tracking netns,
+ * journaled first; sets lab->preloaded. 0, or -errno with err. */
+int ct_lab_preload(struct ct_lab *lab, struct ct_err *err);
+/* preload.c: the netns role that holds the preload. */
+enum ct_role ct_lab_preload_role(const struct ct_scenario *sc);
 
 /* step.c: refuse a step that changes the topology (CT_EXIT_USAGE). */
 int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_err *err);

@@ -32,6 +32,19 @@ static void on_kernel_line(void *ctx, uint64_t ts_us, const char *text)
 		json_array_append_new(lab->pending_events, json_string(text));
 }
 
+/* ns.<role>.ct.preloaded beside ct.count in every sample of the netns that
+ * holds a [lab] preload: the part of the count the load did not make. */
+static int fill_preload(void *ctx, json_t *sample)
+{
+	struct ct_lab *lab = ctx;
+	json_t *o = json_object_get(json_object_get(sample, "ns"),
+				    ct_role_name(ct_lab_preload_role(lab->sc)));
+
+	if (o && json_object_get(o, "ct.count"))
+		json_object_set_new(o, "ct.preloaded", json_integer((json_int_t)lab->preloaded));
+	return 0;
+}
+
 static int fill_kmsg(void *ctx, json_t *sample)
 {
 	struct ct_lab *lab = ctx;
@@ -147,6 +160,10 @@ static int fill_step(void *ctx, json_t *step)
 				      "limit", (json_int_t)limit, "drop", (json_int_t)drop,
 				      "early_drop", (json_int_t)early, "insert_failed",
 				      (json_int_t)failed, "chaintoolong", (json_int_t)chain));
+	/* Entries the lab made before the load ([lab] preload): in peak, not
+	 * the load's doing. */
+	json_object_set_new(json_object_get(step, "ct"), "preloaded",
+			    json_integer((json_int_t)lab->preloaded));
 	/* How stale the per-state counts got in this step (the table walk
 	 * runs off the tick, on a CPU budget); nothing without counts. */
 	if (seen) {
@@ -193,6 +210,9 @@ int ct_lab_sources_open(struct ct_lab *lab, struct ct_err *err)
 					      .fill = ct_sampler_fill,
 					      .ctx = lab->samplers[r]};
 	}
+	if (lab->sc->lab.preload)
+		lab->sources[lab->n_sources++] =
+		    (struct ct_sample_source){.name = "preload", .fill = fill_preload, .ctx = lab};
 	lab->sources[lab->n_sources++] =
 	    (struct ct_sample_source){.name = "kmsg", .fill = fill_kmsg, .ctx = lab};
 	if (lab->arp_fd < 0) {

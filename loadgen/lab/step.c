@@ -41,6 +41,18 @@ static void key_err(struct ct_err *err, int code, const struct ct_scenario *pt, 
 		ct_err_set(err, code, "%s: %s: %s", file, key, what);
 }
 
+/* The value of one [lab] preload key as written in a file. */
+static void preload_values(const struct ct_scenario *sc, const char *key, char *buf, size_t len)
+{
+	if (!strcmp(key, "lab.preload"))
+		snprintf(buf, len, "%llu", (unsigned long long)sc->lab.preload);
+	else if (!strcmp(key, "lab.preload_state"))
+		snprintf(buf, len, "%s", ct_preload_state_name(sc->lab.preload_state));
+	else
+		snprintf(buf, len, "%llus",
+			 (unsigned long long)(sc->lab.preload_timeout_ns / 1000000000ull));
+}
+
 /* The topology is built once; a sweep point may not change it. */
 int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, struct ct_err *err)
 {
@@ -83,6 +95,17 @@ int ct_lab_step_check_fixed(struct ct_lab *lab, const struct ct_scenario *pt, st
 			snprintf(fb, sizeof(fb), "%u", sc->lab.bystander_port);
 			snprintf(tb, sizeof(tb), "%u", pt->lab.bystander_port);
 		}
+		from = fb;
+		to = tb;
+	} else if (pt->lab.preload != sc->lab.preload ||
+		   pt->lab.preload_state != sc->lab.preload_state ||
+		   pt->lab.preload_timeout_ns != sc->lab.preload_timeout_ns) {
+		/* Made with the netns; fresh-netns makes the same ones again. */
+		key = pt->lab.preload != sc->lab.preload	       ? "lab.preload"
+		      : pt->lab.preload_state != sc->lab.preload_state ? "lab.preload_state"
+								       : "lab.preload_timeout";
+		preload_values(sc, key, fb, sizeof(fb));
+		preload_values(pt, key, tb, sizeof(tb));
 		from = fb;
 		to = tb;
 	} else if (ct_lab_packet_engine(pt) != ct_lab_packet_engine(sc)) {

@@ -150,6 +150,7 @@ static enum ct_sysctl_scope from_topology(struct ct_model_input *in, const struc
 		ctscope = CT_SYSCTL_HOST;
 	} else {
 		in->clients = sc->lab.clients ? sc->lab.clients : 1;
+		in->ct_preload = sc->lab.preload;
 		in->nat = sc->lab.path == CT_PATH_NAT;
 		in->nat_ips = 1;
 		switch (sc->lab.conntrack_on) {

@@ -311,17 +311,27 @@ static void conntrack(const struct ct_model_input *in, struct ct_limit *l, doubl
 		     state_names[st]);
 		return;
 	}
-	if (tuples < (double)in->ct_max) {
+	/* A preloaded table leaves the load only the rest of the max. */
+	double room = in->ct_max > in->ct_preload ? (double)(in->ct_max - in->ct_preload) : 0;
+
+	if (tuples < room) {
 		setf(l->note, sizeof(l->note),
 		     "only %.0f distinct 4-tuples (client ports x client IPs x destinations) < "
-		     "nf_conntrack_max %llu: a SYN that matches an entry reopens it, so the table "
-		     "cannot fill; spread load over more client IPs or server ports to fill it",
-		     tuples, (unsigned long long)in->ct_max);
+		     "nf_conntrack_max %llu%s: a SYN that matches an entry reopens it, so the "
+		     "table cannot fill; spread load over more client IPs or server ports to fill "
+		     "it",
+		     tuples, (unsigned long long)in->ct_max,
+		     in->ct_preload ? " less the preloaded entries" : "");
 		return;
 	}
-	limit_set(l, (double)in->ct_max, timer);
+	limit_set(l, room, timer);
 	steady_rate(in, l, CT_MCOUNT_CONNTRACK);
-	if (l->predicted_cps > l->capacity / timer * 1.005)
+	if (in->ct_preload)
+		setf(l->formula, sizeof(l->formula),
+		     "(nf_conntrack_max %llu - %llu preloaded) / %s timeout %g s",
+		     (unsigned long long)in->ct_max, (unsigned long long)in->ct_preload,
+		     state_names[st], timer);
+	else if (l->predicted_cps > l->capacity / timer * 1.005)
 		setf(l->formula, sizeof(l->formula),
 		     "nf_conntrack_max %llu entries of %.0f tuples, %s timeout %g s (tuples "
 		     "reused)",
@@ -387,19 +397,27 @@ static void ct_chains(const struct ct_model_input *in, struct ct_limit *l, doubl
 		     CT_MODEL_CHAIN_CAP_MIN, onset);
 		return;
 	}
-	if (tuples < onset) {
+	if (tuples < onset - (double)in->ct_preload) {
 		setf(l->note, sizeof(l->note),
 		     "only %.0f distinct 4-tuples: fewer than the %.0f entries at which the first "
 		     "of %llu hash chains passes the kernel's cap",
-		     tuples, onset, (unsigned long long)in->ct_buckets);
+		     tuples, onset - (double)in->ct_preload, (unsigned long long)in->ct_buckets);
 		return;
 	}
-	limit_set(l, onset, timer);
+	/* The preload's entries sit in the chains before the load's. */
+	limit_set(l, onset > (double)in->ct_preload ? onset - (double)in->ct_preload : 0, timer);
 	steady_rate(in, l, CT_MCOUNT_CONNTRACK);
-	setf(l->formula, sizeof(l->formula),
-	     "%llu buckets x %.1f entries (first chain past %d) / %s timeout %g s",
-	     (unsigned long long)in->ct_buckets, per, CT_MODEL_CHAIN_CAP_MIN, state_names[st],
-	     timer);
+	if (in->ct_preload)
+		setf(l->formula, sizeof(l->formula),
+		     "(%llu buckets x %.1f entries (first chain past %d) - %llu preloaded) / %s "
+		     "timeout %g s",
+		     (unsigned long long)in->ct_buckets, per, CT_MODEL_CHAIN_CAP_MIN,
+		     (unsigned long long)in->ct_preload, state_names[st], timer);
+	else
+		setf(l->formula, sizeof(l->formula),
+		     "%llu buckets x %.1f entries (first chain past %d) / %s timeout %g s",
+		     (unsigned long long)in->ct_buckets, per, CT_MODEL_CHAIN_CAP_MIN,
+		     state_names[st], timer);
 	setf(l->note, sizeof(l->note),
 	     "%.0f entries a bucket at nf_conntrack_max %llu, but a chain past the kernel's cap "
 	     "(%d + a random part under 30) refuses the insert: chaintoolong and insert_failed "

@@ -92,6 +92,7 @@ struct ct_model_input {
 	enum ct_model_ct_where ct_where;
 	uint64_t ct_max;	       /* nf_conntrack_max */
 	uint64_t ct_buckets;	       /* nf_conntrack_buckets (for advice) */
+	uint64_t ct_preload;	       /* [lab] preload: entries there before any load */
 	double ct_timeout_s[CT_MST_N]; /* nf_conntrack_tcp_timeout_* */
 	/* NAT on the path (masquerade/SNAT) */
 	bool nat;

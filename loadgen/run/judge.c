@@ -136,9 +136,9 @@ static json_t *step_shape(unsigned has)
 	}
 	if (has & CT_JUDGE_HAS_LAB) {
 		json_object_set_new(s, "ct",
-				    json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "peak", 0, "limit",
-					      0, "drop", 0, "early_drop", 0, "insert_failed", 0,
-					      "chaintoolong", 0));
+				    json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "peak", 0,
+					      "limit", 0, "drop", 0, "early_drop", 0, "insert_failed",
+					      0, "chaintoolong", 0, "preloaded", 0));
 		json_object_set_new(s, "tw",
 				    json_pack("{s:i, s:i}", "client_peak", 0, "server_peak", 0));
 		json_object_set_new(s, "tuples",

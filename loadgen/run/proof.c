@@ -76,7 +76,7 @@ static void add_lab_counts(struct ct_sustain_spec *sp, const struct ct_model_inp
 	/* Few buckets: the chains refuse inserts before the table's max. */
 	if (chains->applies && in->ct_where != CT_MCT_NONE &&
 	    (c = add_count(sp, where, "ct.count", "ct_chains")))
-		c->limit = chains->capacity;
+		c->limit = chains->capacity + (double)in->ct_preload; /* the count has both */
 }
 
 static void build_spec(struct ct_proof *p, const struct ct_scenario *pt,

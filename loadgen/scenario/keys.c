@@ -19,6 +19,7 @@
 static const char *const ct_scn_topo_names[] = {"lab", "host", NULL};
 static const char *const ct_scn_path_names[] = {"direct", "router", "nat", NULL};
 static const char *const ct_scn_cton_names[] = {"server", "router", "none", NULL};
+static const char *const ct_scn_preload_state_names[] = {"time_wait", "established", NULL};
 static const char *const ct_scn_mode_names[] = {"memcache", "echo", "http", NULL};
 static const char *const ct_scn_sclose_names[] = {"client", "server", "rst", NULL};
 static const char *const ct_scn_engine_names[] = {"kernel", "pcap", "dpdk", NULL};
@@ -46,6 +47,7 @@ const char *ct_scn_name_of(const char *const *names, unsigned v)
 NAME_FN(ct_topology_name, enum ct_topology, ct_scn_topo_names)
 NAME_FN(ct_lab_path_name, enum ct_lab_path, ct_scn_path_names)
 NAME_FN(ct_ct_on_name, enum ct_ct_on, ct_scn_cton_names)
+NAME_FN(ct_preload_state_name, enum ct_preload_state, ct_scn_preload_state_names)
 NAME_FN(ct_engine_kind_name, enum ct_engine_kind, ct_scn_engine_names)
 NAME_FN(ct_srv_engine_name, enum ct_srv_engine, ct_scn_srveng_names)
 NAME_FN(ct_profile_name, enum ct_profile, ct_scn_profile_names)

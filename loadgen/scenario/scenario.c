@@ -55,6 +55,8 @@ static int check_file(const struct ct_scenario *sc, const struct ct_scn_file *fi
 	at[AT_CTON] = ct_scn_file_line(file, "lab", "conntrack_on");
 	at[AT_LOAD] = file->line_load;
 	at[AT_EXPECT] = ct_scn_file_line(file, "load", "expect");
+	at[AT_PRELOAD] = ct_scn_file_line(file, "lab", "preload");
+	at[AT_PRELOAD_TIMEOUT] = ct_scn_file_line(file, "lab", "preload_timeout");
 	at[AT_SCEN] = file->line_scenario;
 	at[AT_SRVENG] = ct_scn_file_line(file, "server", "engine");
 	return ct_scn_check_whole(sc, &(struct ct_scn_where){file->path, 0}, at, err);

@@ -28,6 +28,8 @@
 enum ct_topology { CT_TOPO_LAB, CT_TOPO_HOST };
 enum ct_lab_path { CT_PATH_DIRECT, CT_PATH_ROUTER, CT_PATH_NAT };
 enum ct_ct_on { CT_CTON_SERVER, CT_CTON_ROUTER, CT_CTON_NONE };
+/* [lab] preload_state: the TCP state of the entries the lab preloads. */
+enum ct_preload_state { CT_PRELOAD_TIME_WAIT, CT_PRELOAD_ESTABLISHED };
 enum ct_engine_kind { CT_ENGINE_KERNEL, CT_ENGINE_PCAP, CT_ENGINE_DPDK };
 /* What answers in the lab's server netns ([server] engine). */
 enum ct_srv_engine { CT_SRVENG_CTSERVER, CT_SRVENG_RESPONDER, CT_SRVENG_RESPONDER_DPDK };
@@ -105,6 +107,9 @@ struct ct_scenario {
 		char *addresses;           /* CIDR the lab uses, default 198.18.0.0/15 */
 		double bystander;          /* the bystander's connects/s, 0 = none */
 		unsigned bystander_port;   /* the server port it connects to; 0: 4949 */
+		uint64_t preload;          /* conntrack entries made at build, default 0 */
+		enum ct_preload_state preload_state; /* default time_wait */
+		uint64_t preload_timeout_ns; /* their lifetime, default 1 h */
 	} lab;
 
 	struct {
@@ -223,6 +228,7 @@ const char *ct_cond_where(const struct ct_scenario *sc, const struct ct_cond *c,
 const char *ct_topology_name(enum ct_topology v);
 const char *ct_lab_path_name(enum ct_lab_path v);
 const char *ct_ct_on_name(enum ct_ct_on v);
+const char *ct_preload_state_name(enum ct_preload_state v);
 const char *ct_engine_kind_name(enum ct_engine_kind v);
 const char *ct_srv_engine_name(enum ct_srv_engine v);
 const char *ct_profile_name(enum ct_profile v);

@@ -210,6 +210,8 @@ enum ct_scn_at {
 	AT_SCEN,
 	AT_EXPECT,
 	AT_SRVENG,
+	AT_PRELOAD,
+	AT_PRELOAD_TIMEOUT,
 	AT_N
 };
 /* Checks that involve more than one key; key_lines (AT_N entries, or NULL)

@@ -28,10 +28,35 @@ static const char *responder_refusal(const struct ct_scenario *sc)
 	return NULL;
 }
 
+/* [lab] preload: only into a lab netns that tracks (entries there go with
+ * the netns; the host's own table is never touched), for whole seconds. */
+static int check_preload(const struct ct_scenario *sc, struct ct_scn_where *w,
+			 const struct ct_scn_where *w0, const int *key_lines, struct ct_err *err)
+{
+	w->line = key_lines && key_lines[AT_PRELOAD] ? key_lines[AT_PRELOAD] : w0->line;
+	if (sc->scenario.topology != CT_TOPO_LAB)
+		return ct_scn_fail(err, w, "lab", "preload",
+				   "preloads the conntrack table of a lab netns: it needs "
+				   "topology = lab (ctload never fills the host's own table)");
+	if (sc->lab.conntrack_on == CT_CTON_NONE && sc->lab.path != CT_PATH_NAT)
+		return ct_scn_fail(err, w, "lab", "preload",
+				   "no lab netns tracks connections (conntrack_on = none, path = "
+				   "%s): set conntrack_on = server or router, or path = nat",
+				   ct_lab_path_name(sc->lab.path));
+	if (sc->lab.preload_timeout_ns % 1000000000ull) {
+		w->line = key_lines && key_lines[AT_PRELOAD_TIMEOUT] ? key_lines[AT_PRELOAD_TIMEOUT]
+								     : w0->line;
+		return ct_scn_fail(err, w, "lab", "preload_timeout",
+				   "conntrack timeouts are whole seconds: write e.g. 120s or 1h");
+	}
+	return 0;
+}
+
 int ct_scn_check_whole(const struct ct_scenario *sc, const struct ct_scn_where *w0,
 		       const int *key_lines, struct ct_err *err)
 {
 	struct ct_scn_where w = *w0;
+	int rc;
 	/* The message points at the key's line when the file set it. */
 #define AT(idx) (w.line = key_lines && key_lines[idx] ? key_lines[idx] : w0->line, &w)
 
@@ -75,6 +100,8 @@ int ct_scn_check_whole(const struct ct_scenario *sc, const struct ct_scn_where *
 	const char *resp = responder_refusal(sc);
 	if (resp)
 		return ct_scn_fail(err, AT(AT_SRVENG), "server", "engine", "%s", resp);
+	if (sc->lab.preload && (rc = check_preload(sc, &w, w0, key_lines, err)) < 0)
+		return rc;
 	if (sc->load.profile == CT_PROFILE_STEP &&
 	    (!sc->load.step_every_ns || !(sc->load.step_by > 0)))
 		return ct_scn_fail(

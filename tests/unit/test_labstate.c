@@ -261,3 +261,35 @@ Test(labstate, killed_first_save_leaves_nothing)
 	cr_expect_eq(access(path_of("11fe"), F_OK), 0, "the live writer's state is kept");
 	cr_expect_eq(access(live_tmp, F_OK), 0, "and its temporary");
 }
+
+/* A preload is journaled only into a netns the journal made (its entries go
+ * with that netns), once per netns with the latest count. */
+Test(labstate, preload_only_into_the_labs_own_netns)
+{
+	struct ct_labstate *st = ct_labstate_create(dir, "pl01"), *back;
+	json_t *j;
+	size_t n = 0, i;
+	json_t *e;
+
+	cr_assert_not_null(st);
+	ct_labstate_set_sysroot(st, sysroot);
+	cr_expect_eq(ct_labstate_add_preload(st, "ctl-pl01-srv", 1000), -EINVAL);
+	cr_expect_eq(ct_labstate_add_preload(st, NULL, 1000), -EINVAL);
+	cr_assert_eq(ct_labstate_add_netns(st, "ctl-pl01-srv"), 0);
+	cr_expect_eq(ct_labstate_add_preload(st, "ctl-pl01-srv", 1000), 0);
+	cr_expect_eq(ct_labstate_add_preload(st, "ctl-pl01-srv", 2000), 0);
+	back = ct_labstate_load(path_of("pl01"));
+	cr_assert_not_null(back);
+	j = ct_labstate_journal(back);
+	json_array_foreach(j, i, e)
+	{
+		if (!strcmp(json_string_value(json_object_get(e, "type")), "ctpreload")) {
+			n++;
+			cr_expect_eq(json_integer_value(json_object_get(e, "count")), 2000);
+		}
+	}
+	cr_expect_eq(n, 1);
+	ct_labstate_free(back);
+	cr_expect_eq(ct_labstate_rollback(st, false, NULL), 0);
+	ct_labstate_free(st);
+}

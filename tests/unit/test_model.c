@@ -629,3 +629,32 @@ Test(model, seed_004_long_chains_bind_before_the_table)
 	cr_expect(lim(&r, CT_LIMIT_CONNTRACK)->applies);
 	cr_expect_float_eq(lim(&r, CT_LIMIT_CONNTRACK)->predicted_cps, 4194304.0 / 60, 1);
 }
+
+/* [lab] preload: the preloaded entries take their room in the table and in
+ * the chains before the load's, so the load's limits shrink by them. */
+Test(model, preload_leaves_the_load_the_rest)
+{
+	struct ct_model_input in;
+	struct ct_model_result r;
+
+	ct_model_input_defaults(&in);
+	in.many_peers = true;
+	in.closer = CT_MCLOSE_SERVER;
+	in.ct_where = CT_MCT_SERVER;
+	in.ct_max = 1200000;
+	in.ct_buckets = 1048576;
+	in.ct_preload = 1000000;
+	r = run(&in);
+	cr_expect_float_eq(lim(&r, CT_LIMIT_CONNTRACK)->capacity, 200000, 1);
+	cr_expect_float_eq(lim(&r, CT_LIMIT_CONNTRACK)->predicted_cps, 200000.0 / 120, 1);
+	cr_expect(strstr(lim(&r, CT_LIMIT_CONNTRACK)->formula, "1000000 preloaded"), "%s",
+		  lim(&r, CT_LIMIT_CONNTRACK)->formula);
+	/* few buckets: the chains' onset, less the preload */
+	in.ct_max = 4000000;
+	in.ct_buckets = 16384;
+	in.ct_preload = 100000;
+	r = run(&in);
+	cr_expect_float_eq(lim(&r, CT_LIMIT_CT_CHAINS)->capacity,
+			   floor(ct_model_chain_onset(16384) * 16384) - 100000, 1);
+	cr_expect_str_eq(binding(&r), "ct_chains");
+}

@@ -444,6 +444,18 @@ Test(scenario, misc_rules)
 		{"[scenario]\nname = x\n[load]\nrate = 1\nrequest = \"{thred}\"\n", "{thred}"},
 		{"[scenario]\nname = x\n[load]\nrate = 1\n[expect]\nct.drop >> 0\n", "[expect] check: 'ct.drop >> 0'"},
 		{"[scenario]\nname = x\n[load]\nrate = 1\n[search]\nfail_when = p99 >\n", "[search] fail_when"},
+		/* [lab] preload: a bad value names the key and its line */
+		{"[scenario]\nname = x\n[load]\nrate = 1\n[lab]\npreload = 1.5x\n", ":6: [lab] preload"},
+		{"[scenario]\nname = x\n[load]\nrate = 1\n[lab]\npreload = 20M\n", "out of range"},
+		{"[scenario]\nname = x\n[load]\nrate = 1\n[lab]\npreload_state = closed\n",
+		 "[lab] preload_state: 'closed' is not one of time_wait or established"},
+		{"[scenario]\nname = x\n[load]\nrate = 1\n[lab]\npreload = 1k\npreload_timeout = 1500ms\n",
+		 ":7: [lab] preload_timeout: conntrack timeouts are whole seconds"},
+		{"[scenario]\nname = x\n[load]\nrate = 1\n[lab]\nconntrack_on = none\npreload = 1k\n",
+		 ":7: [lab] preload: no lab netns tracks"},
+		{"[scenario]\nname = x\ntopology = host\n[server]\ntarget = 127.0.0.1:80\n[load]\nrate = 1\n"
+		 "[lab]\npreload = 1k\n",
+		 "[lab] preload: preloads the conntrack table of a lab netns: it needs topology = lab"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
