@@ -35,6 +35,7 @@
 #include "loadgen/host/netns.h"
 #include "loadgen/host/sysctl.h"
 #include "loadgen/lab/lab_int.h"
+#include "loadgen/probe/ctnl.h"
 
 #define PRELOAD_NET    0xf0000000u /* 240.0.0.0/8 */
 #define PRELOAD_SERVER 0xf0fffffeu /* 240.255.255.254 */
@@ -52,23 +53,6 @@ struct preload {
 	char *batch, *rbuf;
 };
 
-static void put_tuple(struct nlmsghdr *nlh, int type, uint32_t src, uint32_t dst, uint16_t sport,
-		      uint16_t dport)
-{
-	struct nlattr *t = mnl_attr_nest_start(nlh, type), *ip, *pr;
-
-	ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
-	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, htonl(src));
-	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, htonl(dst));
-	mnl_attr_nest_end(nlh, ip);
-	pr = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
-	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_TCP);
-	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(sport));
-	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dport));
-	mnl_attr_nest_end(nlh, pr);
-	mnl_attr_nest_end(nlh, t);
-}
-
 /* Entry i as one IPCTNL_MSG_CT_NEW at `at`; returns its length. */
 static size_t put_entry(const struct preload *p, char *at, uint64_t i)
 {
@@ -84,8 +68,8 @@ static size_t put_entry(const struct preload *p, char *at, uint64_t i)
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = AF_INET;
 	nfg->version = NFNETLINK_V0;
-	put_tuple(nlh, CTA_TUPLE_ORIG, cli, PRELOAD_SERVER, sport, 80);
-	put_tuple(nlh, CTA_TUPLE_REPLY, PRELOAD_SERVER, cli, 80, sport);
+	ct_ctnl_put_tuple4(nlh, CTA_TUPLE_ORIG, cli, PRELOAD_SERVER, sport, 80);
+	ct_ctnl_put_tuple4(nlh, CTA_TUPLE_REPLY, PRELOAD_SERVER, cli, 80, sport);
 	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(p->timeout_s));
 	/* ASSURED, as a finished or long-lived connection is: early_drop
 	 * never evicts them. ctnetlink refuses (EBUSY) a status without

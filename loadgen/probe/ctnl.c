@@ -242,3 +242,20 @@ int ct_ctnl_stats(struct ct_ctnl *c, struct ct_ctnl_stats *out)
 		return ret;
 	return request(c, IPCTNL_MSG_CT_GET_STATS, NLM_F_ACK, on_global_stats, out, NULL, NULL);
 }
+
+void ct_ctnl_put_tuple4(struct nlmsghdr *nlh, int type, uint32_t src, uint32_t dst,
+			uint16_t sport, uint16_t dport)
+{
+	struct nlattr *t = mnl_attr_nest_start(nlh, type), *ip, *pr;
+
+	ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, htonl(src));
+	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, htonl(dst));
+	mnl_attr_nest_end(nlh, ip);
+	pr = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_TCP);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(sport));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dport));
+	mnl_attr_nest_end(nlh, pr);
+	mnl_attr_nest_end(nlh, t);
+}

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct ct_ctnl;
+struct nlmsghdr;
 
 /* Entries by TCP conntrack state, indexed like enum tcp_conntrack
  * (1 SYN_SENT ... 7 TIME_WAIT, 8 CLOSE); `other` counts non-TCP entries. */
@@ -44,3 +45,9 @@ int ct_ctnl_states(struct ct_ctnl *c, struct ct_ctnl_states *out);
 int ct_ctnl_states_while(struct ct_ctnl *c, struct ct_ctnl_states *out, bool (*go_on)(void *),
 			 void *arg);
 int ct_ctnl_stats(struct ct_ctnl *c, struct ct_ctnl_stats *out);
+
+/* Append a nested TCP/IPv4 tuple attribute `type` (CTA_TUPLE_ORIG or
+ * CTA_TUPLE_REPLY) to a message being built, addresses and ports in host
+ * byte order: what a conntrack entry made over ctnetlink needs twice. */
+void ct_ctnl_put_tuple4(struct nlmsghdr *nlh, int type, uint32_t src, uint32_t dst,
+			uint16_t sport, uint16_t dport);

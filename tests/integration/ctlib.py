@@ -10,6 +10,7 @@ them and nothing is left on the host. Processes are ended by their own PID.
 
 import atexit
 import json
+import re
 import os
 import signal
 import socket
@@ -286,6 +287,32 @@ def lab_up(scenario, *args, timeout=60):
             _labs.append(lab_id)
             break
     return r, lab_id
+
+
+def proc_running(pid):
+    """Is pid a live process? A zombie (ended, its parent not yet reaping:
+    init, for a process whose ctload is gone) is not; give it 2 s."""
+    end = time.time() + 2
+    while True:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        if state in ("Z", "X") or time.time() > end:
+            return state not in ("Z", "X")
+        time.sleep(0.05)
+
+
+def run_lab_id(out):
+    """The id of the lab a `ctload run --out OUT` built (from its events.log),
+    or None."""
+    try:
+        with open(os.path.join(out, "events.log")) as f:
+            m = re.search(r"lab ([0-9a-f]{4}) up", f.read())
+            return m.group(1) if m else None
+    except OSError:
+        return None
 
 
 def lab_of(pid):

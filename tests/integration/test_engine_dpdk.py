@@ -55,21 +55,12 @@ def lab_netns(lid):
 def left(out):
     """What the run into `out` left: its lab's netns, state file and EAL
     runtime directory."""
-    lid = lab_id(out)
+    lid = ctlib.run_lab_id(out)
     if lid is None:
         return []
     return lab_netns(lid) + [p for p in ("/run/ctload/%s.json" % lid,
                                          os.path.join(RUNDIR, "ctload-" + lid))
                              if os.path.exists(p)]
-
-
-def lab_id(out):
-    try:
-        with open(os.path.join(out, "events.log")) as f:
-            m = re.search(r"lab ([0-9a-f]{4}) up", f.read())
-            return m.group(1) if m else None
-    except OSError:
-        return None
 
 
 def fails(step):
@@ -116,7 +107,7 @@ except (OSError, ValueError):
     pass
 st = (s or {}).get("steps", [{}])[0]
 eng = st.get("engine", {})
-lid = lab_id(out)
+lid = ctlib.run_lab_id(out)
 t.ok(p.returncode == 0, "engine = dpdk through a router exits 0", se[-3000:])
 t.ok(eng.get("name") == "dpdk" and eng.get("conn_bytes") == 64,
      "summary.json names the dpdk engine, 64 bytes a connection", eng)
@@ -160,7 +151,7 @@ t.ok(r.returncode == 0 and "2 lcores, source ports split 32768-46883 ... 46884-6
 t.ok(st.get("completed") == 600 and fails(st) == 0 and st.get("ct", {}).get("peak", 0) >= 600,
      "two lcores: 600 completed, none failed, conntrack counts them (%s, %s)" %
      (st.get("completed"), st.get("failures")))
-t.ok(lab_id(out) is not None and left(out) == [] and ours() == before_dirs,
+t.ok(ctlib.run_lab_id(out) is not None and left(out) == [] and ours() == before_dirs,
      "nothing left behind", left(out))
 
 # ---- 3. a bad [dpdk] eal, refused when the scenario is read ---------------
@@ -199,7 +190,7 @@ out = os.path.join(tmp, "bogus")
 r, _ = ctlib.ctload_run(bad, out, timeout=60)
 t.ok(r.returncode == 2 and "[dpdk] eal" in r.stderr and "--no-such-eal-option" in r.stderr,
      "an unknown EAL option: exit 2 naming [dpdk] eal and the option", r.stderr[-2000:])
-t.ok(lab_id(out) is not None and left(out) == [] and ours() == before_dirs,
+t.ok(ctlib.run_lab_id(out) is not None and left(out) == [] and ours() == before_dirs,
      "the lab was made, and it and the EAL's runtime directory are removed", left(out))
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()

@@ -50,30 +50,6 @@ def hugepage_files(lid):
     return found
 
 
-def running(pid):
-    """Is pid a live process? A zombie (ended, its parent not yet reaping:
-    init, for a process whose ctload is gone) is not; give it 2 s."""
-    end = time.time() + 2
-    while True:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return False
-        if state in ("Z", "X") or time.time() > end:
-            return state not in ("Z", "X")
-        time.sleep(0.05)
-
-
-def lab_id(out):
-    try:
-        with open(os.path.join(out, "events.log")) as f:
-            m = re.search(r"lab ([0-9a-f]{4}) up", f.read())
-            return m.group(1) if m else None
-    except OSError:
-        return None
-
-
 def responder_pid(out):
     try:
         with open(os.path.join(out, "server.log")) as f:
@@ -89,7 +65,7 @@ def left(lid, pid):
     what += [n for n in ctlib.netns_list() if n.startswith("ctl-%s-" % lid)]
     if os.path.exists("/run/ctload/%s.json" % lid):
         what.append("/run/ctload/%s.json" % lid)
-    if pid and running(pid):
+    if pid and ctlib.proc_running(pid):
         what.append("responder pid %d" % pid)
     return what
 
@@ -119,7 +95,7 @@ def start(name, duration):
                          text=True)
     lid, both, end = None, [], time.time() + 60
     while time.time() < end and p.poll() is None and not both:
-        lid = lid or lab_id(out)
+        lid = lid or ctlib.run_lab_id(out)
         if lid:
             d = sorted(os.path.basename(x) for x in glob.glob(os.path.join(RUNDIR,
                                                                            "ctload-%s*" % lid)))
@@ -165,7 +141,7 @@ t.ok(both and pid, "the second run is under way with both EALs (responder pid %s
 time.sleep(1)
 p.send_signal(signal.SIGKILL)  # the ctload we started, by its PID
 p.communicate(timeout=30)
-t.ok(pid is not None and running(pid),
+t.ok(pid is not None and ctlib.proc_running(pid),
      "the responder outlives the killed ctload (it is the lab's to end)")
 r = ctlib.lab_down(timeout=60)
 t.ok(r.returncode == 0, "ctload lab down recovers the killed run's lab", r.stderr[-1000:])

@@ -31,9 +31,7 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import tempfile
-import time
 
 import ctlib
 
@@ -64,27 +62,12 @@ def router_series(out):
     return rows
 
 
-def running(pid):
-    """Is pid a live process? A zombie (ended, its parent not yet reaping:
-    init, for a process whose ctload is gone) is not; give it 2 s."""
-    end = time.time() + 2
-    while True:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return False
-        if state in ("Z", "X") or time.time() > end:
-            return state not in ("Z", "X")
-        time.sleep(0.05)
-
-
 def responder_ended(out):
     """The responder's last words in server.log, and whether its PID is gone."""
     with open(os.path.join(out, "server.log")) as f:
         log = f.read()
     m = re.search(r"responder pid (\d+) stopped: .*SYN (\d+), requests (\d+)", log)
-    gone = m is not None and not running(int(m.group(1)))
+    gone = m is not None and not ctlib.proc_running(int(m.group(1)))
     return m, gone
 
 

@@ -29,25 +29,10 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include "loadgen/probe/ctnl.h"
+
 /* Under the socket's default send buffer (212992), which bounds one sendmsg(). */
 #define BATCH_BYTES (128 * 1024)
-
-static void put_tuple(struct nlmsghdr *nlh, int type, uint32_t src, uint32_t dst, uint16_t sport,
-		      uint16_t dport)
-{
-	struct nlattr *t = mnl_attr_nest_start(nlh, type), *ip, *pr;
-
-	ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
-	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, htonl(src));
-	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, htonl(dst));
-	mnl_attr_nest_end(nlh, ip);
-	pr = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
-	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_TCP);
-	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(sport));
-	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dport));
-	mnl_attr_nest_end(nlh, pr);
-	mnl_attr_nest_end(nlh, t);
-}
 
 static uint8_t state_of(uint64_t i)
 {
@@ -76,8 +61,8 @@ static void put_entry(char *at, uint64_t i, uint32_t seq, uint32_t timeout)
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = AF_INET;
 	nfg->version = NFNETLINK_V0;
-	put_tuple(nlh, CTA_TUPLE_ORIG, cli, srv, sport, 80);
-	put_tuple(nlh, CTA_TUPLE_REPLY, srv, cli, 80, sport);
+	ct_ctnl_put_tuple4(nlh, CTA_TUPLE_ORIG, cli, srv, sport, 80);
+	ct_ctnl_put_tuple4(nlh, CTA_TUPLE_REPLY, srv, cli, 80, sport);
 	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(timeout));
 	/* ctnetlink refuses (EBUSY) a status that would clear CONFIRMED. */
 	mnl_attr_put_u32(nlh, CTA_STATUS, htonl(IPS_CONFIRMED | IPS_ASSURED | IPS_SEEN_REPLY));
