@@ -52,6 +52,12 @@ void ct_loadcfg_fill(struct ct_engine_config *cfg, const struct ct_scenario *sc)
 	cfg->name = ct_engine_kind_name(sc->load.engine);
 	cfg->dpdk.eal = sc->dpdk.eal;
 	cfg->dpdk.port = sc->dpdk.port;
+	/* net_af_packet's default qdisc bypass sends past the kernel's taps: a
+	 * capture on the client veth would hold none of the engine's frames.
+	 * With [report] capture = on, the default port keeps the taps. */
+	if (sc->report.capture &&
+	    (!cfg->dpdk.port || !strcmp(cfg->dpdk.port, "net_af_packet0,iface={iface}")))
+		cfg->dpdk.port = "net_af_packet0,iface={iface},qdisc_bypass=0";
 	memset(l, 0, sizeof(*l));
 	l->sched.profile = profile_of(sc->load.profile);
 	l->sched.rate = sc->load.rate;

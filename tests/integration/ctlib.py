@@ -315,6 +315,27 @@ def run_lab_id(out):
         return None
 
 
+def check_engine_capture(t, cap, n, src="198.18.0.1"):
+    """What a capture of a packet engine's client link must show, read by
+    tshark: one SYN and one SYN-ACK per connection (n), no RST (the kernel
+    stays out of the way), no bad IPv4 or TCP checksum in frames from src."""
+    segs = tshark_tcp(cap) if os.path.exists(cap) else []
+    if segs is None:
+        t.ok(True, "# SKIP tshark is missing")
+        return
+    c = tcp_flag_counts(segs)
+    t.ok(c["syn"] == n and c["synack"] == n and c["syn_retrans"] == 0,
+         "the capture holds one SYN and one SYN-ACK per connection", c)
+    t.ok(c["rst"] == 0, "no RST on the client link (the kernel stays out of the way)", c)
+    bad = subprocess.run(
+        ["tshark", "-n", "-r", cap, "-o", "tcp.check_checksum:TRUE", "-o",
+         "ip.check_checksum:TRUE", "-Y",
+         "ip.src == %s && (tcp.checksum.status == 0 || ip.checksum.status == 0)" % src],
+        capture_output=True, text=True, timeout=60)
+    t.ok(bad.returncode == 0 and bad.stdout.strip() == "",
+         "tshark finds no bad checksum in the engine's frames", bad.stdout[:500])
+
+
 def lab_of(pid):
     """The id of the lab that the ctload with this pid made and filled in
     (its state file names it the owner and has its info), or None."""

@@ -6,6 +6,9 @@ kernel's ctserver through a router with conntrack.
 - every connection completes, none fails, the router's conntrack table
   counts each one, and summary.json names the dpdk engine with its frames
   and cycles per connection;
+- with [report] capture = on, a capture of the client veth read by tshark
+  holds one SYN and one SYN-ACK per connection, no RST and no bad checksum
+  (the default port then keeps the kernel's taps: qdisc_bypass=0);
 - the EAL's runtime directory /var/run/dpdk/ctload-<lab id> exists while
   the run does and is gone afterwards, with the lab's netns;
 - [load] threads = 2: two lcores, each its own queue and half the source
@@ -84,6 +87,8 @@ sc = ctlib.scenario_file(os.path.join(tmp, "router.ini"), """
     engine = dpdk
     rate = 300/s
     duration = 2s
+    [report]
+    capture = on
     """)
 out = os.path.join(tmp, "router")
 p = subprocess.Popen([ctlib.CTLOAD, "run", sc, "--out", out, "--quiet"],
@@ -119,6 +124,7 @@ t.ok(st.get("ct", {}).get("peak", 0) >= 600,
 t.ok(5 <= eng.get("frames_per_conn", 0) <= 10 and eng.get("cycles_per_conn", 0) > 0,
      "frames and busy cycles per connection are reported (%s, %s)" %
      (eng.get("frames_per_conn"), eng.get("cycles_per_conn")))
+ctlib.check_engine_capture(t, os.path.join(out, "capture.pcap"), 600)
 want = os.path.join(RUNDIR, "ctload-%s" % lid)
 t.ok(lid is not None and want in seen,
      "the EAL's runtime directory %s existed during the run" % want, sorted(seen))

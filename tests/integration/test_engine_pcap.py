@@ -77,22 +77,7 @@ t.ok(st.get("completed") == 600 and fails(st) == 0,
                                                          st.get("failures")))
 t.ok(st.get("ct", {}).get("peak", 0) >= 600,
      "the router's conntrack counts every connection (peak %s)" % st.get("ct", {}).get("peak"))
-cap = os.path.join(out, "capture.pcap")
-segs = ctlib.tshark_tcp(cap) if os.path.exists(cap) else []
-if segs is None:
-    t.ok(True, "# SKIP tshark is missing")
-else:
-    c = ctlib.tcp_flag_counts(segs)
-    t.ok(c["syn"] == 600 and c["synack"] == 600 and c["syn_retrans"] == 0,
-         "the capture holds one SYN and one SYN-ACK per connection", c)
-    t.ok(c["rst"] == 0, "no RST on the client link (the kernel stays out of the way)", c)
-    bad = subprocess.run(
-        ["tshark", "-n", "-r", cap, "-o", "tcp.check_checksum:TRUE", "-o",
-         "ip.check_checksum:TRUE", "-Y",
-         "ip.src == 198.18.0.1 && (tcp.checksum.status == 0 || ip.checksum.status == 0)"],
-        capture_output=True, text=True, timeout=60)
-    t.ok(bad.returncode == 0 and bad.stdout.strip() == "",
-         "tshark finds no bad checksum in the engine's frames", bad.stdout[:500])
+ctlib.check_engine_capture(t, os.path.join(out, "capture.pcap"), 600)
 
 # ---- 2. the server closes first -------------------------------------------
 sc = ctlib.scenario_file(os.path.join(tmp, "server.ini"), """

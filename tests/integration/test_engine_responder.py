@@ -87,65 +87,79 @@ for name, body, words in [
          % (words, r.returncode), r.stderr)
 
 # ---- 1. the router's table fills at the model's rate --------------------------
-sc = ctlib.scenario_file(os.path.join(tmp, "full.ini"), """
-    [scenario]
-    name = resp-full
-    [lab]
-    path = router
-    conntrack_on = router
-    [server]
-    engine = responder
-    close = client
-    [load]
-    engine = pcap
-    rate = 1000/s
-    duration = 7s
-    [sysctl.host]
-    net.netfilter.nf_conntrack_max = 4000
-    """)
-m, lim = model(sc)
-ct = lim["conntrack"]
-t.ok(m["binding"] == "conntrack" and ct["capacity"] == 4000 and ct.get("fill_s"),
-     "the model binds on the router's conntrack table of 4000, full after %s s"
-     % ct.get("fill_s"), m["binding"])
-out = os.path.join(tmp, "full")
-r, s = ctlib.ctload_run(sc, out, timeout=90)
-t.ok(r.returncode in (0, 1) and s is not None, "the run ends with its summary (%d)"
-     % r.returncode, r.stderr[-2000:])
-st = (s or {}).get("steps", [{}])[0]
-rows = router_series(out)
-cap = ct["capacity"]
-fill = [(tt, c) for tt, c, _, _ in rows if 0.1 * cap <= c <= 0.9 * cap]
-slope = ((fill[-1][1] - fill[0][1]) / (fill[-1][0] - fill[0][0])
-         if len(fill) >= 2 and fill[-1][0] > fill[0][0] else 0)
-want = cap / ct["fill_s"]
-t.ok(abs(slope - want) <= 0.1 * want,
-     "the router's conntrack count grows at %.0f/s, the model's %.0f/s within 10 %%"
-     % (slope, want), fill[:3] + fill[-3:])
-first = (st.get("first_failure") or {}).get("ct_drop_s")
-t.ok(first is not None and abs(first - ct["fill_s"]) <= 0.1 * ct["fill_s"],
-     "the table is full (first drop) at %s s, the model's %.1f s within 10 %%"
-     % (first, ct["fill_s"]), st.get("first_failure"))
-ctst = st.get("ct", {})
-t.ok(ctst.get("peak") == cap and ctst.get("limit") == cap and ctst.get("drop", 0) > 0,
-     "the router's table peaks at its limit and drops packets", ctst)
-with open(os.path.join(out, "events.log")) as f:
-    ev = f.read()
-t.ok("table full" in ev, "events.log has the kernel's 'table full' line", ev[-600:])
-th = ((s or {}).get("thresholds") or [{}])[0]
-t.ok(th.get("binding_limit") == "conntrack" and th.get("method") == "inferred"
-     and abs(th.get("error_pct", 100)) <= 10,
-     "the run names the conntrack table as the limit, inferred %s/s against the model's %s/s"
-     % (th.get("measured_cps"), th.get("predicted_cps")), th)
-t.ok(st.get("failures", {}).get("timeout", 0) > 0 and st.get("completed", 0) >= 0.95 * cap,
-     "past the table the SYNs are dropped and time out (%s completed, %s)"
-     % (st.get("completed"), st.get("failures")))
-mm, gone = responder_ended(out)
-t.ok(mm is not None and int(mm.group(2)) >= st.get("completed", 1)
-     and int(mm.group(3)) == st.get("completed"),
-     "the responder answered a SYN and a request for every completed connection",
-     mm.group(0) if mm else None)
-t.ok(gone, "the responder ended with the run (its PID is gone)")
+# With each packet engine this ctload has as the client (issue 13: pcap;
+# issue 14: dpdk, the same checks).
+def table_fills(engine):
+    """The router's table of 4000 fills at the model's rate with `engine`."""
+    def ok(cond, desc, detail=None):
+        return t.ok(cond, "engine = %s: %s" % (engine, desc), detail)
+
+    sc = ctlib.scenario_file(os.path.join(tmp, "full-%s.ini" % engine), """
+        [scenario]
+        name = resp-full-%s
+        [lab]
+        path = router
+        conntrack_on = router
+        [server]
+        engine = responder
+        close = client
+        [load]
+        engine = %s
+        rate = 1000/s
+        duration = 7s
+        [sysctl.host]
+        net.netfilter.nf_conntrack_max = 4000
+        """ % (engine, engine))
+    m, lim = model(sc)
+    ct = lim["conntrack"]
+    ok(m["binding"] == "conntrack" and ct["capacity"] == 4000 and ct.get("fill_s"),
+         "the model binds on the router's conntrack table of 4000, full after %s s"
+         % ct.get("fill_s"), m["binding"])
+    out = os.path.join(tmp, "full-" + engine)
+    r, s = ctlib.ctload_run(sc, out, timeout=90)
+    ok(r.returncode in (0, 1) and s is not None, "the run ends with its summary (%d)"
+         % r.returncode, r.stderr[-2000:])
+    st = (s or {}).get("steps", [{}])[0]
+    rows = router_series(out)
+    cap = ct["capacity"]
+    fill = [(tt, c) for tt, c, _, _ in rows if 0.1 * cap <= c <= 0.9 * cap]
+    slope = ((fill[-1][1] - fill[0][1]) / (fill[-1][0] - fill[0][0])
+             if len(fill) >= 2 and fill[-1][0] > fill[0][0] else 0)
+    want = cap / ct["fill_s"]
+    ok(abs(slope - want) <= 0.1 * want,
+         "the router's conntrack count grows at %.0f/s, the model's %.0f/s within 10 %%"
+         % (slope, want), fill[:3] + fill[-3:])
+    first = (st.get("first_failure") or {}).get("ct_drop_s")
+    ok(first is not None and abs(first - ct["fill_s"]) <= 0.1 * ct["fill_s"],
+         "the table is full (first drop) at %s s, the model's %.1f s within 10 %%"
+         % (first, ct["fill_s"]), st.get("first_failure"))
+    ctst = st.get("ct", {})
+    ok(ctst.get("peak") == cap and ctst.get("limit") == cap and ctst.get("drop", 0) > 0,
+         "the router's table peaks at its limit and drops packets", ctst)
+    with open(os.path.join(out, "events.log")) as f:
+        ev = f.read()
+    ok("table full" in ev, "events.log has the kernel's 'table full' line", ev[-600:])
+    th = ((s or {}).get("thresholds") or [{}])[0]
+    ok(th.get("binding_limit") == "conntrack" and th.get("method") == "inferred"
+         and abs(th.get("error_pct", 100)) <= 10,
+         "the run names the conntrack table as the limit, inferred %s/s against the model's %s/s"
+         % (th.get("measured_cps"), th.get("predicted_cps")), th)
+    ok(st.get("failures", {}).get("timeout", 0) > 0 and st.get("completed", 0) >= 0.95 * cap,
+         "past the table the SYNs are dropped and time out (%s completed, %s)"
+         % (st.get("completed"), st.get("failures")))
+    mm, gone = responder_ended(out)
+    ok(mm is not None and int(mm.group(2)) >= st.get("completed", 1)
+         and int(mm.group(3)) == st.get("completed"),
+         "the responder answered a SYN and a request for every completed connection",
+         mm.group(0) if mm else None)
+    ok(gone, "the responder ended with the run (its PID is gone)")
+
+
+with open(os.path.join(os.path.dirname(os.path.abspath(ctlib.CTLOAD)), "ct_config.h")) as f:
+    _cfg = f.read()
+for _engine in ("pcap", "dpdk"):
+    if "#define CT_HAVE_%s 1" % _engine.upper() in _cfg:
+        table_fills(_engine)
 
 # ---- 2. NAT: the router's entries level off at the NAT's ports ----------------
 sc = ctlib.scenario_file(os.path.join(tmp, "nat.ini"), """
