@@ -375,6 +375,7 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	struct trial t = {
 	    .o = o,
 	    .sc = sc,
+	    .entered = ct_now_ns(),
 	    .cfg =
 		{
 		    .dst = o->target->dst,
@@ -397,8 +398,6 @@ int ct_trial_run(const struct ct_trial_opts *o, json_t **result)
 	};
 	int rc = -ENOMEM, own_fd = -1;
 	struct sockaddr_storage *srcbuf = NULL;
-
-	t.entered = ct_now_ns();
 
 	*result = NULL;
 	if (!t.cur || !t.prev || !t.iv || !t.dead)
