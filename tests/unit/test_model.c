@@ -8,6 +8,16 @@
 #include "loadgen/host/hostinfo.h"
 #include "loadgen/model/model.h"
 
+/* Many clients to one server that closes first and tracks its connections
+ * (a busy server behind iptables state rules): the seeds' usual setting. */
+static void busy_server(struct ct_model_input *in)
+{
+	ct_model_input_defaults(in);
+	in->many_peers = true;
+	in->closer = CT_MCLOSE_SERVER;
+	in->ct_where = CT_MCT_SERVER;
+}
+
 static struct ct_model_result run(const struct ct_model_input *in)
 {
 	struct ct_model_result r;
@@ -609,10 +619,7 @@ Test(model, seed_004_long_chains_bind_before_the_table)
 	struct ct_model_input in;
 	struct ct_model_result r;
 
-	ct_model_input_defaults(&in);
-	in.many_peers = true;
-	in.closer = CT_MCLOSE_SERVER;
-	in.ct_where = CT_MCT_SERVER;
+	busy_server(&in);
 	in.ct_max = 12262144;
 	in.ct_buckets = 16384;
 	r = run(&in);
@@ -637,10 +644,7 @@ Test(model, preload_leaves_the_load_the_rest)
 	struct ct_model_input in;
 	struct ct_model_result r;
 
-	ct_model_input_defaults(&in);
-	in.many_peers = true;
-	in.closer = CT_MCLOSE_SERVER;
-	in.ct_where = CT_MCT_SERVER;
+	busy_server(&in);
 	in.ct_max = 1200000;
 	in.ct_buckets = 1048576;
 	in.ct_preload = 1000000;
